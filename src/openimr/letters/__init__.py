@@ -1,0 +1,1 @@
+"""Final Determination letters: read every layout, write every layout."""

@@ -1,0 +1,120 @@
+"""The data types of OpenIMR: the contract of every JSON file the CLI reads or writes.
+
+The words are those of the Final Determination letters: a letter decides disputed items,
+each Upheld (not medically necessary) or Overturned (medically necessary), citing the
+guideline the claims administrator relied on and the one the expert reviewer relied on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Layout = Literal["L2013-notice", "L2013", "L2015", "L2016", "L-professional"]
+LAYOUTS: tuple[str, ...] = ("L2013-notice", "L2013", "L2015", "L2016", "L-professional")
+Decision = Literal["Upheld", "Overturned"]
+Priority = Literal["standard", "expedited"]
+Scope = Literal["MTUS", "non-MTUS", "none"]
+
+
+class Model(BaseModel):
+    """Base for every OpenIMR model: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class GuidelineReference(Model):
+    """One guideline named inside a citation ("MTUS Low Back Complaints 2004, Page(s): 303")."""
+
+    scope: Scope
+    guideline: str | None = None
+    year: int | None = None
+    chapter: int | None = None
+    sections: list[str] = Field(default_factory=list)
+    pages: list[str] = Field(default_factory=list)
+
+
+class Citation(Model):
+    """A guideline line of a letter: the text as printed and what it means.
+
+    `scope`, `guideline`, `year`, `chapter`, `sections` and `pages` describe the first
+    guideline named (the one relied on first); `references` lists every guideline named,
+    in the order printed. A citation naming none has scope "none".
+    """
+
+    text: str = ""
+    scope: Scope = "none"
+    guideline: str | None = None
+    year: int | None = None
+    chapter: int | None = None
+    sections: list[str] = Field(default_factory=list)
+    pages: list[str] = Field(default_factory=list)
+    references: list[GuidelineReference] = Field(default_factory=list)
+
+
+class ReviewerCredentials(Model):
+    """What a letter says of its expert reviewer. Never the reviewer's name."""
+
+    licensure: list[str] = Field(default_factory=list)
+    specialties: list[str] = Field(default_factory=list)
+    statement: str = ""
+
+
+class Item(Model):
+    """One disputed item (treatment, service or good) and its decision."""
+
+    request: str
+    decision: Decision
+    medically_necessary: bool
+    claims_administrator_guideline: Citation = Field(default_factory=Citation)
+    imr_guideline: Citation = Field(default_factory=Citation)
+    rationale: str = ""
+    # Where UR modified the request, the heading names the original request, what the
+    # claims administrator authorized and the portion left in dispute.
+    original_request: str | None = None
+    authorized: str | None = None
+    disputed_request: str | None = None
+
+    @model_validator(mode="after")
+    def _decision_matches_necessity(self) -> "Item":
+        if self.medically_necessary != (self.decision == "Overturned"):
+            raise ValueError(
+                f"decision {self.decision!r} contradicts medically_necessary="
+                f"{self.medically_necessary}: Overturned means medically necessary"
+            )
+        return self
+
+
+class Letter(Model):
+    """An IMR Final Determination letter, in any layout used since 2013."""
+
+    layout: Layout
+    case_number: str | None = None
+    date_assigned: date | None = None
+    date_of_injury: date | None = None
+    decision_date: date | None = None
+    ur_denial_date: date | None = None
+    application_received: date | None = None
+    priority: Priority | None = None
+    review_organization: str = "MAXIMUS Federal Services"
+    reviewer: ReviewerCredentials = Field(default_factory=ReviewerCredentials)
+    documents_reviewed: list[str] | None = None
+    clinical_case_summary: str = ""
+    items: list[Item] = Field(default_factory=list)
+
+
+__all__ = [
+    "LAYOUTS",
+    "Citation",
+    "Decision",
+    "GuidelineReference",
+    "Item",
+    "Layout",
+    "Letter",
+    "Model",
+    "Priority",
+    "ReviewerCredentials",
+    "Scope",
+]
