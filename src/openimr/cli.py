@@ -20,6 +20,7 @@ app = typer.Typer(
 
 AREAS = (
     "openimr.letters.cli",
+    "openimr.letters.render_cli",
     "openimr.library.cli",
     "openimr.cases.cli",
     "openimr.panel.cli",
