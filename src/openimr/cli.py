@@ -29,6 +29,13 @@ AREAS = (
     "openimr.demo",
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """OpenIMR: Independent Medical Review letters, precedents, cases and determinations."""
+
+
 for _module in AREAS:
     importlib.import_module(_module).register(app)
 
