@@ -1,0 +1,74 @@
+"""Write a Final Determination letter in any layout, as text, HTML or PDF.
+
+`render(letter, format="text"|"html"|"pdf", layout=None, draft=False)` lays the letter out
+once as blocks (blocks.py, wording from layouts.yaml) and prints the blocks as text or
+through one Jinja2 template as HTML; the PDF is that HTML printed by WeasyPrint, with
+"Page N of M" in the footer. `draft=True` marks every rendering with DRAFT_BANNER.
+A reader removes what the renderer adds with `artifacts.strip_render_artifacts`.
+
+Not every layout prints every field of a Letter; SURVIVING_FIELDS says which fields a
+layout carries, i.e. which ones read back unchanged after rendering in that layout.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from openimr.letters.write.artifacts import DRAFT_BANNER, strip_render_artifacts
+from openimr.models import Letter
+
+Format = Literal["text", "html", "pdf"]
+FORMATS: tuple[str, ...] = ("text", "html", "pdf")
+
+_ITEM = ("items",)
+_CREDENTIALS = ("reviewer.licensure", "reviewer.specialties", "reviewer.statement")
+# Which fields of a Letter each layout prints (and so reads back unchanged).
+# "items" means every field of every item: request, decision, medically_necessary, both
+# citations, rationale, and original_request/authorized/disputed_request.
+SURVIVING_FIELDS: dict[str, tuple[str, ...]] = {
+    "L2016": (
+        "layout", "case_number", "date_assigned", "date_of_injury", "decision_date", "ur_denial_date",
+        "application_received", "priority", *_CREDENTIALS, "clinical_case_summary", *_ITEM,
+    ),
+    # No header block; the credentials are a prose sentence inside the statement.
+    "L2013": ("layout", "reviewer.licensure", "reviewer.specialties", "clinical_case_summary", *_ITEM),
+    "L2015": (
+        "layout", "case_number", "date_of_injury", "decision_date", "ur_denial_date", "application_received",
+        "priority", *_CREDENTIALS, "documents_reviewed", "clinical_case_summary", *_ITEM,
+    ),
+    "L-professional": (
+        "layout", "case_number", "date_of_injury", "decision_date", "ur_denial_date", *_CREDENTIALS,
+        "documents_reviewed", "clinical_case_summary", *_ITEM,
+    ),
+    "L2013-notice": (
+        "layout", "case_number", "decision_date", "ur_denial_date", "application_received", "date_assigned",
+        *_CREDENTIALS, "documents_reviewed", "clinical_case_summary", *_ITEM,
+    ),
+}
+
+
+def letter_title(letter: Letter) -> str:
+    """The title of a rendered letter (HTML title, PDF metadata)."""
+    case = f" {letter.case_number}" if letter.case_number else ""
+    return f"IMR Final Determination{case}"
+
+
+def render(letter: Letter, format: Format = "text", layout: str | None = None, draft: bool = False) -> "str | bytes":
+    """The letter in a layout (default: its own) as text (str), HTML (str) or PDF (bytes)."""
+    from openimr.letters.write.blocks import letter_blocks
+
+    layout = layout or letter.layout
+    blocks = letter_blocks(letter, layout)
+    if format == "text":
+        from openimr.letters.write.text import render_text
+
+        return render_text(blocks, draft=draft)
+    if format not in ("html", "pdf"):
+        raise ValueError(f"unknown format {format!r}; one of {', '.join(FORMATS)}")
+    from openimr.letters.write.html import render_html, render_pdf
+
+    html = render_html(blocks, layout, letter_title(letter), draft=draft)
+    return html if format == "html" else render_pdf(html)
+
+
+__all__ = ["DRAFT_BANNER", "FORMATS", "SURVIVING_FIELDS", "render", "strip_render_artifacts"]
