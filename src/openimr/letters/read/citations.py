@@ -166,7 +166,7 @@ def _mtus_references(body: str) -> list[GuidelineReference]:
     for index, match in enumerate(starts):
         end = starts[index + 1].start() if index + 1 < len(starts) else len(body)
         tail = body[match.end() : end]
-        tail = re.sub(r",?\s*(?:and|;)\s*$", "", tail.rstrip()).rstrip(" ,;")
+        tail = re.sub(r"(?:,?\s+and|;)\s*$", "", tail.rstrip()).rstrip(" ,;")
         name = compiled.canonical(match.group(0), mtus=True)
         year_match = _YEAR_AFTER.match(tail)
         chapter_match = _CHAPTER_BEFORE.search(body[: match.start()])
