@@ -157,8 +157,12 @@ def _pages(text: str) -> list[str]:
 
 def _mtus_references(body: str) -> list[GuidelineReference]:
     compiled = catalog()
+    # What may stand before a reference is short: look at a window, not the whole prefix.
     starts = [
-        m for m in compiled.mtus_pattern.finditer(body) if _REF_START_BEFORE.search(body[: m.start()])
+        m
+        for m in compiled.mtus_pattern.finditer(body)
+        if _REF_START_BEFORE.search(body[max(0, m.start() - 40) : m.start()])
+        or m.start() == 0
     ]
     if not starts:
         return [_unknown_mtus_reference(body)] if body.strip(" .") else []
@@ -169,7 +173,7 @@ def _mtus_references(body: str) -> list[GuidelineReference]:
         tail = re.sub(r"(?:,?\s+and|;)\s*$", "", tail.rstrip()).rstrip(" ,;")
         name = compiled.canonical(match.group(0), mtus=True)
         year_match = _YEAR_AFTER.match(tail)
-        chapter_match = _CHAPTER_BEFORE.search(body[: match.start()])
+        chapter_match = _CHAPTER_BEFORE.search(body[max(0, match.start() - 40) : match.start()])
         sections = _SECTIONS.search(tail)
         pages = _PAGES.search(tail)
         references.append(
@@ -231,6 +235,16 @@ def _non_mtus_reference(body: str) -> GuidelineReference:
 def parse_citation(text: str) -> Citation:
     """The meaning of a guideline line (the part after "... guideline:")."""
     printed = collapse(text)
+    # Letters repeat the same guideline lines; parse each once, build fresh models each time.
+    return Citation.model_validate(_citation_fields(printed))
+
+
+@lru_cache(maxsize=4096)
+def _citation_fields(printed: str) -> dict:
+    return _parse_citation(printed).model_dump()
+
+
+def _parse_citation(printed: str) -> Citation:
     references: list[GuidelineReference] = []
     if printed and not _NO_EVIDENCE.search(printed):
         statements = list(_STATEMENT.finditer(printed))
