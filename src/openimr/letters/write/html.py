@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,18 +10,52 @@ from openimr.letters.write.artifacts import DRAFT_BANNER
 from openimr.letters.write.blocks import Block
 
 TEMPLATES = Path(__file__).with_name("templates")
+# Characters after which a line may break inside a word. A PDF's text extraction joins a
+# line break with a space, so a word broken there would read back with a space in it:
+# such words are kept whole (up to a length that still fits a line).
+_BREAKERS = re.compile(r"[-/\u2010-\u2015_?&+=:;,.!%)\]}]")
+_LONGEST_KEPT = 80
+_LONGEST_SHRUNK = 200
+
+
+def keep_words(text: object) -> "Markup":
+    """Escaped text whose words with inner break opportunities are kept on one line."""
+    from markupsafe import Markup, escape
+
+    words = str(text or "").split()
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        group = [words[index]]
+        while group[-1][-1:] in "-/\u2010\u2011\u2012\u2013\u2014" and index + 1 < len(words):
+            index += 1
+            group.append(words[index])
+        index += 1
+        joined = " ".join(group)
+        inner = any(_BREAKERS.search(word[:-1]) for word in group) or len(group) > 1
+        if inner and len(joined) <= _LONGEST_KEPT:
+            out.append(f'<span class="nb">{escape(joined)}</span>')
+        elif inner and len(joined) <= _LONGEST_SHRUNK:
+            # A long web address: smaller type rather than a break inside it.
+            size = round(100 * _LONGEST_KEPT / len(joined))
+            out.append(f'<span class="nb" style="font-size: {size}%">{escape(joined)}</span>')
+        else:
+            out.append(str(escape(joined)))
+    return Markup(" ".join(out))
 
 
 @lru_cache(maxsize=1)
 def _environment():
     import jinja2
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["words"] = keep_words
+    return environment
 
 
 @lru_cache(maxsize=1)
