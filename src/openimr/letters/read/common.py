@@ -6,12 +6,9 @@ import re
 from datetime import date
 from functools import lru_cache
 
+from openimr.letters.write.artifacts import strip_render_artifacts
+
 _SPACES = re.compile(r"\s+")
-# Lines a renderer adds that are not part of the letter: page footers and draft banners.
-_ARTIFACT_LINE = re.compile(
-    r"^[ \t]*(?:Page \d+ of \d+|DRAFT\b.*recommendation.*|-- DRAFT --.*)[ \t]*$",
-    re.MULTILINE | re.IGNORECASE,
-)
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -34,7 +31,7 @@ def normalise(text: str) -> str:
     # pdfium marks a hyphen printed at a line end as U+FFFE; the letter shows a hyphen there.
     text = text.replace("\ufffe", "-").replace("\u00a0", " ").replace("\ufeff", "").replace("\u2019", "'")
     text = text.replace("\x00", "")
-    return _ARTIFACT_LINE.sub("", text)
+    return strip_render_artifacts(text)
 
 
 def parse_date(text: str | None) -> date | None:
