@@ -1,0 +1,195 @@
+"""Clinical facts from case documents, each with its evidence span.
+
+A blank spaCy pipeline (offline) with PyRuSH sentence splitting and medspaCy ConText:
+fact mentions are found by the patterns of `data/facts.yaml`; ConText marks each as
+negated, uncertain, historical, hypothetical or about family. The default ConText rules
+": no" / ": none" look backward only, so "EXAM: No focal deficits" escaped negation; they are
+replaced here by backward rules that fire only at the end of a clause ("Fever: no."),
+which lets the ordinary forward "no" negate what follows a heading.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Iterable
+
+from openimr.engine.kb import KnowledgeBase, default_kb
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One mention of a fact in a document."""
+
+    fact: str
+    document: int
+    start: int
+    end: int
+    text: str
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+    family: bool = False
+
+    @property
+    def affirmed(self) -> bool:
+        """The mention asserts the fact for this worker (not negated, not family)."""
+        return not self.negated and not self.family
+
+    def evidence(self) -> dict:
+        """The evidence span {document, start, end, text}."""
+        return {"document": self.document, "start": self.start, "end": self.end, "text": self.text}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_LOCK = threading.Lock()
+
+
+def _quiet_pyrush() -> None:
+    for name in ("PyRuSH", "PyRuSH.PyRuSHSentencizer", "PyRuSH.RuSH", "pyrush"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:  # PyRuSH logs through loguru at debug level
+        from loguru import logger as _lg
+
+        _lg.disable("PyRuSH")
+    except Exception:  # pragma: no cover - loguru absent
+        pass
+
+
+def _context_rules():
+    """Default ConText rules, with the backward-only heading rules made clause-final."""
+    from medspacy.context import ConText, ConTextRule
+    import spacy
+
+    defaults = ConText(spacy.blank("en"), rules="default").rules
+    kept = [r for r in defaults if r.literal.strip().lower() not in {": no", ": none"}]
+    extra = [
+        ConTextRule(
+            ": no (clause end)",
+            "NEGATED_EXISTENCE",
+            pattern=[{"ORTH": ":"}, {"LOWER": {"IN": ["no", "none"]}}, {"IS_PUNCT": True}],
+            direction="BACKWARD",
+        ),
+        ConTextRule("negative", "NEGATED_EXISTENCE", direction="BACKWARD",
+                    pattern=[{"LOWER": {"IN": ["was", "is", "were"]}, "OP": "?"}, {"LOWER": "negative"}]),
+        ConTextRule("no evidence of", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("did not", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("has not", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("had not", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("not clearly", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("failed to", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("absence of", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("there was no", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("made no mention", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("nor", "NEGATED_EXISTENCE", direction="FORWARD"),
+    ]
+    return kept + extra
+
+
+@lru_cache(maxsize=1)
+def _pipeline():
+    """The blank spaCy pipeline with PyRuSH and ConText (built once per process)."""
+    import spacy
+    import medspacy  # noqa: F401  (registers the medspaCy factories)
+
+    _quiet_pyrush()
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medspacy_pyrush")
+    ctx = nlp.add_pipe(
+        "medspacy_context",
+        config={"rules": None, "input_span_type": "group", "span_group_name": "facts", "max_scope": 12},
+    )
+    ctx.add(_context_rules())
+    _quiet_pyrush()
+    return nlp
+
+
+def load_models() -> None:
+    """Build the pipeline now (model loading, excluded from timing)."""
+    _pipeline()
+
+
+@lru_cache(maxsize=1)
+def _compiled(kb_id: int) -> list[tuple[str, re.Pattern[str]]]:
+    kb = default_kb()
+    out = []
+    for fact, spec in kb.facts.items():
+        out.append((fact, re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE)))
+    return out
+
+
+def _patterns(kb: KnowledgeBase | None) -> list[tuple[str, re.Pattern[str]]]:
+    if kb is None or kb is default_kb():
+        return _compiled(0)
+    return [
+        (fact, re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE)) for fact, spec in kb.facts.items()
+    ]
+
+
+def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) -> list[Mention]:
+    """All fact mentions in one document text, with ConText assertion attributes."""
+    from spacy.tokens import Span
+
+    nlp = _pipeline()
+    with _LOCK:
+        doc = nlp.make_doc(text)
+        spans: list[Span] = []
+        for fact, rx in _patterns(kb):
+            for m in rx.finditer(text):
+                if m.end() <= m.start():
+                    continue
+                sp = doc.char_span(m.start(), m.end(), label=fact, alignment_mode="expand")
+                if sp is not None and len(sp):
+                    spans.append(sp)
+        doc.spans["facts"] = spans
+        for _name, proc in nlp.pipeline:
+            doc = proc(doc)
+        out = []
+        for sp in doc.spans["facts"]:
+            out.append(
+                Mention(
+                    fact=sp.label_,
+                    document=document,
+                    start=sp.start_char,
+                    end=sp.end_char,
+                    text=sp.text,
+                    negated=bool(sp._.is_negated),
+                    uncertain=bool(sp._.is_uncertain),
+                    historical=bool(sp._.is_historical),
+                    hypothetical=bool(sp._.is_hypothetical),
+                    family=bool(sp._.is_family),
+                )
+            )
+    out.sort(key=lambda m: (m.document, m.start, m.fact))
+    return out
+
+
+AGE_RX = re.compile(r"\b(\d{2,3})[- ](?:year|yr)s?[- ]old\b", re.IGNORECASE)
+
+
+def extract(texts: Iterable[str], kb: KnowledgeBase | None = None) -> list[Mention]:
+    """Fact mentions across documents (document = index in `texts`), plus age over 65."""
+    mentions: list[Mention] = []
+    for i, text in enumerate(texts):
+        mentions.extend(extract_text(text, i, kb))
+        m = AGE_RX.search(text)
+        if m and int(m.group(1)) > 65:
+            mentions.append(Mention("gi_risk", i, m.start(), m.end(), m.group(0)))
+    return mentions
+
+
+def summarize(mentions: list[Mention]) -> dict[str, dict[str, list[Mention]]]:
+    """Per fact: affirmed and negated mentions."""
+    out: dict[str, dict[str, list[Mention]]] = {}
+    for m in mentions:
+        slot = out.setdefault(m.fact, {"affirmed": [], "negated": []})
+        if m.family:
+            continue
+        slot["negated" if m.negated else "affirmed"].append(m)
+    return out

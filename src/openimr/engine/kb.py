@@ -1,0 +1,307 @@
+"""The knowledge base: guideline entries (one data file per guideline topic) and the matcher
+that tells which entry a disputed item falls under.
+
+Every file in `guidelines/` is validated at load by the pydantic models below; so are the
+fact catalogue (`data/facts.yaml`) and the request categories (`data/categories.yaml`).
+Entry selection follows the MTUS evidence search sequence (8 CCR 9792.21.1): an MTUS entry
+that addresses the category and body region wins; a non-MTUS entry (ODG, later ACOEM) is
+used only when no MTUS entry does, and it states why the MTUS was left (`mtus_gap`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from openimr.models import Citation, GuidelineReference
+
+HERE = Path(__file__).parent
+GUIDELINES_DIR = HERE / "guidelines"
+DATA_DIR = HERE / "data"
+
+
+class KBError(ValueError):
+    """A knowledge-base data file is missing or invalid (message names the file)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_regexes(patterns: list[str]) -> list[str]:
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"bad pattern {p!r}: {exc}") from exc
+    return patterns
+
+
+class FactSpec(_Strict):
+    """One clinical fact the criteria ask about, and how it is phrased in records."""
+
+    label: str
+    patterns: list[str] = Field(min_length=1)
+
+    _v = field_validator("patterns")(_check_regexes)
+
+
+class Criterion(_Strict):
+    """A criterion of an entry, as a structured fact in OpenIMR's own words.
+
+    `fact` must be present (or absent, with `expect: absent`) for the criterion to be met;
+    `also` lists facts that count the same as `fact`; `against` lists facts whose affirmed
+    presence makes the criterion not met. `role`: required (all must be met), sufficient
+    (met alone suffices, e.g. a red flag) or supporting (informs the probability only).
+    """
+
+    id: str
+    text: str
+    fact: str
+    expect: Literal["present", "absent"] = "present"
+    role: Literal["required", "sufficient", "supporting"] = "required"
+    also: list[str] = Field(default_factory=list)
+    against: list[str] = Field(default_factory=list)
+
+
+class Entry(_Strict):
+    """A guideline recommendation for one treatment category and body region."""
+
+    id: str
+    category: str
+    regions: list[str] = Field(min_length=1)
+    title: str | None = None
+    sections: list[str] = Field(default_factory=list)
+    pages: list[str] = Field(default_factory=list)
+    summary: str
+    mtus_gap: str | None = None
+    not_recommended_when: list[str] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(min_length=1)
+
+
+class GuidelineHead(_Strict):
+    id: str
+    scope: Literal["MTUS", "non-MTUS"]
+    name: str
+    year: int | None = None
+    chapter: int | None = None
+
+
+class GuidelineFile(_Strict):
+    """One knowledge-base data file: a guideline topic and its entries."""
+
+    guideline: GuidelineHead
+    entries: list[Entry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _non_mtus_says_why(self) -> "GuidelineFile":
+        if self.guideline.scope == "non-MTUS":
+            for e in self.entries:
+                if not e.mtus_gap:
+                    raise ValueError(f"entry {e.id}: a non-MTUS entry must say why it leaves the MTUS (mtus_gap)")
+        return self
+
+
+class CategoryRule(_Strict):
+    category: str
+    patterns: list[str] = Field(min_length=1)
+    _v = field_validator("patterns")(_check_regexes)
+
+
+class RegionRule(_Strict):
+    region: str
+    odg: str
+    patterns: list[str] = Field(min_length=1)
+    _v = field_validator("patterns")(_check_regexes)
+
+
+class CategoriesFile(_Strict):
+    categories: list[CategoryRule]
+    regions: list[RegionRule]
+
+
+class FactsFile(_Strict):
+    facts: dict[str, FactSpec]
+
+
+@dataclass(frozen=True)
+class KBEntry:
+    """An entry with the guideline it belongs to."""
+
+    guideline: GuidelineHead
+    entry: Entry
+
+    @property
+    def mtus(self) -> bool:
+        return self.guideline.scope == "MTUS"
+
+
+@dataclass
+class KnowledgeBase:
+    """All guideline entries, the facts catalogue and the request categories."""
+
+    entries: list[KBEntry]
+    facts: dict[str, FactSpec]
+    categories: CategoriesFile
+
+    def categories_covered(self) -> set[str]:
+        """Treatment categories with at least one entry."""
+        return {e.entry.category for e in self.entries}
+
+
+def _load_yaml(path: Path, model: type[BaseModel]):
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise KBError(f"{path}: cannot read: {exc}".splitlines()[0]) from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise KBError(f"{path}: {loc}: {err['msg']}") from exc
+
+
+def load_kb(guidelines_dir: Path | None = None, data_dir: Path | None = None) -> KnowledgeBase:
+    """Load and validate the knowledge base; raise KBError naming the bad file and field."""
+    gdir = guidelines_dir or GUIDELINES_DIR
+    ddir = data_dir or DATA_DIR
+    facts = _load_yaml(ddir / "facts.yaml", FactsFile).facts
+    cats = _load_yaml(ddir / "categories.yaml", CategoriesFile)
+    entries: list[KBEntry] = []
+    seen: set[str] = set()
+    files = sorted(gdir.glob("*.yaml"))
+    if not files:
+        raise KBError(f"{gdir}: no guideline data files")
+    for path in files:
+        gf = _load_yaml(path, GuidelineFile)
+        for e in gf.entries:
+            if e.id in seen:
+                raise KBError(f"{path}: entries.{e.id}: duplicate entry id")
+            seen.add(e.id)
+            for c in e.criteria:
+                for f in [c.fact, *c.also, *c.against]:
+                    if f not in facts:
+                        raise KBError(f"{path}: entries.{e.id}.criteria.{c.id}: unknown fact {f!r}")
+            entries.append(KBEntry(gf.guideline, e))
+    return KnowledgeBase(entries, facts, cats)
+
+
+@lru_cache(maxsize=1)
+def default_kb() -> KnowledgeBase:
+    """The packaged knowledge base (loaded once)."""
+    return load_kb()
+
+
+@lru_cache(maxsize=4096)
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def classify_request(request: str, kb: KnowledgeBase | None = None) -> str | None:
+    """The treatment category of a request (first matching rule), or None."""
+    kb = kb or default_kb()
+    for rule in kb.categories.categories:
+        if any(_rx(p).search(request) for p in rule.patterns):
+            return rule.category
+    return None
+
+
+def find_region(text: str, kb: KnowledgeBase | None = None) -> str | None:
+    """The body region named first in `text`, or None."""
+    kb = kb or default_kb()
+    best: tuple[int, int, str] | None = None
+    for order, rule in enumerate(kb.categories.regions):
+        for p in rule.patterns:
+            m = _rx(p).search(text)
+            if m and (best is None or (m.start(), order) < best[:2]):
+                best = (m.start(), order, rule.region)
+    return best[2] if best else None
+
+
+def odg_chapter(region: str | None, kb: KnowledgeBase | None = None) -> str:
+    """The ODG chapter name of a body region ("Pain" when unknown)."""
+    kb = kb or default_kb()
+    for rule in kb.categories.regions:
+        if rule.region == region:
+            return rule.odg
+    return "Pain"
+
+
+@dataclass(frozen=True)
+class Match:
+    """The entry a request falls under, and why."""
+
+    category: str | None
+    region: str | None
+    kb_entry: KBEntry | None
+    left_mtus_because: str | None = None
+
+
+_REGION_ALIASES = {"ankle": {"ankle", "foot"}, "foot": {"ankle", "foot"}, "thoracic": {"thoracic"}}
+
+
+def _region_fits(entry: Entry, region: str | None) -> int:
+    """2: the entry names the region; 1: the entry covers any region; 0: no fit."""
+    if region and (region in entry.regions or _REGION_ALIASES.get(region, set()) & set(entry.regions)):
+        return 2
+    return 1 if "any" in entry.regions else 0
+
+
+def match_request(request: str, context_region: str | None = None, kb: KnowledgeBase | None = None) -> Match:
+    """Find the knowledge-base entry for a request, MTUS first (evidence search sequence).
+
+    `context_region` is the case's main body region, used when the request names none.
+    """
+    kb = kb or default_kb()
+    category = classify_request(request, kb)
+    region = find_region(request, kb) or context_region
+    if category is None:
+        return Match(None, region, None)
+    candidates = [(e, _region_fits(e.entry, region)) for e in kb.entries if e.entry.category == category]
+    candidates = [(e, fit) for e, fit in candidates if fit]
+    if not candidates:
+        return Match(category, region, None)
+    # MTUS before non-MTUS; within a scope, a region-specific entry before a general one.
+    candidates.sort(key=lambda ef: (not ef[0].mtus, -ef[1]))
+    chosen = candidates[0][0]
+    reason = None if chosen.mtus else chosen.entry.mtus_gap
+    return Match(category, region, chosen, reason)
+
+
+def citation_for(kb_entry: KBEntry, region: str | None = None, kb: KnowledgeBase | None = None) -> Citation:
+    """The letter-style guideline citation of an entry, as a Citation."""
+    g, e = kb_entry.guideline, kb_entry.entry
+    if g.scope == "MTUS":
+        name = g.name
+        text = f"Decision based on MTUS {name}" + (f" {g.year}" if g.year else "")
+        if e.sections:
+            text += ", Section(s): " + ", ".join(e.sections)
+        if e.pages:
+            text += ", Page(s): " + ", ".join(e.pages)
+        text += "."
+    else:
+        name = (e.title or g.name).replace("{odg_chapter}", odg_chapter(region, kb))
+        text = f"Decision based on Non-MTUS Citation {name}"
+        if e.sections:
+            text += ", " + ", ".join(e.sections)
+        text += "."
+    ref = GuidelineReference(
+        scope=g.scope, guideline=name, year=g.year, chapter=g.chapter, sections=list(e.sections), pages=list(e.pages)
+    )
+    return Citation(
+        text=text,
+        scope=g.scope,
+        guideline=name,
+        year=g.year,
+        chapter=g.chapter,
+        sections=list(e.sections),
+        pages=list(e.pages),
+        references=[ref],
+    )
