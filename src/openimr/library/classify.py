@@ -1,0 +1,302 @@
+"""Classify disputed items: treatment category, body region, drug, dose, quantity,
+frequency and duration; normalise guideline citations.
+
+The knowledge lives in data files beside this module (data/taxonomy.yaml,
+data/regions.yaml, data/guidelines.yaml), validated at load.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DATA = Path(__file__).parent / "data"
+_FLAGS = re.IGNORECASE
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Rule(_Strict):
+    """Patterns that put a request in one category."""
+
+    category: str
+    before_drugs: bool = False
+    patterns: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            re.compile(pattern, _FLAGS)
+        return patterns
+
+
+class Taxonomy(_Strict):
+    """The treatment taxonomy (data/taxonomy.yaml)."""
+
+    groups: dict[str, str]
+    categories: dict[str, tuple[str, str]]
+    prefixes: list[str]
+    rules: list[Rule]
+    drugs: dict[str, list[str]]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Taxonomy":
+        for key, (group, _label) in self.categories.items():
+            if group not in self.groups:
+                raise ValueError(f"category {key!r}: unknown group {group!r}")
+        for name in [r.category for r in self.rules] + list(self.drugs):
+            if name not in self.categories:
+                raise ValueError(f"unknown category {name!r}")
+        if "other" not in self.categories:
+            raise ValueError("the taxonomy needs an 'other' category")
+        return self
+
+
+class Region(_Strict):
+    region: str
+    patterns: list[str] = Field(min_length=1)
+
+
+class Regions(_Strict):
+    regions: list[Region]
+
+
+class GuidelineAlias(_Strict):
+    key: str
+    name: str
+    scope: str
+    patterns: list[str] = Field(min_length=1)
+
+
+class Guidelines(_Strict):
+    """Guideline aliases (data/guidelines.yaml)."""
+
+    guidelines: list[GuidelineAlias]
+    chapters: dict[int, str]
+
+    @model_validator(mode="after")
+    def _chapters_known(self) -> "Guidelines":
+        keys = {g.key for g in self.guidelines}
+        for chapter, key in self.chapters.items():
+            if key not in keys:
+                raise ValueError(f"chapter {chapter}: unknown guideline key {key!r}")
+        return self
+
+
+def _load(name: str, model: type[BaseModel]):
+    path = DATA / name
+    try:
+        return model.model_validate(yaml.safe_load(path.read_text()))
+    except Exception as exc:  # pydantic or YAML error: say which file and where
+        raise ValueError(f"{path}: invalid data file: {_first_error(exc)}") from exc
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return ".".join(str(p) for p in first["loc"]) + ": " + first["msg"]
+    return " ".join(str(exc).split())[:200]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The taxonomy with its patterns compiled, ready to classify."""
+
+    taxonomy: Taxonomy
+    prefix: re.Pattern
+    before: list[tuple[str, re.Pattern]]
+    after: list[tuple[str, re.Pattern]]
+    drug_pattern: re.Pattern
+    drug_category: dict[str, str]
+    regions: list[tuple[str, re.Pattern]]
+
+
+@lru_cache(maxsize=1)
+def compiled() -> Compiled:
+    """Load and compile the data files once per process."""
+    taxonomy: Taxonomy = _load("taxonomy.yaml", Taxonomy)
+    regions: Regions = _load("regions.yaml", Regions)
+    prefix = re.compile(r"^\s*(?:(?:" + "|".join(taxonomy.prefixes) + r")\b[\s:,-]*)+", _FLAGS)
+
+    def one(patterns: list[str]) -> re.Pattern:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), _FLAGS)
+
+    before = [(r.category, one(r.patterns)) for r in taxonomy.rules if r.before_drugs]
+    after = [(r.category, one(r.patterns)) for r in taxonomy.rules if not r.before_drugs]
+    drug_category: dict[str, str] = {}
+    for category, names in taxonomy.drugs.items():
+        for name in names:
+            drug_category.setdefault(name.lower(), category)
+    names = sorted(drug_category, key=len, reverse=True)
+    drug_pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w])", _FLAGS)
+    region_rules = [(r.region, one(r.patterns)) for r in regions.regions]
+    return Compiled(taxonomy, prefix, before, after, drug_pattern, drug_category, region_rules)
+
+
+@dataclass
+class Classification:
+    """What an item's request is: category and its group, region, drug and amounts."""
+
+    category: str
+    category_group: str
+    body_region: str | None = None
+    drug: str | None = None
+    dose: str | None = None
+    quantity: str | None = None
+    frequency: str | None = None
+    duration: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+_TOPICAL = re.compile(r"\b(cream|gel|ointment|patch(es)?|lotion|topical|transdermal|spray|liniment|roll-?on|pad)\b|%", _FLAGS)
+_NUM = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|sixteen|eighteen|twenty|twenty-four|thirty|sixty|ninety)"
+_DOSE = re.compile(r"\b\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)*\s*(?:mg|mcg|g|gm|grams?|ml|%|iu|units)(?:/(?:g|gm|ml|hr|h))?(?![\w])", _FLAGS)
+_QUANTITY = re.compile(
+    r"#\s*\d+(?:\s*(?:box(?:es)?|tubes?|bottles?|patch(?:es)?|grams?|gm|g))?"
+    rf"|\b{_NUM}\s*(?:\(\d+\)\s*)?(?:\w+\s+){{0,2}}?(?:sessions|visits|treatments|tablets|tabs|capsules|injections)\b"
+    r"|\((\d+)\)|\btimes\s+\d+\b|\bx\s?\d+\s*(?:sessions|visits)\b",
+    _FLAGS,
+)
+_FREQUENCY = re.compile(
+    r"\b\d+\s*x\s*\d+\b"
+    rf"|\b{_NUM}\s*(?:times|x)\s*(?:a|per|/)?\s*(?:week|wk|day|daily|month|weekly)\b"
+    r"|\b(?:once|twice|three times|four times)\s+(?:a\s+|per\s+)?(?:day|daily|week|weekly|month)\b"
+    r"|\b(?:once|twice|three times|four times) daily\b|\bevery\s+\d+(?:-\d+)?\s*(?:hours|hrs|h)\b"
+    r"|\b(?:daily|nightly|weekly|\bbid\b|\btid\b|\bqid\b|\bprn\b|as needed)\b",
+    _FLAGS,
+)
+_DURATION = re.compile(
+    rf"\b(?:for|times|x)\s+{_NUM}\s*(?:weeks?|months?|days?)\b"
+    rf"|\b{_NUM}[- ](?:day|week|month)s?\s*(?:rental|supply|trial|use)?\b"
+    rf"|\b{_NUM}\s+(?:months?|weeks?)\s+(?:supply|coverage|rental)\b",
+    _FLAGS,
+)
+
+
+def request_text(request: str, disputed_request: str | None = None) -> str:
+    """The text to classify: the disputed portion where UR modified the request."""
+    return (disputed_request or request or "").strip()
+
+
+def _category_of_drug(text: str, table: Compiled) -> tuple[str | None, str | None]:
+    found = [m for m in table.drug_pattern.finditer(text)]
+    if not found:
+        return None, None
+    first = found[0]
+    name = first.group(0)
+    category = table.drug_category[name.lower()]
+    distinct = {table.drug_category.get(m.group(0).lower(), "") + m.group(0).lower() for m in found}
+    if category == "compounded" or (len(distinct) >= 2 and "%" in text):
+        return "compounded", name
+    if category in {"nsaid", "topical_analgesic", "anticonvulsant", "muscle_relaxant", "antidepressant", "opioid"} and _TOPICAL.search(text):
+        return "topical_analgesic", name
+    return category, name
+
+
+def classify(request: str, disputed_request: str | None = None) -> Classification:
+    """Classify one item's request (the disputed portion when there is one)."""
+    table = compiled()
+    text = request_text(request, disputed_request)
+    core = table.prefix.sub("", text) or text
+    category = next((c for c, p in table.before if p.search(core)), None)
+    drug_category, drug = _category_of_drug(core, table)
+    if category is None:
+        category = drug_category
+    if category is None:
+        category = next((c for c, p in table.after if p.search(core)), "other")
+    group = table.taxonomy.categories[category][0]
+    region = next((r for r, p in table.regions if p.search(core)), None)
+    return Classification(
+        category=category,
+        category_group=group,
+        body_region=region,
+        drug=drug.strip().title() if drug and group == "pharmaceuticals" else None,
+        dose=_first(_DOSE, core) if group == "pharmaceuticals" else None,
+        quantity=_first(_QUANTITY, core),
+        frequency=_first(_FREQUENCY, core),
+        duration=_first(_DURATION, core),
+    )
+
+
+def _first(pattern: re.Pattern, text: str) -> str | None:
+    match = pattern.search(text)
+    return match.group(0).strip()[:60] if match else None
+
+
+def category_label(category: str) -> str:
+    """The printable name of a category key."""
+    return compiled().taxonomy.categories[category][1]
+
+
+def categories() -> dict[str, tuple[str, str]]:
+    """Every category key with its (group, label)."""
+    return dict(compiled().taxonomy.categories)
+
+
+# --- guideline names -------------------------------------------------------------------
+
+_CUT = re.compile(r",?\s*(?:Section\(s\)|Sections?|Page\(s\)|Pages?|pg\.?|p\.)\s*:?.*$", _FLAGS | re.DOTALL)
+_NOISE = re.compile(r"\b(?:decision based on|citation|CA|California|guidelines?|20\d\d|19\d\d)\b", _FLAGS)
+
+
+@dataclass(frozen=True)
+class GuidelineName:
+    key: str
+    name: str
+    scope: str
+
+
+@lru_cache(maxsize=1)
+def _guidelines() -> tuple[list[tuple[GuidelineAlias, re.Pattern]], dict[int, str], dict[str, GuidelineAlias]]:
+    data: Guidelines = _load("guidelines.yaml", Guidelines)
+    compiled_aliases = [(g, re.compile("|".join(f"(?:{p})" for p in g.patterns), _FLAGS)) for g in data.guidelines]
+    return compiled_aliases, data.chapters, {g.key: g for g in data.guidelines}
+
+
+def _scope_of(text: str, scope: str | None) -> str | None:
+    if scope in ("MTUS", "non-MTUS"):
+        return scope
+    if re.search(r"non[- ]?MTUS", text, _FLAGS):
+        return "non-MTUS"
+    if re.search(r"\bMTUS\b", text, _FLAGS):
+        return "MTUS"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def normalise_guideline(text: str | None, scope: str | None = None, chapter: int | None = None) -> GuidelineName | None:
+    """The canonical guideline a citation names, whatever its wording.
+
+    "MTUS Chronic Pain Medical Treatment 2016, Section(s): Opioids" and
+    "CA MTUS Chronic Pain ... Page(s): 78" both give key "mtus-chronic-pain". A guideline
+    not in the alias file keeps its own cleaned-up name under key "other:<name>".
+    """
+    aliases, chapters, by_key = _guidelines()
+    raw = (text or "").strip()
+    if scope == "none" or (not raw and chapter is None):
+        return None
+    scope = _scope_of(raw, scope)
+    name = _CUT.sub("", raw)
+    if chapter is not None and scope != "non-MTUS" and chapter in chapters:
+        alias = by_key[chapters[chapter]]
+        return GuidelineName(alias.key, alias.name, alias.scope)
+    for alias, pattern in aliases:
+        if scope is not None and alias.scope != scope:
+            continue
+        if pattern.search(name):
+            return GuidelineName(alias.key, alias.name, alias.scope)
+    cleaned = re.sub(r"\s+", " ", _NOISE.sub(" ", re.sub(r"non[- ]?MTUS|\bMTUS\b", " ", name, flags=_FLAGS))).strip(" ,.;:-")
+    if not cleaned:
+        return None
+    return GuidelineName("other:" + cleaned.lower()[:100], cleaned[:120], scope or "non-MTUS")

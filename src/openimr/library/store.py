@@ -1,0 +1,210 @@
+"""The precedent library's tables and the one-transaction write of a batch of letters.
+
+Tables (Alembic branch "library"): letters (with the source file's hash and the letter's
+content hash), items (with their classification and embedding), citations (every guideline
+named, normalised) and reviewer credentials. Full-text search uses an FTS5 table kept in
+step by triggers on SQLite and a generated tsvector column on PostgreSQL (see the
+migration).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from openimr.db import Base
+
+
+class LibraryLetter(Base):
+    """One Final Determination letter in the library (its latest version)."""
+
+    __tablename__ = "library_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    letter_key: Mapped[str] = mapped_column(String(128), unique=True)
+    case_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    source_name: Mapped[str | None] = mapped_column(String(512))
+    layout: Mapped[str] = mapped_column(String(32))
+    date_assigned: Mapped[date | None] = mapped_column(Date)
+    date_of_injury: Mapped[date | None] = mapped_column(Date)
+    decision_date: Mapped[date | None] = mapped_column(Date, index=True)
+    ur_denial_date: Mapped[date | None] = mapped_column(Date)
+    application_received: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[str | None] = mapped_column(String(16))
+    review_organization: Mapped[str | None] = mapped_column(String(200))
+    credentials_statement: Mapped[str] = mapped_column(Text, default="")
+    documents_reviewed: Mapped[str | None] = mapped_column(Text)
+    clinical_case_summary: Mapped[str] = mapped_column(Text, default="")
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LibraryCredential(Base):
+    """A state of licensure or a certification/specialty of a letter's expert reviewer."""
+
+    __tablename__ = "library_credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("library_letters.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "licensure" | "specialty"
+    value: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class LibraryItem(Base):
+    """One disputed item, its decision, rationale, classification and embedding."""
+
+    __tablename__ = "library_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("library_letters.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    request: Mapped[str] = mapped_column(Text)
+    original_request: Mapped[str | None] = mapped_column(Text)
+    authorized: Mapped[str | None] = mapped_column(Text)
+    disputed_request: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(16), index=True)
+    overturned: Mapped[bool] = mapped_column(Boolean)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(48), index=True)
+    category_group: Mapped[str] = mapped_column(String(48))
+    body_region: Mapped[str | None] = mapped_column(String(48), index=True)
+    drug: Mapped[str | None] = mapped_column(String(80))
+    dose: Mapped[str | None] = mapped_column(String(60))
+    quantity: Mapped[str | None] = mapped_column(String(60))
+    frequency: Mapped[str | None] = mapped_column(String(60))
+    duration: Mapped[str | None] = mapped_column(String(60))
+    guideline: Mapped[str | None] = mapped_column(String(120), index=True)
+    decision_date: Mapped[date | None] = mapped_column(Date, index=True)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class LibraryCitation(Base):
+    """One guideline named by the claims administrator or the expert reviewer for an item."""
+
+    __tablename__ = "library_citations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("library_items.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(24))  # "claims_administrator" | "imr"
+    position: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(16))
+    guideline: Mapped[str | None] = mapped_column(String(300))
+    guideline_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    year: Mapped[int | None] = mapped_column(Integer)
+    chapter: Mapped[int | None] = mapped_column(Integer)
+    sections: Mapped[str] = mapped_column(Text, default="[]")
+    pages: Mapped[str] = mapped_column(Text, default="[]")
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+LETTERS = LibraryLetter.__table__
+ITEMS = LibraryItem.__table__
+CITATIONS = LibraryCitation.__table__
+CREDENTIALS = LibraryCredential.__table__
+
+
+def _chunks(values: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def known_source_hashes(session: Session, hashes: list[str]) -> set[str]:
+    """Which of these source-file hashes are already stored (those files need no parsing)."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(hashes))):
+        found.update(session.scalars(select(LETTERS.c.source_hash).where(LETTERS.c.source_hash.in_(chunk))))
+    return found
+
+
+def store_records(session: Session, records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Write prepared letter records in the caller's transaction; return what happened.
+
+    A record whose key (case number, else content hash) is stored with the same content
+    hash is left alone ("unchanged"); with another hash the stored letter is replaced
+    ("replaced"); otherwise it is added. Within one batch the last record of a key wins.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    for record in records:
+        latest[record["letter"]["letter_key"]] = record
+    existing = {
+        key: (letter_id, content_hash)
+        for chunk in _chunks(list(latest))
+        for key, letter_id, content_hash in session.execute(
+            select(LETTERS.c.letter_key, LETTERS.c.id, LETTERS.c.content_hash).where(LETTERS.c.letter_key.in_(chunk))
+        )
+    }
+    outcome: dict[str, list[str]] = {"added": [], "replaced": [], "unchanged": []}
+    to_write, to_delete = [], []
+    for key, record in latest.items():
+        if key in existing and existing[key][1] == record["letter"]["content_hash"]:
+            outcome["unchanged"].append(record["source_name"])
+            continue
+        if key in existing:
+            to_delete.append(existing[key][0])
+            outcome["replaced"].append(record["source_name"])
+        else:
+            outcome["added"].append(record["source_name"])
+        to_write.append(record)
+    _delete_letters(session, to_delete)
+    _insert_records(session, to_write)
+    return outcome
+
+
+def _delete_letters(session: Session, letter_ids: list[int]) -> None:
+    for chunk in _chunks(letter_ids):
+        item_ids = list(session.scalars(select(ITEMS.c.id).where(ITEMS.c.letter_id.in_(chunk))))
+        for items in _chunks(item_ids):
+            session.execute(delete(CITATIONS).where(CITATIONS.c.item_id.in_(items)))
+            session.execute(delete(ITEMS).where(ITEMS.c.id.in_(items)))
+        session.execute(delete(CREDENTIALS).where(CREDENTIALS.c.letter_id.in_(chunk)))
+        session.execute(delete(LETTERS).where(LETTERS.c.id.in_(chunk)))
+
+
+def _insert_records(session: Session, records: list[dict[str, Any]]) -> None:
+    if not records:
+        return
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    letter_rows = [{**r["letter"], "ingested_at": now} for r in records]
+    letter_ids = list(
+        session.scalars(insert(LETTERS).returning(LETTERS.c.id, sort_by_parameter_order=True), letter_rows)
+    )
+    item_rows, item_citations, credential_rows = [], [], []
+    for letter_id, record in zip(letter_ids, records):
+        credential_rows += [{"letter_id": letter_id, **c} for c in record["credentials"]]
+        for item in record["items"]:
+            row = {k: v for k, v in item.items() if k != "citations"}
+            item_rows.append({**row, "letter_id": letter_id})
+            item_citations.append(item["citations"])
+    if credential_rows:
+        session.execute(insert(CREDENTIALS), credential_rows)
+    if not item_rows:
+        return
+    item_ids = list(session.scalars(insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), item_rows))
+    citation_rows = [
+        {**citation, "item_id": item_id} for item_id, cites in zip(item_ids, item_citations) for citation in cites
+    ]
+    if citation_rows:
+        session.execute(insert(CITATIONS), citation_rows)
+
+
+def dumps(values: list[str] | None) -> str | None:
+    """JSON text of a list (None stays None)."""
+    return None if values is None else json.dumps(values, ensure_ascii=False)
