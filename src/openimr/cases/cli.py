@@ -1,7 +1,293 @@
-"""Command-line commands of this part (none yet)."""
+"""`openimr case …` and `openimr audit verify`: the IMR case workflow on the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Optional
 
 import typer
 
+case_app = typer.Typer(help="IMR cases: intake, eligibility, deadlines, assignment, publication.", no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only audit log of cases and reviewers.", no_args_is_help=True)
+
+DB_HELP = "Database URL (default: openimr.db.default_url(), or $OPENIMR_DB)."
+SETTINGS_HELP = "YAML/JSON file of settings overriding the defaults (see docs/workflow.md)."
+ACTOR_HELP = "Who makes the change (audit log; default $OPENIMR_ACTOR or the OS user)."
+
+
+def _url(db: Optional[str]) -> str:
+    from openimr.db import default_url
+
+    return db or default_url()
+
+
+def fail(message: str) -> None:
+    """Print the message (one line per problem) on stderr and exit 1."""
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Known errors become one-line messages and exit status 1, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from openimr.cases.intake import ApplicationError
+    from openimr.cases.settings import SettingsError
+    from openimr.cases.store import CaseError
+
+    try:
+        yield
+    except (ApplicationError, CaseError, SettingsError) as error:
+        fail(str(error))
+    except SQLAlchemyError as error:
+        fail(f"database: {error.__class__.__name__}: {str(error).splitlines()[0][:200]}")
+    except ValueError as error:
+        fail(str(error))
+
+
+def _parse_date(value: Optional[str], option: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _print(data, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        for line in lines:
+            typer.echo(line)
+
+
+@case_app.command("new")
+def new(
+    application: Path = typer.Argument(..., help="APPLICATION.json (DWC Form IMR fields)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    settings: Optional[Path] = typer.Option(None, "--settings", help=SETTINGS_HELP),
+    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored case as JSON."),
+) -> None:
+    """Screen and store a new IMR application.
+
+    Example: openimr case new APPLICATION.json --json
+    """
+    from openimr.cases.intake import load_application
+    from openimr.cases.settings import load_settings
+    from openimr.cases.store import create_case
+
+    with friendly_errors():
+        app = load_application(application)
+        case = create_case(_url(db), app, load_settings(settings), actor)
+    reasons = [f"  {r['code']}: {r['message']}" for r in case["reasons"]]
+    _print(case, as_json, [f"{case['case_number']}: {case['status']}", *reasons])
+
+
+@case_app.command("check")
+def check_cmd(
+    application: Path = typer.Argument(..., help="APPLICATION.json."),
+    settings: Optional[Path] = typer.Option(None, "--settings", help=SETTINGS_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print {eligible, reasons, deadlines} as JSON."),
+) -> None:
+    """Check an application's eligibility and deadlines without storing anything.
+
+    Example: openimr case check APPLICATION.json --json
+    """
+    from openimr.cases.eligibility import check
+    from openimr.cases.intake import load_application
+    from openimr.cases.settings import load_settings
+
+    with friendly_errors():
+        result = check(load_application(application), load_settings(settings)).as_json()
+    lines = [f"eligible: {'yes' if result['eligible'] else 'no'}"]
+    lines += [f"  {r['code']}: {r['message']}" for r in result["reasons"]]
+    lines += [f"{k}: {v}" for k, v in result["deadlines"].items()]
+    lines += [f"  assumed: {a}" for a in result["assumptions"]]
+    _print(result, as_json, lines)
+
+
+@case_app.command("list")
+def list_cmd(
+    due_before: Optional[str] = typer.Option(None, "--due-before", help="Only open cases with a deadline before this date."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only cases with this status."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List cases, e.g. those with records or a determination due before a date.
+
+    Example: openimr case list --due-before 2026-04-01 --json
+    """
+    from openimr.cases.store import list_cases
+
+    when = _parse_date(due_before, "--due-before")
+    with friendly_errors():
+        rows = list_cases(_url(db), when, status)
+    lines = [
+        f"{r['case_number']}  {r['status']:<12} {r['review_type']:<9} {r['next_deadline'] or '-'} {r['due'] or ''}"
+        for r in rows
+    ]
+    _print(rows, as_json, lines or ["no cases"])
+
+
+@case_app.command("show")
+def show_cmd(
+    case_number: str = typer.Argument(..., help="Case number (CM26-0000001)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Show one case as JSON (application, events, deadlines; the reviewer by id only).
+
+    Example: openimr case show CM26-0000001
+    """
+    from openimr.cases.store import show
+
+    with friendly_errors():
+        typer.echo(json.dumps(show(_url(db), case_number), indent=2, default=str))
+
+
+@case_app.command("event")
+def event_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    kind: str = typer.Argument(..., help="notice_sent or records_received."),
+    day: str = typer.Argument(..., help="Date of the event (YYYY-MM-DD)."),
+    method: Optional[str] = typer.Option(None, "--method", help="For notice_sent: mail or electronic."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    settings: Optional[Path] = typer.Option(None, "--settings", help=SETTINGS_HELP),
+    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the case as JSON."),
+) -> None:
+    """Record a dated event of a case; the deadlines are recomputed.
+
+    Example: openimr case event CM26-0000001 notice_sent 2026-03-11 --method electronic
+    """
+    from openimr.cases.settings import load_settings
+    from openimr.cases.store import record_event
+
+    when = _parse_date(day, "DAY")
+    with friendly_errors():
+        case = record_event(_url(db), case_number, kind, when, load_settings(settings), method, actor)
+    _print(case, as_json, [f"{case_number}: records due {case['records_due']}, determination due {case['determination_due']}"])
+
+
+@case_app.command("late")
+def late_cmd(
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of the report (default today)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Late report: open cases whose records or determination are past due.
+
+    Example: openimr case late --as-of 2026-05-01 --json
+    """
+    from openimr.cases.store import late_report
+
+    when = _parse_date(as_of, "--as-of") or date.today()
+    with friendly_errors():
+        rows = late_report(_url(db), when)
+    lines = [f"{r['case_number']}  {r['late']:<13} due {r['due']}  {r['days_late']} days late" for r in rows]
+    _print(rows, as_json, lines or ["nothing late"])
+
+
+@case_app.command("assign")
+def assign_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    on: Optional[str] = typer.Option(None, "--on", help="Date for licence expiry checks (default today)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the assignment and credentials block as JSON."),
+) -> None:
+    """Assign the best eligible expert reviewer of the panel, or explain why none.
+
+    Example: openimr case assign CM26-0000001 --json
+    """
+    from openimr.panel.assign import assign
+
+    with friendly_errors():
+        result = assign(_url(db), case_number, _parse_date(on, "--on"), actor)
+    _print(result, as_json, [f"{case_number}: assigned to reviewer {result['reviewer']} ({result['why']})"])
+
+
+@case_app.command("consolidate")
+def consolidate_cmd(
+    case_number: str = typer.Argument(..., help="The primary case."),
+    others: Optional[list[str]] = typer.Argument(None, help="Cases to join into it (none: list candidates)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Join applications of the same worker, physician and date of injury.
+
+    Example: openimr case consolidate CM26-0000001 CM26-0000002
+    """
+    from openimr.cases.consolidate import candidates, consolidate
+
+    with friendly_errors():
+        if not others:
+            found = candidates(_url(db), case_number)
+            _print({"case_number": case_number, "candidates": found}, as_json, found or ["no candidates"])
+            return
+        result = consolidate(_url(db), case_number, list(others), actor)
+    _print(result, as_json, [f"{case_number}: joined {', '.join(others)}"])
+
+
+@case_app.command("publish")
+def publish_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    letter: Optional[Path] = typer.Option(None, "--letter", help="LETTER.json: attach this determination letter first."),
+    format: str = typer.Option("json", "--format", help="json, text, html or pdf."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write here (default: stdout; required for pdf)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Write the redacted letter the DWC posts (names, addresses, DOB, claim numbers removed).
+
+    Example: openimr case publish CM26-0000001 --letter letter.json --format text --out published.txt
+    """
+    from openimr.cases.publish import attach_letter, load_letter, publish
+
+    if format == "pdf" and out is None:
+        fail("--out: a PDF must be written to a file")
+    with friendly_errors():
+        if letter is not None:
+            attach_letter(_url(db), case_number, load_letter(letter), actor)
+        output, counts = publish(_url(db), case_number, format, actor)
+    if out is None:
+        sys.stdout.write(output if isinstance(output, str) else output.decode())
+    else:
+        out.write_bytes(output if isinstance(output, bytes) else output.encode("utf-8"))
+        removed = ", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "nothing"
+        typer.echo(f"{case_number}: published to {out} (removed: {removed})")
+
+
+@audit_app.command("verify")
+def verify_cmd(
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print {intact, rows, problems} as JSON."),
+) -> None:
+    """Check the hash chain of the audit log; exit 1 if any row was changed, deleted or reordered.
+
+    Example: openimr audit verify --db sqlite:///openimr.sqlite
+    """
+    from openimr import db as database
+    from openimr.cases import audit
+    from openimr.cases.store import ready
+
+    with friendly_errors():
+        with database.session_scope(ready(_url(db))) as session:
+            rows, problems = audit.verify(session)
+    result = {"intact": not problems, "rows": rows, "problems": problems}
+    _print(result, as_json, [f"audit log intact: {rows} rows"] if not problems else [f"audit log BROKEN ({rows} rows):", *problems])
+    if problems:
+        raise typer.Exit(1)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this part's commands to the `openimr` application."""
+    """Add `case` and `audit` to the `openimr` application."""
+    app.add_typer(case_app, name="case")
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,62 @@
+"""Consolidation of applications (8 CCR 9792.10.4(a)).
+
+The review organization may join two or more eligible applications of the same worker
+when they have the same requesting physician and the same date of injury. The joined
+cases point to the primary one, which then carries every disputed item.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from openimr import db
+from openimr.cases import store
+from openimr.cases.tables import CaseRow
+
+SOURCE = "8 CCR 9792.10.4(a)"
+JOINABLE = ("eligible", "assigned")
+
+
+def _same_matter(a: CaseRow, b: CaseRow) -> list[str]:
+    """Why two cases cannot be joined (empty if they can)."""
+    problems = []
+    if a.employee_key != b.employee_key:
+        problems.append("not the same worker")
+    if a.physician_key != b.physician_key:
+        problems.append("not the same requesting physician")
+    if a.date_of_injury != b.date_of_injury:
+        problems.append("not the same date of injury")
+    return problems
+
+
+def candidates(url: str, case_number: str) -> list[str]:
+    """Other cases that could be consolidated into `case_number`."""
+    with db.session_scope(store.ready(url)) as session:
+        primary = store.get(session, case_number)
+        rows = session.scalars(select(CaseRow).where(CaseRow.employee_key == primary.employee_key).order_by(CaseRow.id))
+        return [
+            r.case_number
+            for r in rows
+            if r.case_number != case_number and r.status in JOINABLE and not _same_matter(primary, r)
+        ]
+
+
+def consolidate(url: str, primary_number: str, others: list[str], actor: str | None = None) -> dict:
+    """Join `others` into `primary_number` (one transaction; all or nothing)."""
+    if not others:
+        raise store.CaseError("give at least one case to join")
+    with db.session_scope(store.ready(url)) as session:
+        primary = store.get(session, primary_number)
+        if primary.status not in JOINABLE:
+            raise store.CaseError(f"case {primary_number}: status {primary.status}, cannot take joined cases")
+        for number in others:
+            other = store.get(session, number)
+            if number == primary_number:
+                raise store.CaseError(f"case {number}: cannot be joined to itself")
+            if other.status != "eligible":
+                raise store.CaseError(f"case {number}: status {other.status}; only eligible, unassigned cases are joined")
+            problems = _same_matter(primary, other)
+            if problems:
+                raise store.CaseError(f"case {number}: cannot be joined to {primary_number}: {', '.join(problems)} ({SOURCE})")
+            store.update(url, number, "consolidate", {"status": "consolidated", "consolidated_into": primary_number}, actor, session)
+        return store.snapshot(primary) | {"joined": others}

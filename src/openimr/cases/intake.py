@@ -1,0 +1,202 @@
+"""The IMR application (DWC Form IMR, 8 CCR 9792.10.2) as a validated model.
+
+`load_application(path)` reads APPLICATION.json; a file that does not validate raises
+`ApplicationError` listing every problem with its field path, one per line.
+The field names are the contract of APPLICATION.json: extend them, never rename.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from openimr.models import Model
+
+ReviewType = Literal["regular", "expedited"]
+ServiceMethod = Literal["mail", "electronic", "personal", "fax"]
+Outcome = Literal["denied", "modified"]
+PartyKind = Literal[
+    "employer",
+    "insurer",
+    "claims_administrator",
+    "ur_organization",
+    "medical_group",
+    "physician",
+    "facility",
+    "manufacturer",
+    "attorney",
+    "employee",
+    "family",
+    "other",
+]
+
+
+class ApplicationError(ValueError):
+    """An application file that cannot be used: `problems` lists each one (field: reason)."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class Employee(Model):
+    """The injured worker (confidential: removed from every published letter)."""
+
+    name: str = Field(min_length=1)
+    date_of_birth: date | None = None
+    address: str | None = None
+    claim_number: str | None = None
+    phone: str | None = None
+
+
+class Employer(Model):
+    name: str = Field(min_length=1)
+
+
+class ClaimsAdministrator(Model):
+    name: str = Field(min_length=1)
+    adjuster: str | None = None
+    address: str | None = None
+
+
+class RequestingPhysician(Model):
+    name: str = Field(min_length=1)
+    specialty: str | None = None
+    medical_group: str | None = None
+
+
+class Attorney(Model):
+    name: str = Field(min_length=1)
+    firm: str | None = None
+
+
+class Party(Model):
+    """Any other party of the case: facility, manufacturer, UR organization, family member…"""
+
+    name: str = Field(min_length=1)
+    kind: PartyKind
+
+
+class DisputedItem(Model):
+    """One treatment as requested on the RFA, with what UR did to it."""
+
+    request: str = Field(min_length=1)
+    outcome: Outcome
+    guideline: str | None = None
+    authorized: str | None = None
+
+
+class URDecision(Model):
+    """The utilization review decision that denied or modified the request."""
+
+    date: date
+    served: date
+    service: ServiceMethod = "mail"
+    missing_information: bool = False
+    organization: str | None = None
+    rfa_date: date | None = None
+    items: list[DisputedItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _served_after_decision(self) -> "URDecision":
+        if self.served < self.date:
+            raise ValueError(f"served ({self.served}) is before the UR decision date ({self.date})")
+        return self
+
+
+class PriorIMR(Model):
+    """An earlier IMR on a treatment of the same worker (a case number is optional)."""
+
+    request: str = Field(min_length=1)
+    case_number: str | None = None
+    decision_date: date | None = None
+
+
+class Application(Model):
+    """An application for Independent Medical Review (DWC Form IMR)."""
+
+    review_type: ReviewType
+    received: date
+    signed: bool
+    ur_decision_attached: bool
+    date_of_injury: date
+    employee: Employee
+    employer: Employer
+    claims_administrator: ClaimsAdministrator
+    requesting_physician: RequestingPhysician
+    attorney: Attorney | None = None
+    parties: list[Party] = Field(default_factory=list)
+    ur_decision: URDecision
+    liability_dispute: bool = False
+    formulary_drug: bool = False
+    prior_imr_requests: list[PriorIMR] = Field(default_factory=list)
+
+    @field_validator("prior_imr_requests", mode="before")
+    @classmethod
+    def _requests_as_text(cls, value):
+        """A prior IMR may be given as the bare request text."""
+        if isinstance(value, list):
+            return [{"request": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "Application":
+        if self.received < self.ur_decision.date:
+            raise ValueError(
+                f"received ({self.received}) is before the UR decision date ({self.ur_decision.date})"
+            )
+        return self
+
+    def party_names(self) -> list[tuple[str, str]]:
+        """Every named party of the case as (kind, name): the conflict and redaction lists."""
+        named = [
+            ("employee", self.employee.name),
+            ("employer", self.employer.name),
+            ("claims_administrator", self.claims_administrator.name),
+            ("claims_administrator", self.claims_administrator.adjuster),
+            ("physician", self.requesting_physician.name),
+            ("medical_group", self.requesting_physician.medical_group),
+            ("ur_organization", self.ur_decision.organization),
+        ]
+        if self.attorney:
+            named += [("attorney", self.attorney.name), ("attorney", self.attorney.firm)]
+        named += [(p.kind, p.name) for p in self.parties]
+        return [(kind, name) for kind, name in named if name and name.strip()]
+
+
+def format_errors(error: ValidationError) -> list[str]:
+    """Pydantic errors as 'field.path: reason' lines, one per problem."""
+    lines = []
+    for problem in error.errors():
+        path = ".".join(str(part) for part in problem["loc"]) or "(file)"
+        message = re.sub(r"^Value error, ", "", problem["msg"])
+        lines.append(f"{path}: {message}")
+    return lines
+
+
+def parse_application(data: object, source: str = "<application>") -> Application:
+    """Validate already-decoded JSON data as an Application."""
+    try:
+        return Application.model_validate(data)
+    except ValidationError as error:
+        raise ApplicationError(source, format_errors(error)) from None
+
+
+def load_application(path: str | Path) -> Application:
+    """Read and validate APPLICATION.json; raise ApplicationError listing every problem."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ApplicationError(str(path), ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ApplicationError(str(path), [f"cannot be read ({error.__class__.__name__})"]) from None
+    except json.JSONDecodeError as error:
+        raise ApplicationError(str(path), [f"not valid JSON (line {error.lineno}: {error.msg})"]) from None
+    return parse_application(data, str(path))

@@ -1,0 +1,94 @@
+"""Publication of a case's Final Determination letter, redacted as the DWC posts it.
+
+A case's letter is attached from its determination (or with `--letter LETTER.json`); the
+credentials block is the assigned reviewer's (generated, never the name). Publication
+removes every party's name, addresses, the date of birth and claim numbers, and writes
+the letter with the letter writer (text, HTML, PDF) or as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from openimr import db
+from openimr.cases import store
+from openimr.cases.intake import Application, format_errors
+from openimr.cases.redact import for_application, redact_letter
+from openimr.cases.tables import CaseRow, ReviewerRow
+from openimr.models import Letter, ReviewerCredentials
+
+FORMATS = ("json", "text", "html", "pdf")
+
+
+def load_letter(path: str | Path) -> Letter:
+    """Read LETTER.json; a bad file raises CaseError naming the file and each problem."""
+    path = Path(path)
+    try:
+        return Letter.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise store.CaseError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise store.CaseError(f"{path}: cannot be read ({error.__class__.__name__})") from None
+    except ValidationError as error:
+        raise store.CaseError("\n".join(f"{path}: {line}" for line in format_errors(error))) from None
+
+
+def case_applications(session, row: CaseRow) -> list[Application]:
+    """The case's application and those consolidated into it."""
+    joined = session.scalars(select(CaseRow).where(CaseRow.consolidated_into == row.case_number).order_by(CaseRow.id))
+    return [store.application_of(row)] + [store.application_of(r) for r in joined]
+
+
+def attach_letter(url: str, case_number: str, letter: Letter, actor: str | None = None) -> Letter:
+    """Store the determination letter of a case, with the assigned reviewer's credentials."""
+    with db.session_scope(store.ready(url)) as session:
+        row = store.get(session, case_number)
+        if row.status in ("ineligible", "deferred", "consolidated"):
+            raise store.CaseError(f"case {case_number}: status {row.status}, no determination to attach")
+        if row.credentials:
+            letter = letter.model_copy(update={"reviewer": ReviewerCredentials.model_validate_json(row.credentials)})
+        if letter.case_number is None:
+            letter = letter.model_copy(update={"case_number": case_number})
+        store.update(url, case_number, "attach_letter", {"letter": letter.model_dump_json(), "status": "determined"}, actor, session)
+        return letter
+
+
+def redacted(url: str, case_number: str) -> tuple[Letter, Counter]:
+    """The case's stored letter with every identifier removed."""
+    with db.session_scope(store.ready(url)) as session:
+        row = store.get(session, case_number)
+        if not row.letter:
+            raise store.CaseError(f"case {case_number}: no letter yet (give --letter LETTER.json)")
+        apps = case_applications(session, row)
+        reviewer = session.get(ReviewerRow, row.reviewer_id) if row.reviewer_id else None
+        redactor = for_application(apps, reviewer.name if reviewer else None)
+        return redact_letter(Letter.model_validate_json(row.letter), redactor)
+
+
+def render(letter: Letter, format: str) -> str | bytes:
+    """The letter as JSON, or through the letter writer as text, HTML or PDF."""
+    if format == "json":
+        return json.dumps(letter.model_dump(mode="json"), indent=2) + "\n"
+    if format not in FORMATS:
+        raise store.CaseError(f"--format: {format!r} is not one of {', '.join(FORMATS)}")
+    try:
+        from openimr.letters.write import render as write
+    except ImportError:  # the writer is not installed: JSON is always available
+        raise store.CaseError(f"--format {format}: the letter writer is not available; use --format json") from None
+    return write(letter, format=format)
+
+
+def publish(url: str, case_number: str, format: str = "json", actor: str | None = None) -> tuple[str | bytes, Counter]:
+    """Redact, render and record the publication of a case's letter."""
+    letter, counts = redacted(url, case_number)
+    output = render(letter, format)
+    with db.session_scope(store.ready(url)) as session:
+        store.update(
+            url, case_number, "publish", {"published": letter.model_dump_json(), "status": "published"}, actor, session
+        )
+    return output, counts

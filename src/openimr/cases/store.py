@@ -1,0 +1,290 @@
+"""Storing cases: create, record events, assign, attach letters, consolidate, list.
+
+Every change runs in one transaction together with its audit event (audit.append).
+Case numbers follow the letters' form, CM<yy>-<7 digits>.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openimr import db
+from openimr.cases import audit
+from openimr.cases.deadlines import CaseEvents, compute
+from openimr.cases.eligibility import Eligibility, check
+from openimr.cases.intake import Application
+from openimr.cases.settings import Settings
+from openimr.cases.tables import CaseEventRow, CaseRow
+
+OPEN_STATUSES = ("eligible", "assigned")
+EVENT_KINDS = ("notice_sent", "records_received")
+_migrated: set[str] = set()
+
+
+class CaseError(ValueError):
+    """A request about a case that cannot be done (one line: case and reason)."""
+
+
+def ready(url: str) -> str:
+    """Bring the schema up to date once per process; returns the URL."""
+    if url not in _migrated:
+        db.migrate(url)
+        _migrated.add(url)
+    return url
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _norm(text: str | None) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", (text or "").lower()))
+
+
+def employee_key(app: Application) -> str:
+    """An opaque key of the worker (name and date of birth), for finding the same worker."""
+    basis = f"{_norm(app.employee.name)}|{app.employee.date_of_birth or ''}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def physician_key(app: Application) -> str:
+    """The requesting physician's name, normalised (consolidation compares it)."""
+    return _norm(app.requesting_physician.name)[:200]
+
+
+def application_of(row: CaseRow) -> Application:
+    """The stored application of a case."""
+    return Application.model_validate_json(row.application)
+
+
+def snapshot(row: CaseRow) -> dict:
+    """A case as JSON-able data (the before/after of audit events)."""
+    return {
+        "case_number": row.case_number,
+        "status": row.status,
+        "review_type": row.review_type,
+        "received": row.received,
+        "date_of_injury": row.date_of_injury,
+        "application": json.loads(row.application),
+        "reasons": json.loads(row.reasons),
+        "filing_deadline": row.filing_deadline,
+        "records_due": row.records_due,
+        "determination_due": row.determination_due,
+        "reviewer_id": row.reviewer_id,
+        "credentials": json.loads(row.credentials) if row.credentials else None,
+        "consolidated_into": row.consolidated_into,
+        "has_letter": row.letter is not None,
+        "published": row.published is not None,
+    }
+
+
+def get(session: Session, case_number: str) -> CaseRow:
+    """The case with that number, or CaseError."""
+    row = session.scalar(select(CaseRow).where(CaseRow.case_number == case_number.strip()))
+    if row is None:
+        raise CaseError(f"case {case_number}: no such case")
+    return row
+
+
+def _next_number(session: Session, received: date) -> str:
+    count = session.scalar(select(func.count()).select_from(CaseRow)) or 0
+    prefix = f"CM{received.year % 100:02d}-"
+    while True:
+        count += 1
+        number = f"{prefix}{count:07d}"
+        if session.scalar(select(CaseRow.id).where(CaseRow.case_number == number)) is None:
+            return number
+
+
+def prior_requests(session: Session, app: Application, exclude: str | None = None) -> list[str]:
+    """Treatments of the same worker in other cases not found ineligible (duplicates)."""
+    rows = session.scalars(
+        select(CaseRow).where(CaseRow.employee_key == employee_key(app), CaseRow.status != "ineligible")
+    )
+    return [item.request for row in rows if row.case_number != exclude for item in application_of(row).ur_decision.items]
+
+
+def status_of(result: Eligibility) -> str:
+    """eligible, deferred (a liability dispute only) or ineligible."""
+    if result.eligible:
+        return "eligible"
+    return "deferred" if all(r.code == "liability_dispute" for r in result.reasons) else "ineligible"
+
+
+def events_of(session: Session, row: CaseRow) -> CaseEvents:
+    """The dated events of a case, the latest of each kind."""
+    events = CaseEvents()
+    rows = session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == row.id).order_by(CaseEventRow.id))
+    for event in rows:
+        if event.kind == "notice_sent":
+            events.notice_sent, events.notice_method = event.day, event.method
+        elif event.kind == "records_received":
+            events.records_received = event.day
+    return events
+
+
+def _apply_deadlines(row: CaseRow, app: Application, settings: Settings, events: CaseEvents) -> None:
+    result = compute(app, settings, events)
+    row.filing_deadline = result.filing_deadline
+    row.records_due = result.records_due
+    row.determination_due = result.determination_due
+    row.assumptions = json.dumps(result.assumptions)
+
+
+def create_case(url: str, app: Application, settings: Settings, actor: str | None = None) -> dict:
+    """Screen and store a new application; returns the stored case (snapshot)."""
+    with db.session_scope(ready(url)) as session:
+        result = check(app, settings, prior_requests=prior_requests(session, app))
+        row = CaseRow(
+            case_number=_next_number(session, app.received),
+            status=status_of(result),
+            review_type=app.review_type,
+            employee_key=employee_key(app),
+            physician_key=physician_key(app),
+            date_of_injury=app.date_of_injury,
+            received=app.received,
+            application=app.model_dump_json(),
+            reasons=json.dumps([r.as_json() for r in result.reasons]),
+            assumptions="[]",
+            created_at=_now(),
+        )
+        _apply_deadlines(row, app, settings, CaseEvents())
+        session.add(row)
+        session.flush()
+        after = snapshot(row)
+        audit.append(session, "create", "case", row.case_number, None, after, actor)
+        return after
+
+
+def record_event(
+    url: str, case_number: str, kind: str, day: date, settings: Settings, method: str | None = None, actor: str | None = None
+) -> dict:
+    """Record a dated event (notice sent, records received) and recompute the deadlines."""
+    if kind not in EVENT_KINDS:
+        raise CaseError(f"event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
+    if kind == "notice_sent" and method not in ("mail", "electronic"):
+        raise CaseError("--method: a notice of assignment is sent by mail or electronic")
+    with db.session_scope(ready(url)) as session:
+        row = get(session, case_number)
+        if day < row.received:
+            raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
+        before = snapshot(row) | {"events": _event_list(session, row)}
+        session.add(CaseEventRow(case_id=row.id, kind=kind, day=day, method=method, recorded_at=_now()))
+        session.flush()
+        _apply_deadlines(row, application_of(row), settings, events_of(session, row))
+        after = snapshot(row) | {"events": _event_list(session, row)}
+        audit.append(session, kind, "case", case_number, before, after, actor)
+        return after
+
+
+def _event_list(session: Session, row: CaseRow) -> list[dict]:
+    rows = session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == row.id).order_by(CaseEventRow.id))
+    return [{"kind": e.kind, "day": e.day.isoformat(), "method": e.method} for e in rows]
+
+
+def update(
+    url: str, case_number: str, action: str, changes: dict, actor: str | None = None, session: Session | None = None
+) -> dict:
+    """Set columns of a case and log the change; returns the new snapshot."""
+
+    def run(s: Session) -> dict:
+        row = get(s, case_number)
+        before = snapshot(row)
+        for column, value in changes.items():
+            setattr(row, column, value)
+        s.flush()
+        after = snapshot(row)
+        audit.append(s, action, "case", case_number, before, after, actor)
+        return after
+
+    if session is not None:
+        return run(session)
+    with db.session_scope(ready(url)) as s:
+        return run(s)
+
+
+def list_cases(url: str, due_before: date | None = None, status: str | None = None) -> list[dict]:
+    """Cases (newest first), optionally only open ones with a pending deadline before a date."""
+    with db.session_scope(ready(url)) as session:
+        rows = list(session.scalars(select(CaseRow).order_by(CaseRow.id.desc())))
+        out = []
+        for row in rows:
+            if status and row.status != status:
+                continue
+            pending = next_due(session, row)
+            if due_before and (pending is None or pending[1] >= due_before):
+                continue
+            out.append(summary(row, pending))
+        return out
+
+
+def next_due(session: Session, row: CaseRow) -> tuple[str, date] | None:
+    """The pending deadline of an open case: records due, then determination due."""
+    if row.status not in OPEN_STATUSES:
+        return None
+    events = events_of(session, row)
+    if events.records_received is None and row.records_due:
+        return "records_due", row.records_due
+    if row.determination_due:
+        return "determination_due", row.determination_due
+    return None
+
+
+def summary(row: CaseRow, pending: tuple[str, date] | None) -> dict:
+    """What a case list shows (no reviewer name; the worker is not named either)."""
+    return {
+        "case_number": row.case_number,
+        "status": row.status,
+        "review_type": row.review_type,
+        "received": row.received.isoformat(),
+        "next_deadline": pending[0] if pending else None,
+        "due": pending[1].isoformat() if pending else None,
+        "reviewer": row.reviewer_id,
+    }
+
+
+def late_report(url: str, as_of: date) -> list[dict]:
+    """Open cases past a deadline on `as_of`: records not received, determination not issued."""
+    with db.session_scope(ready(url)) as session:
+        out = []
+        for row in session.scalars(select(CaseRow).where(CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id)):
+            events = events_of(session, row)
+            out += _late_items(row, events, as_of)
+        return out
+
+
+def _late_items(row: CaseRow, events: CaseEvents, as_of: date) -> Iterable[dict]:
+    def item(what: str, due: date, done: date | None) -> dict:
+        end = done or as_of
+        return {
+            "case_number": row.case_number,
+            "late": what,
+            "due": due.isoformat(),
+            "done": done.isoformat() if done else None,
+            "days_late": (end - due).days,
+            "reviewer": row.reviewer_id,
+        }
+
+    if row.records_due:
+        received = events.records_received
+        if (received and received > row.records_due) or (not received and as_of > row.records_due):
+            yield item("records", row.records_due, received)
+    if row.determination_due and row.letter is None and as_of > row.determination_due:
+        yield item("determination", row.determination_due, None)
+
+
+def show(url: str, case_number: str) -> dict:
+    """One case in full (the application too) for intake users: no reviewer name."""
+    with db.session_scope(ready(url)) as session:
+        row = get(session, case_number)
+        return snapshot(row) | {
+            "events": _event_list(session, row),
+            "assumptions": json.loads(row.assumptions),
+        }
