@@ -1,7 +1,180 @@
-"""`openimr demo`: the main job on the embedded default."""
+"""`openimr demo`: the workbench on the embedded database, ready to try.
+
+Sets up the database, puts the real sample letters in the library, adds demo users and a
+demo case (built from a real letter's clinical summary and disputed items, the outcome
+hidden) assigned to the demo clinician reviewer, prints the URL and the demo sign-ins,
+then serves. Running it again reuses what is there.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
 
 import typer
+
+SHARED_LETTERS = Path(os.environ.get("OPENIMR_SHARED", Path(__file__).resolve().parents[2].parent / "shared")) / "data" / "letters"
+DEMO_PASSWORD = "openimr-demo"
+DEMO_USERS = (
+    # username, role, display name, clinician, licensure, specialties
+    ("admin", "admin", "Demo Administrator", False, [], []),
+    ("intake", "intake", "Demo Intake Clerk", False, [], []),
+    ("qa", "qa", "Demo QA Nurse", False, [], []),
+    ("reviewer", "reviewer", "Dr. Dana Demo", True, ["California"], ["Physical Medicine & Rehabilitation"]),
+    ("reviewer2", "reviewer", "Dr. Robin Second", True, ["California"], ["Orthopedic Surgery"]),
+)
+
+
+def letter_paths(folder: Path) -> list[Path]:
+    """The letters (PDF or text) under a folder, sorted."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".pdf", ".txt"))
+
+
+def _read_one(path: str):
+    from openimr.web import parts
+
+    try:
+        return path, parts.read_letter(path, Path(path).name).model_dump_json(), None
+    except ValueError as error:
+        return path, None, str(error)
+
+
+def load_letters(url: str, paths: list[Path], workers: int = 2) -> dict:
+    """Read letters (in parallel) and keep them in the library: {added, unchanged, failed}."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from openimr.db import session_scope
+    from openimr.models import Letter
+    from openimr.web import precedents
+
+    summary = {"added": 0, "unchanged": 0, "failed": []}
+    if workers > 1 and len(paths) > 8:
+        with ProcessPoolExecutor(workers) as pool:
+            results = list(pool.map(_read_one, map(str, paths), chunksize=8))
+    else:
+        results = [_read_one(str(p)) for p in paths]
+    with session_scope(url) as session:
+        for path, letter_json, error in results:
+            if error:
+                summary["failed"].append(error)
+                continue
+            _id, added = precedents.add_letter(session, Letter.model_validate_json(letter_json),
+                                               Path(path).read_bytes(), Path(path).name)
+            summary["added" if added else "unchanged"] += 1
+    return summary
+
+
+def ensure_users(url: str, password: str = DEMO_PASSWORD) -> None:
+    """The demo users, added once."""
+    from sqlalchemy import select
+
+    from openimr.db import session_scope
+    from openimr.web import auth
+    from openimr.web.tables import User
+
+    with session_scope(url) as session:
+        for username, role, name, clinician, licensure, specialties in DEMO_USERS:
+            if session.scalar(select(User).where(User.username == username)) is None:
+                auth.create_user(session, username, password, role, name, clinician, licensure, specialties)
+
+
+def demo_application(letter, today: date) -> tuple[dict, list[dict]]:
+    """An application and its records built from a real letter, the outcome left out."""
+    received = today - timedelta(days=12)
+    application = {
+        "review_type": "regular", "received": received.isoformat(), "signed": True,
+        "ur_decision_attached": True,
+        "date_of_injury": letter.date_of_injury.isoformat() if letter.date_of_injury else None,
+        "employee": {"name": "(demo employee)"}, "employer": {"name": "(demo employer)"},
+        "claims_administrator": {"name": "(demo claims administrator)"},
+        "requesting_physician": {"name": "(demo physician)", "specialty": ""},
+        "attorney": None, "parties": [],
+        "ur_decision": {"date": (received - timedelta(days=14)).isoformat(),
+                        "served": (received - timedelta(days=12)).isoformat(), "service": "mail",
+                        "missing_information": False,
+                        "items": [{"request": item.request, "outcome": "denied",
+                                   "guideline": item.claims_administrator_guideline.text} for item in letter.items]},
+        "liability_dispute": False, "formulary_drug": False, "prior_imr_requests": [],
+    }
+    documents = [{"kind": "clinical_summary", "name": "Clinical summary", "date": received.isoformat(),
+                  "text": letter.clinical_case_summary}]
+    return application, documents
+
+
+def ensure_demo_case(url: str) -> int | None:
+    """A case from a real letter, assigned to the demo reviewer; its id (None without letters)."""
+    from sqlalchemy import select
+
+    from openimr.db import session_scope
+    from openimr.web import precedents, workflow
+    from openimr.web.auth import principal_of
+    from openimr.web.tables import Case, User
+
+    with session_scope(url) as session:
+        existing = session.scalar(select(Case).order_by(Case.id).limit(1))
+        if existing is not None:
+            return existing.id
+        letter = _demo_letter(session, precedents)
+        if letter is None:
+            return None
+        application, documents = demo_application(letter, date.today())
+        intake = principal_of(session.scalar(select(User).where(User.username == "intake")), "")
+        admin = principal_of(session.scalar(select(User).where(User.username == "admin")), "")
+        case = workflow.create_case(session, intake, application, documents)
+        reviewer = session.scalar(select(User).where(User.username == "reviewer"))
+        workflow.assign(session, admin, case, reviewer.id)
+        return case.id
+
+
+def _demo_letter(session, precedents):
+    """A letter with a clinical summary and two or three items, preferring a mix of outcomes."""
+    rows, _total = precedents.list_letters(session, 1, 500)
+    candidates = [r for r in rows if 2 <= r["items"] <= 3]
+    candidates.sort(key=lambda r: (r["overturned"] == 0, str(r["case_number"])))
+    for row in candidates:
+        letter = precedents.get_letter(session, str(row["id"]))
+        if letter is not None and len(letter.clinical_case_summary) > 200:
+            return letter
+    return None
+
+
+def demo(
+    db: str = typer.Option(None, "--db", help="Database URL (default: the embedded SQLite file, or $OPENIMR_DB)."),
+    letters: Path = typer.Option(SHARED_LETTERS, help="Folder of real letters to put in the library."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    serve: bool = typer.Option(True, help="Serve after setting up (--no-serve only sets up)."),
+) -> None:
+    """Set up the workbench with the real letters and a demo case, then serve it.
+
+    Example: openimr demo --port 8000
+    """
+    from openimr import db as dbmod
+
+    url = dbmod.normalise_url(db or dbmod.default_url())
+    dbmod.migrate(url)
+    ensure_users(url)
+    paths = letter_paths(letters) if letters.is_dir() else []
+    if not paths:
+        typer.echo(f"no letters found in {letters}; the library starts empty", err=True)
+    summary = load_letters(url, paths)
+    typer.echo(f"library: {summary['added']} letters added, {summary['unchanged']} already there, "
+               f"{len(summary['failed'])} unreadable")
+    case_id = ensure_demo_case(url)
+    typer.echo(f"database: {url}")
+    typer.echo(f"\nOpenIMR workbench: http://{host}:{port}/")
+    if case_id:
+        typer.echo(f"demo case to review: http://{host}:{port}/cases/{case_id}")
+    typer.echo(f"sign in as 'reviewer' (clinician), 'intake', 'qa' or 'admin', password '{DEMO_PASSWORD}'\n")
+    if serve:
+        import uvicorn
+
+        from openimr.web.app import create_app
+
+        uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:
     """Add the demo command."""
+    app.command("demo")(demo)

@@ -1,7 +1,93 @@
-"""Command-line commands of this part (none yet)."""
+"""`openimr serve` and `openimr user ...`: run the workbench and manage its users."""
+
+from __future__ import annotations
 
 import typer
 
+user_app = typer.Typer(help="Workbench users (roles: intake, reviewer, qa, admin).", no_args_is_help=True)
+
+
+def serve(
+    db: str = typer.Option(None, "--db", help="Database URL (default: the embedded SQLite file, or $OPENIMR_DB)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    secure_cookies: bool = typer.Option(False, help="Always mark cookies Secure (behind a TLS proxy)."),
+) -> None:
+    """Serve the reviewer workbench (web pages and the /api).
+
+    Example: openimr serve --db sqlite:///openimr.sqlite --port 8000
+    """
+    import uvicorn
+
+    from openimr.web.app import create_app
+
+    app = create_app(db, secure_cookies=secure_cookies)
+    typer.echo(f"OpenIMR workbench on http://{host}:{port}/  (API: /api, OpenAPI: /openapi.json)")
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+                log_level="warning")
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="Sign-in name."),
+    role: str = typer.Option(..., "--role", help="intake, reviewer, qa or admin."),
+    name: str = typer.Option(None, "--name", help="Display name (kept from intake users and letters)."),
+    clinician: bool = typer.Option(False, "--clinician", help="A clinician reviewer (may sign determinations)."),
+    licensure: list[str] = typer.Option([], "--licensure", help="State of licensure (repeatable)."),
+    specialty: list[str] = typer.Option([], "--specialty", help="Board specialty (repeatable)."),
+    password_env: str = typer.Option("OPENIMR_PASSWORD", help="Environment variable holding the password; "
+                                     "asked for when unset."),
+    db: str = typer.Option(None, "--db", help="Database URL (default: the embedded SQLite file)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the user as JSON."),
+) -> None:
+    """Add a workbench user; the password is read from $OPENIMR_PASSWORD or asked for.
+
+    Example: openimr user add drlee --role reviewer --clinician --licensure California --specialty "Orthopedic Surgery"
+    """
+    import os
+
+    from openimr import db as dbmod
+    from openimr.web import auth
+    from openimr.web.routes_api import user_out
+
+    password = os.environ.get(password_env) or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    url = dbmod.normalise_url(db or dbmod.default_url())
+    dbmod.migrate(url)
+    try:
+        with dbmod.session_scope(url) as session:
+            user = auth.create_user(session, username, password, role, name, clinician, licensure, specialty)
+            out = user_out(user)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(out.model_dump_json() if as_json else f"added {out.username} ({out.role})")
+
+
+@user_app.command("list")
+def user_list(
+    db: str = typer.Option(None, "--db", help="Database URL (default: the embedded SQLite file)."),
+    as_json: bool = typer.Option(False, "--json", help="JSON Lines, one user per line."),
+) -> None:
+    """List workbench users.
+
+    Example: openimr user list --json
+    """
+    from sqlalchemy import select
+
+    from openimr import db as dbmod
+    from openimr.web.routes_api import user_out
+    from openimr.web.tables import User
+
+    url = dbmod.normalise_url(db or dbmod.default_url())
+    dbmod.migrate(url)
+    with dbmod.session_scope(url) as session:
+        for user in session.scalars(select(User).order_by(User.id)):
+            out = user_out(user)
+            typer.echo(out.model_dump_json() if as_json else f"{out.username}\t{out.role}"
+                       f"{' (clinician)' if out.clinician else ''}\t{out.display_name}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this part's commands to the `openimr` application."""
+    """Add `serve` and `user` to the `openimr` application."""
+    app.command("serve")(serve)
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,174 @@
+"""The FastAPI application: `create_app(db_url)` wires the database, auth and routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+
+from openimr import db as dbmod
+from openimr.web import auth
+from openimr.web.auth import AuthError, Principal
+from openimr.web.workflow import Conflict, NotFound
+
+HERE = Path(__file__).parent
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+class NotSignedIn(Exception):
+    """No valid session cookie."""
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A database session per request; routes commit what they write."""
+    session = request.app.state.sessionmaker()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def current_user(request: Request, db: Session = Depends(get_db)) -> Principal:
+    """The signed-in user, or NotSignedIn (401 for the API, the sign-in page otherwise)."""
+    principal = auth.session_principal(db, request.cookies.get(auth.SESSION_COOKIE))
+    if principal is None:
+        raise NotSignedIn()
+    request.state.principal = principal
+    return principal
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a state-changing request without the session's CSRF token (header or form)."""
+    given = request.headers.get("x-csrf-token")
+    if given is None and "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        given = form.get("csrf_token")
+    request.state.csrf_given = given
+
+
+def check_csrf(request: Request, user: Principal) -> None:
+    """Compare the token read by `csrf_protect` with the session's."""
+    if not auth.csrf_matches(user.csrf, getattr(request.state, "csrf_given", None)):
+        raise AuthError(403, "missing or wrong CSRF token: reload the page and try again")
+
+
+def writer(request: Request, _c: None = Depends(csrf_protect),
+           user: Principal = Depends(current_user)) -> Principal:
+    """The signed-in user of a state-changing request, CSRF checked."""
+    check_csrf(request, user)
+    return user
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (the peer; uvicorn's proxy headers set it behind a proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
+def is_tls(request: Request, app: FastAPI) -> bool:
+    """Whether cookies must be Secure: TLS seen by the app, or forced by configuration."""
+    return app.state.secure_cookies or request.url.scheme == "https"
+
+
+def set_session_cookie(response, request: Request, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure behind TLS."""
+    response.set_cookie(auth.SESSION_COOKIE, token, max_age=auth.SESSION_HOURS * 3600, httponly=True,
+                        samesite="lax", secure=is_tls(request, request.app), path="/")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or request.url.path == "/openapi.json"
+
+
+def _error(request: Request, status: int, message: str):
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    templates = request.app.state.templates
+    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message,
+                                      "user": getattr(request.state, "principal", None)}, status_code=status)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(NotSignedIn)
+    async def _not_signed_in(request: Request, _exc: NotSignedIn):
+        if _wants_json(request):
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(AuthError)
+    async def _auth(request: Request, exc: AuthError):
+        return _error(request, exc.status, exc.message)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound):
+        return _error(request, 404, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict):
+        return _error(request, 409, str(exc))
+
+    @app.exception_handler(ValueError)
+    async def _bad_value(request: Request, exc: ValueError):
+        return _error(request, 422, str(exc).splitlines()[0])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", []) if p not in ("body", "query", "path"))
+        return _error(request, 422, f"{field or 'request'}: {first.get('msg', 'invalid')}")
+
+
+def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True) -> FastAPI:
+    """The workbench application on this database (migrated to the newest schema first).
+
+    `secure_cookies` forces the Secure flag (set it when a TLS proxy sits in front without
+    forwarding headers); requests seen as https get it anyway.
+    """
+    from openimr.web import routes_api, routes_pages
+
+    url = dbmod.normalise_url(db_url or dbmod.default_url())
+    if migrate:
+        dbmod.migrate(url)
+    app = FastAPI(title="OpenIMR workbench", version="0.1.0",
+                  description="Independent Medical Review: cases, determinations, precedents. "
+                              "Sign in with POST /api/login; send the returned csrf_token as "
+                              "X-CSRF-Token on every write.")
+    app.state.db_url = url
+    app.state.sessionmaker = sessionmaker(bind=dbmod.engine_for(url), expire_on_commit=False)
+    app.state.secure_cookies = secure_cookies
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.draft_cache = {}
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _install_errors(app)
+    app.include_router(routes_api.router)
+    app.include_router(routes_pages.router)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                    "frame-ancestors 'none'; form-action 'self'")
+        if not request.url.path.startswith("/static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def _health() -> HTMLResponse:
+        return HTMLResponse("ok")
+
+    return app

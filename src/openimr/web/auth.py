@@ -1,0 +1,198 @@
+"""Users, passwords, sessions, CSRF tokens and sign-in rate limiting.
+
+Passwords are hashed with argon2id. A session is a random token in an HttpOnly,
+SameSite=Lax cookie (Secure when the request came over TLS); the database keeps only the
+token's SHA-256. Every state-changing request carries the session's CSRF token, in the
+form field `csrf_token` or the `X-CSRF-Token` header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from openimr.web.tables import ROLES, LoginAttempt, User, WebSession, utcnow
+
+SESSION_COOKIE = "openimr_session"
+LOGIN_CSRF_COOKIE = "openimr_login_csrf"
+SESSION_HOURS = 12
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_IP = 20
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class AuthError(Exception):
+    """A sign-in or permission problem, with the HTTP status it maps to."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user as routes see it."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    clinician: bool
+    csrf: str
+
+    @property
+    def sees_all_cases(self) -> bool:
+        """QA and admin see every case; a reviewer only the cases assigned to them."""
+        return self.role in ("qa", "admin")
+
+    @property
+    def may_see_reviewers(self) -> bool:
+        """Reviewer identities never reach intake users."""
+        return self.role != "intake"
+
+
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the hash (never raises on a mismatch)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_hex(8))
+    return _DUMMY_HASH
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    clinician: bool = False,
+    licensure: list[str] | None = None,
+    specialties: list[str] | None = None,
+) -> User:
+    """Add a user; raises ValueError naming the field when something is wrong."""
+    username = username.strip()
+    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
+        raise ValueError("username: 1-64 characters, letters, digits and . _ - @ only")
+    if role not in ROLES:
+        raise ValueError(f"role: must be one of {', '.join(ROLES)}, not {role!r}")
+    if len(password) < 8:
+        raise ValueError("password: at least 8 characters")
+    if clinician and role != "reviewer":
+        raise ValueError("clinician: only a reviewer can be a clinician")
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise ValueError(f"username: {username!r} already exists")
+    user = User(
+        username=username,
+        display_name=(display_name or username).strip(),
+        password_hash=hash_password(password),
+        role=role,
+        clinician=clinician,
+        licensure=list(licensure or []),
+        specialties=list(specialties or []),
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def check_rate_limit(session: Session, username: str, ip: str) -> None:
+    """Refuse (429) when this username or address failed too often in the last 15 minutes."""
+    since = utcnow() - FAILURE_WINDOW
+    failed = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.success.is_(False), LoginAttempt.at >= since
+    )
+    if session.scalar(failed.where(LoginAttempt.username == username)) >= MAX_FAILURES_PER_USER:
+        raise AuthError(429, "too many failed sign-ins for this user; try again in 15 minutes")
+    if session.scalar(failed.where(LoginAttempt.ip == ip)) >= MAX_FAILURES_PER_IP:
+        raise AuthError(429, "too many failed sign-ins from this address; try again in 15 minutes")
+
+
+def sign_in(session: Session, username: str, password: str, ip: str) -> tuple[str, Principal]:
+    """Check the password (rate-limited) and open a session: (cookie token, principal)."""
+    username = (username or "").strip()[:64]
+    check_rate_limit(session, username, ip)
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password or "")
+    session.add(LoginAttempt(username=username, ip=ip[:64], success=bool(user and ok)))
+    if not (user and ok):
+        session.commit()  # the failed attempt counts even though we refuse
+        raise AuthError(401, "wrong username or password")
+    token = secrets.token_urlsafe(32)
+    row = WebSession(
+        token_hash=_token_hash(token),
+        user_id=user.id,
+        csrf=secrets.token_urlsafe(32),
+        expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
+    )
+    session.add(row)
+    session.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
+    session.flush()
+    return token, principal_of(user, row.csrf)
+
+
+def principal_of(user: User, csrf: str) -> Principal:
+    """The Principal for a user row and session CSRF token."""
+    return Principal(user.id, user.username, user.display_name, user.role, user.clinician, csrf)
+
+
+def session_principal(session: Session, token: str | None) -> Principal | None:
+    """The user behind a session cookie, or None when absent, unknown or expired."""
+    if not token:
+        return None
+    row = session.get(WebSession, _token_hash(token))
+    if row is None or _aware(row.expires_at) < utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return principal_of(user, row.csrf)
+
+
+def sign_out(session: Session, token: str | None) -> None:
+    """Forget the session behind this cookie."""
+    if token:
+        session.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
+
+
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison of CSRF tokens (both must be present)."""
+    return bool(expected and given and hmac.compare_digest(expected, given))

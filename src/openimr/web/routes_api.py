@@ -1,0 +1,266 @@
+"""The JSON API under /api: every page's data, paginated lists, OpenAPI-described."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openimr.web import auth, parts, precedents, uploads, views, workflow
+from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
+from openimr.web.auth import Principal
+from openimr.web.schemas import (
+    ApplicationIn, AssignIn, CaseDetail, CaseSummary, DecisionIn, DecisionOut, DeterminationOut,
+    EligibilityOut, IntakeOut, LoginIn, LoginOut, Page, ReviewerOut, SearchOut, StatsOut, SupersedeIn,
+    UserOut,
+)
+from openimr.web.tables import Determination, User
+
+router = APIRouter(prefix="/api", tags=["api"])
+PAGE = Query(1, ge=1, le=100000)
+PER_PAGE = Query(25, ge=1, le=200)
+
+
+def user_out(user: User) -> UserOut:
+    """The API view of a user."""
+    return UserOut(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
+                   clinician=user.clinician, licensure=user.licensure, specialties=user.specialties)
+
+
+@router.post("/login", response_model=LoginOut)
+def login(body: LoginIn, request: Request, db: Session = Depends(get_db)):
+    """Sign in; the session cookie is set and the CSRF token returned for later writes."""
+    token, principal = auth.sign_in(db, body.username, body.password, client_ip(request))
+    db.commit()
+    out = LoginOut(user=user_out(db.get(User, principal.id)), csrf_token=principal.csrf)
+    response = JSONResponse(out.model_dump(mode="json"))
+    set_session_cookie(response, request, token)
+    return response
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Sign out: the session is forgotten."""
+    auth.sign_out(db, request.cookies.get(auth.SESSION_COOKIE))
+    db.commit()
+    response = Response(status_code=204)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """The signed-in user."""
+    return user_out(db.get(User, user.id))
+
+
+# ---------------------------------------------------------------- cases
+@router.get("/cases", response_model=Page[CaseSummary])
+def list_cases(status: str = "", priority: str = "", due: str = "", sort: str = "due", page: int = PAGE,
+               per_page: int = PER_PAGE, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """The case queue this user may see (a reviewer: only their own cases)."""
+    rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, per_page)
+    names = workflow.reviewer_names(db) if user.may_see_reviewers else {}
+    return Page[CaseSummary](items=[workflow.case_summary(c, user, names) for c in rows], total=total,
+                             page=page, per_page=per_page)
+
+
+@router.post("/eligibility", response_model=EligibilityOut)
+def eligibility(body: ApplicationIn, user: Principal = Depends(writer)):
+    """The eligibility result of an application, without storing it."""
+    workflow.require_role(user, "intake", "admin")
+    return _eligibility_out(parts.check_eligibility(body.model_dump(mode="json", exclude={"documents"})))
+
+
+def _eligibility_out(result: dict) -> EligibilityOut:
+    return EligibilityOut(eligible=result["eligible"], reasons=result["reasons"],
+                          deadlines=result.get("deadlines", {}))
+
+
+@router.post("/cases", response_model=IntakeOut, status_code=201)
+def create_case(body: ApplicationIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Record a new application (intake, admin); the eligibility result comes back at once."""
+    documents = [d.model_dump() for d in body.documents]
+    case = workflow.create_case(db, user, body.model_dump(mode="json", exclude={"documents"}), documents)
+    db.commit()
+    return IntakeOut(case=workflow.case_summary(case, user, {}), eligibility=_eligibility_out(case.eligibility))
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail)
+def get_case(case_id: int, request: Request, user: Principal = Depends(current_user),
+             db: Session = Depends(get_db)):
+    """One case with documents, disputed items, engine drafts, decisions and determinations."""
+    case = workflow.load_case(db, user, case_id)
+    return views.case_detail(db, user, case, request.app.state.draft_cache, request.app.state.db_url)
+
+
+@router.post("/cases/{case_id}/documents", status_code=201)
+async def add_document(case_id: int, request: Request, file: UploadFile = File(...), kind: str = "medical_record",
+                       user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Attach a record (PDF or .txt, at most 10 MB) to a case."""
+    case = workflow.load_case(db, user, case_id)
+    workflow.require_role(user, "intake", "admin")
+    if kind not in ("clinical_summary", "medical_record", "ur_decision"):
+        raise ValueError("kind: must be clinical_summary, medical_record or ur_decision")
+    name, content, file_kind = await uploads.read_upload(file)
+    text = uploads.upload_text(name, content, file_kind)
+    workflow.add_document(db, user, case, kind, name, text)
+    db.commit()
+    return {"case_id": case.id, "name": name, "characters": len(text)}
+
+
+@router.get("/cases/{case_id}/match")
+def match(case_id: int, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """Reviewers ranked for this case, each with the match explanation (admin, QA)."""
+    case = workflow.load_case(db, user, case_id)
+    workflow.require_role(user, "admin", "qa")
+    return {"case_id": case.id, "ranked": workflow.rank_reviewers(case, workflow.reviewers(db))}
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(case_id: int, body: AssignIn | None = None, user: Principal = Depends(writer),
+           db: Session = Depends(get_db)):
+    """Assign a reviewer (the best ranked when none is given); admin and QA."""
+    case = workflow.load_case(db, user, case_id)
+    chosen = workflow.assign(db, user, case, body.reviewer_id if body else None)
+    db.commit()
+    return {"case_id": case.id, "reviewer_id": chosen["id"], "why": chosen["why"]}
+
+
+@router.put("/cases/{case_id}/items/{index}/decision", response_model=DecisionOut)
+def put_decision(case_id: int, index: int, body: DecisionIn, user: Principal = Depends(writer),
+                 db: Session = Depends(get_db)):
+    """The assigned reviewer's decision and rationale on one disputed item."""
+    case = workflow.load_case(db, user, case_id)
+    row = workflow.record_decision(db, user, case, index, body.decision, body.guideline, body.rationale)
+    db.commit()
+    return DecisionOut(id=row.id, item_index=row.item_index, decision=row.decision, guideline=row.guideline,
+                       rationale=row.rationale, created_at=row.created_at)
+
+
+@router.get("/cases/{case_id}/draft.pdf", response_class=Response)
+def draft_pdf(case_id: int, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """A DRAFT preview of the Final Determination letter (assigned reviewer)."""
+    case = workflow.load_case(db, user, case_id)
+    pdf = workflow.draft_letter_pdf(db, user, case)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{case.case_number}-DRAFT.pdf"'})
+
+
+@router.post("/cases/{case_id}/sign", response_model=DeterminationOut, status_code=201)
+def sign(case_id: int, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Sign and issue the Final Determination (the assigned clinician reviewer)."""
+    case = workflow.load_case(db, user, case_id)
+    row = workflow.sign(db, user, case)
+    db.commit()
+    return _determination_out(case.id, row, user.display_name)
+
+
+def _determination_out(case_id: int, row: Determination, signer: str | None) -> DeterminationOut:
+    return DeterminationOut(id=row.id, version=row.version, signed_at=row.signed_at, signed_by=signer,
+                            superseded_by=row.superseded_by, supersede_reason=row.supersede_reason,
+                            pdf_url=f"/api/cases/{case_id}/determinations/{row.id}.pdf")
+
+
+@router.post("/cases/{case_id}/supersede")
+def supersede(case_id: int, body: SupersedeIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Open a signed determination for a superseding version (assigned clinician, with a reason)."""
+    case = workflow.load_case(db, user, case_id)
+    workflow.start_supersede(db, user, case, body.reason)
+    db.commit()
+    return {"case_id": case.id, "status": case.status}
+
+
+@router.get("/cases/{case_id}/determinations/{det_id}.pdf", response_class=Response)
+def determination_pdf(case_id: int, det_id: int, download: bool = False, user: Principal = Depends(current_user),
+                      db: Session = Depends(get_db)):
+    """The signed letter's PDF, exactly as signed."""
+    case = workflow.load_case(db, user, case_id)
+    row = db.get(Determination, det_id)
+    if row is None or row.case_id != case.id:
+        raise workflow.NotFound(f"determination {det_id}: not found in case {case.case_number}")
+    disposition = "attachment" if download else "inline"
+    return Response(row.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'{disposition}; filename="{case.case_number}-v{row.version}.pdf"'})
+
+
+@router.get("/cases/{case_id}/audit")
+def case_audit(case_id: int, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """The case's audit trail (QA, admin, and the assigned reviewer)."""
+    case = workflow.load_case(db, user, case_id)
+    if user.role == "intake":
+        raise auth.AuthError(403, "the audit trail is for QA, admin and the assigned reviewer")
+    return [{"id": a.id, "at": a.at, "action": a.action, "user_id": a.user_id, "detail": a.detail}
+            for a in workflow.audit_trail(db, case.id)]
+
+
+# ---------------------------------------------------------------- panel
+@router.get("/reviewers", response_model=Page[ReviewerOut])
+def list_reviewers(page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
+                   db: Session = Depends(get_db)):
+    """The expert reviewer panel with credentials and load (not for intake users)."""
+    if not user.may_see_reviewers:
+        raise auth.AuthError(403, "reviewer identities are not shown to intake users")
+    rows = workflow.reviewers(db)
+    return Page[ReviewerOut](items=rows[(page - 1) * per_page: page * per_page], total=len(rows), page=page,
+                             per_page=per_page)
+
+
+# ---------------------------------------------------------------- precedents
+@router.get("/letters")
+def list_letters(case_number: str = "", page: int = PAGE, per_page: int = PER_PAGE,
+                 user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """Published letters in the library, newest first."""
+    rows, total = precedents.list_letters(db, page, per_page, case_number)
+    return {"items": rows, "total": total, "page": page, "per_page": per_page}
+
+
+@router.get("/letters/{letter_id}")
+def get_letter(letter_id: str, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """One letter as the letter model (reviewer credentials, never a name)."""
+    letter = precedents.get_letter(db, letter_id)
+    if letter is None:
+        raise workflow.NotFound(f"letter {letter_id}: not found")
+    return letter.model_dump(mode="json")
+
+
+@router.post("/letters", status_code=201)
+async def upload_letter(file: UploadFile = File(...), user: Principal = Depends(writer),
+                        db: Session = Depends(get_db)):
+    """Add a published letter (PDF or text, at most 10 MB) to the library (admin, QA)."""
+    workflow.require_role(user, "admin", "qa")
+    name, content, kind = await uploads.read_upload(file)
+    letter = parts.read_letter(content if kind == "pdf" else content.decode("utf-8"), name)
+    letter_id, added = precedents.add_letter(db, letter, content, name)
+    db.commit()
+    return {"id": letter_id, "case_number": letter.case_number, "added": added, "items": len(letter.items)}
+
+
+@router.get("/search", response_model=SearchOut)
+def search(q: str = Query("", max_length=500), decision: str = "", guideline: str = "", category: str = "",
+           page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
+           db: Session = Depends(get_db)):
+    """Precedent search with facets and highlighted snippets."""
+    filters = {"decision": decision, "guideline": guideline, "category": category}
+    hits, total, facets = precedents.search(db, q, filters, page, per_page)
+    return SearchOut(items=hits, total=total, page=page, per_page=per_page, facets=facets,
+                     backend=precedents.backend_name(db))
+
+
+@router.get("/stats", response_model=StatsOut)
+def stats(by: str = "decision", user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """Upheld/overturned counts and rates (Wilson 95% interval) by decision, category, guideline,
+    specialty or month."""
+    return StatsOut(by=by, rows=precedents.stats(db, by), backend=precedents.backend_name(db))
+
+
+# ---------------------------------------------------------------- users
+@router.get("/users", response_model=Page[UserOut])
+def list_users(page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
+               db: Session = Depends(get_db)):
+    """Every user (admin)."""
+    workflow.require_role(user, "admin")
+    rows = db.scalars(select(User).order_by(User.id)).all()
+    return Page[UserOut](items=[user_out(u) for u in rows[(page - 1) * per_page: page * per_page]],
+                         total=len(rows), page=page, per_page=per_page)

@@ -1,0 +1,298 @@
+"""Server-rendered pages: sign-in, case queue, case, intake, panel, search, letters, analytics."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from openimr.web import auth, charts, parts, precedents, uploads, views, workflow
+from openimr.web.app import check_csrf, client_ip, csrf_protect, current_user, get_db, set_session_cookie, writer
+from openimr.web.auth import AuthError, Principal
+
+router = APIRouter(include_in_schema=False)
+
+
+def render(request: Request, template: str, user: Principal | None, status: int = 200, **context) -> HTMLResponse:
+    """A page from its template with the user and CSRF token in the context."""
+    context.update(user=user, csrf=user.csrf if user else "", today=date.today())
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/cases"
+
+
+# ---------------------------------------------------------------- sign in / out
+@router.get("/", response_class=HTMLResponse)
+def home(user: Principal = Depends(current_user)):
+    return see_other("/intake" if user.role == "intake" else "/cases")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/cases"):
+    token = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, next=_safe_next(next), login_csrf=token, error="")
+    response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.app.state.secure_cookies or request.url.scheme == "https", path="/login")
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(request: Request, username: str = Form(""), password: str = Form(""),
+                 csrf_token: str = Form(""), next: str = Form("/cases"), db: Session = Depends(get_db)):
+    cookie = request.cookies.get(auth.LOGIN_CSRF_COOKIE)
+    if not auth.csrf_matches(cookie, csrf_token):
+        return render(request, "login.html", None, 403, next=_safe_next(next), login_csrf=cookie or "",
+                      error="The sign-in form expired: reload the page and try again.")
+    try:
+        token, _principal = auth.sign_in(db, username, password, client_ip(request))
+    except AuthError as error:
+        return render(request, "login.html", None, error.status, next=_safe_next(next), login_csrf=cookie,
+                      error=error.message[:1].upper() + error.message[1:] + ".", username=username)
+    db.commit()
+    response = see_other(_safe_next(next))
+    set_session_cookie(response, request, token)
+    response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    auth.sign_out(db, request.cookies.get(auth.SESSION_COOKIE))
+    db.commit()
+    response = see_other("/login")
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------- cases
+@router.get("/cases", response_class=HTMLResponse)
+def queue_page(request: Request, status: str = "", priority: str = "", due: str = "", sort: str = "due",
+               page: int = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    page = max(page, 1)
+    rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, 25)
+    names = workflow.reviewer_names(db) if user.may_see_reviewers else {}
+    cases = [workflow.case_summary(c, user, names) for c in rows]
+    query = {"status": status, "priority": priority, "due": due, "sort": sort}
+    return render(request, "cases.html", user, cases=cases, total=total, page=page, pages=max(1, -(-total // 25)),
+                  filters=query, query=urlencode({k: v for k, v in query.items() if v}),
+                  sorts=list(workflow.SORTS))
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(case_id: int, request: Request, message: str = "", user: Principal = Depends(current_user),
+              db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    detail = views.case_detail(db, user, case, request.app.state.draft_cache, request.app.state.db_url)
+    spans = views.evidence_spans(detail)
+    documents = [{**d, "html": Markup(views.highlighted(d["text"], spans.get(d["index"], [])))}
+                 for d in detail["documents"]]
+    can_edit = user.role == "reviewer" and case.assigned_user_id == user.id and case.status != "signed"
+    ranked = (workflow.rank_reviewers(case, workflow.reviewers(db))
+              if user.role in ("admin", "qa") and case.status not in ("signed", "ineligible") else [])
+    return render(request, "case.html", user, case=detail, documents=documents, can_edit=can_edit,
+                  can_sign=can_edit and user.clinician, ranked=ranked, message=message,
+                  engine_note=views.DRAFT_NOTE, engine_missing=all(i["draft"] is None for i in detail["disputed_items"]),
+                  audit=workflow.audit_trail(db, case.id) if user.role != "intake" else [])
+
+
+@router.post("/cases/{case_id}/items/{index}")
+def decision_submit(case_id: int, index: int, decision: str = Form(...), guideline: str = Form(""),
+                    rationale: str = Form(""), user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    workflow.record_decision(db, user, case, index, decision, guideline[:2000], rationale[:20000])
+    db.commit()
+    return see_other(f"/cases/{case_id}?message=Decision+saved+for+item+{index + 1}#item-{index}")
+
+
+@router.post("/cases/{case_id}/sign")
+def sign_submit(case_id: int, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    row = workflow.sign(db, user, case)
+    db.commit()
+    return see_other(f"/cases/{case_id}?message=Signed+and+issued+version+{row.version}#determinations")
+
+
+@router.post("/cases/{case_id}/supersede")
+def supersede_submit(case_id: int, reason: str = Form(""), user: Principal = Depends(writer),
+                     db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    workflow.start_supersede(db, user, case, reason)
+    db.commit()
+    return see_other(f"/cases/{case_id}?message=Superseding:+change+the+decisions,+then+sign+again")
+
+
+@router.post("/cases/{case_id}/assign")
+def assign_submit(case_id: int, reviewer_id: str = Form(""), user: Principal = Depends(writer),
+                  db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    workflow.assign(db, user, case, int(reviewer_id) if reviewer_id.isdigit() else None)
+    db.commit()
+    return see_other(f"/cases/{case_id}?message=Reviewer+assigned")
+
+
+@router.post("/cases/{case_id}/documents")
+async def document_submit(case_id: int, request: Request, file: UploadFile | None = File(None),
+                          kind: str = Form("medical_record"), user: Principal = Depends(writer),
+                          db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    workflow.require_role(user, "intake", "admin")
+    if kind not in ("clinical_summary", "medical_record", "ur_decision"):
+        raise ValueError("kind: must be clinical_summary, medical_record or ur_decision")
+    name, content, file_kind = await uploads.read_upload(file)
+    text = uploads.upload_text(name, content, file_kind)
+    workflow.add_document(db, user, case, kind, name, text)
+    db.commit()
+    return see_other(f"/cases/{case_id}?message=Document+added")
+
+
+# ---------------------------------------------------------------- intake
+INTAKE_FIELDS = ("review_type", "received", "signed", "ur_decision_attached", "date_of_injury", "employee_name",
+                 "claims_administrator", "employer", "physician_name", "physician_specialty", "ur_date",
+                 "ur_served", "ur_service", "missing_information", "liability_dispute", "requests", "guidelines",
+                 "summary")
+
+
+@router.get("/intake", response_class=HTMLResponse)
+def intake_page(request: Request, user: Principal = Depends(current_user)):
+    workflow.require_role(user, "intake", "admin")
+    return render(request, "intake.html", user, form={"received": date.today().isoformat(),
+                                                      "review_type": "regular"}, result=None, case=None)
+
+
+def application_from_form(form: dict) -> dict:
+    """APPLICATION.json from the intake form's fields; ValueError naming a bad field."""
+    requests = [r.strip() for r in form.get("requests", "").splitlines() if r.strip()]
+    guidelines = [g.strip() for g in form.get("guidelines", "").splitlines()]
+    if not requests:
+        raise ValueError("requests: list at least one disputed item, one per line")
+    for field in ("received", "date_of_injury", "ur_date", "ur_served"):
+        if form.get(field) and parts._as_date(form[field]) is None:
+            raise ValueError(f"{field}: not a date (YYYY-MM-DD)")
+    if not form.get("received"):
+        raise ValueError("received: the date the application was received is required")
+    return {
+        "review_type": "expedited" if form.get("review_type") == "expedited" else "regular",
+        "received": form["received"], "signed": bool(form.get("signed")),
+        "ur_decision_attached": bool(form.get("ur_decision_attached")),
+        "date_of_injury": form.get("date_of_injury") or None,
+        "employee": {"name": form.get("employee_name", "")},
+        "employer": {"name": form.get("employer", "")},
+        "claims_administrator": {"name": form.get("claims_administrator", "")},
+        "requesting_physician": {"name": form.get("physician_name", ""),
+                                 "specialty": form.get("physician_specialty", "")},
+        "attorney": None, "parties": [],
+        "ur_decision": {"date": form.get("ur_date") or None, "served": form.get("ur_served") or None,
+                        "service": "electronic" if form.get("ur_service") == "electronic" else "mail",
+                        "missing_information": bool(form.get("missing_information")),
+                        "items": [{"request": r, "outcome": "denied",
+                                   "guideline": guidelines[i] if i < len(guidelines) else ""}
+                                  for i, r in enumerate(requests)]},
+        "liability_dispute": bool(form.get("liability_dispute")),
+        "formulary_drug": False, "prior_imr_requests": [],
+    }
+
+
+@router.post("/intake", response_class=HTMLResponse)
+async def intake_submit(request: Request, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    workflow.require_role(user, "intake", "admin")
+    raw = await request.form()
+    form = {k: str(raw.get(k, "")) for k in INTAKE_FIELDS}
+    try:
+        application = application_from_form(form)
+        documents = []
+        if form["summary"].strip():
+            documents.append({"kind": "clinical_summary", "name": "Clinical summary", "date": form["received"],
+                              "text": form["summary"].strip()})
+        upload = raw.get("record")
+        if upload is not None and getattr(upload, "filename", ""):
+            name, content, kind = await uploads.read_upload(upload, "record")
+            documents.append({"kind": "medical_record", "name": name, "date": form["received"],
+                              "text": uploads.upload_text(name, content, kind)})
+    except ValueError as error:
+        return render(request, "intake.html", user, 422, form=form, result=None, case=None, error=str(error))
+    case = workflow.create_case(db, user, application, documents)
+    db.commit()
+    return render(request, "intake.html", user, 201, form=form, result=case.eligibility, case=case, error="")
+
+
+# ---------------------------------------------------------------- panel
+@router.get("/panel", response_class=HTMLResponse)
+def panel_page(request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    if not user.may_see_reviewers:
+        raise AuthError(403, "the panel is not shown to intake users")
+    unassigned, _ = workflow.case_queue(db, user, status="eligible", per_page=50)
+    panel = workflow.reviewers(db)
+    return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned,
+                  suggestions={c.id: workflow.rank_reviewers(c, panel)[:1] for c in unassigned})
+
+
+# ---------------------------------------------------------------- precedents
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, q: str = "", decision: str = "", guideline: str = "", category: str = "",
+                page: int = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    page = max(page, 1)
+    filters = {"decision": decision, "guideline": guideline, "category": category}
+    hits, total, facets = precedents.search(db, q[:500], filters, page, 20) if (q or any(filters.values())) \
+        else ([], 0, {})
+    base = {"q": q, **{k: v for k, v in filters.items() if v}}
+    return render(request, "search.html", user, q=q, filters=filters, hits=hits, total=total, facets=facets,
+                  page=page, pages=max(1, -(-total // 20)), base=base, urlencode=urlencode, Markup=Markup)
+
+
+@router.get("/letters", response_class=HTMLResponse)
+def letters_page(request: Request, page: int = 1, case_number: str = "", message: str = "",
+                 user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    page = max(page, 1)
+    rows, total = precedents.list_letters(db, page, 30, case_number)
+    return render(request, "letters.html", user, letters=rows, total=total, page=page,
+                  pages=max(1, -(-total // 30)), case_number=case_number, message=message, error="")
+
+
+@router.post("/letters", response_class=HTMLResponse)
+async def letters_upload(request: Request, file: UploadFile | None = File(None), user: Principal = Depends(writer),
+                         db: Session = Depends(get_db)):
+    workflow.require_role(user, "admin", "qa")
+    try:
+        name, content, kind = await uploads.read_upload(file)
+        letter = parts.read_letter(content if kind == "pdf" else content.decode("utf-8"), name)
+    except ValueError as error:
+        rows, total = precedents.list_letters(db, 1, 30)
+        return render(request, "letters.html", user, 422, letters=rows, total=total, page=1,
+                      pages=max(1, -(-total // 30)), case_number="", message="", error=str(error))
+    letter_id, added = precedents.add_letter(db, letter, content, name)
+    db.commit()
+    return see_other(f"/letters/{letter_id}")
+
+
+@router.get("/letters/{letter_id}", response_class=HTMLResponse)
+def letter_page(letter_id: str, request: Request, user: Principal = Depends(current_user),
+                db: Session = Depends(get_db)):
+    letter = precedents.get_letter(db, letter_id)
+    if letter is None:
+        raise workflow.NotFound(f"letter {letter_id}: not found")
+    return render(request, "letter.html", user, letter=letter, letter_id=letter_id)
+
+
+@router.get("/analytics", response_class=HTMLResponse)
+def analytics_page(request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    sections = []
+    for by, title in (("category", "Overturned rate by treatment category"),
+                      ("guideline", "Overturned rate by guideline relied on"),
+                      ("month", "Overturned rate by month of decision")):
+        rows = precedents.stats(db, by)
+        if by == "month":
+            rows = sorted(rows, key=lambda r: r["group"])[-24:]
+        sections.append({"by": by, "title": title, "rows": rows, "svg": Markup(charts.rate_chart(rows, title, 24))})
+    overall = precedents.stats(db, "decision")
+    return render(request, "analytics.html", user, sections=sections, overall=overall)

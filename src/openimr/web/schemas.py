@@ -1,0 +1,286 @@
+"""The API's pydantic models: the contract of /api and of the CLI's JSON output."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+Decision = Literal["Upheld", "Overturned"]
+
+
+class Out(BaseModel):
+    """Base of every API model: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Out, Generic[T]):
+    """One page of a list: the rows, the total count, and where this page sits."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+class UserOut(Out):
+    """A user as admins see it (never the password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    clinician: bool
+    licensure: list[str] = Field(default_factory=list)
+    specialties: list[str] = Field(default_factory=list)
+
+
+class LoginIn(Out):
+    username: str
+    password: str
+
+
+class LoginOut(Out):
+    """Returned on sign-in: who you are and the CSRF token for later writes."""
+
+    user: UserOut
+    csrf_token: str
+
+
+class ReviewerOut(Out):
+    """An expert reviewer on the panel with their credentials and current load."""
+
+    id: int
+    name: str
+    clinician: bool
+    licensure: list[str]
+    specialties: list[str]
+    open_cases: int
+    panel_reviewer_id: str | None = None
+
+
+class CaseSummary(Out):
+    """A row of the case queue. `assigned_reviewer` is withheld from intake users."""
+
+    id: int
+    case_number: str
+    status: str
+    priority: str
+    received: date
+    determination_due: date | None
+    overdue: bool
+    due_soon: bool
+    items: int
+    assigned: bool
+    assigned_reviewer: str | None = None
+
+
+class Evidence(Out):
+    document: str | int | None = None
+    start: int | None = None
+    end: int | None = None
+    text: str = ""
+
+
+class CriterionView(Out):
+    criterion: str
+    status: str
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class PrecedentView(Out):
+    letter_id: int | str | None = None
+    case_number: str | None = None
+    request: str
+    decision: str
+    guideline: str | None = None
+    score: float | None = None
+
+
+class DraftView(Out):
+    """The determination engine's recommendation for one item (never the reviewer's)."""
+
+    decision: str
+    probability_overturned: float | None = None
+    guideline: str = ""
+    rationale: str = ""
+    criteria: list[CriterionView] = Field(default_factory=list)
+    precedents: list[PrecedentView] = Field(default_factory=list)
+
+
+class DecisionIn(Out):
+    """The expert reviewer's decision on one disputed item."""
+
+    decision: Decision
+    guideline: str = Field("", max_length=2000)
+    rationale: str = Field("", max_length=20000)
+
+
+class DecisionOut(Out):
+    id: int
+    item_index: int
+    decision: Decision
+    guideline: str
+    rationale: str
+    created_at: datetime
+
+
+class ItemView(Out):
+    index: int
+    request: str
+    ur_guideline: str = ""
+    outcome: str = ""
+    draft: DraftView | None = None
+    decision: DecisionOut | None = None
+
+
+class DocumentView(Out):
+    index: int
+    kind: str
+    name: str
+    date: str | None = None
+    text: str
+
+
+class DeterminationOut(Out):
+    id: int
+    version: int
+    signed_at: datetime
+    signed_by: str | None = None
+    superseded_by: int | None = None
+    supersede_reason: str | None = None
+    pdf_url: str
+
+
+class CaseDetail(CaseSummary):
+    date_of_injury: date | None = None
+    ur_denial_date: date | None = None
+    eligibility: dict = Field(default_factory=dict)
+    documents: list[DocumentView] = Field(default_factory=list)
+    disputed_items: list[ItemView] = Field(default_factory=list)
+    determinations: list[DeterminationOut] = Field(default_factory=list)
+    assignment_explanation: list[str] | None = None
+
+
+class EligibilityReason(Out):
+    code: str
+    message: str
+
+
+class EligibilityOut(Out):
+    eligible: bool
+    reasons: list[EligibilityReason] = Field(default_factory=list)
+    deadlines: dict = Field(default_factory=dict)
+
+
+class IntakeOut(Out):
+    case: CaseSummary
+    eligibility: EligibilityOut
+
+
+class AssignIn(Out):
+    reviewer_id: int | None = None
+
+
+class SupersedeIn(Out):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class LetterSummary(Out):
+    id: int | str
+    case_number: str | None
+    layout: str
+    decision_date: date | None
+    items: int
+    upheld: int
+    overturned: int
+
+
+class SearchHit(Out):
+    """One precedent item found: request, decision, guideline and a highlighted snippet."""
+
+    id: int | str
+    letter_id: int | str | None = None
+    case_number: str | None
+    request: str
+    decision: str
+    category: str | None = None
+    guideline: str | None = None
+    decision_date: date | None = None
+    snippet: str = ""
+    score: float = 0.0
+
+
+class SearchOut(Page[SearchHit]):
+    facets: dict[str, dict[str, int]] = Field(default_factory=dict)
+    backend: str = ""
+
+
+class StatRow(Out):
+    """Upheld/overturned counts of one group, with a Wilson 95% interval of the rate."""
+
+    group: str
+    items: int
+    upheld: int
+    overturned: int
+    overturned_rate: float
+    ci_low: float
+    ci_high: float
+
+
+class StatsOut(Out):
+    by: str
+    rows: list[StatRow]
+    backend: str = ""
+
+
+class Lax(BaseModel):
+    """Application parts: the case part may add fields, so extra fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class UrItemIn(Lax):
+    request: str = Field(min_length=1, max_length=500)
+    outcome: Literal["denied", "modified"] = "denied"
+    guideline: str = ""
+
+
+class UrDecisionIn(Lax):
+    date: dt.date | None = None
+    served: dt.date | None = None
+    service: Literal["mail", "electronic"] = "mail"
+    missing_information: bool = False
+    items: list[UrItemIn] = Field(min_length=1)
+
+
+class DocumentIn(Out):
+    kind: Literal["clinical_summary", "medical_record", "ur_decision"] = "medical_record"
+    name: str = Field(min_length=1, max_length=200)
+    date: str | None = None
+    text: str = Field(min_length=1, max_length=2_000_000)
+
+
+class ApplicationIn(Lax):
+    """DWC Form IMR as issue 4's APPLICATION.json, plus optional documents for the API."""
+
+    review_type: Literal["regular", "expedited"] = "regular"
+    received: date
+    signed: bool = False
+    ur_decision_attached: bool = False
+    date_of_injury: date | None = None
+    employee: dict = Field(default_factory=dict)
+    employer: dict = Field(default_factory=dict)
+    claims_administrator: dict = Field(default_factory=dict)
+    requesting_physician: dict = Field(default_factory=dict)
+    attorney: dict | None = None
+    parties: list[dict] = Field(default_factory=list)
+    ur_decision: UrDecisionIn
+    liability_dispute: bool = False
+    formulary_drug: bool = False
+    prior_imr_requests: list = Field(default_factory=list)
+    documents: list[DocumentIn] = Field(default_factory=list)

@@ -1,0 +1,42 @@
+"""Uploaded files: size and type checks with a clear one-line message."""
+
+from __future__ import annotations
+
+from fastapi import UploadFile
+
+MAX_BYTES = 10 * 1024 * 1024
+TYPES = {".pdf": "PDF", ".txt": "text"}
+
+
+async def read_upload(upload: UploadFile | None, field: str = "file") -> tuple[str, bytes, str]:
+    """(file name, bytes, kind "pdf"|"text"); ValueError naming the file and the reason."""
+    if upload is None or not upload.filename:
+        raise ValueError(f"{field}: choose a file to upload")
+    name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    content = await upload.read(MAX_BYTES + 1)
+    if len(content) > MAX_BYTES:
+        raise ValueError(f"{name}: too large (over {MAX_BYTES // (1024 * 1024)} MB)")
+    if not content:
+        raise ValueError(f"{name}: the file is empty")
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in TYPES:
+        raise ValueError(f"{name}: unsupported type; upload a PDF or a .txt file")
+    if suffix == ".pdf":
+        if not content.startswith(b"%PDF-"):
+            raise ValueError(f"{name}: not a PDF (the file does not start with %PDF-)")
+        return name, content, "pdf"
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{name}: not UTF-8 text") from None
+    return name, content, "text"
+
+
+def upload_text(name: str, content: bytes, kind: str) -> str:
+    """The text of an uploaded record."""
+    from openimr.web import parts
+
+    text = parts.pdf_text(content, name) if kind == "pdf" else content.decode("utf-8")
+    if not text.strip():
+        raise ValueError(f"{name}: no text found (a scanned PDF without a text layer?)")
+    return text

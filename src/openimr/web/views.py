@@ -1,0 +1,136 @@
+"""What a case page and /api/cases/{id} show: documents, items, drafts, decisions."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openimr.web import parts, precedents, workflow
+from openimr.web.auth import Principal
+from openimr.web.tables import Case, Determination
+
+DRAFT_NOTE = "Recommendation of the determination engine: a licensed clinician decides and signs."
+
+
+def case_file(case: Case) -> dict:
+    """The case as the determination engine reads it (CASE.json of issue 5)."""
+    return {
+        "case_number": case.case_number,
+        "date_of_injury": case.date_of_injury.isoformat() if case.date_of_injury else None,
+        "ur_denial_date": case.ur_denial_date.isoformat() if case.ur_denial_date else None,
+        "priority": case.priority,
+        "documents": [{"kind": d.get("kind", "medical_record"), "date": d.get("date"), "text": d.get("text", "")}
+                      for d in case.documents],
+        "disputed_items": [{"request": i["request"], "ur_guideline": i.get("ur_guideline", "")} for i in case.items],
+    }
+
+
+def _draft_view(raw: dict) -> dict:
+    guideline = raw.get("imr_guideline") or {}
+    criteria = []
+    for c in raw.get("criteria", []) or []:
+        evidence = [{k: e.get(k) for k in ("document", "start", "end", "text") if k in e} for e in c.get("evidence", [])]
+        criteria.append({"criterion": str(c.get("criterion", "")), "status": str(c.get("status", "")),
+                         "evidence": evidence})
+    return {
+        "decision": raw.get("decision", ""),
+        "probability_overturned": raw.get("probability_overturned"),
+        "guideline": guideline.get("text", "") if isinstance(guideline, dict) else str(guideline),
+        "rationale": raw.get("rationale", ""),
+        "criteria": criteria,
+        "precedents": [],
+    }
+
+
+def drafts(case: Case, cache: dict, db_url: str) -> list[dict] | None:
+    """Engine drafts per item, cached per case content (None when no engine is installed)."""
+    file = case_file(case)
+    key = (case.id, hashlib.sha256(json.dumps(file, sort_keys=True, default=str).encode()).hexdigest())
+    if key not in cache:
+        raw = parts.engine_drafts(file, db_url)
+        cache[key] = None if raw is None else [_draft_view(r) for r in raw]
+        if len(cache) > 256:
+            cache.pop(next(iter(cache)))
+    return cache[key]
+
+
+def _precedents(session: Session, request: str) -> list[dict]:
+    return [{"letter_id": h["letter_id"], "case_number": h["case_number"], "request": h["request"],
+             "decision": h["decision"], "guideline": h["guideline"], "score": h["score"]}
+            for h in precedents.similar(session, request)]
+
+
+def determinations(session: Session, case: Case, who: Principal, names: dict[int, str]) -> list[dict]:
+    """Signed versions of the case's determination, newest first."""
+    rows = session.scalars(select(Determination).where(Determination.case_id == case.id)
+                           .order_by(Determination.version.desc()))
+    return [{"id": d.id, "version": d.version, "signed_at": d.signed_at,
+             "signed_by": names.get(d.signed_by) if who.may_see_reviewers else None,
+             "superseded_by": d.superseded_by, "supersede_reason": d.supersede_reason,
+             "pdf_url": f"/api/cases/{case.id}/determinations/{d.id}.pdf"} for d in rows]
+
+
+def case_detail(session: Session, who: Principal, case: Case, cache: dict, db_url: str) -> dict:
+    """Everything the case page shows, as the CaseDetail model's fields."""
+    names = workflow.reviewer_names(session) if who.may_see_reviewers else {}
+    detail = workflow.case_summary(case, who, names)
+    engine = drafts(case, cache, db_url)
+    decisions = workflow.current_decisions(session, case.id)
+    items = []
+    for index, item in enumerate(case.items):
+        draft = dict(engine[index]) if engine and index < len(engine) else None
+        if draft is not None:
+            draft["precedents"] = _precedents(session, item["request"])
+        decision = decisions.get(index)
+        items.append({
+            "index": index, "request": item["request"], "ur_guideline": item.get("ur_guideline", ""),
+            "outcome": item.get("outcome", ""), "draft": draft,
+            "decision": None if decision is None else {
+                "id": decision.id, "item_index": index, "decision": decision.decision,
+                "guideline": decision.guideline, "rationale": decision.rationale,
+                "created_at": decision.created_at},
+        })
+    detail.update({
+        "date_of_injury": case.date_of_injury,
+        "ur_denial_date": case.ur_denial_date,
+        "eligibility": case.eligibility or {},
+        "documents": [{"index": i, "kind": d.get("kind", ""), "name": d.get("name", f"document {i + 1}"),
+                       "date": d.get("date"), "text": d.get("text", "")} for i, d in enumerate(case.documents)],
+        "disputed_items": items,
+        "determinations": determinations(session, case, who, names),
+        "assignment_explanation": (case.assignment or {}).get("why") if who.may_see_reviewers else None,
+    })
+    return detail
+
+
+def evidence_spans(detail: dict) -> dict[int, list[tuple[int, int, str]]]:
+    """{document index: [(start, end, label)]} from every draft criterion's evidence."""
+    by_name = {d["name"]: d["index"] for d in detail["documents"]}
+    spans: dict[int, list[tuple[int, int, str]]] = {}
+    for item in detail["disputed_items"]:
+        for criterion in (item["draft"] or {}).get("criteria", []):
+            for e in criterion["evidence"]:
+                doc = e.get("document")
+                index = doc if isinstance(doc, int) else by_name.get(doc, 0 if len(by_name) == 1 else None)
+                if index is None or e.get("start") is None or e.get("end") is None:
+                    continue
+                spans.setdefault(index, []).append((int(e["start"]), int(e["end"]), criterion["criterion"]))
+    return spans
+
+
+def highlighted(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """The document's text, HTML-escaped, with the evidence spans wrapped in <mark>."""
+    out, position = [], 0
+    for start, end, label in sorted(spans):
+        start, end = max(start, position), min(end, len(text))
+        if start >= end:
+            continue
+        out.append(html.escape(text[position:start]))
+        out.append(f'<mark title="{html.escape(label)}">{html.escape(text[start:end])}</mark>')
+        position = end
+    out.append(html.escape(text[position:]))
+    return "".join(out)

@@ -1,0 +1,364 @@
+"""The workbench's case work: who may see and change what, decisions, signing, audit.
+
+Rules: QA and admin see every case; intake sees every case but never who reviews it; a
+reviewer sees and changes only the cases assigned to them (403 otherwise). Only the
+assigned clinician reviewer signs; a signed determination is never changed, only
+superseded by a new version with an audit entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openimr.models import Citation, Item, Letter, ReviewerCredentials
+from openimr.web import parts
+from openimr.web.auth import AuthError, Principal
+from openimr.web.tables import AuditEntry, Case, Determination, ReviewerDecision, User, utcnow
+
+DUE_SOON_DAYS = 3
+OPEN_STATUSES = ("received", "eligible", "assigned", "in_review", "superseding")
+SORTS = {
+    "due": (Case.determination_due.asc().nulls_last(), Case.id),
+    "received": (Case.received.desc(), Case.id),
+    "priority": (Case.priority.asc(), Case.determination_due.asc().nulls_last(), Case.id),
+    "case_number": (Case.case_number.asc(),),
+    "status": (Case.status.asc(), Case.id),
+}
+
+
+class NotFound(Exception):
+    """A case, item or determination that does not exist."""
+
+
+class Conflict(Exception):
+    """A request that contradicts the case's state (e.g. signing twice)."""
+
+
+# ---------------------------------------------------------------- audit
+def audit(session: Session, who: Principal | None, action: str, case_id: int | None = None, **detail) -> None:
+    """Append an audit entry chained to the previous one by SHA-256."""
+    last = session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    prev = last.hash if last else "0" * 64
+    at = utcnow()
+    body = json.dumps([prev, at.isoformat(), who.id if who else None, action, case_id, detail],
+                      sort_keys=True, default=str)
+    session.add(AuditEntry(case_id=case_id, user_id=who.id if who else None, at=at, action=action,
+                           detail=detail, prev_hash=prev, hash=hashlib.sha256(body.encode()).hexdigest()))
+
+
+def audit_trail(session: Session, case_id: int) -> list[AuditEntry]:
+    """The audit entries of one case, oldest first."""
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.id)))
+
+
+# ---------------------------------------------------------------- access
+def visible_cases_query(who: Principal):
+    """The cases this user may see."""
+    query = select(Case)
+    if who.role == "reviewer":
+        query = query.where(Case.assigned_user_id == who.id)
+    return query
+
+
+def load_case(session: Session, who: Principal, case_id: int) -> Case:
+    """A case this user may see: NotFound, or AuthError 403 for a case not theirs."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id}: not found")
+    if who.role == "reviewer" and case.assigned_user_id != who.id:
+        raise AuthError(403, "this case is not assigned to you")
+    return case
+
+
+def require_role(who: Principal, *roles: str) -> None:
+    """AuthError 403 unless the user has one of these roles."""
+    if who.role not in roles:
+        raise AuthError(403, f"this needs the role {' or '.join(roles)}; you are {who.role}")
+
+
+def require_assigned_reviewer(case: Case, who: Principal) -> None:
+    """Only the reviewer assigned to the case changes its decisions."""
+    if who.role != "reviewer" or case.assigned_user_id != who.id:
+        raise AuthError(403, "only the expert reviewer assigned to this case can change its decisions")
+
+
+# ---------------------------------------------------------------- queue
+def case_queue(session: Session, who: Principal, status: str = "", priority: str = "",
+               due: str = "", sort: str = "due", page: int = 1, per_page: int = 25):
+    """(cases, total) for the queue, with filters and sorting; ValueError on a bad option."""
+    query = visible_cases_query(who)
+    if status:
+        query = query.where(Case.status == status)
+    if priority:
+        query = query.where(Case.priority == priority)
+    today = date.today()
+    if due == "overdue":
+        query = query.where(Case.determination_due < today, Case.status.in_(OPEN_STATUSES))
+    elif due == "soon":
+        query = query.where(Case.determination_due.between(today, today + timedelta(days=DUE_SOON_DAYS)),
+                            Case.status.in_(OPEN_STATUSES))
+    elif due:
+        raise ValueError("due: must be overdue or soon")
+    if sort not in SORTS:
+        raise ValueError(f"sort: must be one of {', '.join(SORTS)}")
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(*SORTS[sort]).offset((page - 1) * per_page).limit(per_page)).all()
+    return rows, total
+
+
+def reviewer_names(session: Session) -> dict[int, str]:
+    """{user id: display name} of reviewers (only for users allowed to see them)."""
+    return dict(session.execute(select(User.id, User.display_name).where(User.role == "reviewer")).all())
+
+
+def case_summary(case: Case, who: Principal, names: dict[int, str]) -> dict:
+    """The queue row of a case; the reviewer's name only for users allowed to see it."""
+    today = date.today()
+    open_ = case.status in OPEN_STATUSES
+    due = case.determination_due
+    return {
+        "id": case.id,
+        "case_number": case.case_number,
+        "status": case.status,
+        "priority": case.priority,
+        "received": case.received,
+        "determination_due": due,
+        "overdue": bool(open_ and due and due < today),
+        "due_soon": bool(open_ and due and today <= due <= today + timedelta(days=DUE_SOON_DAYS)),
+        "items": len(case.items or []),
+        "assigned": case.assigned_user_id is not None,
+        "assigned_reviewer": names.get(case.assigned_user_id) if who.may_see_reviewers else None,
+    }
+
+
+# ---------------------------------------------------------------- intake
+def next_case_number(session: Session, received: date) -> str:
+    """The next workbench case number, CMyy-nnnnnnn."""
+    count = session.scalar(select(func.count()).select_from(Case)) or 0
+    number = count + 1
+    while True:
+        candidate = f"CM{received:%y}-{9000000 + number:07d}"
+        if session.scalar(select(Case.id).where(Case.case_number == candidate)) is None:
+            return candidate
+        number += 1
+
+
+def create_case(session: Session, who: Principal, application: dict, documents: list[dict],
+                case_number: str | None = None) -> Case:
+    """Record a new application with its eligibility result; intake and admin only."""
+    require_role(who, "intake", "admin")
+    received = parts._as_date(application.get("received")) or date.today()
+    result = parts.check_eligibility(application)
+    due = parts._as_date(result.get("deadlines", {}).get("determination_due"))
+    ur = application.get("ur_decision") or {}
+    items = [{"request": i.get("request", ""), "ur_guideline": i.get("guideline", "") or "",
+              "outcome": i.get("outcome", "denied")} for i in ur.get("items", [])]
+    case = Case(
+        case_number=case_number or next_case_number(session, received),
+        status="eligible" if result["eligible"] else "ineligible",
+        priority="expedited" if application.get("review_type") == "expedited" else "standard",
+        received=received,
+        date_of_injury=parts._as_date(application.get("date_of_injury")),
+        ur_denial_date=parts._as_date(ur.get("date")),
+        determination_due=due,
+        application=application,
+        eligibility=result,
+        documents=documents,
+        items=items,
+        assignment={},
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(case)
+    session.flush()
+    audit(session, who, "case.created", case.id, eligible=result["eligible"],
+          reasons=[r["code"] for r in result["reasons"]])
+    return case
+
+
+def add_document(session: Session, who: Principal, case: Case, kind: str, name: str, text: str) -> None:
+    """Attach a record to a case (intake and admin)."""
+    require_role(who, "intake", "admin")
+    case.documents = [*case.documents, {"kind": kind, "name": name[:200], "date": date.today().isoformat(),
+                                        "text": text}]
+    case.updated_at = utcnow()
+    audit(session, who, "document.added", case.id, name=name[:200], kind=kind, chars=len(text))
+
+
+# ---------------------------------------------------------------- panel
+def reviewers(session: Session) -> list[dict]:
+    """Reviewers with credentials and open-case load."""
+    load = dict(session.execute(
+        select(Case.assigned_user_id, func.count()).where(Case.status.in_(OPEN_STATUSES))
+        .group_by(Case.assigned_user_id)).all())
+    rows = session.scalars(select(User).where(User.role == "reviewer", User.active.is_(True)).order_by(User.id))
+    return [{"id": u.id, "name": u.display_name, "clinician": u.clinician, "licensure": u.licensure,
+             "specialties": u.specialties, "open_cases": load.get(u.id, 0),
+             "panel_reviewer_id": u.panel_reviewer_id} for u in rows]
+
+
+def match_explanation(case: Case, reviewer: dict) -> list[str]:
+    """Why a reviewer fits (or not) this case: clinician, specialties, load."""
+    why = ["clinician: may sign medical-necessity determinations" if reviewer["clinician"]
+           else "not a clinician: cannot sign"]
+    why.append("specialties: " + (", ".join(reviewer["specialties"]) or "none recorded"))
+    why.append(f"current load: {reviewer['open_cases']} open case(s)")
+    return why
+
+
+def rank_reviewers(case: Case, panel: list[dict]) -> list[dict]:
+    """Clinicians first, then the lightest load (the panel part refines this when it lands)."""
+    ranked = sorted(panel, key=lambda r: (not r["clinician"], r["open_cases"], r["id"]))
+    return [{**r, "why": match_explanation(case, r)} for r in ranked]
+
+
+def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None) -> dict:
+    """Assign a reviewer (the best ranked when none is given); admin and QA only."""
+    require_role(who, "admin", "qa")
+    if case.status in ("signed", "ineligible"):
+        raise Conflict(f"case {case.case_number}: cannot assign a {case.status} case")
+    ranked = rank_reviewers(case, reviewers(session))
+    if reviewer_id is None:
+        if not ranked:
+            raise Conflict("no reviewer on the panel")
+        chosen = ranked[0]
+    else:
+        chosen = next((r for r in ranked if r["id"] == reviewer_id), None)
+        if chosen is None:
+            raise NotFound(f"reviewer_id: {reviewer_id} is not a reviewer on the panel")
+    before = case.assigned_user_id
+    case.assigned_user_id = chosen["id"]
+    case.assignment = {"why": chosen["why"], "at": utcnow().isoformat()}
+    case.status = "assigned"
+    case.updated_at = utcnow()
+    audit(session, who, "case.assigned", case.id, before=before, after=chosen["id"])
+    return chosen
+
+
+# ---------------------------------------------------------------- decisions
+def current_decisions(session: Session, case_id: int) -> dict[int, ReviewerDecision]:
+    """The newest reviewer decision per item index."""
+    rows = session.scalars(select(ReviewerDecision).where(ReviewerDecision.case_id == case_id)
+                           .order_by(ReviewerDecision.id))
+    return {row.item_index: row for row in rows}
+
+
+def signed_determination(session: Session, case_id: int) -> Determination | None:
+    """The determination in force (signed and not superseded), if any."""
+    return session.scalar(select(Determination).where(Determination.case_id == case_id,
+                                                      Determination.superseded_by.is_(None)))
+
+
+def record_decision(session: Session, who: Principal, case: Case, index: int, decision: str,
+                    guideline: str, rationale: str) -> ReviewerDecision:
+    """Record the reviewer's decision on one item (a new row; earlier ones stay)."""
+    require_assigned_reviewer(case, who)
+    if not 0 <= index < len(case.items):
+        raise NotFound(f"item {index}: the case has {len(case.items)} disputed item(s)")
+    if case.status == "signed":
+        raise Conflict("the determination is signed: it cannot be changed, only superseded")
+    if decision not in ("Upheld", "Overturned"):
+        raise ValueError("decision: must be Upheld or Overturned")
+    row = ReviewerDecision(case_id=case.id, item_index=index, decision=decision, guideline=guideline.strip(),
+                           rationale=rationale.strip(), author_id=who.id, created_at=utcnow())
+    session.add(row)
+    if case.status == "assigned":
+        case.status = "in_review"
+    case.updated_at = utcnow()
+    session.flush()
+    audit(session, who, "decision.recorded", case.id, item=index, decision=decision, decision_id=row.id)
+    return row
+
+
+# ---------------------------------------------------------------- signing
+def determination_letter(session: Session, case: Case, signer: User) -> Letter:
+    """The Final Determination letter from the reviewer's decisions (never the reviewer's name)."""
+    decisions = current_decisions(session, case.id)
+    missing = [i + 1 for i in range(len(case.items)) if i not in decisions or not decisions[i].rationale]
+    if missing:
+        raise Conflict("every disputed item needs a decision and a rationale before signing; missing: item "
+                       + ", ".join(map(str, missing)))
+    items = []
+    for index, item in enumerate(case.items):
+        d = decisions[index]
+        items.append(Item(request=item["request"], decision=d.decision, medically_necessary=d.decision == "Overturned",
+                          claims_administrator_guideline=Citation(text=item.get("ur_guideline", "")),
+                          imr_guideline=Citation(text=d.guideline), rationale=d.rationale))
+    summary = next((doc["text"] for doc in case.documents if doc.get("kind") == "clinical_summary"), "")
+    return Letter(
+        layout="L2016",
+        case_number=case.case_number,
+        date_assigned=parts._as_date((case.assignment or {}).get("at", "")[:10]),
+        date_of_injury=case.date_of_injury,
+        decision_date=date.today(),
+        ur_denial_date=case.ur_denial_date,
+        application_received=case.received,
+        priority=case.priority if case.priority in ("standard", "expedited") else None,
+        reviewer=ReviewerCredentials(licensure=signer.licensure, specialties=signer.specialties,
+                                     statement="The expert reviewer is a licensed clinician who reviewed the "
+                                               "records and decided each disputed item."),
+        documents_reviewed=[doc["name"] for doc in case.documents],
+        clinical_case_summary=summary,
+        items=items,
+    )
+
+
+def sign(session: Session, who: Principal, case: Case) -> Determination:
+    """Sign and issue: render the letter to PDF and store it, never to be changed.
+
+    When a determination is already in force the case must be superseding (see
+    `start_supersede`); the new version then supersedes the old one, with an audit entry.
+    """
+    require_assigned_reviewer(case, who)
+    if not who.clinician:
+        raise AuthError(403, "only a clinician reviewer can sign a determination")
+    previous = signed_determination(session, case.id)
+    if previous is not None and case.status != "superseding":
+        raise Conflict("the determination is signed: it cannot be changed, only superseded")
+    signer = session.get(User, who.id)
+    letter = determination_letter(session, case, signer)
+    pdf = parts.render_pdf(letter, draft=False)
+    version = (session.scalar(select(func.max(Determination.version))
+                              .where(Determination.case_id == case.id)) or 0) + 1
+    row = Determination(case_id=case.id, version=version, letter=letter.model_dump(mode="json"), pdf=pdf,
+                        pdf_sha256=hashlib.sha256(pdf).hexdigest(), signed_by=who.id, signed_at=utcnow())
+    session.add(row)
+    session.flush()
+    if previous is not None:
+        reason = (case.assignment or {}).get("supersede_reason", "")
+        previous.superseded_by = row.id
+        previous.supersede_reason = reason
+        audit(session, who, "determination.superseded", case.id, old=previous.id, new=row.id, reason=reason)
+    case.status = "signed"
+    case.updated_at = utcnow()
+    audit(session, who, "determination.signed", case.id, determination=row.id, version=version,
+          pdf_sha256=row.pdf_sha256)
+    return row
+
+
+def start_supersede(session: Session, who: Principal, case: Case, reason: str) -> None:
+    """Open a signed case for a superseding determination (assigned clinician, with a reason)."""
+    require_assigned_reviewer(case, who)
+    if not who.clinician:
+        raise AuthError(403, "only a clinician reviewer can supersede a determination")
+    if case.status != "signed":
+        raise Conflict(f"case {case.case_number}: only a signed determination can be superseded")
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise ValueError("reason: say why the determination is superseded")
+    case.status = "superseding"
+    case.assignment = {**(case.assignment or {}), "supersede_reason": reason}
+    case.updated_at = utcnow()
+    audit(session, who, "determination.supersede_started", case.id, reason=reason)
+
+
+def draft_letter_pdf(session: Session, who: Principal, case: Case) -> bytes:
+    """A DRAFT preview of the letter from the current decisions (assigned reviewer)."""
+    require_assigned_reviewer(case, who)
+    signer = session.get(User, who.id)
+    return parts.render_pdf(determination_letter(session, case, signer), draft=True)
