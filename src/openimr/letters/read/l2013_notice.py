@@ -1,12 +1,148 @@
-"""Reader of a layout with no real sample yet (being written)."""
+"""L2013-notice: "Notice of Independent Medical Review Determination" (mid 2013).
 
+No real sample is at hand: the layout is built from letter-layouts.md and written by our
+own writer (wording in write/layouts.yaml). The notice opens with the organization,
+the title and "Dated:"; a numbered finding per item ("... has determined the request for X
+is [not] medically necessary and appropriate"); INDEPENDENT MEDICAL REVIEW DECISION AND
+RATIONALE with the procedural dates and the findings again; the expert reviewer's
+qualifications; the case summary (with a note that it was taken from the UR decision);
+then per disputed item the documents reviewed, both guidelines and the rationale.
+"""
+
+from __future__ import annotations
+
+import re
+
+from openimr.letters.layout_text import (
+    clean,
+    credentials,
+    date_field,
+    field_values,
+    find_sections,
+    numbered_entries,
+    phrase_pattern,
+    split_numbered,
+    words_pattern,
+)
+from openimr.letters.read.citations import parse_citation
+from openimr.letters.read.common import collapse, parse_date
 from openimr.letters.read.errors import LetterError
-from openimr.models import Letter
+from openimr.letters.read.items import split_heading
+from openimr.letters.write.wording import wording
+from openimr.models import Citation, Item, Letter, ReviewerCredentials
+
+LAYOUT = "L2013-notice"
+_SECTION_KEYS = ("decision", "qualifications", "summary", "analysis")
+_DATE = r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}"
+_FINDING = re.compile(
+    r"has\s+determined\s+the\s+request\s+for\s+(?P<request>.+?)\s+is\s+(?P<not>not\s+)?medically\s+necessary",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def detect(text: str) -> bool:
-    return False
+    """The notice's title near the top, or its decision heading, or its qualifications heading."""
+    headings = wording(LAYOUT).headings
+    text = clean(text)
+    return bool(
+        words_pattern(headings["notice"]).search(text[:1500])
+        or words_pattern(headings["decision"], at_line_start=True).search(text)
+        or words_pattern(headings["qualifications"], at_line_start=True).search(text)
+    )
+
+
+def _findings(text: str) -> list[tuple[str, bool]]:
+    """(request, medically necessary) of each numbered finding."""
+    return [(collapse(m.group("request")), not m.group("not")) for m in _FINDING.finditer(text)]
+
+
+def _procedure_dates(section: str) -> dict[str, object]:
+    phrases = wording(LAYOUT).phrases
+    dates = {}
+    for key, field in (
+        ("procedure_filed", "application_received"),
+        ("procedure_denial", "ur_denial_date"),
+        ("procedure_assigned", "date_assigned"),
+    ):
+        match = phrase_pattern(phrases[key], date=_DATE).search(section)
+        dates[field] = parse_date(match.group("date")) if match else None
+    return dates
+
+
+def _block_parts(block: str) -> dict[str, str]:
+    """Heading, documents, both guidelines and the rationale of one disputed item's block."""
+    labels = wording(LAYOUT).labels
+    keys = ("documents", "ca_guideline", "imr_guideline", "rationale")
+    marks = sorted(
+        (m.start(), m.end(), key) for key in keys if (m := words_pattern(labels[key], at_line_start=True).search(block))
+    )
+    parts = {"heading": block[: marks[0][0]] if marks else block}
+    for index, (_start, end, key) in enumerate(marks):
+        stop = marks[index + 1][0] if index + 1 < len(marks) else len(block)
+        parts[key] = block[end:stop]
+    return parts
+
+
+def _items(analysis: str, findings: list[tuple[str, bool]], name: str) -> tuple[list[Item], list[str] | None]:
+    blocks = split_numbered(analysis, wording(LAYOUT).labels["item"])
+    count = max([len(findings), *blocks.keys()], default=0)
+    items, documents = [], None
+    for n in range(1, count + 1):
+        parts = _block_parts(blocks.get(n, ""))
+        heading = collapse(parts["heading"])
+        if heading:
+            try:
+                request, decision, modified = split_heading(heading)
+            except ValueError:
+                raise LetterError(name, f"disputed item {n} has no Upheld/Overturned") from None
+        elif n <= len(findings):
+            request, necessary = findings[n - 1]
+            decision, modified = ("Overturned" if necessary else "Upheld"), {}
+        else:  # pragma: no cover - count comes from findings or blocks
+            continue
+        if documents is None and "documents" in parts:
+            documents = numbered_entries(parts["documents"])
+        items.append(
+            Item(
+                request=request,
+                decision=decision,
+                medically_necessary=decision == "Overturned",
+                claims_administrator_guideline=parse_citation(parts.get("ca_guideline", "")) if "ca_guideline" in parts else Citation(),
+                imr_guideline=parse_citation(parts.get("imr_guideline", "")) if "imr_guideline" in parts else Citation(),
+                rationale=collapse(parts.get("rationale", "")),
+                **modified,
+            )
+        )
+    return items, documents
 
 
 def parse(text: str, name: str) -> Letter:
-    raise LetterError(name, "this layout's reader is not written yet")
+    """Read an L2013-notice letter's text."""
+    w = wording(LAYOUT)
+    text = clean(text)
+    sections, first = find_sections(text, {key: w.headings[key] for key in _SECTION_KEYS})
+    opening = text[:first]
+    for key in ("title", "notice"):
+        opening = words_pattern(w.headings[key]).sub("", opening, count=1)
+    values = field_values(opening, {"dated": w.labels["dated"], "case_number": w.labels["case_number"]})
+    if "case_number" not in values:
+        values.update(field_values(opening, {"case_number": "Case Number:"}))
+    findings = _findings(sections.get("decision", "")) or _findings(opening)
+    items, documents = _items(sections.get("analysis", ""), findings, name)
+    if not items:
+        raise LetterError(name, "no decisions found (no finding and no disputed item)")
+    statement, licensure, specialties = credentials(
+        sections.get("qualifications", ""), w.labels["licensure"], w.labels["specialties"]
+    )
+    summary = phrase_pattern(w.phrases["summary_disclaimer"]).sub("", sections.get("summary", ""), count=1)
+    case_number = values.get("case_number", "").split(" ")[0] or None
+    return Letter(
+        layout=LAYOUT,
+        case_number=case_number,
+        decision_date=date_field(values, "dated"),
+        reviewer=ReviewerCredentials(licensure=licensure, specialties=specialties, statement=collapse(statement)),
+        documents_reviewed=documents,
+        clinical_case_summary=collapse(summary),
+        items=items,
+        **_procedure_dates(sections.get("decision", "")),
+    )

@@ -30,7 +30,8 @@ SURVIVING_FIELDS: dict[str, tuple[str, ...]] = {
         "layout", "case_number", "date_assigned", "date_of_injury", "decision_date", "ur_denial_date",
         "application_received", "priority", *_CREDENTIALS, "clinical_case_summary", *_ITEM,
     ),
-    # No header block; the credentials are a prose sentence inside the statement.
+    # No header block; the credentials are a prose sentence inside the statement (added to
+    # the statement where it lacks one, so the statement survives only if it has one).
     "L2013": ("layout", "reviewer.licensure", "reviewer.specialties", "clinical_case_summary", *_ITEM),
     "L2015": (
         "layout", "case_number", "date_of_injury", "decision_date", "ur_denial_date", "application_received",
@@ -45,6 +46,18 @@ SURVIVING_FIELDS: dict[str, tuple[str, ...]] = {
         *_CREDENTIALS, "documents_reviewed", "clinical_case_summary", *_ITEM,
     ),
 }
+
+
+def surviving_fields(letter: Letter, layout: str | None = None) -> dict[str, object]:
+    """The fields of a letter that its rendering in `layout` carries, as {dotted name: value}."""
+    dumped = letter.model_dump(mode="json")
+    values: dict[str, object] = {}
+    for name in SURVIVING_FIELDS[layout or letter.layout]:
+        value: object = dumped
+        for part in name.split("."):
+            value = value[part]  # type: ignore[index]
+        values[name] = value
+    return values
 
 
 def letter_title(letter: Letter) -> str:
@@ -71,4 +84,4 @@ def render(letter: Letter, format: Format = "text", layout: str | None = None, d
     return html if format == "html" else render_pdf(html)
 
 
-__all__ = ["DRAFT_BANNER", "FORMATS", "SURVIVING_FIELDS", "render", "strip_render_artifacts"]
+__all__ = ["DRAFT_BANNER", "FORMATS", "SURVIVING_FIELDS", "render", "strip_render_artifacts", "surviving_fields"]

@@ -123,9 +123,13 @@ def l2016(letter: Letter) -> list[Block]:
 
 def l2013_credentials(letter: Letter, w: LayoutWording) -> str:
     """The 2013 prose sentence naming the reviewer's board certification and licensure."""
-    specialties = " and ".join(letter.reviewer.specialties) or "a relevant specialty"
-    licensure = " and ".join(letter.reviewer.licensure) or "California"
-    return w.phrases["credentials"].format(specialties=specialties, licensure=licensure)
+    specialties = " and ".join(letter.reviewer.specialties)
+    licensure = " and ".join(letter.reviewer.licensure)
+    if specialties and licensure:
+        phrase = w.phrases["credentials"]
+    else:
+        phrase = w.phrases["credentials_specialties" if specialties else "credentials_licensure"]
+    return phrase.format(specialties=specialties, licensure=licensure)
 
 
 def l2013(letter: Letter) -> list[Block]:
