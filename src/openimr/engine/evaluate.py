@@ -1,0 +1,368 @@
+"""Measure the engine on real Final Determination letters, outcome hidden.
+
+Each letter becomes a case holding only the clinical case summary, the dates, the item
+requests and the claims administrator's citation; decisions, IMR citations and rationales
+are held out and used only for scoring. Whatever is learned (the probability model and its
+decision threshold) is fitted inside grouped cross-validation folds (by letter), and the two
+baselines (always Upheld; TF-IDF + logistic regression) run on the same folds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from openimr.engine.models import Case, CaseDocument, DisputedRequest
+
+SEED = 20161218
+
+
+@dataclass
+class EvalItem:
+    """One held-out item: what the engine saw and what the reviewer decided."""
+
+    letter: str
+    request: str
+    text: str  # summary + request, for the TF-IDF baseline
+    overturned: bool
+    reviewer_guideline: tuple[str, str] | None  # (scope, name) of the reviewer's first MTUS guideline
+
+
+def case_from_letter(letter, name: str = "") -> Case:
+    """The case the engine sees for a letter: summary, dates, requests, UR citation only."""
+    return Case(
+        case_number=letter.case_number or name,
+        date_of_injury=letter.date_of_injury,
+        ur_denial_date=letter.ur_denial_date,
+        priority=letter.priority,
+        documents=[CaseDocument(kind="clinical_summary", text=letter.clinical_case_summary)],
+        disputed_items=[
+            DisputedRequest(request=i.request, ur_guideline=i.claims_administrator_guideline.text) for i in letter.items
+        ],
+    )
+
+
+def reviewer_guideline(citation) -> tuple[str, str] | None:
+    """The reviewer's first MTUS guideline, else the first guideline named, else None."""
+    refs = [r for r in citation.references if r.guideline]
+    if not refs:
+        return None
+    mtus = [r for r in refs if r.scope == "MTUS"]
+    r = (mtus or refs)[0]
+    return (r.scope, r.guideline)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z]", "", name.lower())
+
+
+def guideline_matches(ours, theirs: tuple[str, str] | None) -> bool | None:
+    """Same guideline as the reviewer's (None when the reviewer cited none)."""
+    if theirs is None:
+        return None
+    if ours is None or not ours.guideline:
+        return False
+    scope, name = theirs
+    if ours.scope != scope:
+        return False
+    if scope == "MTUS":
+        a, b = _norm(ours.guideline), _norm(name)
+        return a.startswith(b[:12]) or b.startswith(a[:12])
+    odg = lambda s: "odg" in s.lower() or "official disability" in s.lower()  # noqa: E731
+    return (odg(ours.guideline) and odg(name)) or _norm(ours.guideline)[:12] == _norm(name)[:12]
+
+
+def load_letters(paths: list[Path]) -> list[tuple[str, object]]:
+    """Read letters; raise ValueError naming the file that cannot be read."""
+    import openimr
+
+    out = []
+    for p in paths:
+        try:
+            letter = openimr.read_letter(Path(p))
+        except Exception as exc:  # reader errors carry their own message
+            raise ValueError(f"{p}: cannot read letter: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+        if not letter.items:
+            raise ValueError(f"{p}: no disputed items found")
+        out.append((Path(p).stem, letter))
+    return out
+
+
+def build_dataset(letters):
+    """Features of every item (engine view), the held-out truths, and the baseline texts."""
+    from openimr.engine.decide import feature_vector, item_features
+
+    feats, vecs, items = [], [], []
+    for name, letter in letters:
+        case = case_from_letter(letter, name)
+        fs = item_features(case)
+        for f, item in zip(fs, letter.items):
+            feats.append((name, f))
+            vecs.append(feature_vector(f))
+            items.append(
+                EvalItem(
+                    letter=name,
+                    request=item.request,
+                    text=letter.clinical_case_summary + " REQUEST: " + item.request,
+                    overturned=item.decision == "Overturned",
+                    reviewer_guideline=reviewer_guideline(item.imr_guideline),
+                )
+            )
+    return feats, vecs, items
+
+
+def _matrix(vecs, names=None):
+    import numpy as np
+
+    names = names or sorted({k for v in vecs for k in v})
+    X = np.array([[v.get(n, 0.0) for n in names] for v in vecs], dtype=float)
+    return X, names
+
+
+def _pick_threshold(y, p) -> float:
+    """Threshold maximizing balanced accuracy, ties to the higher threshold."""
+    import numpy as np
+
+    best, best_t = -1.0, 0.5
+    for t in np.unique(np.round(p, 3)):
+        pred = p >= t
+        tpr = (pred & y).sum() / max(y.sum(), 1)
+        tnr = (~pred & ~y).sum() / max((~y).sum(), 1)
+        score = (tpr + tnr) / 2
+        if score > best + 1e-9 or (abs(score - best) <= 1e-9 and t > best_t):
+            best, best_t = score, float(t)
+    return best_t
+
+
+def _fit_lr(X, y, C: float = 0.3):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=C, max_iter=5000)
+    lr.fit((X - mean) / scale, y)
+    return lr, mean, scale, np.asarray
+
+
+def _inner_threshold(X, y, groups, fit_predict) -> float:
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    oof = np.zeros(len(y))
+    n_groups = len(set(groups))
+    k = min(4, n_groups)
+    for tr, te in GroupKFold(n_splits=k).split(X, y, groups):
+        oof[te] = fit_predict(tr, te)
+    return _pick_threshold(y, oof)
+
+
+def _engine_fit_predict(X, y):
+    def fp(tr, te):
+        lr, mean, scale, _ = _fit_lr(X[tr], y[tr])
+        return lr.predict_proba((X[te] - mean) / scale)[:, 1]
+
+    return fp
+
+
+def _tfidf_fit_predict(texts, y):
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    def fp(tr, te):
+        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=20000)
+        Xtr = vec.fit_transform([texts[i] for i in tr])
+        lr = LogisticRegression(C=1.0, max_iter=5000)
+        lr.fit(Xtr, y[tr])
+        return lr.predict_proba(vec.transform([texts[i] for i in te]))[:, 1]
+
+    return fp, np
+
+
+def cross_validate(feats, vecs, items, folds: int = 5):
+    """Out-of-fold probabilities and decisions for the engine and the baselines."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    from openimr.engine.decide import apply_surgery_dependency
+
+    X, names = _matrix(vecs)
+    y = np.array([i.overturned for i in items])
+    groups = np.array([i.letter for i in items])
+    texts = [i.text for i in items]
+    out = {k: {"p": np.zeros(len(y)), "pred": np.zeros(len(y), dtype=bool)} for k in ("engine", "tfidf", "always_upheld")}
+    out["always_upheld"]["p"][:] = 0.0
+    eng_fp = _engine_fit_predict(X, y)
+    tf_fp, _ = _tfidf_fit_predict(texts, y)
+    splits = GroupKFold(n_splits=folds).split(X, y, groups)
+    for tr, te in splits:
+        # engine: threshold chosen by inner grouped CV on the training letters only
+        t_eng = _inner_threshold(X[tr], y[tr], groups[tr], lambda a, b: eng_fp(tr[a], tr[b]))
+        p = eng_fp(tr, te)
+        # dependency on a disputed surgery, within each test letter
+        for g in sorted(set(groups[te])):
+            idx = [i for i in te if groups[i] == g]
+            pos = [list(te).index(i) for i in idx]
+            adj = apply_surgery_dependency([feats[i][1] for i in idx], [p[j] for j in pos])
+            for j, v in zip(pos, adj):
+                p[j] = v
+        out["engine"]["p"][te] = p
+        out["engine"]["pred"][te] = p >= t_eng
+        t_tf = _inner_threshold(X[tr], y[tr], groups[tr], lambda a, b: tf_fp(tr[a], tr[b]))
+        q = tf_fp(tr, te)
+        out["tfidf"]["p"][te] = q
+        out["tfidf"]["pred"][te] = q >= t_tf
+    return out, y, groups
+
+
+def _metrics(y, pred, p):
+    import numpy as np
+
+    tp = int((pred & y).sum())
+    fp = int((pred & ~y).sum())
+    fn = int((~pred & y).sum())
+    tn = int((~pred & ~y).sum())
+    n = len(y)
+    tpr = tp / (tp + fn) if tp + fn else float("nan")
+    tnr = tn / (tn + fp) if tn + fp else float("nan")
+    return {
+        "n": n,
+        "accuracy": (tp + tn) / n if n else float("nan"),
+        "balanced_accuracy": float(np.nanmean([tpr, tnr])) if n else float("nan"),
+        "overturn_precision": tp / (tp + fp) if tp + fp else 0.0,
+        "overturn_recall": tpr,
+        "brier": float(np.mean((p - y) ** 2)) if n else float("nan"),
+    }
+
+
+def _bootstrap(y, pred, p, groups, key, reps: int = 1000):
+    """95% interval of a metric by resampling letters (cluster bootstrap)."""
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+    letters = np.array(sorted(set(groups)))
+    index = {g: np.where(groups == g)[0] for g in letters}
+    vals = []
+    for _ in range(reps):
+        pick = rng.choice(letters, size=len(letters), replace=True)
+        idx = np.concatenate([index[g] for g in pick])
+        v = _metrics(y[idx], pred[idx], p[idx])[key]
+        if v == v:
+            vals.append(v)
+    if not vals:
+        return [float("nan"), float("nan")]
+    return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
+
+
+def guideline_match_share(feats, items, cats=None):
+    """Share of items whose drafted guideline matches the reviewer's, and how many counted."""
+    from openimr.engine.kb import citation_for
+
+    hits = total = 0
+    for (name, f), it in zip(feats, items):
+        if cats is not None and f.match.category not in cats:
+            continue
+        ours = citation_for(f.match.kb_entry, f.match.region) if f.match.kb_entry else None
+        m = guideline_matches(ours, it.reviewer_guideline)
+        if m is None:
+            continue
+        total += 1
+        hits += bool(m)
+    return (hits / total if total else float("nan")), total
+
+
+def evaluate(paths: list[Path], folds: int = 5) -> dict:
+    """Full evaluation report (figures for the engine and the baselines, per category too)."""
+    import numpy as np
+
+    letters = load_letters(paths)
+    if len(letters) < folds:
+        raise ValueError(f"need at least {folds} letters for {folds} folds, got {len(letters)}")
+    feats, vecs, items = build_dataset(letters)
+    out, y, groups = cross_validate(feats, vecs, items, folds)
+    report = {"letters": len(letters), "items": len(items), "overturned": int(y.sum()), "folds": folds, "systems": {}}
+    for sysname, r in out.items():
+        m = _metrics(y, r["pred"], r["p"])
+        m["ci95"] = {k: _bootstrap(y, r["pred"], r["p"], groups, k) for k in ("accuracy", "balanced_accuracy", "overturn_precision", "overturn_recall", "brier")}
+        report["systems"][sysname] = m
+    share, counted = guideline_match_share(feats, items)
+    report["guideline_match"] = {"share": share, "items_counted": counted, "items_reviewer_cited_none": len(items) - counted}
+    cats: dict[str, list[int]] = {}
+    for i, (_n, f) in enumerate(feats):
+        cats.setdefault(f.match.category or "uncovered", []).append(i)
+    per = {}
+    for cat, idx in sorted(cats.items(), key=lambda kv: -len(kv[1])):
+        idx = np.array(idx)
+        row = {"n": len(idx), "overturned": int(y[idx].sum())}
+        for sysname in ("engine", "tfidf", "always_upheld"):
+            mm = _metrics(y[idx], out[sysname]["pred"][idx], out[sysname]["p"][idx])
+            row[sysname] = {"accuracy": mm["accuracy"], "balanced_accuracy": mm["balanced_accuracy"]}
+        row["guideline_match"], row["guideline_counted"] = guideline_match_share(feats, items, {cat if cat != "uncovered" else None})
+        per[cat] = row
+    report["per_category"] = per
+    report["errors"] = [
+        {"letter": it.letter, "request": it.request, "truth": "Overturned" if it.overturned else "Upheld",
+         "p": round(float(out["engine"]["p"][i]), 3), "category": feats[i][1].match.category}
+        for i, it in enumerate(items) if bool(out["engine"]["pred"][i]) != it.overturned
+    ]
+    return report
+
+
+def fit_model(paths: list[Path]) -> dict:
+    """Fit the shipped probability model on all given letters (JSON-serialisable weights)."""
+    import numpy as np
+
+    letters = load_letters(paths)
+    feats, vecs, items = build_dataset(letters)
+    X, names = _matrix(vecs)
+    y = np.array([i.overturned for i in items])
+    groups = np.array([i.letter for i in items])
+    fp = _engine_fit_predict(X, y)
+    threshold = _inner_threshold(X, y, groups, fp)
+    lr, mean, scale, _ = _fit_lr(X, y)
+    return {
+        "features": names,
+        "coef": [float(c) for c in lr.coef_[0]],
+        "intercept": float(lr.intercept_[0]),
+        "mean": [float(v) for v in mean],
+        "scale": [float(v) for v in scale],
+        "threshold": float(threshold),
+        "trained_on": {"letters": len(letters), "items": len(items), "overturned": int(y.sum())},
+    }
+
+
+def format_text(report: dict) -> str:
+    """The report as a readable table."""
+    lines = [f"{report['letters']} letters, {report['items']} items ({report['overturned']} overturned), "
+             f"{report['folds']}-fold grouped cross-validation by letter"]
+    lines.append(f"{'system':<15}{'acc':>7}{'bal.acc':>9}{'prec':>7}{'recall':>8}{'brier':>8}")
+    for s, m in report["systems"].items():
+        lines.append(f"{s:<15}{m['accuracy']:>7.3f}{m['balanced_accuracy']:>9.3f}{m['overturn_precision']:>7.3f}"
+                     f"{m['overturn_recall']:>8.3f}{m['brier']:>8.3f}")
+    g = report["guideline_match"]
+    lines.append(f"guideline match: {g['share']:.3f} of {g['items_counted']} items "
+                 f"({g['items_reviewer_cited_none']} where the reviewer cited none)")
+    lines.append("per category (n, overturned, engine acc / bal.acc, guideline match):")
+    for cat, r in report["per_category"].items():
+        e = r["engine"]
+        gm = "-" if r["guideline_counted"] == 0 else f"{r['guideline_match']:.2f}"
+        lines.append(f"  {cat:<30}{r['n']:>4}{r['overturned']:>4}  {e['accuracy']:.2f} / {e['balanced_accuracy']:.2f}  {gm}")
+    return "\n".join(lines)
+
+
+def dumps(report: dict) -> str:
+    """JSON of the report (NaN written as null)."""
+    def clean(o):
+        if isinstance(o, float) and o != o:
+            return None
+        if isinstance(o, dict):
+            return {k: clean(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [clean(v) for v in o]
+        return o
+
+    return json.dumps(clean(report), indent=2)

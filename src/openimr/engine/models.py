@@ -1,0 +1,93 @@
+"""The engine's input (CASE.json) and output (one determination per case)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Literal
+
+from pydantic import Field
+
+from openimr.models import Citation, Decision, Model, Priority
+
+DRAFT_NOTICE = (
+    "DRAFT RECOMMENDATION for a licensed clinician (the expert reviewer) to review and sign; "
+    "it is not a determination until signed."
+)
+
+
+class CaseDocument(Model):
+    """A document of the case file."""
+
+    kind: Literal["clinical_summary", "medical_record", "ur_decision"]
+    date: _dt.date | None = None
+    text: str
+
+
+class DisputedRequest(Model):
+    """A disputed item as the application states it, with the guideline UR cited."""
+
+    request: str = Field(min_length=1)
+    ur_guideline: str = ""
+
+
+class Case(Model):
+    """CASE.json: what the engine is given to draft a determination."""
+
+    case_number: str | None = None
+    date_of_injury: _dt.date | None = None
+    ur_denial_date: _dt.date | None = None
+    priority: Priority | None = None
+    documents: list[CaseDocument] = Field(default_factory=list)
+    disputed_items: list[DisputedRequest] = Field(min_length=1)
+
+
+class Evidence(Model):
+    """A span of a case document that supports a criterion status."""
+
+    document: int
+    start: int
+    end: int
+    text: str
+
+
+class CriterionResult(Model):
+    """A knowledge-base criterion and what the case documents show for it."""
+
+    criterion: str
+    role: Literal["required", "sufficient", "supporting"] = "required"
+    status: Literal["met", "not_met", "insufficient"]
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Precedent(Model):
+    """A similar past disputed item and its outcome (from the library)."""
+
+    case_number: str | None = None
+    request: str
+    decision: str
+    score: float | None = None
+
+
+class ItemDetermination(Model):
+    """The draft determination of one disputed item."""
+
+    request: str
+    decision: Decision
+    medically_necessary: bool
+    probability_overturned: float
+    imr_guideline: Citation = Field(default_factory=Citation)
+    rationale: str
+    criteria: list[CriterionResult] = Field(default_factory=list)
+    precedents: list[Precedent] | None = None
+    category: str | None = None
+    region: str | None = None
+    left_mtus_because: str | None = None
+    kb_entry: str | None = None
+
+
+class Determination(Model):
+    """The draft determination of a case: one result per disputed item."""
+
+    case_number: str | None = None
+    notice: str = DRAFT_NOTICE
+    items: list[ItemDetermination]
