@@ -1,7 +1,274 @@
-"""Command-line commands of this part (none yet)."""
+"""Commands of the precedent library: ingest, search, similar, stats, export, synth,
+library-model. Every command takes --db URL and --json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Optional
 
 import typer
 
+DB_HELP = "Database URL: sqlite:///path or postgresql://… (default: $OPENIMR_DB or the user's data dir)."
+JSON_HELP = "Machine-readable JSON output."
+
+
+def _url(db: Optional[str]) -> str:
+    from openimr.db import default_url
+
+    return db or default_url()
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Bad input or a database problem: one line on stderr, exit status 1."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except (ValueError, LookupError, OSError, ArgumentError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: database: {str(exc.orig if getattr(exc, 'orig', None) else exc).splitlines()[0]}", err=True)
+        raise typer.Exit(1)
+
+
+def _print_json(value) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n")
+
+
+def _parse_date(value: Optional[str], option: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
+
 
 def register(app: typer.Typer) -> None:
-    """Add this part's commands to the `openimr` application."""
+    """Add the library's commands to the `openimr` application."""
+    app.command("ingest", epilog="Example: openimr ingest ../shared/data/letters --db sqlite:///library.db --workers 2")(ingest_command)
+    app.command("search", epilog='Example: openimr search "opioid weaning" --decision Upheld --category opioid --limit 5')(search_command)
+    app.command("similar", epilog="Example: openimr similar 42 --limit 5 --json")(similar_command)
+    app.command("stats", epilog="Example: openimr stats --by category --chart overturned.png")(stats_command)
+    app.command("export", epilog="Example: openimr export --format parquet --out items.parquet")(export_command)
+    app.command("synth", epilog="Example: openimr synth --letters 1000 --out synth-letters/")(synth_command)
+    app.command("library-model", epilog="Example: openimr library-model")(model_command)
+
+
+def ingest_command(
+    paths: list[Path] = typer.Argument(..., help="PDFs, text files, JSON Lines of letters, or folders of them."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Parsing processes (default: all cores)."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="Run the parsing on a Dask cluster (tcp://host:port)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Ingest Final Determination letters into the precedent library (idempotent)."""
+    from rich.console import Console
+
+    from openimr.library.ingest import ingest
+
+    console = Console(stderr=True)
+    with _errors(), _progress(console, enabled=console.is_terminal and not as_json) as progress:
+        summary = ingest(paths, _url(db), workers=workers, cluster=cluster, progress=progress)
+    if as_json:
+        _print_json(summary.as_dict())
+    else:
+        for source, reason in summary.failed:
+            console.print(f"failed: {source}: {reason}", markup=False, highlight=False)
+        typer.echo(f"added {summary.added}, replaced {summary.replaced}, unchanged {summary.unchanged}, failed {len(summary.failed)}")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(console, enabled: bool):
+    """A Rich progress bar (rate, ETA) as a progress(done, total) callback."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("ingest", total=None, rate="")
+
+        def update(done: int, total: int) -> None:
+            speed = bar.tasks[0].speed
+            bar.update(task, completed=done, total=total, rate=f"{speed:,.0f} letters/s" if speed else "")
+
+        yield update
+
+
+def _filters(category, region, decision, guideline, specialty, date_from, date_to):
+    from openimr.library.search import Filters
+
+    if decision and decision.capitalize() not in ("Upheld", "Overturned"):
+        raise ValueError(f"--decision: {decision!r} is not Upheld or Overturned")
+    return Filters(category, region, decision, guideline, specialty, _parse_date(date_from, "--from"), _parse_date(date_to, "--to"))
+
+
+def search_command(
+    query: str = typer.Argument(..., help="Words to look for in requests and rationales."),
+    category: Optional[str] = typer.Option(None, "--category", help="Category or group key (e.g. opioid, diagnostics)."),
+    region: Optional[str] = typer.Option(None, "--region", help='Body region (e.g. "lumbar spine").'),
+    decision: Optional[str] = typer.Option(None, "--decision", help="Upheld or Overturned."),
+    guideline: Optional[str] = typer.Option(None, "--guideline", help="Guideline key or its start (e.g. mtus-chronic-pain, odg)."),
+    specialty: Optional[str] = typer.Option(None, "--specialty", help="Reviewer specialty (part of its name)."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Decided on or after (YYYY-MM-DD)."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Decided on or before (YYYY-MM-DD)."),
+    mode: str = typer.Option("fused", "--mode", help="fused, fulltext or semantic."),
+    limit: int = typer.Option(10, "--limit", min=1, max=1000, help="How many results."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Search precedents: full text and semantic similarity fused into one ranking."""
+    from openimr.db import migrate
+    from openimr.library.search import search
+
+    with _errors():
+        if mode not in ("fused", "fulltext", "semantic"):
+            raise ValueError(f"--mode: {mode!r} is not fused, fulltext or semantic")
+        filters = _filters(category, region, decision, guideline, specialty, date_from, date_to)
+        url = _url(db)
+        migrate(url)
+        results = search(url, query, filters, mode=mode, limit=limit)  # type: ignore[arg-type]
+    _show_hits(results, as_json, f"Precedents for {query!r}")
+
+
+def similar_command(
+    item_id: int = typer.Argument(..., help="The item's id (from search results)."),
+    limit: int = typer.Option(10, "--limit", min=1, max=1000, help="How many precedents."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """The nearest precedents of one item, from other letters."""
+    from openimr.db import migrate
+    from openimr.library.search import similar
+
+    with _errors():
+        url = _url(db)
+        migrate(url)
+        results = similar(url, item_id, limit)
+    _show_hits(results, as_json, f"Precedents similar to item {item_id}")
+
+
+def _show_hits(results, as_json: bool, title: str) -> None:
+    if as_json:
+        _print_json([h.as_dict() for h in results])
+        return
+    import re
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=True)
+    for column in ("id", "case", "request", "decision", "date", "category", "guideline", "snippet"):
+        table.add_column(column)
+    for h in results:
+        snippet = re.sub(r"\\\*\\\*(.+?)\\\*\\\*", r"[bold yellow]\1[/]", escape(h.snippet).replace("**", "\\*\\*"))
+        table.add_row(str(h.id), h.case_number or "", escape(h.request), h.decision, h.date or "", h.category, escape(h.guideline or ""), snippet)
+    Console().print(table)
+    if not results:
+        typer.echo("no matching items")
+
+
+def stats_command(
+    by: str = typer.Option("decision", "--by", help="decision, category, guideline, specialty, month or region."),
+    chart: Optional[Path] = typer.Option(None, "--chart", help="Also write a chart: .png or interactive .html."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Items, upheld and overturned counts and rates (Wilson 95% intervals) per group."""
+    from openimr.db import migrate
+    from openimr.library import stats as stats_module
+
+    with _errors():
+        if by not in stats_module.GROUPS:
+            raise ValueError(f"--by: {by!r} is not one of {', '.join(stats_module.GROUPS)}")
+        url = _url(db)
+        migrate(url)
+        rows = stats_module.stats(url, by)
+        if chart is not None:
+            stats_module.chart(rows, chart, f"Overturned rate by {by}")
+    if as_json:
+        _print_json([r.as_dict() for r in rows])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"IMR decisions by {by}")
+    for column in (by, "items", "upheld", "overturned", "overturned %", "95% CI"):
+        table.add_column(column, justify="left" if column == by else "right")
+    for r in rows:
+        table.add_row(r.group, str(r.items), str(r.upheld), str(r.overturned), f"{r.overturned_rate:.1%}", f"{r.ci_low:.1%}–{r.ci_high:.1%}")
+    Console().print(table)
+
+
+def export_command(
+    format: str = typer.Option("csv", "--format", help="csv, parquet or jsonl."),
+    out: Path = typer.Option(..., "--out", help="File to write."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Export every item (with its letter's fields and classification)."""
+    from openimr.db import migrate
+    from openimr.library.export import export
+
+    with _errors():
+        url = _url(db)
+        migrate(url)
+        count = export(url, out, format)
+    if as_json:
+        _print_json({"items": count, "out": str(out), "format": format})
+    else:
+        typer.echo(f"wrote {count} items to {out}")
+
+
+def synth_command(
+    letters: int = typer.Option(..., "--letters", min=1, help="How many letters to make."),
+    out: Path = typer.Option(..., "--out", help="Folder of text letters, or a .jsonl file with --format jsonl."),
+    format: str = typer.Option("text", "--format", help="text (rendered letters) or jsonl."),
+    source: list[Path] = typer.Option(None, "--source", help="Real letters to draw from (default: the shared letters)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP + " (unused: synth writes files)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Make realistic synthetic letters from the real letters' distributions (benchmarks)."""
+    from openimr.library.synth import default_sources, load_pool, synthesize, write
+
+    with _errors():
+        pool = load_pool(list(source) if source else default_sources())
+        count = write(synthesize(pool, letters, seed), out, format)
+    if as_json:
+        _print_json({"letters": count, "out": str(out), "format": format})
+    else:
+        typer.echo(f"wrote {count} letters to {out}")
+
+
+def model_command(
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the model (default: $OPENIMR_MODEL_DIR or the user's data dir)."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if present."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP + " (unused)"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Build the offline semantic model (distilled from the packaged MiniLM) once."""
+    from openimr.library.embed import build_model
+
+    with _errors():
+        path = build_model(out, force=force)
+    if as_json:
+        _print_json({"model": str(path)})
+    else:
+        typer.echo(f"semantic model ready at {path}")

@@ -1,0 +1,301 @@
+"""Search the precedent library: full text and semantic similarity, fused.
+
+Full text uses SQLite FTS5 (bm25) or PostgreSQL's tsvector (ts_rank_cd); semantic
+similarity is an exact cosine search over the items' embeddings held in memory (numpy);
+the two rankings are fused by reciprocal rank fusion. Snippets of the rationale highlight
+the query's words with **…**.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import text
+
+from openimr.db import engine_for
+
+Mode = Literal["fused", "fulltext", "semantic"]
+RRF_K = 60
+CANDIDATES = 100
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_STOP = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the this to was were with "
+    "not no request requested patient".split()
+)
+
+
+@dataclass
+class Filters:
+    """Search filters; None means any."""
+
+    category: str | None = None
+    region: str | None = None
+    decision: str | None = None
+    guideline: str | None = None
+    specialty: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def any(self) -> bool:
+        return any(v is not None for v in asdict(self).values())
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    id: int
+    case_number: str | None
+    request: str
+    decision: str
+    category: str
+    guideline: str | None
+    date: str | None
+    snippet: str
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def terms(query: str) -> list[str]:
+    """The query's words, lower-cased, without stop words."""
+    return [w for w in (m.lower() for m in _WORD.findall(query)) if w not in _STOP]
+
+
+def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
+    clauses = []
+    if filters.category:
+        clauses.append("(i.category = :f_category OR i.category_group = :f_category)")
+        params["f_category"] = filters.category
+    if filters.region:
+        clauses.append("i.body_region = :f_region")
+        params["f_region"] = filters.region
+    if filters.decision:
+        clauses.append("i.decision = :f_decision")
+        params["f_decision"] = filters.decision.capitalize()
+    if filters.guideline:
+        clauses.append("i.id IN (SELECT c.item_id FROM library_citations c WHERE c.role = 'imr' AND c.guideline_key LIKE :f_guideline)")
+        params["f_guideline"] = filters.guideline.lower() + "%"
+    if filters.specialty:
+        clauses.append(
+            "i.letter_id IN (SELECT r.letter_id FROM library_credentials r WHERE r.kind = 'specialty' AND lower(r.value) LIKE :f_specialty)"
+        )
+        params["f_specialty"] = "%" + filters.specialty.lower() + "%"
+    if filters.date_from:
+        clauses.append("i.decision_date >= :f_from")
+        params["f_from"] = filters.date_from
+    if filters.date_to:
+        clauses.append("i.decision_date <= :f_to")
+        params["f_to"] = filters.date_to
+    return "".join(" AND " + c for c in clauses)
+
+
+def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES) -> list[int]:
+    """Item ids ranked by full-text relevance (all words first, then any word)."""
+    words = terms(query)
+    if not words:
+        return []
+    engine = engine_for(url)
+    ranked: list[int] = []
+    operators = [" AND ", " OR "] if len(words) > 1 else [" AND "]
+    with engine.connect() as connection:
+        for operator in operators:
+            params: dict[str, Any] = {"limit": limit}
+            where = _filter_sql(filters, params)
+            if engine.dialect.name == "sqlite":
+                params["q"] = operator.join(f'"{w}"' for w in words)
+                sql = (
+                    "SELECT i.id FROM library_items_fts JOIN library_items i ON i.id = library_items_fts.rowid "
+                    f"WHERE library_items_fts MATCH :q{where} ORDER BY bm25(library_items_fts, 3.0, 1.0) LIMIT :limit"
+                )
+            else:
+                params["q"] = (" & " if operator == " AND " else " | ").join(words)
+                sql = (
+                    "SELECT i.id FROM library_items i, to_tsquery('english', :q) query "
+                    f"WHERE i.search_tsv @@ query{where} ORDER BY ts_rank_cd(i.search_tsv, query) DESC, i.id LIMIT :limit"
+                )
+            for (item_id,) in connection.execute(text(sql), params):
+                if item_id not in ranked:
+                    ranked.append(item_id)
+            if len(ranked) >= limit:
+                break
+    return ranked[:limit]
+
+
+class VectorIndex:
+    """Every item's embedding in memory, refreshed incrementally as items are added."""
+
+    def __init__(self) -> None:
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.matrix = np.zeros((0, 256), dtype=np.float32)
+        self.max_id = 0
+        self.lock = threading.Lock()
+
+    def refresh(self, url: str) -> None:
+        with engine_for(url).connect() as connection:
+            top = connection.execute(text("SELECT max(id) FROM library_items")).scalar() or 0
+            if top <= self.max_id:
+                return
+            rows = connection.execute(
+                text("SELECT id, embedding FROM library_items WHERE id > :after AND embedding IS NOT NULL ORDER BY id"),
+                {"after": self.max_id},
+            ).all()
+        if rows:
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            blob = b"".join(bytes(r[1]) for r in rows)
+            vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(rows), -1).astype(np.float32)
+            self.ids = np.concatenate([self.ids, ids])
+            self.matrix = np.vstack([self.matrix, vectors]) if len(self.matrix) else vectors
+        self.max_id = top
+
+    def nearest(self, vector: np.ndarray, limit: int, allowed: np.ndarray | None = None, exclude: set[int] | None = None) -> list[tuple[int, float]]:
+        """(item id, cosine) of the nearest items."""
+        if not len(self.ids):
+            return []
+        scores = self.matrix @ vector.astype(np.float32)
+        if allowed is not None:
+            scores = np.where(np.isin(self.ids, allowed), scores, -np.inf)
+        if exclude:
+            scores = np.where(np.isin(self.ids, np.fromiter(exclude, dtype=np.int64)), -np.inf, scores)
+        k = min(limit, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self.ids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+
+_INDEXES: dict[str, VectorIndex] = {}
+
+
+def vector_index(url: str) -> VectorIndex:
+    """The in-memory vector index of a database (loaded on first use, then refreshed)."""
+    index = _INDEXES.setdefault(url, VectorIndex())
+    with index.lock:
+        index.refresh(url)
+    return index
+
+
+def _allowed_ids(url: str, filters: Filters) -> np.ndarray | None:
+    if not filters.any():
+        return None
+    params: dict[str, Any] = {}
+    where = _filter_sql(filters, params)
+    with engine_for(url).connect() as connection:
+        ids = [r[0] for r in connection.execute(text(f"SELECT i.id FROM library_items i WHERE 1 = 1{where}"), params)]
+    return np.asarray(ids, dtype=np.int64)
+
+
+def semantic_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES) -> list[tuple[int, float]]:
+    """Item ids ranked by cosine similarity of their embedding to the query's."""
+    from openimr.library.embed import encode
+
+    if not query.strip():
+        return []
+    index = vector_index(url)
+    return index.nearest(encode([query])[0], limit, _allowed_ids(url, filters))
+
+
+def fuse(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of several rankings of ids."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item_id in enumerate(ranking):
+            scores[item_id] = scores.get(item_id, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def ranked_ids(url: str, query: str, filters: Filters | None = None, mode: Mode = "fused", limit: int = 10) -> list[tuple[int, float]]:
+    """(item id, score) of the best `limit` items for a query."""
+    filters = filters or Filters()
+    pool = max(limit, CANDIDATES)
+    if mode == "fulltext":
+        ids = fulltext_ids(url, query, filters, pool)
+        return [(i, 1.0 / (RRF_K + r + 1)) for r, i in enumerate(ids)][:limit]
+    if mode == "semantic":
+        return semantic_ids(url, query, filters, limit)
+    lexical = fulltext_ids(url, query, filters, pool)
+    semantic = [i for i, _ in semantic_ids(url, query, filters, pool)]
+    return fuse([lexical, semantic])[:limit]
+
+
+def snippet(rationale: str, query: str, width: int = 30) -> str:
+    """The window of the rationale with most query words, those words in **bold**."""
+    words = rationale.split()
+    if not words:
+        return ""
+    stems = {w[:5] for w in terms(query)}
+
+    def hit(word: str) -> bool:
+        token = re.sub(r"[^a-z0-9]", "", word.lower())
+        return bool(token) and token not in _STOP and token[:5] in stems
+
+    marks = [hit(w) for w in words]
+    best, best_score = 0, -1
+    for start in range(0, max(1, len(words) - width + 1), max(1, width // 3)):
+        score = sum(marks[start : start + width])
+        if score > best_score:
+            best, best_score = start, score
+    window = [f"**{w}**" if m else w for w, m in zip(words[best : best + width], marks[best : best + width])]
+    return ("… " if best else "") + " ".join(window) + (" …" if best + width < len(words) else "")
+
+
+def hits(url: str, scored: list[tuple[int, float]], query: str) -> list[Hit]:
+    """Full results for ranked item ids (ids no longer stored are dropped)."""
+    from openimr.library.records import guideline_label
+
+    if not scored:
+        return []
+    ids = [i for i, _ in scored]
+    params = {f"p{n}": v for n, v in enumerate(ids)}
+    marks = ", ".join(f":p{n}" for n in range(len(ids)))
+    sql = (
+        "SELECT i.id, l.case_number, i.request, i.decision, i.category, i.guideline, i.decision_date, i.rationale "
+        f"FROM library_items i JOIN library_letters l ON l.id = i.letter_id WHERE i.id IN ({marks})"
+    )
+    with engine_for(url).connect() as connection:
+        rows = {r[0]: r for r in connection.execute(text(sql), params)}
+    results = []
+    for item_id, score in scored:
+        if item_id not in rows:
+            continue
+        _, case, request, decision, category, guideline, when, rationale = rows[item_id]
+        results.append(
+            Hit(
+                id=item_id,
+                case_number=case,
+                request=request,
+                decision=decision,
+                category=category,
+                guideline=guideline_label(guideline),
+                date=str(when) if when else None,
+                snippet=snippet(rationale or "", query),
+                score=round(float(score), 6),
+            )
+        )
+    return results
+
+
+def search(url: str, query: str, filters: Filters | None = None, mode: Mode = "fused", limit: int = 10) -> list[Hit]:
+    """Search the library; the best `limit` items with snippets."""
+    return hits(url, ranked_ids(url, query, filters, mode, limit), query)
+
+
+def similar(url: str, item_id: int, limit: int = 10) -> list[Hit]:
+    """The nearest precedents of one item (other letters' items), by embedding."""
+    with engine_for(url).connect() as connection:
+        row = connection.execute(
+            text("SELECT letter_id, embedding, request FROM library_items WHERE id = :id"), {"id": item_id}
+        ).first()
+        if row is None:
+            raise LookupError(f"item {item_id}: no such item in the library")
+        same_letter = {r[0] for r in connection.execute(text("SELECT id FROM library_items WHERE letter_id = :l"), {"l": row[0]})}
+    if row[1] is None:
+        raise LookupError(f"item {item_id}: has no embedding (ingested without --embed)")
+    vector = np.frombuffer(bytes(row[1]), dtype=np.float16).astype(np.float32)
+    scored = vector_index(url).nearest(vector, limit, exclude=same_letter | {item_id})
+    return hits(url, scored, row[2])
