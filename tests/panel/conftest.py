@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "cases" / "data"
 BASE = json.loads((DATA / "application.json").read_text())
 
 
@@ -46,7 +46,6 @@ def cli():
     return run
 
 PANEL = json.loads((Path(__file__).parent / "data" / "reviewers.json").read_text())
-BASE = json.loads((Path(__file__).parents[1] / "cases" / "data" / "application.json").read_text())
 
 
 @pytest.fixture

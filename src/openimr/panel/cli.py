@@ -14,12 +14,6 @@ panel_app = typer.Typer(help="Expert reviewers: add, list, match to a case.", no
 NAMES_HELP = "ADMIN USE ONLY: also show the reviewers' confidential names."
 
 
-def _reviewer_errors():
-    from openimr.panel.reviewers import ReviewerError
-
-    return ReviewerError
-
-
 @panel_app.command("add")
 def add_cmd(
     reviewer_file: Path = typer.Argument(..., help="REVIEWER.json (one reviewer or a list)."),
@@ -35,8 +29,7 @@ def add_cmd(
     try:
         with friendly_errors():
             reviewers = load_reviewers(reviewer_file)
-            for reviewer in reviewers:
-                add(_url(db), reviewer, actor)
+            add(_url(db), reviewers, actor)
     except ReviewerError as error:
         fail(str(error))
     typer.echo(f"added {len(reviewers)} reviewer(s): {', '.join(r.id for r in reviewers)}")

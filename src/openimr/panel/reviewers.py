@@ -116,7 +116,7 @@ def parse_reviewers(data: object, source: str) -> list[Reviewer]:
         except ValidationError as error:
             prefix = f"[{index}]." if isinstance(data, list) else ""
             problems += [prefix + line for line in format_errors(error)]
-    ids = [r.id for r in out]
+    ids = [item.get("id") for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
     problems += [f"id: {i!r} appears more than once" for i in sorted({i for i in ids if ids.count(i) > 1})]
     if problems:
         raise ReviewerError(source, problems)
@@ -135,22 +135,27 @@ def load_reviewers(path: str | Path) -> list[Reviewer]:
     return parse_reviewers(data, str(path))
 
 
-def add(url: str, reviewer: Reviewer, actor: str | None = None) -> None:
-    """Add or replace a reviewer of the panel (audited; the audit keeps no name)."""
+def add(url: str, reviewers: list[Reviewer], actor: str | None = None) -> None:
+    """Add or replace reviewers of the panel, all in one transaction (audited without names)."""
     with db.session_scope(ready(url)) as session:
-        row = session.get(ReviewerRow, reviewer.id)
-        before = json.loads(row.data) if row else None
-        if before:
-            before.pop("name", None)
-        if row is None:
-            row = ReviewerRow(id=reviewer.id, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-            session.add(row)
-        row.name = reviewer.name
-        row.profession = reviewer.profession
-        row.data = reviewer.model_dump_json()
-        row.active = reviewer.active
-        session.flush()
-        audit.append(session, "add" if before is None else "replace", "reviewer", reviewer.id, before, reviewer.public(), actor)
+        for reviewer in reviewers:
+            _add_one(session, reviewer, actor)
+
+
+def _add_one(session, reviewer: Reviewer, actor: str | None) -> None:
+    row = session.get(ReviewerRow, reviewer.id)
+    before = json.loads(row.data) if row else None
+    if before:
+        before.pop("name", None)
+    if row is None:
+        row = ReviewerRow(id=reviewer.id, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        session.add(row)
+    row.name = reviewer.name
+    row.profession = reviewer.profession
+    row.data = reviewer.model_dump_json()
+    row.active = reviewer.active
+    session.flush()
+    audit.append(session, "add" if before is None else "replace", "reviewer", reviewer.id, before, reviewer.public(), actor)
 
 
 def stored(url: str) -> list[Reviewer]:
