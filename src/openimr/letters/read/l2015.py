@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import re
 
-from openimr.letters.layout_text import clean, date_field, field_values, numbered_entries, phrase_pattern, words_pattern
+from openimr.letters.layout_text import (
+    clean,
+    date_field,
+    field_values,
+    find_sections,
+    numbered_entries,
+    phrase_pattern,
+    words_pattern,
+)
 from openimr.letters.read.body import parse_body
 from openimr.letters.read.common import collapse
 from openimr.letters.read.errors import LetterError
@@ -59,12 +67,28 @@ def _documents(text: str) -> list[str] | None:
     return numbered_entries(section, intro=phrase_pattern(w.phrases["documents"]))
 
 
+_ORDER = ("made", "documents", "summary", "issues")
+
+
+def in_order(text: str) -> tuple[str, str]:
+    """(header, body) with the body's sections put back in the layout's order.
+
+    The shared body reader takes the decisions to run to the end of the text; sections
+    found in another order are put back in order first.
+    """
+    w = wording(LAYOUT)
+    sections, first = find_sections(text, {key: w.headings[key] for key in _ORDER})
+    if "issues" not in sections:  # decisions under another heading: leave the text as it is
+        return text[:first], text[first:]
+    body = "".join(f"{w.headings[key]}\n{sections[key]}\n" for key in _ORDER if key in sections)
+    return text[:first], body
+
+
 def parse(text: str, name: str) -> Letter:
     """Read an L2015 letter's text."""
-    w = wording(LAYOUT)
     text = clean(text)
-    first_heading = words_pattern(w.headings["made"], at_line_start=True).search(text)
-    header = text[: first_heading.start()] if first_heading else text[:2000]
+    header, text = in_order(text)
+    w = wording(LAYOUT)
     header = _title().sub("", header, count=1)
     values = field_values(header, {key: w.labels[key] for key in _HEADER_FIELDS})
     body = parse_body(text, name)
