@@ -71,7 +71,7 @@ class Redactor:
         """A party's name in the forms a letter may write it."""
         if not name or not name.strip():
             return
-        words = re.findall(r"[A-Za-z0-9'’&-]+", name)
+        words = re.findall(r"[\w'’&-]+", name)
         person = kind in PERSON_KINDS and not any(w.lower() in ORG_WORDS for w in words)
         for variant in name_variants(words, person):
             self.terms.append((_phrase(variant, ignore_case=True), kind))

@@ -1,0 +1,108 @@
+"""Publication: redaction of parties, addresses, DOB and claim numbers; measured on the 129 real letters."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from openimr.cases.intake import parse_application
+from openimr.cases.redact import Redactor, for_application
+from openimr.cases.redaction_check import make_case, measure, plant
+
+CLINICAL = (
+    "MRI of the lumbar spine at L4-L5 showed a 3 mm protrusion. Norco 10/325 mg #60 was renewed on "
+    "March 3, 2016 per MTUS Chronic Pain Medical Treatment Guidelines page 80."
+)
+
+
+def test_known_parties_in_every_written_form(app_data):
+    redactor = for_application([parse_application(app_data)])
+    text = (
+        "The applicant, Maria Gonzalez (DOB: 01/02/1980), of 1234 Elm Street, Fresno, CA 93701, "
+        "GONZALEZ, MARIA, claim WC2025001234, employed by Acme Logistics, was seen by Dr. Reyes at "
+        "Valley Surgery Center; born January 2, 1980. Adjuster Peter Novak of Golden State Claims Services. "
+        + CLINICAL
+    )
+    out = redactor.redact_text(text)
+    for gone in ("Gonzalez", "GONZALEZ", "Maria", "01/02/1980", "1234 Elm", "93701", "WC2025001234", "Acme",
+                 "Reyes", "Valley Surgery", "January 2, 1980", "Novak", "Golden State"):
+        assert gone not in out
+    assert out.endswith(CLINICAL)
+    assert out.startswith("The applicant,  (DOB: ), of ")
+
+
+def test_patterns_without_known_parties():
+    out = Redactor().redact_text(
+        "Seen by Dr. John Smith. Claim No.: ABC-12345. ADJ9876543. Phone (559) 555-1212. "
+        "Lives at 77 Oak Ave, Visalia, CA 93277. Date of birth: 4/5/1966. " + CLINICAL
+    )
+    for gone in ("John", "Smith", "ABC-12345", "ADJ9876543", "555-1212", "77 Oak", "Visalia", "4/5/1966"):
+        assert gone not in out
+    assert CLINICAL in out
+
+
+def test_removed_name_leaves_two_spaces_like_the_published_letters():
+    redactor = Redactor()
+    redactor.add_name("Tom Baker", "employee")
+    assert redactor.redact_text("The applicant is a represented Tom Baker employee") == (
+        "The applicant is a represented  employee"
+    )
+
+
+@pytest.fixture(scope="module")
+def real_letters(letter_pdfs):
+    import openimr
+
+    return [(pdf.name, openimr.read_letter(pdf)) for pdf in letter_pdfs]
+
+
+def test_no_planted_identifier_survives_on_the_real_letters(real_letters):
+    result = measure(real_letters)
+    assert result.letters == 129
+    assert result.not_planted == [], "planting failed: the check would prove nothing"
+    assert result.survived == [], result.survived[:10]
+    assert result.kept_ratio > 0.995, f"clinical text kept {result.kept_ratio:.4f}"
+
+
+REVIEWER = {
+    "id": "R-PAIN-01", "name": "Dr. Hidden Reviewername", "profession": "MD",
+    "licenses": [{"state": "CA", "unrestricted": True}, {"state": "OR", "unrestricted": True}],
+    "board_certifications": [{"board": "ABA", "specialty": "Pain Medicine", "current": True}],
+    "years_active_practice": 12, "hours_per_week": 30,
+}
+
+
+def test_cli_publish_with_letter_and_assigned_reviewer(cli, write_json, db_url, real_letters, tmp_path):
+    name, letter = real_letters[0]
+    planted = make_case(0)
+    planted.application["received"] = "2016-11-14"
+    planted.application["ur_decision"]["items"] = [{"request": "Facet joint injections L4-5, L5-S1", "outcome": "denied"}]
+    number = cli("case", "new", write_json(planted.application), "--db", db_url).stdout.split(":")[0]
+    assert cli("panel", "add", write_json(REVIEWER), "--db", db_url).exit_code == 0
+    assert cli("case", "assign", number, "--db", db_url, "--on", "2016-11-20").exit_code == 0
+    dirty = plant(letter, planted)
+    dirty = dirty.model_copy(update={"clinical_case_summary": dirty.clinical_case_summary + " Reviewed by Dr. Hidden Reviewername."})
+    letter_file = write_json(json.loads(dirty.model_dump_json()), "letter.json")
+    out = tmp_path / "published.txt"
+    result = cli("case", "publish", number, "--letter", letter_file, "--format", "text", "--out", out, "--db", db_url)
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    for form in planted.forms + ["Reviewername"]:
+        assert form not in text
+    assert "Oregon" in text and "Pain Medicine" in text  # the assigned reviewer's credentials block
+    assert "Facet joint injections" in text
+    case = json.loads(cli("case", "show", number, "--db", db_url).stdout)
+    assert case["status"] == "published" and case["has_letter"]
+    assert cli("audit", "verify", "--db", db_url).exit_code == 0
+
+
+def test_cli_publish_without_letter_is_one_line(cli, write_json, app_data, db_url):
+    number = cli("case", "new", write_json(app_data), "--db", db_url).stdout.split(":")[0]
+    result = cli("case", "publish", number, "--db", db_url)
+    assert result.exit_code == 1 and "no letter yet" in result.stderr
+    bad = write_json({"layout": "L2016", "items": [{"request": "x"}]}, "bad-letter.json")
+    result = cli("case", "publish", number, "--letter", bad, "--db", db_url)
+    assert result.exit_code == 1 and "items.0.decision" in result.stderr
+    assert json.loads(cli("case", "show", number, "--db", db_url).stdout)["has_letter"] is False
