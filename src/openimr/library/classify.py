@@ -199,7 +199,7 @@ def _category_of_drug(text: str, table: Compiled) -> tuple[str | None, str | Non
     distinct = {table.drug_category.get(m.group(0).lower(), "") + m.group(0).lower() for m in found}
     if category == "compounded" or (len(distinct) >= 2 and "%" in text):
         return "compounded", name
-    if category in {"nsaid", "topical_analgesic", "anticonvulsant", "muscle_relaxant", "antidepressant", "opioid"} and _TOPICAL.search(text):
+    if category in {"nsaid", "topical_analgesic", "anticonvulsant", "muscle_relaxant", "antidepressant"} and _TOPICAL.search(text):
         return "topical_analgesic", name
     return category, name
 
@@ -209,7 +209,7 @@ def classify(request: str, disputed_request: str | None = None) -> Classificatio
     table = compiled()
     text = request_text(request, disputed_request)
     core = table.prefix.sub("", text) or text
-    category = next((c for c, p in table.before if p.search(core)), None)
+    category = _earliest(table.before, core)
     drug_category, drug = _category_of_drug(core, table)
     if category is None:
         category = drug_category
@@ -227,6 +227,15 @@ def classify(request: str, disputed_request: str | None = None) -> Classificatio
         frequency=_first(_FREQUENCY, core),
         duration=_first(_DURATION, core),
     )
+
+
+def _earliest(rules: list[tuple[str, re.Pattern]], text: str) -> str | None:
+    best: tuple[int, int, str] | None = None
+    for order, (category, pattern) in enumerate(rules):
+        match = pattern.search(text)
+        if match and (best is None or (match.start(), order) < best[:2]):
+            best = (match.start(), order, category)
+    return best[2] if best else None
 
 
 def _first(pattern: re.Pattern, text: str) -> str | None:

@@ -82,7 +82,7 @@ def ingest_command(
         _print_json(summary.as_dict())
     else:
         for source, reason in summary.failed:
-            console.print(f"failed: {source}: {reason}", markup=False, highlight=False)
+            typer.echo(f"failed: {source}: {reason}", err=True)
         typer.echo(f"added {summary.added}, replaced {summary.replaced}, unchanged {summary.unchanged}, failed {len(summary.failed)}")
     if summary.failed:
         raise typer.Exit(1)

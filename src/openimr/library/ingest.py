@@ -20,7 +20,7 @@ from typing import Any
 
 SUFFIXES = {".pdf": "pdf", ".txt": "text", ".text": "text", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 CHUNK = 64
-BATCH = 500
+BATCH = int(os.environ.get("OPENIMR_INGEST_BATCH", "500"))
 
 
 @dataclass
