@@ -88,6 +88,15 @@ def _context_rules():
         ConTextRule("there was no", "NEGATED_EXISTENCE", direction="FORWARD"),
         ConTextRule("made no mention", "NEGATED_EXISTENCE", direction="FORWARD"),
         ConTextRule("nor", "NEGATED_EXISTENCE", direction="FORWARD"),
+        # a closing parenthesis ends the scope of a negation opened inside it
+        ConTextRule(")", "TERMINATE", direction="TERMINATE", pattern=[{"ORTH": ")"}]),
+        # utilization review "denied the request for X" does not deny that X exists
+        ConTextRule("denied the request", "PSEUDO", direction="PSEUDO",
+                    pattern=[{"LOWER": {"IN": ["denied", "non-certified", "noncertified"]}},
+                             {"LOWER": {"IN": ["the", "a", "certification", "authorization", "request"]}}]),
+        ConTextRule("previously denied", "PSEUDO", direction="PSEUDO",
+                    pattern=[{"LOWER": {"IN": ["was", "were"]}, "OP": "?"}, {"LOWER": "previously", "OP": "?"},
+                             {"LOWER": "denied"}, {"LOWER": {"IN": ["due", "by", "on", "because", "as"]}}]),
     ]
     return kept + extra
 
