@@ -48,6 +48,12 @@ def load_letters(url: str, paths: list[Path], workers: int = 2) -> dict:
     from openimr.models import Letter
     from openimr.web import precedents
 
+    if precedents.use_library() and paths:
+        from openimr.library.ingest import ingest
+
+        done = ingest([str(p) for p in paths], url, workers=workers)
+        return {"added": done.added + done.replaced, "unchanged": done.unchanged,
+                "failed": [f"{name}: {why}" for name, why in done.failed]}
     summary = {"added": 0, "unchanged": 0, "failed": []}
     if workers > 1 and len(paths) > 8:
         with ProcessPoolExecutor(workers) as pool:
@@ -85,7 +91,7 @@ def demo_application(letter, today: date) -> tuple[dict, list[dict]]:
     application = {
         "review_type": "regular", "received": received.isoformat(), "signed": True,
         "ur_decision_attached": True,
-        "date_of_injury": letter.date_of_injury.isoformat() if letter.date_of_injury else None,
+        "date_of_injury": (letter.date_of_injury or received - timedelta(days=400)).isoformat(),
         "employee": {"name": "(demo employee)"}, "employer": {"name": "(demo employer)"},
         "claims_administrator": {"name": "(demo claims administrator)"},
         "requesting_physician": {"name": "(demo physician)", "specialty": ""},

@@ -28,6 +28,7 @@ class NotSignedIn(Exception):
 def get_db(request: Request) -> Iterator[Session]:
     """A database session per request; routes commit what they write."""
     session = request.app.state.sessionmaker()
+    session.info["url"] = request.app.state.db_url
     try:
         yield session
     except BaseException:

@@ -57,15 +57,51 @@ def pdf_text(content: bytes, name: str = "upload") -> str:
 LATE_AFTER_DAYS = 30  # Labor Code 4610.5(h)(1): filed within 30 days of service of the UR decision
 
 
+def _cases():
+    """The case part's intake, eligibility, settings and store modules, or None."""
+    names = ("openimr.cases.intake", "openimr.cases.eligibility", "openimr.cases.settings", "openimr.cases.store")
+    modules = [_module(n) for n in names]
+    return None if any(m is None for m in modules) else modules
+
+
+def _application(intake, application: dict):
+    """The case part's Application; ValueError listing each problem (field: reason)."""
+    try:
+        return intake.parse_application(application, "application")
+    except ValueError as error:
+        problems = getattr(error, "problems", None) or [str(error)]
+        raise ValueError("; ".join(problems)) from None
+
+
 def check_eligibility(application: dict) -> dict:
-    """{"eligible", "reasons": [{code, message}], "deadlines": {...}, "backend"} for an application."""
-    cases = _module("openimr.cases.eligibility")
-    if cases is not None and hasattr(cases, "check_application"):
-        result = cases.check_application(application)
-        result = result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
-        result["backend"] = "openimr.cases"
-        return result
-    return _fallback_eligibility(application)
+    """{"eligible", "reasons": [{code, message}], "deadlines": {...}, "backend"} for an
+    application, without storing it (the case part's rules when installed)."""
+    cases = _cases()
+    if cases is None:
+        return _fallback_eligibility(application)
+    intake, eligibility, settings, _store = cases
+    result = eligibility.check(_application(intake, application), settings.load_settings()).as_json()
+    result["backend"] = "openimr.cases"
+    return result
+
+
+def register_case(url: str, application: dict, actor: str) -> dict | None:
+    """Record the application in the case part's store (its number, status, reasons and
+    deadlines, prior IMRs checked); None when the case part is not installed."""
+    cases = _cases()
+    if cases is None:
+        return None
+    intake, _eligibility, settings, store = cases
+    snap = store.create_case(url, _application(intake, application), settings.load_settings(), actor)
+    return {
+        "case_number": snap["case_number"],
+        "status": snap["status"],
+        "eligible": snap["status"] == "eligible",
+        "reasons": snap["reasons"],
+        "deadlines": {k: (str(snap[k]) if snap[k] else None)
+                      for k in ("filing_deadline", "records_due", "determination_due")},
+        "backend": "openimr.cases",
+    }
 
 
 def _as_date(value) -> date | None:
@@ -115,13 +151,30 @@ def _fallback_deadlines(app: dict, served: date | None, received: date | None) -
     return out
 
 
+def attach_letter(url: str, case_number: str, letter: Letter, actor: str) -> None:
+    """Give the signed letter to the case part (for `openimr case publish`); ValueError if refused."""
+    publish, store = _module("openimr.cases.publish"), _module("openimr.cases.store")
+    if publish is None or store is None:
+        return
+    try:
+        publish.attach_letter(url, case_number, letter, actor)
+    except store.CaseError as error:
+        if "no such case" in str(error):  # a case the workbench holds alone
+            return
+        raise ValueError(str(error)) from None
+
+
 # ---------------------------------------------------------------- engine
 def engine_drafts(case_file: dict, db_url: str | None = None) -> list[dict] | None:
     """The engine's draft per disputed item (dicts as in issue 5), or None without an engine."""
-    engine = _module("openimr.engine.decide")
-    if engine is None or not hasattr(engine, "decide_case"):
+    engine, models = _module("openimr.engine.decide"), _module("openimr.engine.models")
+    if engine is None or models is None or not hasattr(engine, "decide_case"):
         return None
-    result = engine.decide_case(case_file)
+    try:
+        result = engine.decide_case(models.Case.model_validate(case_file))
+    except Exception as error:  # a draft is decision support: the page still works without it
+        log.warning("engine draft failed: %s", type(error).__name__)
+        return None
     result = result.model_dump(mode="json") if hasattr(result, "model_dump") else result
     return list(result.get("items", []))
 

@@ -100,7 +100,7 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
     can_edit = user.role == "reviewer" and case.assigned_user_id == user.id and case.status != "signed"
     ranked = (workflow.rank_reviewers(case, workflow.reviewers(db))
               if user.role in ("admin", "qa") and case.status not in ("signed", "ineligible") else [])
-    return render(request, "case.html", user, case=detail, documents=documents, can_edit=can_edit,
+    return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale, documents=documents, can_edit=can_edit,
                   can_sign=can_edit and user.clinician, ranked=ranked, message=message,
                   engine_note=views.DRAFT_NOTE, engine_missing=all(i["draft"] is None for i in detail["disputed_items"]),
                   audit=workflow.audit_trail(db, case.id) if user.role != "intake" else [])

@@ -74,6 +74,13 @@ def determinations(session: Session, case: Case, who: Principal, names: dict[int
              "pdf_url": f"/api/cases/{case.id}/determinations/{d.id}.pdf"} for d in rows]
 
 
+def editor_rationale(draft: dict | None) -> str:
+    """The draft rationale as a starting text for the reviewer, without the engine's DRAFT notice."""
+    text = (draft or {}).get("rationale", "")
+    cut = text.find("DRAFT RECOMMENDATION")
+    return (text[:cut] if cut >= 0 else text).strip()
+
+
 def case_detail(session: Session, who: Principal, case: Case, cache: dict, db_url: str) -> dict:
     """Everything the case page shows, as the CaseDetail model's fields."""
     names = workflow.reviewer_names(session) if who.may_see_reviewers else {}

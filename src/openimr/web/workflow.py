@@ -150,22 +150,31 @@ def next_case_number(session: Session, received: date) -> str:
 
 def create_case(session: Session, who: Principal, application: dict, documents: list[dict],
                 case_number: str | None = None) -> Case:
-    """Record a new application with its eligibility result; intake and admin only."""
+    """Record a new application with its eligibility result; intake and admin only.
+
+    With the case part installed the application is also stored there (its case number,
+    status, reasons and deadlines are the case part's); otherwise the workbench's own
+    screening answers.
+    """
     require_role(who, "intake", "admin")
+    from openimr.web.precedents import session_url
+
+    result = parts.check_eligibility(application)  # validates first: nothing is stored on bad input
+    registered = parts.register_case(session_url(session), application, f"web:{who.username}")
+    if registered is not None:
+        result, case_number = registered, registered["case_number"]
     received = parts._as_date(application.get("received")) or date.today()
-    result = parts.check_eligibility(application)
-    due = parts._as_date(result.get("deadlines", {}).get("determination_due"))
     ur = application.get("ur_decision") or {}
     items = [{"request": i.get("request", ""), "ur_guideline": i.get("guideline", "") or "",
               "outcome": i.get("outcome", "denied")} for i in ur.get("items", [])]
     case = Case(
         case_number=case_number or next_case_number(session, received),
-        status="eligible" if result["eligible"] else "ineligible",
+        status=result.get("status") or ("eligible" if result["eligible"] else "ineligible"),
         priority="expedited" if application.get("review_type") == "expedited" else "standard",
         received=received,
         date_of_injury=parts._as_date(application.get("date_of_injury")),
         ur_denial_date=parts._as_date(ur.get("date")),
-        determination_due=due,
+        determination_due=parts._as_date((result.get("deadlines") or {}).get("determination_due")),
         application=application,
         eligibility=result,
         documents=documents,
@@ -220,7 +229,7 @@ def rank_reviewers(case: Case, panel: list[dict]) -> list[dict]:
 def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None) -> dict:
     """Assign a reviewer (the best ranked when none is given); admin and QA only."""
     require_role(who, "admin", "qa")
-    if case.status in ("signed", "ineligible"):
+    if case.status in ("signed", "ineligible", "deferred", "superseding"):
         raise Conflict(f"case {case.case_number}: cannot assign a {case.status} case")
     ranked = rank_reviewers(case, reviewers(session))
     if reviewer_id is None:
@@ -323,6 +332,9 @@ def sign(session: Session, who: Principal, case: Case) -> Determination:
     signer = session.get(User, who.id)
     letter = determination_letter(session, case, signer)
     pdf = parts.render_pdf(letter, draft=False)
+    from openimr.web.precedents import session_url
+
+    parts.attach_letter(session_url(session), case.case_number, letter, f"web:{who.username}")
     version = (session.scalar(select(func.max(Determination.version))
                               .where(Determination.case_id == case.id)) or 0) + 1
     row = Determination(case_id=case.id, version=version, letter=letter.model_dump(mode="json"), pdf=pdf,

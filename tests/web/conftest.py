@@ -1,0 +1,93 @@
+"""Fixtures of the workbench tests: a real app on a real database (SQLite and PostgreSQL)
+with real letters in the library, users of every role and cases assigned to reviewers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery"
+USERS = (
+    # username, role, display name, clinician, licensure, specialties
+    ("admin", "admin", "Ada Admin", False, [], []),
+    ("intake", "intake", "Ivy Intake", False, [], []),
+    ("qa", "qa", "Quinn Qa", False, [], []),
+    ("rev_a", "reviewer", "Dr. Alice Zamora", True, ["California"], ["Physical Medicine & Rehabilitation"]),
+    ("rev_b", "reviewer", "Dr. Bertrand Yoshida", True, ["California"], ["Orthopedic Surgery"]),
+    ("rev_nc", "reviewer", "Rita Nonclinician", False, ["California"], []),
+)
+REVIEWER_NAMES = ("Dr. Alice Zamora", "Dr. Bertrand Yoshida", "Rita Nonclinician", "Zamora", "Yoshida")
+
+
+@dataclass
+class World:
+    """The app, its database URL, user ids and the cases of each reviewer."""
+
+    url: str
+    app: object
+    users: dict[str, int]
+    cases: dict[str, int] = field(default_factory=dict)
+
+    def client(self, username: str | None = None, base_url: str = "http://testserver") -> TestClient:
+        """A client signed in as `username` (None: anonymous), CSRF header set."""
+        client = TestClient(self.app, base_url=base_url)
+        if username:
+            response = client.post("/api/login", json={"username": username, "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return client
+
+
+def _new_url(kind: str, tmp_path_factory, request) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('web') / 'openimr.sqlite'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database("w_" + uuid.uuid4().hex[:12])
+
+
+def build_world(url: str, letter_paths) -> World:
+    """Migrate, add users, put letters in the library and make three assigned cases."""
+    from sqlalchemy import select
+
+    from openimr import db as dbmod
+    from openimr.demo import demo_application, load_letters
+    from openimr.web import auth, precedents, workflow
+    from openimr.web.app import create_app
+    from openimr.web.tables import User
+
+    dbmod.migrate(url)
+    with dbmod.session_scope(url) as session:
+        for username, role, name, clinician, lic, spec in USERS:
+            auth.create_user(session, username, PASSWORD, role, name, clinician, lic, spec)
+    load_letters(url, letter_paths, workers=1)
+    world = World(url=url, app=create_app(url), users={})
+    with dbmod.session_scope(url) as session:
+        world.users = {u.username: u.id for u in session.scalars(select(User))}
+        rows, _ = precedents.list_letters(session, 1, 50)
+        letters = [precedents.get_letter(session, str(r["id"])) for r in rows if r["items"] >= 2]
+    for owner, letter in zip(("rev_a", "rev_b", "rev_nc"), letters):
+        with dbmod.session_scope(url) as session:  # one transaction per case, as a request would
+            intake = auth.principal_of(session.get(User, world.users["intake"]), "")
+            admin = auth.principal_of(session.get(User, world.users["admin"]), "")
+            application, documents = demo_application(letter, date.today())
+            case = workflow.create_case(session, intake, application, documents)
+            workflow.assign(session, admin, case, world.users[owner])
+            world.cases[owner] = case.id
+    return world
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory, letter_pdfs) -> World:
+    """A workbench on SQLite and on PostgreSQL, set up once per test module."""
+    url = _new_url(request.param, tmp_path_factory, request)
+    return build_world(url, letter_pdfs[:8])
+
+
+@pytest.fixture(scope="module")
+def sqlite_world(tmp_path_factory, letter_pdfs) -> World:
+    """The same workbench on SQLite only (for slower, backend-independent checks)."""
+    return build_world(f"sqlite:///{tmp_path_factory.mktemp('webs') / 'openimr.sqlite'}", letter_pdfs[:8])
