@@ -105,3 +105,24 @@ def test_audit_events_record_who_and_before_after(app_data, db_url):
         assert [(r.action, r.actor) for r in rows] == [("create", "tester"), ("notice_sent", "clerk")]
         assert json.loads(rows[0].before) is None
         assert json.loads(rows[1].before)["events"] == [] and json.loads(rows[1].after)["events"][0]["kind"] == "notice_sent"
+
+
+def test_concurrent_writers_keep_the_chain(app_data, db_url):
+    import copy
+    from concurrent.futures import ThreadPoolExecutor
+
+    from openimr.cases import audit
+
+    store.ready(db_url)
+
+    def create(k: int) -> str:
+        data = copy.deepcopy(app_data)
+        data["employee"]["name"] = f"Worker Number{k}"
+        return new_case(db_url, data)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        numbers = list(pool.map(create, range(12)))
+    assert len(set(numbers)) == 12
+    with db.session_scope(db_url) as session:
+        rows, problems = audit.verify(session)
+    assert rows == 12 and problems == []

@@ -15,7 +15,7 @@ import json
 import os
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from openimr.cases.tables import AuditHeadRow, AuditRow
@@ -52,6 +52,12 @@ def _content(row: AuditRow) -> dict[str, object]:
         "before": row.before,
         "after": row.after,
     }
+
+
+def lock(session: Session) -> None:
+    """Take the write lock of the log first thing in a transaction (PostgreSQL row lock;
+    SQLite's write lock), so that concurrent writers append one after the other."""
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq))
 
 
 def append(
@@ -104,7 +110,7 @@ def verify(session: Session) -> tuple[int, list[str]]:
     last_seq = expected_seq - 1
     if head is None and count:
         problems.append("audit head missing")
-    elif head is not None and (head.seq != last_seq or head.hash != previous):
+    elif head is not None and (head.seq != last_seq or head.hash != previous) and (count or head.seq):
         problems.append(f"head records row {head.seq} but the log ends at row {last_seq} (rows at the end were deleted)")
     return count, problems
 

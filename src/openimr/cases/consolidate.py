@@ -45,7 +45,7 @@ def consolidate(url: str, primary_number: str, others: list[str], actor: str | N
     """Join `others` into `primary_number` (one transaction; all or nothing)."""
     if not others:
         raise store.CaseError("give at least one case to join")
-    with db.session_scope(store.ready(url)) as session:
+    with store.writing(url) as session:
         primary = store.get(session, primary_number)
         if primary.status not in JOINABLE:
             raise store.CaseError(f"case {primary_number}: status {primary.status}, cannot take joined cases")

@@ -46,7 +46,7 @@ def case_applications(session, row: CaseRow) -> list[Application]:
 
 def attach_letter(url: str, case_number: str, letter: Letter, actor: str | None = None) -> Letter:
     """Store the determination letter of a case, with the assigned reviewer's credentials."""
-    with db.session_scope(store.ready(url)) as session:
+    with store.writing(url) as session:
         row = store.get(session, case_number)
         if row.status in ("ineligible", "deferred", "consolidated"):
             raise store.CaseError(f"case {case_number}: status {row.status}, no determination to attach")
@@ -87,7 +87,7 @@ def publish(url: str, case_number: str, format: str = "json", actor: str | None 
     """Redact, render and record the publication of a case's letter."""
     letter, counts = redacted(url, case_number)
     output = render(letter, format)
-    with db.session_scope(store.ready(url)) as session:
+    with store.writing(url) as session:
         store.update(
             url, case_number, "publish", {"published": letter.model_dump_json(), "status": "published"}, actor, session
         )

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -38,6 +39,14 @@ def ready(url: str) -> str:
         db.migrate(url)
         _migrated.add(url)
     return url
+
+
+@contextmanager
+def writing(url: str) -> Iterator[Session]:
+    """A transaction that changes cases or reviewers: it takes the audit log's lock first."""
+    with db.session_scope(ready(url)) as session:
+        audit.lock(session)
+        yield session
 
 
 def _now() -> str:
@@ -140,7 +149,7 @@ def _apply_deadlines(row: CaseRow, app: Application, settings: Settings, events:
 
 def create_case(url: str, app: Application, settings: Settings, actor: str | None = None) -> dict:
     """Screen and store a new application; returns the stored case (snapshot)."""
-    with db.session_scope(ready(url)) as session:
+    with writing(url) as session:
         result = check(app, settings, prior_requests=prior_requests(session, app))
         row = CaseRow(
             case_number=_next_number(session, app.received),
@@ -171,7 +180,7 @@ def record_event(
         raise CaseError(f"event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
     if kind == "notice_sent" and method not in ("mail", "electronic"):
         raise CaseError("--method: a notice of assignment is sent by mail or electronic")
-    with db.session_scope(ready(url)) as session:
+    with writing(url) as session:
         row = get(session, case_number)
         if day < row.received:
             raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
@@ -206,7 +215,7 @@ def update(
 
     if session is not None:
         return run(session)
-    with db.session_scope(ready(url)) as s:
+    with writing(url) as s:
         return run(s)
 
 

@@ -18,8 +18,8 @@ def match_case(url: str, case_number: str, on: date | None = None, show_names: b
     """`panel match` for a stored case (its consolidated applications included)."""
     with db.session_scope(store.ready(url)) as session:
         apps = case_applications(session, store.get(session, case_number))
-    pool = pool if pool is not None else panel.stored(url)
-    return match(apps, pool, panel.assigned_load(url), on, show_names)
+        pool = pool if pool is not None else panel.stored(url, session)
+        return match(apps, pool, panel.assigned_load(url, session), on, show_names)
 
 
 def why_none(result: dict) -> str:
@@ -32,19 +32,19 @@ def why_none(result: dict) -> str:
 
 
 def assign(url: str, case_number: str, on: date | None = None, actor: str | None = None) -> dict:
-    """Assign the best eligible reviewer; CaseError explains why none can be."""
-    with db.session_scope(store.ready(url)) as session:
+    """Assign the best eligible reviewer (one transaction); CaseError explains why none can be."""
+    with store.writing(url) as session:
         row = store.get(session, case_number)
         if row.status not in ASSIGNABLE:
             current = f" to reviewer {row.reviewer_id}" if row.reviewer_id else ""
             raise store.CaseError(f"case {case_number}: status {row.status}{current}; only eligible cases are assigned")
-    pool = {r.id: r for r in panel.stored(url)}
-    result = match_case(url, case_number, on, pool=list(pool.values()))
-    if not result["eligible"]:
-        raise store.CaseError(f"case {case_number}: no eligible reviewer: {why_none(result)}")
-    best = result["eligible"][0]
-    block = credentials(pool[best["reviewer"]], on)
-    changes = {"reviewer_id": best["reviewer"], "credentials": block.model_dump_json(), "status": "assigned"}
-    store.update(url, case_number, "assign", changes, actor)
+        pool = {r.id: r for r in panel.stored(url, session)}
+        result = match(case_applications(session, row), pool.values(), panel.assigned_load(url, session), on)
+        if not result["eligible"]:
+            raise store.CaseError(f"case {case_number}: no eligible reviewer: {why_none(result)}")
+        best = result["eligible"][0]
+        block = credentials(pool[best["reviewer"]], on)
+        changes = {"reviewer_id": best["reviewer"], "credentials": block.model_dump_json(), "status": "assigned"}
+        store.update(url, case_number, "assign", changes, actor, session)
     return {"case_number": case_number, "reviewer": best["reviewer"], "score": best["score"], "why": best["why"],
             "credentials": block.model_dump(mode="json")}

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from openimr import db
 from openimr.cases import audit
 from openimr.cases.intake import PartyKind, format_errors
-from openimr.cases.store import ready
+from openimr.cases.store import ready, writing
 from openimr.cases.tables import CaseRow, ReviewerRow
 from openimr.models import Model
 
@@ -137,7 +137,7 @@ def load_reviewers(path: str | Path) -> list[Reviewer]:
 
 def add(url: str, reviewers: list[Reviewer], actor: str | None = None) -> None:
     """Add or replace reviewers of the panel, all in one transaction (audited without names)."""
-    with db.session_scope(ready(url)) as session:
+    with writing(url) as session:
         for reviewer in reviewers:
             _add_one(session, reviewer, actor)
 
@@ -158,19 +158,23 @@ def _add_one(session, reviewer: Reviewer, actor: str | None) -> None:
     audit.append(session, "add" if before is None else "replace", "reviewer", reviewer.id, before, reviewer.public(), actor)
 
 
-def stored(url: str) -> list[Reviewer]:
+def stored(url: str, session=None) -> list[Reviewer]:
     """Every active reviewer of the stored panel, by id."""
-    with db.session_scope(ready(url)) as session:
-        rows = session.scalars(select(ReviewerRow).where(ReviewerRow.active.is_(True)).order_by(ReviewerRow.id))
-        return [Reviewer.model_validate_json(row.data) for row in rows]
+    if session is None:
+        with db.session_scope(ready(url)) as own:
+            return stored(url, own)
+    rows = session.scalars(select(ReviewerRow).where(ReviewerRow.active.is_(True)).order_by(ReviewerRow.id))
+    return [Reviewer.model_validate_json(row.data) for row in rows]
 
 
-def assigned_load(url: str) -> dict[str, int]:
+def assigned_load(url: str, session=None) -> dict[str, int]:
     """Open cases assigned in this database, per reviewer id."""
-    with db.session_scope(ready(url)) as session:
-        rows = session.execute(
-            select(CaseRow.reviewer_id, func.count())
-            .where(CaseRow.status == "assigned", CaseRow.reviewer_id.is_not(None))
-            .group_by(CaseRow.reviewer_id)
-        )
-        return {reviewer_id: count for reviewer_id, count in rows}
+    if session is None:
+        with db.session_scope(ready(url)) as own:
+            return assigned_load(url, own)
+    rows = session.execute(
+        select(CaseRow.reviewer_id, func.count())
+        .where(CaseRow.status == "assigned", CaseRow.reviewer_id.is_not(None))
+        .group_by(CaseRow.reviewer_id)
+    )
+    return {reviewer_id: count for reviewer_id, count in rows}

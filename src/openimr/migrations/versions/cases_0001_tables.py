@@ -72,12 +72,14 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
     )
     op.create_index("ix_imr_audit_log_entity_id", "imr_audit_log", ["entity_id"])
-    op.create_table(
+    head = op.create_table(
         "imr_audit_head",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("seq", sa.Integer, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
     )
+    # the one head row exists from the start: every writer locks it first (serialises the chain)
+    op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
 
 
 def downgrade() -> None:
