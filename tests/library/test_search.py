@@ -1,0 +1,95 @@
+"""Search: relevance on the labelled set, filters, snippets, similar, both databases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from openimr.db import engine_for
+
+from openimr.library.evaluate import evaluate, load_labels, ndcg
+from openimr.library.ingest import ingest
+from openimr.library.search import Filters, search, similar
+
+from .conftest import DATA, make_letter, write_jsonl
+
+# Floors a little under what was measured on the 129 real letters (docs/library.md).
+FLOORS = {"fulltext": 0.85, "semantic": 0.78, "fused": 0.88}
+
+
+def test_ndcg_of_known_rankings():
+    assert ndcg([1, 2, 3], {1, 2, 3}) == pytest.approx(1.0)
+    assert ndcg([9, 8, 7], {1}) == 0.0
+    assert ndcg([9, 1], {1}) == pytest.approx(1 / 1.5849625, rel=1e-6)
+
+
+def test_relevance_on_the_labelled_set(real_library):
+    scores = evaluate(real_library, load_labels(DATA / "relevance.yaml"))
+    for mode, floor in FLOORS.items():
+        assert scores[mode] >= floor, scores
+    assert scores["fused"] >= max(scores["fulltext"], scores["semantic"]) - 0.02, scores
+
+
+def test_filters_and_snippets(real_library):
+    hits = search(real_library, "physical therapy", Filters(decision="Overturned"), limit=20)
+    assert hits and all(h.decision == "Overturned" for h in hits)
+    mri = search(real_library, "imaging", Filters(category="mri", region="lumbar spine"), limit=50)
+    assert mri and all(h.category == "mri" for h in mri)
+    group = search(real_library, "pain", Filters(category="pharmaceuticals"), limit=50)
+    assert group and all(h.category in {"opioid", "nsaid", "muscle_relaxant", "topical_analgesic", "compounded", "proton_pump_inhibitor", "anticonvulsant", "antidepressant", "sleep_aid", "other_drug"} for h in group)
+    acupuncture = search(real_library, "acupuncture", mode="fulltext", limit=5)
+    assert all("**" in h.snippet for h in acupuncture)
+    none = search(real_library, "acupuncture", Filters(date_from=date(2030, 1, 1)), limit=5)
+    assert none == []
+    odg = search(real_library, "MRI", Filters(guideline="odg"), limit=50)
+    with engine_for(real_library).connect() as c:
+        citing = {r[0] for r in c.execute(text("SELECT item_id FROM library_citations WHERE role = 'imr' AND guideline_key = 'odg'"))}
+    assert odg and {h.id for h in odg} <= citing
+    specialty = search(real_library, "therapy", Filters(specialty="chiropract"), limit=50)
+    everyone = search(real_library, "therapy", limit=50)
+    assert len(specialty) < len(everyone)
+
+
+def test_similar_finds_the_same_kind_in_other_letters(real_library):
+    seed = search(real_library, "acupuncture", mode="fulltext", limit=1)[0]
+    near = similar(real_library, seed.id, limit=5)
+    assert near and seed.id not in [h.id for h in near]
+    assert sum(h.category == "acupuncture" for h in near) >= 3
+    assert all(h.case_number != seed.case_number for h in near)
+    with pytest.raises(LookupError):
+        similar(real_library, 10**9)
+
+
+def test_search_on_both_databases(db_url, tmp_path):
+    letters = [
+        make_letter("CM16-1000001", [("Norco 10/325mg #90", "Upheld"), ("Acupuncture 6 sessions", "Overturned")], specialty="Anesthesiology"),
+        make_letter("CM16-1000002", [("MRI of the lumbar spine", "Upheld")], decided=date(2016, 6, 1)),
+        make_letter("CM16-1000003", [("Hydrocodone 5/325mg #60", "Overturned")]),
+    ]
+    ingest([write_jsonl(tmp_path / "l.jsonl", letters)], db_url, workers=1)
+    for mode in ("fulltext", "semantic", "fused"):
+        hits = search(db_url, "Norco", mode=mode, limit=3)
+        assert hits[0].request == "Norco 10/325mg #90", mode
+    assert [h.request for h in search(db_url, "lumbar MRI", Filters(date_to=date(2016, 12, 31)))] == ["MRI of the lumbar spine"]
+    assert {h.request for h in search(db_url, "request", Filters(specialty="anesthesiology"), limit=10)} == {"Norco 10/325mg #90", "Acupuncture 6 sessions"}
+    opioid = search(db_url, "opioid", Filters(category="opioid"), limit=10)
+    assert {h.request for h in opioid} == {"Norco 10/325mg #90", "Hydrocodone 5/325mg #60"}
+    assert all(h.guideline == "MTUS Chronic Pain Medical Treatment Guidelines" for h in opioid)
+
+
+def test_cli_search_json(real_library):
+    run = subprocess.run(
+        [sys.executable, "-m", "openimr.cli", "search", "lumbar MRI", "--db", real_library, "--json", "--limit", "3", "--decision", "upheld"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = json.loads(run.stdout)
+    assert len(rows) == 3
+    assert set(rows[0]) == {"id", "case_number", "request", "decision", "category", "guideline", "snippet", "score", "date"}
+    bad = subprocess.run([sys.executable, "-m", "openimr.cli", "search", "x", "--db", real_library, "--from", "yesterday"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "--from" in bad.stderr
