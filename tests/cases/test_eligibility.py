@@ -112,3 +112,16 @@ def test_cli_check_json_contract(app_data, write_json, cli):
     assert data["eligible"] is False
     assert data["reasons"][0]["code"] == "unsigned" and set(data["reasons"][0]) == {"code", "message"}
     assert set(data["deadlines"]) == {"filing_deadline", "records_due", "determination_due"}
+
+
+def test_docs_list_every_setting_with_its_default():
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "workflow.md").read_text()
+    for data in ("src/openimr/cases/data/settings.yaml", "src/openimr/panel/data/panel.yaml"):
+        for name, entry in yaml.safe_load((root / data).read_text()).items():
+            value = str(entry["value"]).lower() if isinstance(entry["value"], bool) else str(entry["value"])
+            assert f"| `{name}` | {value} |" in docs, name

@@ -6,7 +6,7 @@ notice of assignment went out, when the records arrived) is assumed, and each as
 is returned with the dates so that the caller can show it.
 
 Sources: filing 8 CCR 9792.10.1(b)(1) and Lab. Code 4610.5; notice 8 CCR 9792.10.4;
-records 8 CCR 9792.10.5; determination Lab. Code 4610.6(d).
+records 8 CCR 9792.10.5; determination Lab. Code 4610.6(d). Values: data/settings.yaml.
 """
 
 from __future__ import annotations

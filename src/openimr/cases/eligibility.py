@@ -1,7 +1,7 @@
 """Eligibility screening of an IMR application (8 CCR 9792.10.3).
 
-Each rule is a function returning a Reason or None; each names its source in its
-docstring-level constant and in the message. Reason codes are the contract of
+Each rule is a function returning a Reason or None; each cites its source (the SOURCE_*
+constants: regulation or statute section) in the Reason and in its message. Reason codes are the contract of
 `case check --json`: unsigned, late, ur_decision_missing, not_medical_necessity,
 prior_imr, liability_dispute.
 """
@@ -53,11 +53,11 @@ def normalise_request(text: str) -> str:
     return " ".join(w for w in words if w not in {"x", "the", "of", "a", "an", "for", "and", "with"})
 
 
-SOURCE_SIGNED = "8 CCR 9792.10.2; 9792.10.3(a)"
-SOURCE_LATE = "8 CCR 9792.10.1(b)(1); Lab. Code 4610.5(h)"
+SOURCE_SIGNED = "8 CCR 9792.10.2; 8 CCR 9792.10.3"
+SOURCE_LATE = "8 CCR 9792.10.1(b)(1); Lab. Code 4610.5"
 SOURCE_ATTACHED = "8 CCR 9792.10.1(b)(1)"
 SOURCE_MEDICAL = "Lab. Code 4610.5(c)(1); 8 CCR 9792.10.1"
-SOURCE_PRIOR = "8 CCR 9792.10.3(a)"
+SOURCE_PRIOR = "8 CCR 9792.10.3"
 SOURCE_LIABILITY = "Lab. Code 4610.5; 8 CCR 9792.10.3(d)"
 
 
