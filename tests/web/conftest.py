@@ -68,7 +68,8 @@ def build_world(url: str, letter_paths) -> World:
     with dbmod.session_scope(url) as session:
         world.users = {u.username: u.id for u in session.scalars(select(User))}
         rows, _ = precedents.list_letters(session, 1, 50)
-        letters = [precedents.get_letter(session, str(r["id"])) for r in rows if r["items"] >= 2]
+        rows.sort(key=lambda r: -r["items"])
+        letters = [precedents.get_letter(session, str(r["id"])) for r in rows[:3]]
     for owner, letter in zip(("rev_a", "rev_b", "rev_nc"), letters):
         with dbmod.session_scope(url) as session:  # one transaction per case, as a request would
             intake = auth.principal_of(session.get(User, world.users["intake"]), "")

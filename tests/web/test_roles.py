@@ -1,0 +1,141 @@
+"""Roles: a reviewer sees and changes only their own cases (403 on every case endpoint
+otherwise); reviewer names never reach intake users; only clinicians sign."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import REVIEWER_NAMES
+
+# Every route with a case in its path, called by a reviewer the case is not assigned to.
+CASE_ENDPOINTS = (
+    ("GET", "/api/cases/{case_id}"),
+    ("GET", "/api/cases/{case_id}/match"),
+    ("POST", "/api/cases/{case_id}/assign"),
+    ("PUT", "/api/cases/{case_id}/items/{index}/decision"),
+    ("GET", "/api/cases/{case_id}/draft.pdf"),
+    ("POST", "/api/cases/{case_id}/sign"),
+    ("POST", "/api/cases/{case_id}/supersede"),
+    ("GET", "/api/cases/{case_id}/determinations/{det_id}.pdf"),
+    ("GET", "/api/cases/{case_id}/audit"),
+    ("POST", "/api/cases/{case_id}/documents"),
+    ("GET", "/cases/{case_id}"),
+    ("POST", "/cases/{case_id}/items/{index}"),
+    ("POST", "/cases/{case_id}/sign"),
+    ("POST", "/cases/{case_id}/supersede"),
+    ("POST", "/cases/{case_id}/assign"),
+    ("POST", "/cases/{case_id}/documents"),
+)
+
+
+def _call(client, method: str, template: str, case_id: int):
+    path = template.format(case_id=case_id, index=0, det_id=1)
+    csrf = client.headers.get("X-CSRF-Token")
+    if method == "GET":
+        return client.get(path)
+    if method == "PUT":
+        return client.put(path, json={"decision": "Overturned", "guideline": "g", "rationale": "r"})
+    if path.startswith("/api/") and path.endswith("/documents"):
+        return client.post(path, files={"file": ("note.txt", b"records", "text/plain")})
+    if path.startswith("/api/"):
+        return client.post(path, json={"reason": "a reason"} if path.endswith("supersede") else {})
+    data = {"csrf_token": csrf, "decision": "Overturned", "rationale": "r", "reason": "a reason"}
+    if path.endswith("/documents"):
+        return client.post(path, data=data, files={"file": ("note.txt", b"records", "text/plain")})
+    return client.post(path, data=data)
+
+
+def test_every_case_route_is_covered(world):
+    """The list above names every route that takes a case id: a new one must be added."""
+    from openimr.web import routes_api, routes_pages
+
+    every = [*routes_api.router.routes, *routes_pages.router.routes]
+    routes = {(m, r.path) for r in every for m in getattr(r, "methods", ()) or ()
+              if "{case_id}" in r.path and m != "HEAD"}
+    assert routes == set(CASE_ENDPOINTS)
+
+
+@pytest.mark.parametrize("method,template", CASE_ENDPOINTS)
+def test_reviewer_gets_403_on_a_case_not_assigned_to_them(world, method, template):
+    client = world.client("rev_b")
+    response = _call(client, method, template, world.cases["rev_a"])
+    assert response.status_code == 403, (method, template, response.status_code, response.text[:200])
+
+
+def test_reviewer_queue_lists_only_their_cases(world):
+    listed = world.client("rev_b").get("/api/cases").json()
+    assert [c["id"] for c in listed["items"]] == [world.cases["rev_b"]]
+    assert listed["total"] == 1
+    page = world.client("rev_b").get("/cases").text
+    assert f'href="/cases/{world.cases["rev_a"]}"' not in page
+
+
+def test_qa_and_admin_see_every_case(world):
+    for user in ("qa", "admin"):
+        listed = world.client(user).get("/api/cases").json()
+        assert {c["id"] for c in listed["items"]} >= set(world.cases.values())
+
+
+def test_reviewer_sees_and_changes_their_own_case(world):
+    client = world.client("rev_b")
+    case_id = world.cases["rev_b"]
+    assert client.get(f"/api/cases/{case_id}").status_code == 200
+    response = client.put(f"/api/cases/{case_id}/items/0/decision",
+                          json={"decision": "Overturned", "guideline": "MTUS", "rationale": "Supported."})
+    assert response.status_code == 200
+
+
+def test_intake_cannot_decide_or_sign(world):
+    client = world.client("intake")
+    case_id = world.cases["rev_a"]
+    assert client.put(f"/api/cases/{case_id}/items/0/decision",
+                      json={"decision": "Upheld", "rationale": "x"}).status_code == 403
+    assert client.post(f"/api/cases/{case_id}/sign").status_code == 403
+    assert client.get("/api/reviewers").status_code == 403
+    assert client.get("/panel").status_code == 403
+
+
+def test_non_clinician_reviewer_cannot_sign(world):
+    client = world.client("rev_nc")
+    case_id = world.cases["rev_nc"]
+    detail = client.get(f"/api/cases/{case_id}").json()
+    for item in detail["disputed_items"]:
+        assert client.put(f"/api/cases/{case_id}/items/{item['index']}/decision",
+                          json={"decision": "Upheld", "guideline": "MTUS", "rationale": "Not shown."}).status_code == 200
+    response = client.post(f"/api/cases/{case_id}/sign")
+    assert response.status_code == 403 and "clinician" in response.json()["detail"]
+    assert "Sign and issue" not in client.get(f"/cases/{case_id}").text
+
+
+def _intake_views(world) -> dict[str, str]:
+    client = world.client("intake")
+    views = {}
+    for path in ["/cases", "/intake", "/search?q=mri", "/letters", "/analytics", "/api/cases", "/api/letters",
+                 "/api/search?q=mri", "/api/stats?by=specialty"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        views[path] = response.text
+    for case_id in world.cases.values():
+        for path in (f"/cases/{case_id}", f"/api/cases/{case_id}"):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            views[path] = response.text
+    return views
+
+
+def test_reviewer_names_never_reach_intake_users(world):
+    for path, body in _intake_views(world).items():
+        for name in REVIEWER_NAMES:
+            assert name not in body, f"{name!r} shown to intake on {path}"
+    # and the same pages do show the name to QA (so the check above is not vacuous)
+    qa_page = world.client("qa").get(f"/cases/{world.cases['rev_a']}").text
+    assert "Dr. Alice Zamora" in qa_page
+
+
+def test_intake_sees_that_a_case_is_assigned_but_not_to_whom(world):
+    listed = world.client("intake").get("/api/cases").json()["items"]
+    assert all(c["assigned"] and c["assigned_reviewer"] is None for c in listed if c["id"] in world.cases.values())
+    page = world.client("intake").get("/cases").text
+    assert re.search(r"<td>assigned</td>", page)
