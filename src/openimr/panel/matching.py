@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Iterable
 
 import yaml
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from openimr.cases.intake import Application
-from openimr.models import Model, ReviewerCredentials
+from openimr.models import Letter, Model, ReviewerCredentials
 from openimr.panel.conflicts import conflicts
 
 DATA = Path(__file__).parent / "data"
@@ -41,6 +41,17 @@ class FitTable(Model):
     general_medicine: list[str]
     kinds: list[FitKind]
     profession_titles: dict[str, str]
+
+    @model_validator(mode="after")
+    def _names_known(self) -> "FitTable":
+        specialties = {f for kind in self.kinds for f in kind.fits} | set(self.general_medicine)
+        for alias, target in self.aliases.items():
+            if target not in specialties and target not in self.professions:
+                raise ValueError(f"alias {alias!r} points to {target!r}, which no kind lists")
+        missing = set(self.physician_professions) - set(self.professions)
+        if missing:
+            raise ValueError(f"physician professions {sorted(missing)} are not professions")
+        return self
 
     def canonical(self, name: str) -> str:
         """The canonical spelling of a profession or specialty."""
@@ -246,7 +257,7 @@ def _named(entry: dict, reviewer, show: bool) -> dict:
     return entry | {"name": reviewer.name} if show else entry
 
 
-def credentials(reviewer, on: date | None = None) -> ReviewerCredentials:
+def credentials(reviewer, on: date | None = None, organization: str | None = None) -> ReviewerCredentials:
     """The letter's block on the expert reviewer, from the panel record (never the name)."""
     from openimr.panel.reviewers import states
 
@@ -259,13 +270,14 @@ def credentials(reviewer, on: date | None = None) -> ReviewerCredentials:
         specialties = [c.specialty for c in reviewer.board_certifications if c.current]
     else:
         specialties = [table.profession_titles.get(reviewer.profession, reviewer.profession.title())]
-    return ReviewerCredentials(licensure=licensure, specialties=specialties, statement=statement(settings))
+    organization = organization or Letter.model_fields["review_organization"].default
+    return ReviewerCredentials(licensure=licensure, specialties=specialties, statement=statement(settings, organization))
 
 
-def statement(settings: PanelSettings) -> str:
+def statement(settings: PanelSettings, organization: str) -> str:
     """How the determination was made: the review organization's standard account, in our words."""
     return (
-        "The review organization sent the whole case file to an expert reviewer who has no "
+        f"{organization} sent the whole case file to an expert reviewer who has no "
         "professional, family or financial tie to the employer, the employee, the treating "
         "providers or the claims administrator. The reviewer has practised clinically for more "
         f"than {settings.min_years_active_practice:g} years and still practises at least "
