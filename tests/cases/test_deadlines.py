@@ -129,3 +129,17 @@ def test_cli_records_event_recomputes(app_data, write_json, cli, db_url):
     assert case["records_due"] == "2026-03-24"
     bad = cli("case", "event", number, "notice_sent", "2026-03-12", "--db", db_url)
     assert bad.exit_code == 1 and "--method" in bad.stderr
+    converted = json.loads(cli("case", "event", number, "converted_expedited", "2026-03-13", "--db", db_url, "--json").stdout)
+    assert converted["review_type"] == "expedited" and converted["records_due"] == "2026-03-14"
+    early = cli("case", "event", number, "records_received", "2026-01-01", "--db", db_url)
+    assert early.exit_code == 1 and "before the application was received" in early.stderr
+
+
+def test_conversion_to_expedited_shortens_both_deadlines(app_data):
+    events = CaseEvents(notice_sent=date(2026, 3, 11), notice_method="mail", converted_expedited=date(2026, 3, 13))
+    result = deadlines(app_data, events)
+    assert result.records_due == date(2026, 3, 14)
+    assert result.determination_due == date(2026, 3, 17)
+    assert any("converted to expedited" in a for a in result.assumptions)
+    events.records_received = date(2026, 3, 13)
+    assert deadlines(app_data, events).determination_due == date(2026, 3, 16)

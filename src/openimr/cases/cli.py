@@ -154,7 +154,7 @@ def show_cmd(
 @case_app.command("event")
 def event_cmd(
     case_number: str = typer.Argument(..., help="Case number."),
-    kind: str = typer.Argument(..., help="notice_sent or records_received."),
+    kind: str = typer.Argument(..., help="notice_sent, records_received or converted_expedited."),
     day: str = typer.Argument(..., help="Date of the event (YYYY-MM-DD)."),
     method: Optional[str] = typer.Option(None, "--method", help="For notice_sent: mail or electronic."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),

@@ -133,6 +133,11 @@ class CaseEvents:
     notice_sent: date | None = None
     notice_method: Literal["mail", "electronic"] | None = None
     records_received: date | None = None
+    converted_expedited: date | None = None
+
+    def expedited(self, app: Application) -> bool:
+        """Expedited from the start, or converted on a physician's certification (8 CCR 9792.10.4)."""
+        return app.review_type == "expedited" or self.converted_expedited is not None
 
 
 @dataclass
@@ -190,15 +195,24 @@ def records_due(app: Application, events: CaseEvents, settings: Settings) -> tup
             f"notice of assignment not yet recorded: assumed sent {notice.isoformat()}, "
             f"{settings.notice_business_days} business day after receipt of the application"
         )
+    expedited_days = -(-settings.records_expedited_hours // 24)
     if app.review_type == "expedited":
-        hours = settings.records_expedited_hours
-        return notice + timedelta(days=-(-hours // 24)), notes
+        return notice + timedelta(days=expedited_days), notes
     method = events.notice_method
     if method is None:
         method = settings.assumed_notice_method
         notes.append(f"notice method not recorded: assumed {method}")
     days = settings.records_mail_days if method == "mail" else settings.records_electronic_days
-    return _calendar_deadline(notice, days, settings), notes
+    due = _calendar_deadline(notice, days, settings)
+    if events.converted_expedited:
+        converted = max(events.converted_expedited, notice) + timedelta(days=expedited_days)
+        if converted < due:
+            notes.append(
+                f"converted to expedited on {events.converted_expedited.isoformat()}: records assumed due "
+                f"{settings.records_expedited_hours} hours after the parties were notified that day"
+            )
+            due = converted
+    return due, notes
 
 
 def determination_due(
@@ -211,7 +225,7 @@ def determination_due(
         start = records
         notes.append(f"records not yet received: assumed received on their due date {records.isoformat()}")
     candidates = []
-    if app.review_type == "expedited":
+    if events.expedited(app):
         candidates.append(_calendar_deadline(start, settings.expedited_determination_days, settings))
     if app.formulary_drug:
         candidates.append(

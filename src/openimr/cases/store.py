@@ -25,7 +25,7 @@ from openimr.cases.settings import Settings
 from openimr.cases.tables import CaseEventRow, CaseRow
 
 OPEN_STATUSES = ("eligible", "assigned")
-EVENT_KINDS = ("notice_sent", "records_received")
+EVENT_KINDS = ("notice_sent", "records_received", "converted_expedited")
 _migrated: set[str] = set()
 
 
@@ -136,6 +136,8 @@ def events_of(session: Session, row: CaseRow) -> CaseEvents:
             events.notice_sent, events.notice_method = event.day, event.method
         elif event.kind == "records_received":
             events.records_received = event.day
+        elif event.kind == "converted_expedited":
+            events.converted_expedited = event.day
     return events
 
 
@@ -186,6 +188,8 @@ def record_event(
             raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
         before = snapshot(row) | {"events": _event_list(session, row)}
         session.add(CaseEventRow(case_id=row.id, kind=kind, day=day, method=method, recorded_at=_now()))
+        if kind == "converted_expedited":
+            row.review_type = "expedited"
         session.flush()
         _apply_deadlines(row, application_of(row), settings, events_of(session, row))
         after = snapshot(row) | {"events": _event_list(session, row)}
