@@ -103,15 +103,24 @@ def test_bad_settings_file_is_one_line(tmp_path, content, expected):
     assert len(str(caught.value).splitlines()) == 1
 
 
-def test_cli_check_json_contract(app_data, write_json, cli):
+def test_cli_check_json_contract(app_data, write_json, cli, sqlite_url):
     app_data["signed"] = False
-    result = cli("case", "check", write_json(app_data), "--json")
+    result = cli("case", "check", write_json(app_data), "--json", "--db", sqlite_url)
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert set(data) >= {"eligible", "reasons", "deadlines"}
     assert data["eligible"] is False
     assert data["reasons"][0]["code"] == "unsigned" and set(data["reasons"][0]) == {"code", "message"}
     assert set(data["deadlines"]) == {"filing_deadline", "records_due", "determination_due"}
+
+
+def test_cli_check_sees_stored_cases_but_stores_nothing(app_data, write_json, cli, db_url):
+    path = write_json(app_data)
+    assert json.loads(cli("case", "check", path, "--json", "--db", db_url).stdout)["eligible"]
+    assert cli("case", "list", "--json", "--db", db_url).stdout.strip() == "[]"
+    cli("case", "new", path, "--db", db_url)
+    again = json.loads(cli("case", "check", path, "--json", "--db", db_url).stdout)
+    assert [r["code"] for r in again["reasons"]] == ["prior_imr"]
 
 
 def test_docs_list_every_setting_with_its_default():

@@ -93,6 +93,7 @@ def new(
 @case_app.command("check")
 def check_cmd(
     application: Path = typer.Argument(..., help="APPLICATION.json."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP + " Read for prior IMRs of the same worker."),
     settings: Optional[Path] = typer.Option(None, "--settings", help=SETTINGS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print {eligible, reasons, deadlines} as JSON."),
 ) -> None:
@@ -103,9 +104,12 @@ def check_cmd(
     from openimr.cases.eligibility import check
     from openimr.cases.intake import load_application
     from openimr.cases.settings import load_settings
+    from openimr.cases.store import stored_prior_requests
 
     with friendly_errors():
-        result = check(load_application(application), load_settings(settings)).as_json()
+        app = load_application(application)
+        prior = stored_prior_requests(_url(db), app)
+        result = check(app, load_settings(settings), prior_requests=prior).as_json()
     lines = [f"eligible: {'yes' if result['eligible'] else 'no'}"]
     lines += [f"  {r['code']}: {r['message']}" for r in result["reasons"]]
     lines += [f"{k}: {v}" for k, v in result["deadlines"].items()]

@@ -72,7 +72,7 @@ class Redactor:
         if not name or not name.strip():
             return
         words = re.findall(r"[\w'’&-]+", name)
-        person = kind in PERSON_KINDS and not any(w.lower() in ORG_WORDS for w in words)
+        person = (kind in PERSON_KINDS or kind == "other") and not any(w.lower() in ORG_WORDS for w in words)
         for variant in name_variants(words, person):
             self.terms.append((_phrase(variant, ignore_case=True), kind))
         if person:

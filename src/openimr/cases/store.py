@@ -112,6 +112,12 @@ def _next_number(session: Session, received: date) -> str:
             return number
 
 
+def stored_prior_requests(url: str, app: Application) -> list[str]:
+    """`prior_requests` in a session of its own (read only)."""
+    with db.session_scope(ready(url)) as session:
+        return prior_requests(session, app)
+
+
 def prior_requests(session: Session, app: Application, exclude: str | None = None) -> list[str]:
     """Treatments of the same worker in other cases not found ineligible (duplicates)."""
     rows = session.scalars(
