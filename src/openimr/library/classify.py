@@ -8,7 +8,7 @@ data/regions.yaml, data/guidelines.yaml), validated at load.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -142,7 +142,7 @@ def compiled() -> Compiled:
     return Compiled(taxonomy, prefix, before, after, drug_pattern, drug_category, region_rules)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Classification:
     """What an item's request is: category and its group, region, drug and amounts."""
 
@@ -156,7 +156,7 @@ class Classification:
     duration: str | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)
 
 
 _TOPICAL = re.compile(r"\b(cream|gel|ointment|patch(es)?|lotion|topical|transdermal|spray|liniment|roll-?on|pad)\b|%", _FLAGS)
@@ -206,8 +206,12 @@ def _category_of_drug(text: str, table: Compiled) -> tuple[str | None, str | Non
 
 def classify(request: str, disputed_request: str | None = None) -> Classification:
     """Classify one item's request (the disputed portion when there is one)."""
+    return _classify_text(request_text(request, disputed_request))
+
+
+@lru_cache(maxsize=100_000)
+def _classify_text(text: str) -> Classification:
     table = compiled()
-    text = request_text(request, disputed_request)
     core = table.prefix.sub("", text) or text
     category = _earliest(table.before, core)
     drug_category, drug = _category_of_drug(core, table)

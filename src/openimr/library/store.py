@@ -25,6 +25,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -178,31 +179,41 @@ def _delete_letters(session: Session, letter_ids: list[int]) -> None:
         session.execute(delete(LETTERS).where(LETTERS.c.id.in_(chunk)))
 
 
+def _reserve_ids(session: Session, table, count: int) -> list[int]:
+    """Ids for `count` new rows of a table, taken in the caller's transaction.
+
+    PostgreSQL: from the table's sequence (safe with concurrent writers). SQLite: after the
+    largest id, under the write lock the transaction holds once it has written.
+    """
+    if count == 0:
+        return []
+    if session.bind.dialect.name == "postgresql":
+        sql = f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"
+        return [r[0] for r in session.execute(text(sql), {"n": count})]
+    top = session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}")).scalar() or 0
+    return list(range(top + 1, top + 1 + count))
+
+
 def _insert_records(session: Session, records: list[dict[str, Any]]) -> None:
     if not records:
         return
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    letter_rows = [{**r["letter"], "ingested_at": now} for r in records]
-    letter_ids = list(
-        session.scalars(insert(LETTERS).returning(LETTERS.c.id, sort_by_parameter_order=True), letter_rows)
-    )
-    item_rows, item_citations, credential_rows = [], [], []
+    if session.bind.dialect.name == "sqlite":
+        session.execute(text("UPDATE library_letters SET id = id WHERE 0"))  # take the write lock now
+    letter_ids = _reserve_ids(session, LETTERS, len(records))
+    letter_rows, item_rows, citation_rows, credential_rows = [], [], [], []
+    items = [(letter_id, item) for letter_id, record in zip(letter_ids, records) for item in record["items"]]
+    item_ids = _reserve_ids(session, ITEMS, len(items))
     for letter_id, record in zip(letter_ids, records):
+        letter_rows.append({**record["letter"], "id": letter_id, "ingested_at": now})
         credential_rows += [{"letter_id": letter_id, **c} for c in record["credentials"]]
-        for item in record["items"]:
-            row = {k: v for k, v in item.items() if k != "citations"}
-            item_rows.append({**row, "letter_id": letter_id})
-            item_citations.append(item["citations"])
-    if credential_rows:
-        session.execute(insert(CREDENTIALS), credential_rows)
-    if not item_rows:
-        return
-    item_ids = list(session.scalars(insert(ITEMS).returning(ITEMS.c.id, sort_by_parameter_order=True), item_rows))
-    citation_rows = [
-        {**citation, "item_id": item_id} for item_id, cites in zip(item_ids, item_citations) for citation in cites
-    ]
-    if citation_rows:
-        session.execute(insert(CITATIONS), citation_rows)
+    for item_id, (letter_id, item) in zip(item_ids, items):
+        row = {k: v for k, v in item.items() if k != "citations"}
+        item_rows.append({**row, "id": item_id, "letter_id": letter_id})
+        citation_rows += [{**citation, "item_id": item_id} for citation in item["citations"]]
+    for table, rows in ((LETTERS, letter_rows), (ITEMS, item_rows), (CITATIONS, citation_rows), (CREDENTIALS, credential_rows)):
+        if rows:
+            session.execute(insert(table), rows)
 
 
 def dumps(values: list[str] | None) -> str | None:
