@@ -51,6 +51,8 @@ def letters(draw, layout: str) -> Letter:
             item = item.model_copy(update={"request": request, "rationale": f"Also {tag} was weighed. {rationale}"})
         items.append(item)
     letter.items = items
+    if draw(st.integers(0, 9)) == 0:
+        letter.review_organization = draw(st.sampled_from(["Independent Review Services", "West Coast IMR & Co"]))
     return letter
 
 

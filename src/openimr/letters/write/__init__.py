@@ -23,18 +23,19 @@ FORMATS: tuple[str, ...] = ("text", "html", "pdf")
 _ITEM = ("items",)
 _CREDENTIALS = ("reviewer.licensure", "reviewer.specialties", "reviewer.statement")
 # Which fields of a Letter each layout prints (and so reads back unchanged).
-# "items" means every field of every item: request, decision, medically_necessary, both
+# review_organization survives where the organization names its guideline line
+# ("MAXIMUS guideline:"); "items" means every field of every item: request, decision, medically_necessary, both
 # citations, rationale, and original_request/authorized/disputed_request.
 SURVIVING_FIELDS: dict[str, tuple[str, ...]] = {
     "L2016": (
-        "layout", "case_number", "date_assigned", "date_of_injury", "decision_date", "ur_denial_date",
+        "layout", "review_organization", "case_number", "date_assigned", "date_of_injury", "decision_date", "ur_denial_date",
         "application_received", "priority", *_CREDENTIALS, "clinical_case_summary", *_ITEM,
     ),
     # No header block; the credentials are a prose sentence inside the statement (added to
     # the statement where it lacks one, so the statement survives only if it has one).
-    "L2013": ("layout", "reviewer.licensure", "reviewer.specialties", "clinical_case_summary", *_ITEM),
+    "L2013": ("layout", "review_organization", "reviewer.licensure", "reviewer.specialties", "clinical_case_summary", *_ITEM),
     "L2015": (
-        "layout", "case_number", "date_of_injury", "decision_date", "ur_denial_date", "application_received",
+        "layout", "review_organization", "case_number", "date_of_injury", "decision_date", "ur_denial_date", "application_received",
         "priority", *_CREDENTIALS, "documents_reviewed", "clinical_case_summary", *_ITEM,
     ),
     "L-professional": (

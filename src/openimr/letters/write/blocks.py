@@ -73,9 +73,21 @@ def field_rows(pairs: list[tuple[str, str]], per_row: int = 2) -> list[Block]:
     return [Block("fields", fields=present[i : i + per_row]) for i in range(0, len(present), per_row)]
 
 
-def item_blocks(item: Item, w: LayoutWording, n: int | None = None) -> list[Block]:
+_DEFAULT_ORGANIZATION = "MAXIMUS Federal Services"
+_ORGANIZATION_LABEL = re.compile(r"[A-Z][A-Za-z .&]{1,60}")
+
+
+def organization_label(label: str, organization: str) -> str:
+    """'MAXIMUS guideline:' names the review organization; another organization gets its own name."""
+    if organization != _DEFAULT_ORGANIZATION and _ORGANIZATION_LABEL.fullmatch(organization) and label.startswith("MAXIMUS "):
+        return organization + label[len("MAXIMUS") :]
+    return label
+
+
+def item_blocks(item: Item, w: LayoutWording, n: int | None = None, organization: str = _DEFAULT_ORGANIZATION) -> list[Block]:
     """Heading, both guideline lines and the rationale of one item."""
     labels = {key: value.format(n=n) for key, value in w.labels.items()}
+    labels["imr_guideline"] = organization_label(labels["imr_guideline"], organization)
     return [
         Block("item", text=f"{item_heading(item)}: {item.decision}"),
         Block("labeled", label=labels["ca_guideline"], text=item.claims_administrator_guideline.text),
@@ -117,7 +129,7 @@ def l2016(letter: Letter) -> list[Block]:
     blocks += paragraphs(letter.clinical_case_summary)
     blocks.append(Block("heading", text=w.headings["issues"]))
     for item in letter.items:
-        blocks += item_blocks(item, w)
+        blocks += item_blocks(item, w, organization=letter.review_organization)
     return blocks
 
 
@@ -146,7 +158,7 @@ def l2013(letter: Letter) -> list[Block]:
     blocks += paragraphs(letter.clinical_case_summary)
     blocks.append(Block("heading", text=w.headings["issues"]))
     for item in letter.items:
-        blocks += item_blocks(item, w)
+        blocks += item_blocks(item, w, organization=letter.review_organization)
     return blocks
 
 
@@ -182,7 +194,7 @@ def l2015(letter: Letter) -> list[Block]:
     blocks += paragraphs(letter.clinical_case_summary)
     blocks.append(Block("heading", text=w.headings["issues"]))
     for item in letter.items:
-        blocks += item_blocks(item, w)
+        blocks += item_blocks(item, w, organization=letter.review_organization)
     return blocks
 
 
