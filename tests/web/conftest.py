@@ -31,14 +31,24 @@ class World:
     app: object
     users: dict[str, int]
     cases: dict[str, int] = field(default_factory=dict)
+    signed_in: dict[str, TestClient] = field(default_factory=dict)
 
-    def client(self, username: str | None = None, base_url: str = "http://testserver") -> TestClient:
-        """A client signed in as `username` (None: anonymous), CSRF header set."""
+    def client(self, username: str | None = None, base_url: str = "http://testserver",
+               fresh: bool = False) -> TestClient:
+        """A client signed in as `username` (None: anonymous), CSRF header set; one
+        signed-in client per user is reused unless `fresh`."""
+        if username and not fresh and base_url == "http://testserver" and username in self.signed_in:
+            client = self.signed_in[username]
+            client.headers["X-CSRF-Token"] = client.csrf
+            return client
         client = TestClient(self.app, base_url=base_url)
         if username:
             response = client.post("/api/login", json={"username": username, "password": PASSWORD})
             assert response.status_code == 200, response.text
-            client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+            client.csrf = response.json()["csrf_token"]
+            client.headers["X-CSRF-Token"] = client.csrf
+            if not fresh and base_url == "http://testserver":
+                self.signed_in[username] = client
         return client
 
 

@@ -66,7 +66,7 @@ def test_login_attempts_are_rate_limited(world):
 
 
 def test_api_write_without_csrf_token_is_refused(world):
-    client = world.client("rev_a")
+    client = world.client("rev_a", fresh=True)
     case_id = world.cases["rev_a"]
     body = {"decision": "Upheld", "guideline": "MTUS", "rationale": "x"}
     del client.headers["X-CSRF-Token"]
@@ -76,7 +76,7 @@ def test_api_write_without_csrf_token_is_refused(world):
 
 
 def test_every_form_carries_a_csrf_token_and_needs_it(world):
-    client = world.client("rev_a")
+    client = world.client("rev_a", fresh=True)
     case_id = world.cases["rev_a"]
     page = client.get(f"/cases/{case_id}").text
     forms = re.findall(r"<form[^>]*method=\"post\".*?</form>", page, re.S)

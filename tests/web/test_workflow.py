@@ -1,0 +1,195 @@
+"""The case workflow through the API and the pages: intake with eligibility at once,
+assignment, the reviewer's decisions beside the engine's drafts, sign and issue, supersede."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import date, timedelta
+
+import pypdfium2
+
+from openimr import read_letter
+
+from .conftest import REVIEWER_NAMES
+
+
+def application(**changes) -> dict:
+    today = date.today()
+    app = {
+        "review_type": "regular", "received": (today - timedelta(days=5)).isoformat(), "signed": True,
+        "ur_decision_attached": True, "date_of_injury": "2024-03-02",
+        "employee": {"name": f"Pat Worker {uuid.uuid4().hex[:6]}"}, "employer": {"name": "Acme Logistics"},
+        "claims_administrator": {"name": "Example Claims Co"},
+        "requesting_physician": {"name": "Dr. Req Uester", "specialty": "Orthopedic Surgery"},
+        "ur_decision": {"date": (today - timedelta(days=20)).isoformat(),
+                        "served": (today - timedelta(days=19)).isoformat(), "service": "mail",
+                        "items": [{"request": "MRI of the lumbar spine", "outcome": "denied",
+                                   "guideline": "MTUS ACOEM Low Back Complaints"},
+                                  {"request": "Physical therapy 2x6 lumbar spine", "outcome": "denied"}]},
+        "documents": [{"kind": "clinical_summary", "name": "Clinical summary",
+                       "text": "The injured worker has low back pain radiating to the left leg. "
+                               "Examination shows no focal motor deficit. No red flags were documented."}],
+    }
+    app.update(changes)
+    return app
+
+
+def pdf_text(content: bytes) -> str:
+    pdf = pypdfium2.PdfDocument(content)
+    return "\n".join(page.get_textpage().get_text_range() for page in pdf)
+
+
+def test_intake_api_gives_eligibility_at_once(world):
+    client = world.client("intake")
+    response = client.post("/api/cases", json=application())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["eligibility"]["eligible"] is True and body["case"]["status"] == "eligible"
+    late = application(received=date.today().isoformat(), signed=False)
+    late["ur_decision"] = {**late["ur_decision"], "date": (date.today() - timedelta(days=90)).isoformat(),
+                           "served": (date.today() - timedelta(days=89)).isoformat()}
+    body = client.post("/api/cases", json=late).json()
+    codes = {r["code"] for r in body["eligibility"]["reasons"]}
+    assert body["eligibility"]["eligible"] is False and {"unsigned", "late"} <= codes
+
+
+def test_eligibility_check_stores_nothing(world):
+    client = world.client("intake")
+    before = client.get("/api/cases").json()["total"]
+    result = client.post("/api/eligibility", json=application(ur_decision_attached=False)).json()
+    assert result["eligible"] is False and result["reasons"][0]["code"] == "ur_decision_missing"
+    assert client.get("/api/cases").json()["total"] == before
+
+
+def test_invalid_application_names_the_field_and_stores_nothing(world):
+    client = world.client("intake")
+    before = client.get("/api/cases").json()["total"]
+    bad = application()
+    bad["ur_decision"] = {**bad["ur_decision"], "items": []}
+    response = client.post("/api/cases", json=bad)
+    assert response.status_code == 422 and "ur_decision.items" in response.json()["detail"]
+    assert client.get("/api/cases").json()["total"] == before
+
+
+def test_intake_form_shows_the_result_on_the_same_page(world):
+    client = world.client("intake")
+    today = date.today()
+    form = {"csrf_token": client.csrf, "review_type": "regular", "received": today.isoformat(),
+            "signed": "1", "ur_decision_attached": "1", "employee_name": f"Pat {uuid.uuid4().hex[:6]}",
+            "date_of_injury": "2024-01-01", "employer": "Acme", "claims_administrator": "Claims Co",
+            "physician_name": "Dr. Req", "ur_date": (today - timedelta(days=60)).isoformat(),
+            "ur_served": (today - timedelta(days=59)).isoformat(), "requests": "Norco 10/325 mg #90\nMRI lumbar"}
+    page = client.post("/intake", data=form)
+    assert page.status_code == 201
+    assert "Not eligible" in page.text and "late" in page.text
+    missing = client.post("/intake", data={**form, "requests": ""})
+    assert missing.status_code == 422 and "requests:" in missing.text
+
+
+def _decide_all(client, case_id: int, decision: str = "Upheld") -> None:
+    detail = client.get(f"/api/cases/{case_id}").json()
+    for item in detail["disputed_items"]:
+        response = client.put(f"/api/cases/{case_id}/items/{item['index']}/decision",
+                              json={"decision": decision, "guideline": "MTUS Chronic Pain Medical Treatment "
+                                    "Guidelines", "rationale": f"The records do not support item {item['index']}."})
+        assert response.status_code == 200, response.text
+
+
+def _new_assigned_case(world, reviewer: str = "rev_a") -> int:
+    created = world.client("intake").post("/api/cases", json=application()).json()["case"]
+    admin = world.client("admin")
+    response = admin.post(f"/api/cases/{created['id']}/assign", json={"reviewer_id": world.users[reviewer]})
+    assert response.status_code == 200, response.text
+    assert any("current load" in why for why in response.json()["why"])
+    return created["id"]
+
+
+def test_engine_draft_and_reviewer_decision_are_kept_apart(world):
+    case_id = _new_assigned_case(world)
+    client = world.client("rev_a")
+    detail = client.get(f"/api/cases/{case_id}").json()
+    item = detail["disputed_items"][0]
+    assert item["draft"] is not None and item["draft"]["decision"] in ("Upheld", "Overturned")
+    assert item["decision"] is None
+    flipped = "Overturned" if item["draft"]["decision"] == "Upheld" else "Upheld"
+    client.put(f"/api/cases/{case_id}/items/0/decision", json={"decision": flipped, "rationale": "Mine."})
+    again = client.get(f"/api/cases/{case_id}").json()["disputed_items"][0]
+    assert again["decision"]["decision"] == flipped and again["draft"]["decision"] == item["draft"]["decision"]
+
+
+def test_sign_and_issue_produces_the_letter_without_the_reviewer_name(world):
+    case_id = _new_assigned_case(world)
+    client = world.client("rev_a")
+    unsigned = client.post(f"/api/cases/{case_id}/sign")
+    assert unsigned.status_code == 409 and "missing" in unsigned.json()["detail"]
+    _decide_all(client, case_id, "Overturned")
+    draft = client.get(f"/api/cases/{case_id}/draft.pdf")
+    assert draft.status_code == 200 and "DRAFT" in pdf_text(draft.content)
+    signed = client.post(f"/api/cases/{case_id}/sign")
+    assert signed.status_code == 201, signed.text
+    pdf = client.get(signed.json()["pdf_url"] + "?download=true")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("attachment")
+    text = pdf_text(pdf.content)
+    assert "DRAFT" not in text
+    for name in REVIEWER_NAMES:
+        assert name not in text
+    letter = read_letter(pdf.content)
+    assert [i.decision for i in letter.items] == ["Overturned", "Overturned"]
+    assert letter.items[0].request == "MRI of the lumbar spine"
+
+
+def test_signed_determination_is_immutable_and_superseding_is_audited(world):
+    case_id = _new_assigned_case(world)
+    client = world.client("rev_a")
+    _decide_all(client, case_id, "Upheld")
+    first = client.post(f"/api/cases/{case_id}/sign").json()
+    first_pdf = client.get(first["pdf_url"]).content
+    change = client.put(f"/api/cases/{case_id}/items/0/decision", json={"decision": "Overturned", "rationale": "x"})
+    assert change.status_code == 409
+    assert client.post(f"/api/cases/{case_id}/sign").status_code == 409
+    assert client.post(f"/api/cases/{case_id}/supersede", json={"reason": ""}).status_code == 422
+    assert client.post(f"/api/cases/{case_id}/supersede",
+                       json={"reason": "new records received"}).status_code == 200
+    _decide_all(client, case_id, "Overturned")
+    second = client.post(f"/api/cases/{case_id}/sign").json()
+    assert second["version"] == 2
+    detail = client.get(f"/api/cases/{case_id}").json()
+    old = next(d for d in detail["determinations"] if d["version"] == 1)
+    assert old["superseded_by"] == second["id"] and old["supersede_reason"] == "new records received"
+    assert hashlib.sha256(client.get(first["pdf_url"]).content).digest() == hashlib.sha256(first_pdf).digest()
+    actions = [a["action"] for a in client.get(f"/api/cases/{case_id}/audit").json()]
+    assert actions.count("determination.signed") == 2
+    assert "determination.supersede_started" in actions and "determination.superseded" in actions
+
+
+def test_case_page_shows_drafts_highlights_and_the_editor(world):
+    case_id = _new_assigned_case(world)
+    page = world.client("rev_a").get(f"/cases/{case_id}").text
+    assert "Engine draft" in page and "Save decision" in page and "Sign and issue" in page
+    assert re.search(r"<mark title=\"[^\"]+\">", page) or "Facts are highlighted" in page
+    qa_page = world.client("qa").get(f"/cases/{case_id}").text
+    assert "Save decision" not in qa_page and "Sign and issue" not in qa_page
+
+
+def test_queue_filters_and_sorting(world):
+    client = world.client("qa")
+    everything = client.get("/api/cases?per_page=200").json()
+    eligible = client.get("/api/cases?status=eligible&per_page=200").json()
+    assert all(c["status"] == "eligible" for c in eligible["items"])
+    assert eligible["total"] <= everything["total"]
+    by_number = [c["case_number"] for c in client.get("/api/cases?sort=case_number&per_page=200").json()["items"]]
+    assert by_number == sorted(by_number)
+    page = client.get("/api/cases?per_page=1&page=2").json()
+    assert page["page"] == 2 and len(page["items"]) == 1
+    assert client.get("/api/cases?sort=nonsense").status_code == 422
+    assert client.get("/api/cases?per_page=1000").status_code == 422
+
+
+def test_panel_page_lists_reviewers_with_load(world):
+    page = world.client("admin").get("/panel").text
+    assert "Dr. Alice Zamora" in page and "Open cases" in page
+    reviewers = world.client("qa").get("/api/reviewers").json()
+    assert reviewers["total"] == 3 and all("open_cases" in r for r in reviewers["items"])
