@@ -26,6 +26,11 @@ ORG_WORDS = {
     "city", "state", "district", "university", "pharmacy", "pharmaceuticals", "labs", "laboratories",
     "systems", "solutions", "management", "network", "institute", "foundation", "department", "the", "of", "and",
 }
+# English words that are also short names: a single one of these is not removed on its own
+SHORT_WORDS = {
+    "a", "i", "am", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me", "my", "no",
+    "of", "oh", "ok", "on", "or", "so", "to", "up", "us", "we",
+}
 TITLES = r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Prof|Attorney|Atty)\.?"
 MONTHS = "January February March April May June July August September October November December".split()
 DATE_TEXT = (
@@ -66,6 +71,8 @@ class Redactor:
     """Recognizers for one case: its parties' names, addresses, DOB, claim numbers."""
 
     terms: list[tuple[re.Pattern, str]] = field(default_factory=list)
+    # single name words: matched in any case but only where written with a capital
+    capitalised: list[tuple[re.Pattern, str]] = field(default_factory=list)
 
     def add_name(self, name: str | None, kind: str) -> None:
         """A party's name in the forms a letter may write it."""
@@ -77,9 +84,9 @@ class Redactor:
             self.terms.append((_phrase(variant, ignore_case=True), kind))
         if person:
             for word in words:
-                if len(word) >= 3 and word.lower() not in ORG_WORDS:
+                if len(word.strip(".")) >= 2 and word.lower() not in ORG_WORDS | SHORT_WORDS:
                     # a single name word only where it is written capitalised
-                    self.terms.append((re.compile(rf"(?<![\w'’-]){re.escape(word.capitalize())}(?![\w-])"), kind))
+                    self.capitalised.append((re.compile(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", re.I), kind))
 
     def add_phrase(self, text: str | None, kind: str) -> None:
         """A literal identifier (claim number, phone, address line), spacing and case ignored."""
@@ -104,6 +111,12 @@ class Redactor:
     def spans(self, text: str) -> list[Span]:
         """Every span to remove, from known terms and patterns."""
         found = [Span(m.start(), m.end(), kind) for pattern, kind in self.terms for m in pattern.finditer(text)]
+        found += [
+            Span(m.start(), m.end(), kind)
+            for pattern, kind in self.capitalised
+            for m in pattern.finditer(text)
+            if m.group(0)[0].isupper()
+        ]
         for kind, pattern in PATTERNS.items():
             for m in pattern.finditer(text):
                 group = 1 if pattern.groups else 0

@@ -70,9 +70,10 @@ def make_case(i: int) -> Planted:
         f"Claim number {claim} was filed by Mr. {e_last} against {employer} on behalf of {e_last.upper()}, {e_first.upper()}.",
         f"Dr. {p_last} ({p_first} {p_last}, Central Valley Pain Group) saw the patient, born {dob:%B} {dob.day}, {dob.year}, at {facility}.",
         f"Attorney {a_first} {a_last} of {firm} wrote to adjuster {j_first} {j_last} at Golden State Claims Services.",
+        f"{e_last} reported pain; {p_last}'s note and {a_last}'s letter were read, and {j_last} replied to {e_first}.",
     ]
     forms = [
-        f"{e_first} {e_last}", e_last, e_last.upper(), f"{p_first} {p_last}", p_last, f"{a_first} {a_last}", a_last,
+        f"{e_first} {e_last}", e_first, e_last, e_last.upper(), f"{p_first} {p_last}", p_last, f"{a_first} {a_last}", a_last,
         f"{j_first} {j_last}", j_last, street, claim, employer.split(",")[0], facility, firm,
         "Central Valley Pain Group", "Golden State Claims Services",
     ]
@@ -82,11 +83,12 @@ def make_case(i: int) -> Planted:
 def plant(letter: Letter, planted: Planted) -> Letter:
     """The letter with the planted sentences added to its summary and to each rationale."""
     s = planted.sentences
+    n = len(s)
     items = [
-        item.model_copy(update={"rationale": f"{s[(k + 1) % 4]} {item.rationale} {s[(k + 2) % 4]}"})
+        item.model_copy(update={"rationale": f"{s[(k + 1) % n]} {item.rationale} {s[(k + 2) % n]}"})
         for k, item in enumerate(letter.items)
     ]
-    summary = f"{s[0]} {letter.clinical_case_summary} {s[1]} {s[2]} {s[3]}"
+    summary = f"{s[0]} {letter.clinical_case_summary} {' '.join(s[1:])}"
     return letter.model_copy(update={"clinical_case_summary": summary, "items": items})
 
 

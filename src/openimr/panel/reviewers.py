@@ -46,7 +46,7 @@ def states() -> dict[str, str]:
 
 class License(Model):
     state: str
-    type: str = "MD"
+    type: str | None = None
     unrestricted: bool = True
     expires: date | None = None
 
