@@ -106,3 +106,12 @@ def test_cli_publish_without_letter_is_one_line(cli, write_json, app_data, db_ur
     result = cli("case", "publish", number, "--letter", bad, "--db", db_url)
     assert result.exit_code == 1 and "items.0.decision" in result.stderr
     assert json.loads(cli("case", "show", number, "--db", db_url).stdout)["has_letter"] is False
+
+
+def test_short_and_apostrophe_names_alone():
+    redactor = Redactor()
+    redactor.add_name("Li O'Brien", "employee")
+    redactor.add_name("An García-López", "physician")
+    out = redactor.redact_text("Li said O'Brien and García-López agreed. In an exam, li was not capitalised. An MRI.")
+    assert "Li " not in out and "O'Brien" not in out and "García-López" not in out
+    assert "In an exam, li was not capitalised. An MRI." in out
