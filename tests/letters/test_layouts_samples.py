@@ -143,3 +143,14 @@ def test_no_items_is_a_one_line_error_naming_the_file(layout):
     with pytest.raises(LetterError) as error:
         module.parse(cut, "broken.txt")
     assert str(error.value).startswith("broken.txt: ") and "\n" not in str(error.value)
+
+
+def test_notice_without_item_analysis_reads_its_findings_even_with_glued_words():
+    """Published notices glue words ("notmedically"); the findings alone still give the decisions."""
+    text, letter = load("L2013-notice")
+    findings_only = text.split(wording("L2013-notice").headings["analysis"])[0].replace(" not medically", " notmedically")
+    read = parse_text(findings_only)
+    assert [(i.decision, i.medically_necessary) for i in read.items] == [
+        (i.decision, i.medically_necessary) for i in letter.items
+    ]
+    assert [i.request for i in read.items] == [i.disputed_request or i.request for i in letter.items]

@@ -35,7 +35,7 @@ LAYOUT = "L2013-notice"
 _SECTION_KEYS = ("decision", "qualifications", "summary", "analysis")
 _DATE = r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}"
 _FINDING = re.compile(
-    r"has\s+determined\s+the\s+request\s+for\s+(?P<request>.+?)\s+is\s+(?P<not>not\s+)?medically\s+necessary",
+    r"has\s+determined\s+the\s+request\s+for\s+(?P<request>.+?)\s+is\s*(?P<not>not\s*)?medically\s*necessary",
     re.IGNORECASE | re.DOTALL,
 )
 
