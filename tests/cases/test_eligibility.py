@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from openimr.cases.eligibility import CODES, check
 from openimr.cases.intake import parse_application
@@ -124,8 +128,6 @@ def test_cli_check_sees_stored_cases_but_stores_nothing(app_data, write_json, cl
 
 
 def test_docs_list_every_setting_with_its_default():
-    from pathlib import Path
-
     import yaml
 
     root = Path(__file__).resolve().parents[2]
@@ -134,3 +136,19 @@ def test_docs_list_every_setting_with_its_default():
         for name, entry in yaml.safe_load((root / data).read_text()).items():
             value = str(entry["value"]).lower() if isinstance(entry["value"], bool) else str(entry["value"])
             assert f"| `{name}` | {value} |" in docs, name
+
+
+BASE_APP = json.loads((Path(__file__).parent / "data" / "application.json").read_text())
+
+
+@hsettings(max_examples=80, deadline=None)
+@given(
+    served=st.dates(min_value=date(2014, 1, 1), max_value=date(2030, 1, 1)),
+    delay=st.integers(min_value=0, max_value=90),
+)
+def test_late_exactly_when_more_than_30_days_after_service(served, delay):
+    data = copy.deepcopy(BASE_APP)
+    data["ur_decision"]["date"] = data["ur_decision"]["served"] = served.isoformat()
+    data["received"] = (served + timedelta(days=delay)).isoformat()
+    codes = [r.code for r in screen(data).reasons]
+    assert ("late" in codes) == (delay > 30)

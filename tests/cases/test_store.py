@@ -31,8 +31,10 @@ def test_list_due_before_and_late_report(app_data, db_url):
     store.record_event(db_url, first, "records_received", date(2026, 3, 25), load_settings())
     late = store.late_report(db_url, as_of=date(2026, 3, 30))
     assert [(r["case_number"], r["late"], r["days_late"]) for r in late] == [(first, "records", 2)]
+    assert late[0]["due_date_assumed"] is False
     late = store.late_report(db_url, as_of=date(2026, 4, 30))
     assert (first, "determination") in {(r["case_number"], r["late"]) for r in late}
+    assert {r["due_date_assumed"] for r in late if r["case_number"] == second} == {True}
 
 
 def test_second_application_for_same_treatment_is_prior_imr(app_data, db_url):

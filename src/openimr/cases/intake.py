@@ -24,6 +24,7 @@ PartyKind = Literal[
     "employer",
     "insurer",
     "claims_administrator",
+    "officer",
     "ur_organization",
     "medical_group",
     "physician",

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from openimr.models import Letter
 
-PERSON_KINDS = {"employee", "physician", "attorney", "family", "adjuster", "reviewer", "person"}
+PERSON_KINDS = {"employee", "physician", "attorney", "family", "adjuster", "reviewer", "person", "officer"}
 ORG_WORDS = {
     "inc", "llc", "corp", "corporation", "company", "co", "ltd", "lp", "llp", "pc", "apc", "group", "center",
     "centre", "hospital", "clinic", "services", "service", "insurance", "mutual", "fund", "associates",

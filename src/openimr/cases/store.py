@@ -280,7 +280,7 @@ def late_report(url: str, as_of: date) -> list[dict]:
 
 
 def _late_items(row: CaseRow, events: CaseEvents, as_of: date) -> Iterable[dict]:
-    def item(what: str, due: date, done: date | None) -> dict:
+    def item(what: str, due: date, done: date | None, assumed: bool) -> dict:
         end = done or as_of
         return {
             "case_number": row.case_number,
@@ -288,15 +288,16 @@ def _late_items(row: CaseRow, events: CaseEvents, as_of: date) -> Iterable[dict]
             "due": due.isoformat(),
             "done": done.isoformat() if done else None,
             "days_late": (end - due).days,
+            "due_date_assumed": assumed,
             "reviewer": row.reviewer_id,
         }
 
     if row.records_due:
         received = events.records_received
         if (received and received > row.records_due) or (not received and as_of > row.records_due):
-            yield item("records", row.records_due, received)
+            yield item("records", row.records_due, received, events.notice_sent is None)
     if row.determination_due and row.letter is None and as_of > row.determination_due:
-        yield item("determination", row.determination_due, None)
+        yield item("determination", row.determination_due, None, events.records_received is None)
 
 
 def show(url: str, case_number: str) -> dict:

@@ -74,15 +74,16 @@ def match_cmd(
     from openimr.cases.intake import load_application
     from openimr.panel.assign import match_case
     from openimr.panel.matching import match
-    from openimr.panel.reviewers import ReviewerError, load_reviewers, stored
+    from openimr.panel.reviewers import ReviewerError, assigned_load, load_reviewers, stored
 
     when = _parse_date(on, "--on")
     try:
         with friendly_errors():
             pool = load_reviewers(reviewers) if reviewers else None
             if target.lower().endswith(".json") or Path(target).is_file():
+                loads = assigned_load(_url(db)) if pool is None else None
                 pool = pool if pool is not None else stored(_url(db))
-                result = match([load_application(target)], pool, None, when, show_names)
+                result = match([load_application(target)], pool, loads, when, show_names)
             else:
                 result = match_case(_url(db), target, when, show_names, pool)
     except ReviewerError as error:

@@ -22,6 +22,7 @@ KIND_LABELS = {
     "employer": "the employer",
     "insurer": "the insurer",
     "claims_administrator": "the claims administrator",
+    "officer": "an officer, director or manager of a party",
     "ur_organization": "the UR organization",
     "medical_group": "the requesting physician's medical group",
     "physician": "the requesting physician",
