@@ -9,7 +9,7 @@ import pytest
 
 from openimr.cases.intake import parse_application
 from openimr.cases.redact import Redactor, for_application
-from openimr.cases.redaction_check import make_case, measure, plant
+from openimr.cases.redaction_check import as_text, make_case, measure, plant, survivors
 
 CLINICAL = (
     "MRI of the lumbar spine at L4-L5 showed a 3 mm protrusion. Norco 10/325 mg #60 was renewed on "
@@ -115,3 +115,19 @@ def test_short_and_apostrophe_names_alone():
     out = redactor.redact_text("Li said O'Brien and García-López agreed. In an exam, li was not capitalised. An MRI.")
     assert "Li " not in out and "O'Brien" not in out and "García-López" not in out
     assert "In an exam, li was not capitalised. An MRI." in out
+
+
+def test_publish_pdf_through_the_letter_writer(cli, write_json, sqlite_url, real_letters, tmp_path):
+    import pypdfium2
+
+    name, letter = real_letters[5]
+    planted = make_case(5)
+    number = cli("case", "new", write_json(planted.application), "--db", sqlite_url).stdout.split(":")[0]
+    letter_file = write_json(json.loads(plant(letter, planted).model_dump_json()), "letter.json")
+    out = tmp_path / "published.pdf"
+    result = cli("case", "publish", number, "--letter", letter_file, "--format", "pdf", "--out", out, "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    pdf = pypdfium2.PdfDocument(str(out))
+    text = "\n".join(page.get_textpage().get_text_range() for page in pdf)
+    assert letter.items[0].request.split()[0] in text
+    assert survivors(text, planted, as_text(letter)) == []
