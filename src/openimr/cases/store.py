@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Iterable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from openimr import db
@@ -232,7 +232,13 @@ def update(
 def list_cases(url: str, due_before: date | None = None, status: str | None = None) -> list[dict]:
     """Cases (newest first), optionally only open ones with a pending deadline before a date."""
     with db.session_scope(ready(url)) as session:
-        rows = list(session.scalars(select(CaseRow).order_by(CaseRow.id.desc())))
+        query = select(CaseRow).order_by(CaseRow.id.desc())
+        if due_before:
+            query = query.where(
+                CaseRow.status.in_(OPEN_STATUSES),
+                or_(CaseRow.records_due < due_before, CaseRow.determination_due < due_before),
+            )
+        rows = list(session.scalars(query))
         out = []
         for row in rows:
             if status and row.status != status:
