@@ -3,7 +3,12 @@ with real letters in the library, users of every role and cases assigned to revi
 
 from __future__ import annotations
 
+import os
 import uuid
+
+# Two test workers share two cores: one BLAS/torch thread each avoids oversubscription.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,6 +24,7 @@ USERS = (
     ("rev_a", "reviewer", "Dr. Alice Zamora", True, ["California"], ["Physical Medicine & Rehabilitation"]),
     ("rev_b", "reviewer", "Dr. Bertrand Yoshida", True, ["California"], ["Orthopedic Surgery"]),
     ("rev_nc", "reviewer", "Rita Nonclinician", False, ["California"], []),
+    ("lockme", "qa", "Lock Me", False, [], []),  # the rate-limit test locks this one out
 )
 REVIEWER_NAMES = ("Dr. Alice Zamora", "Dr. Bertrand Yoshida", "Rita Nonclinician", "Zamora", "Yoshida")
 
@@ -91,14 +97,15 @@ def build_world(url: str, letter_paths) -> World:
     return world
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def world(request, tmp_path_factory, letter_pdfs) -> World:
-    """A workbench on SQLite and on PostgreSQL, set up once per test module."""
+    """A workbench on SQLite and on PostgreSQL, set up once per test worker (tests add
+    their own cases and never rely on the total count of cases)."""
     url = _new_url(request.param, tmp_path_factory, request)
     return build_world(url, letter_pdfs[:8])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sqlite_world(tmp_path_factory, letter_pdfs) -> World:
     """The same workbench on SQLite only (for slower, backend-independent checks)."""
     return build_world(f"sqlite:///{tmp_path_factory.mktemp('webs') / 'openimr.sqlite'}", letter_pdfs[:8])

@@ -56,9 +56,9 @@ def test_wrong_password_is_refused_with_one_message(world):
 def test_login_attempts_are_rate_limited(world):
     client = world.client()
     for _ in range(5):
-        assert client.post("/api/login", json={"username": "admin", "password": "guess"}).status_code == 401
+        assert client.post("/api/login", json={"username": "lockme", "password": "guess"}).status_code == 401
     # now even the right password is refused for a while
-    response = client.post("/api/login", json={"username": "admin", "password": PASSWORD})
+    response = client.post("/api/login", json={"username": "lockme", "password": PASSWORD})
     assert response.status_code == 429
     assert "too many failed sign-ins" in response.json()["detail"]
     # other users are not locked out
