@@ -9,7 +9,7 @@ prior_imr, liability_dispute.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from openimr.cases.deadlines import CaseEvents, Deadlines, compute
@@ -35,7 +35,6 @@ class Eligibility:
     reasons: list[Reason]
     deadlines: Deadlines
     deferred: bool = False
-    duplicates: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         """The `case check --json` object."""

@@ -166,7 +166,7 @@ class Application(Model):
             ("ur_organization", self.ur_decision.organization),
         ]
         if self.attorney:
-            named += [("attorney", self.attorney.name), ("attorney", self.attorney.firm)]
+            named += [("attorney", self.attorney.name), ("law_firm", self.attorney.firm)]
         named += [(p.kind, p.name) for p in self.parties]
         return [(kind, name) for kind, name in named if name and name.strip()]
 

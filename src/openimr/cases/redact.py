@@ -25,6 +25,7 @@ ORG_WORDS = {
     "medical", "health", "healthcare", "logistics", "partners", "law", "office", "offices", "firm", "county",
     "city", "state", "district", "university", "pharmacy", "pharmaceuticals", "labs", "laboratories",
     "systems", "solutions", "management", "network", "institute", "foundation", "department", "the", "of", "and",
+    "attorneys", "lawyers", "legal", "injury", "counsel", "insurers", "claims", "trust", "agency", "inc.",
 }
 # English words that are also short names: a single one of these is not removed on its own
 SHORT_WORDS = {
@@ -32,6 +33,7 @@ SHORT_WORDS = {
     "of", "oh", "ok", "on", "or", "so", "to", "up", "us", "we",
 }
 TITLES = r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Prof|Attorney|Atty)\.?"
+NAME_WORD = r"[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['’-][^\W\d_]+)*"
 MONTHS = "January February March April May June July August September October November December".split()
 DATE_TEXT = (
     r"(?:\d{1,2}[/-]\d{1,2}[/-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
@@ -42,7 +44,7 @@ STREET_SUFFIX = (
     r"Highway|Hwy|Circle|Cir|Terrace|Ter|Trail|Plaza|Square|Sq)"
 )
 PATTERNS: dict[str, re.Pattern] = {
-    "titled_name": re.compile(rf"\b{TITLES}\s+([A-Z][a-zA-Z'’-]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-zA-Z'’-]+)?)"),
+    "titled_name": re.compile(rf"\b{TITLES}\s+({NAME_WORD}(?:\s+[A-Z]\.)?(?:\s+{NAME_WORD})?)"),
     "street_address": re.compile(
         rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'’.-]*\s+){{1,4}}{STREET_SUFFIX}\b\.?"
         r"(?:,?\s+(?:Suite|Ste|Apt|Unit|#)\.?\s*[\w-]+)?"
@@ -79,7 +81,11 @@ class Redactor:
         if not name or not name.strip():
             return
         words = re.findall(r"[\w'’&-]+", name)
-        person = (kind in PERSON_KINDS or kind == "other") and not any(w.lower() in ORG_WORDS for w in words)
+        person = (
+            (kind in PERSON_KINDS or kind == "other")
+            and len(words) <= 5
+            and not any(w.lower() in ORG_WORDS for w in words)
+        )
         for variant in name_variants(words, person):
             self.terms.append((_phrase(variant, ignore_case=True), kind))
         if person:

@@ -29,6 +29,7 @@ KIND_LABELS = {
     "facility": "the facility",
     "manufacturer": "the manufacturer",
     "attorney": "the attorney",
+    "law_firm": "the attorney's firm",
     "family": "the employee's family",
     "other": "a party",
 }

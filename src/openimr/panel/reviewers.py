@@ -11,7 +11,6 @@ import json
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator
