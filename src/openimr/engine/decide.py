@@ -56,6 +56,7 @@ class ItemFeatures:
     dependent: bool
     fact_flags: dict[str, int] = field(default_factory=dict)
     ur_guideline: str = ""
+    surgery_in_case: bool = False
 
 
 def _status(crit: Criterion, summary: dict) -> tuple[str, list]:
@@ -116,7 +117,9 @@ def feature_vector(f: ItemFeatures) -> dict[str, float]:
     v["rule_overturn"] = float(f.rule_overturn)
     v["no_entry"] = float(f.match.kb_entry is None)
     v["non_mtus"] = float(f.match.kb_entry is not None and not f.match.kb_entry.mtus)
-    v["dependent"] = float(f.dependent)
+    # Items serving a surgery are handled by a rule (they follow the disputed surgery, see
+    # apply_surgery_dependency), not by the model: under grouped cross-validation a
+    # "dependent" feature only learned which letters had many such items.
     ur = f.ur_guideline.lower()
     v["ur_no_citation"] = float(not ur.strip() or "did not cite" in ur)
     v["ur_non_mtus_only"] = float("non-mtus" in ur and "based on mtus" not in ur)
@@ -159,6 +162,10 @@ def predict_proba(vec: dict[str, float], model: dict | None) -> float:
     z = model["intercept"]
     for name, c, mu, sd in zip(model["features"], model["coef"], mean, scale):
         z += c * ((vec.get(name, 0.0) - mu) / (sd or 1.0))
+    if "platt" in model:  # calibration fitted on grouped out-of-fold predictions
+        a, b = model["platt"]
+        p = min(max(1.0 / (1.0 + math.exp(-z)), 1e-4), 1 - 1e-4)
+        z = a * math.log(p / (1 - p)) + b
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -195,6 +202,9 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
                 ur_guideline=item.ur_guideline,
             )
         )
+    surgery = any(f.match.category == "surgery" for f in out)
+    for f in out:
+        f.surgery_in_case = surgery
     return out
 
 

@@ -121,13 +121,19 @@ def _matrix(vecs, names=None):
     return X, names
 
 
+MAX_OVERTURN_SHARE = 0.25  # a draft flags at most a quarter of items as Overturned (base rate ~12%)
+
+
 def _pick_threshold(y, p) -> float:
-    """Threshold maximizing balanced accuracy, ties to the higher threshold."""
+    """Threshold maximizing balanced accuracy among those flagging at most
+    MAX_OVERTURN_SHARE of the items as Overturned (ties to the higher threshold)."""
     import numpy as np
 
-    best, best_t = -1.0, 0.5
+    best, best_t = -1.0, 1.0
     for t in np.unique(np.round(p, 3)):
         pred = p >= t
+        if pred.mean() > MAX_OVERTURN_SHARE:
+            continue
         tpr = (pred & y).sum() / max(y.sum(), 1)
         tnr = (~pred & ~y).sum() / max((~y).sum(), 1)
         score = (tpr + tnr) / 2
@@ -136,7 +142,7 @@ def _pick_threshold(y, p) -> float:
     return best_t
 
 
-def _fit_lr(X, y, C: float = 0.3):
+def _fit_lr(X, y, C: float = 0.1):
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -148,20 +154,47 @@ def _fit_lr(X, y, C: float = 0.3):
     return lr, mean, scale, np.asarray
 
 
-def _inner_threshold(X, y, groups, fit_predict) -> float:
+def _logit(p):
     import numpy as np
+
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def _inner_calibration(X, y, groups, fit_predict) -> tuple[float, float, float]:
+    """Platt scaling (a, b) and decision threshold from inner grouped out-of-fold predictions."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
     oof = np.zeros(len(y))
-    n_groups = len(set(groups))
-    k = min(4, n_groups)
+    k = min(4, len(set(groups)))
     for tr, te in GroupKFold(n_splits=k).split(X, y, groups):
         oof[te] = fit_predict(tr, te)
-    return _pick_threshold(y, oof)
+    z = _logit(oof).reshape(-1, 1)
+    if len(set(y)) < 2:
+        a, b = 0.0, 0.0
+    else:
+        platt = LogisticRegression(C=1.0, max_iter=1000).fit(z, y)
+        a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    if a <= 0:  # no usable ranking in the inner folds: keep the order, shrink to the base rate
+        a, b = 0.05, float(np.log(max(y.mean(), 1e-3) / max(1 - y.mean(), 1e-3)))
+    cal = 1 / (1 + np.exp(-(a * z[:, 0] + b)))
+    return a, b, _pick_threshold(y, cal)
+
+
+def _apply_platt(p, a: float, b: float):
+    import numpy as np
+
+    return 1 / (1 + np.exp(-(a * _logit(p) + b)))
 
 
 def _engine_fit_predict(X, y):
+    import numpy as np
+
     def fp(tr, te):
+        if len(set(y[tr])) < 2:  # a fold without any overturned item: the base rate
+            return np.full(len(te), float(y[tr].mean()))
         lr, mean, scale, _ = _fit_lr(X[tr], y[tr])
         return lr.predict_proba((X[te] - mean) / scale)[:, 1]
 
@@ -174,6 +207,8 @@ def _tfidf_fit_predict(texts, y):
     from sklearn.linear_model import LogisticRegression
 
     def fp(tr, te):
+        if len(set(y[tr])) < 2:
+            return np.full(len(te), float(y[tr].mean()))
         vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=20000)
         Xtr = vec.fit_transform([texts[i] for i in tr])
         lr = LogisticRegression(C=1.0, max_iter=5000)
@@ -201,8 +236,8 @@ def cross_validate(feats, vecs, items, folds: int = 5):
     splits = GroupKFold(n_splits=folds).split(X, y, groups)
     for tr, te in splits:
         # engine: threshold chosen by inner grouped CV on the training letters only
-        t_eng = _inner_threshold(X[tr], y[tr], groups[tr], lambda a, b: eng_fp(tr[a], tr[b]))
-        p = eng_fp(tr, te)
+        a, b, t_eng = _inner_calibration(X[tr], y[tr], groups[tr], lambda i, j: eng_fp(tr[i], tr[j]))
+        p = _apply_platt(eng_fp(tr, te), a, b)
         # dependency on a disputed surgery, within each test letter
         for g in sorted(set(groups[te])):
             idx = [i for i in te if groups[i] == g]
@@ -212,8 +247,8 @@ def cross_validate(feats, vecs, items, folds: int = 5):
                 p[j] = v
         out["engine"]["p"][te] = p
         out["engine"]["pred"][te] = p >= t_eng
-        t_tf = _inner_threshold(X[tr], y[tr], groups[tr], lambda a, b: tf_fp(tr[a], tr[b]))
-        q = tf_fp(tr, te)
+        a, b, t_tf = _inner_calibration(X[tr], y[tr], groups[tr], lambda i, j: tf_fp(tr[i], tr[j]))
+        q = _apply_platt(tf_fp(tr, te), a, b)
         out["tfidf"]["p"][te] = q
         out["tfidf"]["pred"][te] = q >= t_tf
     return out, y, groups
@@ -229,8 +264,14 @@ def _metrics(y, pred, p):
     n = len(y)
     tpr = tp / (tp + fn) if tp + fn else float("nan")
     tnr = tn / (tn + fp) if tn + fp else float("nan")
+    auc = float("nan")
+    if 0 < y.sum() < n:
+        from sklearn.metrics import roc_auc_score
+
+        auc = float(roc_auc_score(y, p))
     return {
         "n": n,
+        "auc": auc,
         "accuracy": (tp + tn) / n if n else float("nan"),
         "balanced_accuracy": float(np.nanmean([tpr, tnr])) if n else float("nan"),
         "overturn_precision": tp / (tp + fp) if tp + fp else 0.0,
@@ -287,7 +328,7 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
     report = {"letters": len(letters), "items": len(items), "overturned": int(y.sum()), "folds": folds, "systems": {}}
     for sysname, r in out.items():
         m = _metrics(y, r["pred"], r["p"])
-        m["ci95"] = {k: _bootstrap(y, r["pred"], r["p"], groups, k) for k in ("accuracy", "balanced_accuracy", "overturn_precision", "overturn_recall", "brier")}
+        m["ci95"] = {k: _bootstrap(y, r["pred"], r["p"], groups, k) for k in ("accuracy", "balanced_accuracy", "overturn_precision", "overturn_recall", "brier", "auc")}
         report["systems"][sysname] = m
     share, counted = guideline_match_share(feats, items)
     report["guideline_match"] = {"share": share, "items_counted": counted, "items_reviewer_cited_none": len(items) - counted}
@@ -322,7 +363,7 @@ def fit_model(paths: list[Path]) -> dict:
     y = np.array([i.overturned for i in items])
     groups = np.array([i.letter for i in items])
     fp = _engine_fit_predict(X, y)
-    threshold = _inner_threshold(X, y, groups, fp)
+    a, b, threshold = _inner_calibration(X, y, groups, fp)
     lr, mean, scale, _ = _fit_lr(X, y)
     return {
         "features": names,
@@ -330,6 +371,7 @@ def fit_model(paths: list[Path]) -> dict:
         "intercept": float(lr.intercept_[0]),
         "mean": [float(v) for v in mean],
         "scale": [float(v) for v in scale],
+        "platt": [a, b],
         "threshold": float(threshold),
         "trained_on": {"letters": len(letters), "items": len(items), "overturned": int(y.sum())},
     }
@@ -339,10 +381,11 @@ def format_text(report: dict) -> str:
     """The report as a readable table."""
     lines = [f"{report['letters']} letters, {report['items']} items ({report['overturned']} overturned), "
              f"{report['folds']}-fold grouped cross-validation by letter"]
-    lines.append(f"{'system':<15}{'acc':>7}{'bal.acc':>9}{'prec':>7}{'recall':>8}{'brier':>8}")
+    lines.append(f"{'system':<15}{'acc':>7}{'bal.acc':>9}{'prec':>7}{'recall':>8}{'brier':>8}{'auc':>7}")
     for s, m in report["systems"].items():
+        auc = "    -" if m["auc"] != m["auc"] else f"{m['auc']:>7.3f}"
         lines.append(f"{s:<15}{m['accuracy']:>7.3f}{m['balanced_accuracy']:>9.3f}{m['overturn_precision']:>7.3f}"
-                     f"{m['overturn_recall']:>8.3f}{m['brier']:>8.3f}")
+                     f"{m['overturn_recall']:>8.3f}{m['brier']:>8.3f}{auc}")
     g = report["guideline_match"]
     lines.append(f"guideline match: {g['share']:.3f} of {g['items_counted']} items "
                  f"({g['items_reviewer_cited_none']} where the reviewer cited none)")

@@ -1,0 +1,85 @@
+"""`openimr decide` and `openimr evaluate` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from openimr.cli import app
+
+runner = CliRunner()
+
+
+def _write_case(tmp_path, case, name="case.json"):
+    path = tmp_path / name
+    path.write_text(case.model_dump_json())
+    return path
+
+
+def test_decide_two_cases_json_lines(nlp_loaded, tmp_path, letters, case_of):
+    p1 = _write_case(tmp_path, case_of(letters[0][0]), "a.json")
+    p2 = _write_case(tmp_path, case_of(letters[1][0]), "b.json")
+    res = runner.invoke(app, ["decide", str(p1), str(p2)])
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(line) for line in res.stdout.splitlines() if line.strip()]
+    assert [d["case_number"] for d in lines] == [letters[0][1].case_number, letters[1][1].case_number]
+    assert len(lines[0]["items"]) == len(letters[0][1].items)
+    assert all("DRAFT" in d["notice"] for d in lines)
+
+
+def test_decide_bad_input_one_line_exit_1(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    res = runner.invoke(app, ["decide", str(bad)])
+    assert res.exit_code == 1 and "bad.json" in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    missing = tmp_path / "missing.json"
+    missing.write_text(json.dumps({"case_number": "X", "documents": [], "disputed_items": [{"ur_guideline": ""}]}))
+    res = runner.invoke(app, ["decide", str(missing)])
+    assert res.exit_code == 1 and "disputed_items.0.request" in res.output
+    res = runner.invoke(app, ["decide", str(tmp_path / "nope.json")])
+    assert res.exit_code == 1 and "nope.json" in res.output
+
+
+def test_decide_drafts_the_letter_marked_draft(nlp_loaded, tmp_path, letters, case_of):
+    p = _write_case(tmp_path, case_of(letters[0][0]))
+    out = tmp_path / "draft.txt"
+    res = runner.invoke(app, ["decide", str(p), "--letter", str(out), "--format", "text"])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert "DRAFT" in text
+    assert letters[0][1].items[0].request.split()[0] in text
+    assert not (tmp_path / "draft.txt.part").exists()
+
+
+def test_decide_help_has_example():
+    res = runner.invoke(app, ["decide", "--help"])
+    assert res.exit_code == 0 and "Example: openimr decide" in res.output
+    res = runner.invoke(app, ["evaluate", "--help"])
+    assert res.exit_code == 0 and "Example: openimr evaluate" in res.output
+
+
+def test_evaluate_reports_engine_and_baselines(nlp_loaded, letter_pdfs, tmp_path):
+    model = tmp_path / "model.json"
+    res = runner.invoke(app, ["evaluate", *map(str, letter_pdfs[:24]), "--folds", "3", "--json", "--save-model", str(model)])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["letters"] == 24 and report["folds"] == 3
+    assert set(report["systems"]) == {"engine", "tfidf", "always_upheld"}
+    up = report["systems"]["always_upheld"]
+    assert up["overturn_recall"] == 0 and up["balanced_accuracy"] == 0.5
+    assert abs(up["accuracy"] - (1 - report["overturned"] / report["items"])) < 1e-9
+    for m in report["systems"].values():
+        assert 0 <= m["brier"] <= 1 and len(m["ci95"]["accuracy"]) == 2
+    assert 0 <= report["guideline_match"]["share"] <= 1
+    assert "imaging" in report["per_category"]
+    saved = json.loads(model.read_text())
+    assert len(saved["coef"]) == len(saved["features"]) and 0 < saved["threshold"] <= 1
+
+
+def test_evaluate_bad_file(tmp_path):
+    bad = tmp_path / "x.pdf"
+    bad.write_bytes(b"not a pdf")
+    res = runner.invoke(app, ["evaluate", str(bad), "--folds", "2"])
+    assert res.exit_code == 1 and "x.pdf" in res.output and "Traceback" not in res.output

@@ -1,0 +1,75 @@
+"""Clinical facts: ConText assertion handling and the labelled mentions from real summaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from openimr.engine import facts
+
+
+def _find(text, fact):
+    return [m for m in facts.extract_text(text) if m.fact == fact]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "EXAM: No focal deficits.",
+        "EXAM:\nNo focal deficits.",
+        "Neurologic exam: no focal deficits in the lower extremities.",
+        "There was no evidence of focal deficits.",
+    ],
+)
+def test_heading_followed_by_no_still_negates(nlp_loaded, text):
+    (m,) = _find(text, "neuro_deficit")
+    assert m.negated and not m.affirmed
+
+
+def test_clause_final_colon_no_negates_backward(nlp_loaded):
+    (m,) = _find("Bowel or bladder incontinence: no.", "red_flag")
+    assert m.negated
+
+
+def test_affirmed_denied_uncertain_family(nlp_loaded):
+    (m,) = _find("Strength was 4/5 in the left EHL.", "neuro_deficit")
+    assert m.affirmed
+    (m,) = _find("The applicant denies bowel or bladder incontinence.", "red_flag")
+    assert m.negated
+    (m,) = _find("An MRI was ordered to rule out fracture.", "red_flag")
+    assert m.uncertain and not m.negated
+    (m,) = _find("Her mother had cancer.", "red_flag")
+    assert m.family and not m.affirmed
+
+
+def test_utilization_review_denial_is_not_negation(nlp_loaded):
+    (m,) = _find("Utilization review denied the request for physical therapy.", "conservative_care")
+    assert not m.negated
+    ms = _find("The request was previously denied due to no documentation of functional improvement.", "functional_improvement")
+    assert ms and ms[0].negated
+
+
+def test_parenthesis_ends_negation_scope(nlp_loaded):
+    ms = facts.extract_text("Chiropractic treatment (without functional improvement) and activity modification.")
+    got = {m.fact: m.negated for m in ms}
+    assert got["functional_improvement"] is True and got["conservative_care"] is False
+
+
+def test_evidence_span_is_the_document_text(nlp_loaded):
+    text = "The applicant was placed off of work, on total temporary disability."
+    for m in facts.extract([text]):
+        assert text[m.start : m.end] == m.text
+        assert m.evidence() == {"document": 0, "start": m.start, "end": m.end, "text": m.text}
+
+
+def test_age_over_65_is_a_gi_risk_factor(nlp_loaded):
+    assert any(m.fact == "gi_risk" for m in facts.extract(["The applicant is a 71-year-old male."]))
+    assert not any(m.fact == "gi_risk" for m in facts.extract(["The applicant is a 41-year-old male."]))
+
+
+def test_labelled_fact_mentions_precision_and_recall(nlp_loaded, factscore):
+    result = factscore.score(facts.extract_text)
+    print(f"\nfact mentions: {result}")
+    assert result["gold_mentions"] >= 200
+    assert result["precision"] >= 0.85
+    assert result["recall"] >= 0.85
+    assert result["negation_accuracy"] >= 0.90
