@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+ROOT_DIR = __import__("pathlib").Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 USERS = (
     # username, role, display name, clinician, licensure, specialties

@@ -1,0 +1,171 @@
+"""End to end in a real headless browser (Debian's Chromium driven by Playwright) against
+the real app served by uvicorn on loopback: sign in, open a case, change a draft, sign,
+download the PDF; every page screenshotted and checked for keyboard use and labels."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import PASSWORD, ROOT_DIR
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT_DIR / "test-output" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_world):
+    """The app served by uvicorn on a free loopback port, in a thread."""
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(sqlite_world.app, host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert instance.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+def _page(browser, downloads: bool = False):
+    context = browser.new_context(viewport={"width": 1366, "height": 800}, accept_downloads=downloads)
+    context.set_default_timeout(30000)
+    return context.new_page()
+
+
+def _sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def _check_accessible(page, name: str) -> None:
+    """Screenshot; every visible control has a label; the first Tab reaches the skip link."""
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    unlabeled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(e => e.type !== 'hidden' && e.type !== 'radio' && e.type !== 'checkbox')
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+        .map(e => e.name || e.id)""")
+    assert unlabeled == [], f"{name}: controls without a label: {unlabeled}"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip", f"{name}: skip link is not first"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+
+
+def test_reviewer_signs_in_changes_a_draft_signs_and_downloads(server, browser, sqlite_world):
+    page = _page(browser, downloads=True)
+    page.goto(f"{server}/login")
+    _check_accessible(page, "01-sign-in")
+    _sign_in(page, server, "rev_a")
+    page.goto(f"{server}/cases")
+    _check_accessible(page, "02-case-queue")
+    case_id = sqlite_world.cases["rev_a"]
+    page.click(f'a[href="/cases/{case_id}"]')
+    page.wait_for_selector("h1")
+    _check_accessible(page, "03-case")
+    items = page.locator("article.item")
+    count = items.count()
+    assert count >= 1
+    for index in range(count):
+        form = page.locator(f"#item-{index} form")
+        draft = page.locator(f"#item-{index} .draft .dec").first.inner_text() if index == 0 else "Upheld"
+        choice = "Overturned" if draft == "Upheld" else "Upheld"  # change the engine's draft
+        form.locator(f'input[value="{choice}"]').check()
+        form.get_by_label("Rationale").fill(f"Reviewer's own rationale for item {index + 1}.")
+        form.get_by_role("button", name="Save decision").click()
+        page.wait_for_selector(".notice")
+    page.screenshot(path=str(SHOTS / "04-case-decided.png"), full_page=True)
+    page.get_by_role("button", name="Sign and issue").click()
+    page.wait_for_selector("text=Version 1")
+    page.screenshot(path=str(SHOTS / "05-case-signed.png"), full_page=True)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="download PDF").first.click()
+    path = info.value.path()
+    content = Path(path).read_bytes()
+    assert content.startswith(b"%PDF-")
+    from openimr import read_letter
+
+    letter = read_letter(content)
+    assert letter.items[0].rationale.startswith("Reviewer's own rationale for item 1")
+    assert "Dr. Alice Zamora" not in letter.model_dump_json()
+    page.context.close()
+
+
+def test_every_page_renders_and_is_keyboard_usable(server, browser, sqlite_world):
+    page = _page(browser)
+    _sign_in(page, server, "admin")
+    for name, path in (("06-search", "/search?q=lumbar+MRI"), ("07-letters", "/letters"),
+                       ("09-analytics", "/analytics"), ("10-panel", "/panel"),
+                       ("11-case-admin", f"/cases/{sqlite_world.cases['rev_b']}")):
+        page.goto(server + path)
+        _check_accessible(page, name)
+    page.goto(f"{server}/letters")
+    page.locator("table.list tbody a").first.click()
+    page.wait_for_selector("h1")
+    _check_accessible(page, "08-letter")
+    assert page.locator("article.item").count() >= 1
+    page.goto(f"{server}/search?q=lumbar+MRI")
+    assert page.locator("ol.hits mark").count() >= 1
+    page.goto(f"{server}/analytics")
+    assert page.locator("svg.chart").count() == 3
+    page.context.close()
+
+
+def test_intake_form_shows_eligibility_and_hides_reviewers(server, browser, sqlite_world):
+    page = _page(browser)
+    _sign_in(page, server, "intake")
+    page.goto(f"{server}/intake")
+    _check_accessible(page, "12-intake")
+    page.get_by_label("Application signed").check()
+    page.get_by_label("UR decision attached").check()
+    page.get_by_label("Employee").fill("Browser Test Worker")
+    page.get_by_label("Date of injury").fill("2024-02-01")
+    page.get_by_label("Employer", exact=True).fill("Acme")
+    page.get_by_label("Claims administrator").fill("Claims Co")
+    page.get_by_label("Requesting physician").fill("Dr. Req")
+    page.get_by_label("UR decision date").fill("2020-01-02")
+    page.get_by_label("Date served").fill("2020-01-03")
+    page.get_by_label("Disputed items, one per line").fill("Acupuncture 6 sessions")
+    page.get_by_role("button", name="Check eligibility and record the application").click()
+    page.wait_for_selector(".result")
+    page.screenshot(path=str(SHOTS / "13-intake-result.png"), full_page=True)
+    assert "Not eligible" in page.locator(".result h2").inner_text()
+    assert "late" in page.locator(".result").inner_text()
+    page.goto(f"{server}/cases/{sqlite_world.cases['rev_a']}")
+    assert "Zamora" not in page.content()
+    page.context.close()
