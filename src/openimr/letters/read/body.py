@@ -75,13 +75,20 @@ def parse_reviewer(section: str) -> ReviewerCredentials:
             end = licensure.start() if licensure and licensure.start() > certification.end() else len(section)
             specialties = split_list(section[certification.end() : end])
     else:
-        specialty = PROSE_SPECIALTY.search(statement)
-        sub = PROSE_SUBSPECIALTY.search(statement)
-        licensed = PROSE_LICENSURE.search(statement)
-        specialties = _and_list(specialty.group(1)) if specialty else []
-        specialties += _and_list(sub.group(1)) if sub else []
-        states = _and_list(licensed.group(1)) if licensed else []
+        states, specialties = prose_credentials(statement)
     return ReviewerCredentials(licensure=states, specialties=specialties, statement=statement)
+
+
+def prose_credentials(statement: str) -> tuple[list[str], list[str]]:
+    """(licensure states, specialties) of a sentence such as "is Board Certified in
+    Occupational Medicine and is licensed to practice in California"."""
+    specialty = PROSE_SPECIALTY.search(statement)
+    sub = PROSE_SUBSPECIALTY.search(statement)
+    licensed = PROSE_LICENSURE.search(statement)
+    specialties = _and_list(specialty.group(1)) if specialty else []
+    specialties += _and_list(sub.group(1)) if sub else []
+    states = _and_list(licensed.group(1)) if licensed else []
+    return states, specialties
 
 
 def parse_documents(section: str) -> list[str]:

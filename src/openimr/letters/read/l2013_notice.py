@@ -27,7 +27,8 @@ from openimr.letters.layout_text import (
 from openimr.letters.read.citations import parse_citation
 from openimr.letters.read.common import collapse, parse_date
 from openimr.letters.read.errors import LetterError
-from openimr.letters.read.items import split_heading
+from openimr.letters.read.body import prose_credentials
+from openimr.letters.read.items import CLAIMS_LABEL, parse_items, split_heading
 from openimr.letters.write.wording import wording
 from openimr.models import Citation, Item, Letter, ReviewerCredentials
 
@@ -56,6 +57,38 @@ def _findings(text: str) -> list[tuple[str, bool]]:
     return [(collapse(m.group("request")), not m.group("not")) for m in _FINDING.finditer(text)]
 
 
+# The procedural paragraph as the published 2013 notices word it ("An application for
+# Independent Medical Review was filed on 9/6/2013 disputing the Utilization Review Denial
+# dated 8/30/2013. A Notice of Assignment and Request for Information was provided to the
+# above parties on 9/23/2013.") - tried after our own writer's wording.
+_PUBLISHED_PROCEDURE = {
+    "application_received": re.compile(
+        rf"Independent\s+Medical\s+Review\s+was\s+(?:filed|received)\s+on\s+(?P<date>{_DATE})", re.IGNORECASE
+    ),
+    "ur_denial_date": re.compile(
+        rf"Utilization\s+Review\s+(?:Denial|decision|determination|modification)\s+dated\s+(?P<date>{_DATE})",
+        re.IGNORECASE,
+    ),
+    "date_assigned": re.compile(
+        rf"Notice\s+of\s+Assignment\s+and\s+Request\s+for\s+Information\s+was\s+(?:sent|provided|mailed)"
+        rf"(?:\s+to\s+the\s+above\s+parties)?\s+on\s+(?P<date>{_DATE})",
+        re.IGNORECASE,
+    ),
+}
+# The published notices' note that the summary is the UR decision's own.
+_PUBLISHED_DISCLAIMER = re.compile(
+    rf"^\s*Disclaimer:\s*The\s+following\s+case\s+summary\s+was\s+taken\s+directly\s+from\s+the\s+utilization\s+"
+    rf"review\s+\S+(?:\s+dated\s+(?:{_DATE}))?\.?",
+    re.IGNORECASE,
+)
+# Headings that text pasted from a PDF viewer may run into the line before them.
+_RUN_IN_HEADINGS = re.compile(
+    r"(?<=\S)[ \t]+(?=INDEPENDENT\s+MEDICAL\s+REVIEW\s+DECISION\s+AND\s+RATIONALE|Medical\s+Qualifications\s+of\s+"
+    r"the\s+Expert\s+Reviewer:|Case\s+Summary:|Analysis\s+of\s+Each\s+Disputed\s+Item:|Notice\s+of\s+Independent\s+"
+    r"Medical\s+Review\s+Determination|Dated:)"
+)
+
+
 def _procedure_dates(section: str) -> dict[str, object]:
     phrases = wording(LAYOUT).phrases
     dates = {}
@@ -64,9 +97,17 @@ def _procedure_dates(section: str) -> dict[str, object]:
         ("procedure_denial", "ur_denial_date"),
         ("procedure_assigned", "date_assigned"),
     ):
-        match = phrase_pattern(phrases[key], date=_DATE).search(section)
+        match = phrase_pattern(phrases[key], date=_DATE).search(section) or _PUBLISHED_PROCEDURE[field].search(section)
         dates[field] = parse_date(match.group("date")) if match else None
     return dates
+
+
+def _once(findings: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """The numbered findings, once: the notice prints the list twice."""
+    half = len(findings) // 2
+    if half and len(findings) % 2 == 0 and findings[:half] == findings[half:]:
+        return findings[:half]
+    return findings
 
 
 def _block_parts(block: str) -> dict[str, str]:
@@ -119,7 +160,7 @@ def _items(analysis: str, findings: list[tuple[str, bool]], name: str) -> tuple[
 def parse(text: str, name: str) -> Letter:
     """Read an L2013-notice letter's text."""
     w = wording(LAYOUT)
-    text = clean(text)
+    text = _RUN_IN_HEADINGS.sub("\n", clean(text))
     sections, first = find_sections(text, {key: w.headings[key] for key in _SECTION_KEYS})
     opening = text[:first]
     for key in ("title", "notice"):
@@ -127,14 +168,24 @@ def parse(text: str, name: str) -> Letter:
     values = field_values(opening, {"dated": w.labels["dated"], "case_number": w.labels["case_number"]})
     if "case_number" not in values:
         values.update(field_values(opening, {"case_number": "Case Number:"}))
-    findings = _findings(sections.get("decision", "")) or _findings(opening)
-    items, documents = _items(sections.get("analysis", ""), findings, name)
+    findings = _once(_findings(sections.get("decision", "")) or _findings(opening))
+    if "analysis" not in sections and CLAIMS_LABEL.search(text):
+        # Items printed the way the later letters print them: parse those.
+        items, documents = parse_items(text)[0], None
+    else:
+        # Without its heading, the analysis is wherever the "Disputed Item n:" blocks are.
+        items, documents = _items(sections.get("analysis", text[first:]), findings, name)
     if not items:
         raise LetterError(name, "no decisions found (no finding and no disputed item)")
     statement, licensure, specialties = credentials(
         sections.get("qualifications", ""), w.labels["licensure"], w.labels["specialties"]
     )
+    if not licensure and not specialties:
+        licensure, specialties = prose_credentials(collapse(statement))
     summary = phrase_pattern(w.phrases["summary_disclaimer"]).sub("", sections.get("summary", ""), count=1)
+    summary = _PUBLISHED_DISCLAIMER.sub("", summary, count=1)
+    first_item = phrase_pattern(w.labels["item"], n=r"\d{1,3}").search(summary)
+    summary = summary[: first_item.start()] if first_item else summary
     case_number = values.get("case_number", "").split(" ")[0] or None
     return Letter(
         layout=LAYOUT,
