@@ -37,7 +37,7 @@ def test_every_command_has_help_with_an_example(cli):
     for group, commands in {
         "case": ["new", "check", "list", "show", "event", "late", "assign", "consolidate", "publish"],
         "panel": ["add", "list", "match"],
-        "audit": ["verify"],
+        "audit": ["verify", "show"],
     }.items():
         for command in commands:
             result = cli(group, command, "--help")

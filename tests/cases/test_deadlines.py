@@ -143,3 +143,15 @@ def test_conversion_to_expedited_shortens_both_deadlines(app_data):
     assert any("converted to expedited" in a for a in result.assumptions)
     events.records_received = date(2026, 3, 13)
     assert deadlines(app_data, events).determination_due == date(2026, 3, 16)
+
+
+@pytest.mark.parametrize(
+    "year, expected",
+    [
+        (2017, ["01-02", "01-16", "02-20", "03-31", "05-29", "07-04", "09-04", "11-10", "11-23", "11-24", "12-25"]),
+        (2024, ["01-01", "01-15", "02-19", "04-01", "05-27", "07-04", "09-02", "11-11", "11-28", "11-29", "12-25"]),
+    ],
+)
+def test_whole_year_of_closed_days(year, expected):
+    observed = sorted(d.strftime("%m-%d") for d in state_holidays() if d.year == year)
+    assert observed == expected

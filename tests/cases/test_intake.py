@@ -58,3 +58,21 @@ def test_cli_new_rejects_invalid_file_and_stores_nothing(app_data, write_json, c
     assert "Traceback" not in result.stderr
     listed = cli("case", "list", "--db", db_url, "--json")
     assert listed.exit_code == 0 and listed.stdout.strip() == "[]"
+
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.sampled_from(["2026-03-10", "regular", "denied"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["review_type", "received", "signed", "employee", "ur_decision", "parties", "x"]), JSON))
+def test_any_json_is_an_application_or_a_listed_problem(data):
+    try:
+        parse_application(data, "fuzz.json")
+    except ApplicationError as error:
+        assert error.problems and all(": " in line for line in error.problems)

@@ -32,6 +32,11 @@ def test_add_list_match_assign(cli, write_json, app_data, panel_data, db_url):
     assert json.loads(shown.stdout)["reviewer_id"] == "R-PMR-02" and "Haddad" not in shown.stdout
     again = cli("case", "assign", number, "--db", db_url)
     assert again.exit_code == 1 and "status assigned" in again.stderr
+    history = json.loads(cli("audit", "show", number, "--db", db_url, "--json").stdout)
+    assert [e["action"] for e in history] == ["create", "assign"]
+    assert history[1]["before"]["reviewer_id"] is None and history[1]["after"]["reviewer_id"] == "R-PMR-02"
+    reviewer_log = cli("audit", "show", "R-PMR-02", "--db", db_url, "--json").stdout
+    assert json.loads(reviewer_log)[0]["action"] == "add" and "Haddad" not in reviewer_log
 
 
 def test_assign_explains_why_none(cli, write_json, app_data, panel_data, db_url):

@@ -87,7 +87,8 @@ def new(
         app = load_application(application)
         case = create_case(_url(db), app, load_settings(settings), actor)
     reasons = [f"  {r['code']}: {r['message']}" for r in case["reasons"]]
-    _print(case, as_json, [f"{case['case_number']}: {case['status']}", *reasons])
+    dates = [f"  {k}: {case[k] or '-'}" for k in ("filing_deadline", "records_due", "determination_due")]
+    _print(case, as_json, [f"{case['case_number']}: {case['status']}", *reasons, *dates])
 
 
 @case_app.command("check")
@@ -289,6 +290,31 @@ def verify_cmd(
     _print(result, as_json, [f"audit log intact: {rows} rows"] if not problems else [f"audit log BROKEN ({rows} rows):", *problems])
     if problems:
         raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show_cmd(
+    entity_id: str = typer.Argument(..., help="A case number or a reviewer id."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the events with their before/after JSON."),
+) -> None:
+    """Show the audit events of one case or reviewer, oldest first (admin use).
+
+    Example: openimr audit show CM26-0000001 --json
+    """
+    from openimr import db as database
+    from openimr.cases import audit
+    from openimr.cases.store import ready
+
+    with friendly_errors():
+        with database.session_scope(ready(_url(db))) as session:
+            rows = [
+                {"seq": r.seq, "at": r.at, "actor": r.actor, "action": r.action, "entity": r.entity,
+                 "before": json.loads(r.before), "after": json.loads(r.after)}
+                for r in audit.history(session, entity_id)
+            ]
+    lines = [f"{r['seq']:>6} {r['at']} {r['actor']:<16} {r['action']}" for r in rows] or [f"no events for {entity_id}"]
+    _print(rows, as_json, lines)
 
 
 def register(app: typer.Typer) -> None:
