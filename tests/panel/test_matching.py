@@ -169,3 +169,15 @@ def test_fit_table_is_valid_and_ends_with_catch_all():
     assert table.kinds[-1].keywords == []
     assert table.kind_of("something never seen").kind == table.kinds[-1].kind
     assert table.canonical("orthopedic surgery") == "Orthopaedic Surgery"
+
+
+def test_fit_table_rejects_an_alias_to_nowhere():
+    import yaml
+    from pydantic import ValidationError
+
+    from openimr.panel.matching import DATA, FitTable
+
+    data = yaml.safe_load((DATA / "specialty_fit.yaml").read_text())
+    data["aliases"]["bone doctor"] = "Osteology"
+    with pytest.raises(ValidationError, match="Osteology"):
+        FitTable.model_validate(data)
