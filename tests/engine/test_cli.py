@@ -83,3 +83,21 @@ def test_evaluate_bad_file(tmp_path):
     bad.write_bytes(b"not a pdf")
     res = runner.invoke(app, ["evaluate", str(bad), "--folds", "2"])
     assert res.exit_code == 1 and "x.pdf" in res.output and "Traceback" not in res.output
+
+
+def test_decide_with_library_db_adds_precedents(nlp_loaded, tmp_path_factory, letter_pdfs, letters, case_of):
+    from openimr.library.ingest import ingest
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('lib') / 'library.sqlite'}"
+    summary = ingest(letter_pdfs[:30], url, workers=1)
+    assert summary.added == 30
+    name = letters[40][0]  # a case not in the library
+    p = _write_case(tmp_path_factory.mktemp("c"), case_of(name))
+    res = runner.invoke(app, ["decide", str(p), "--db", url])
+    assert res.exit_code == 0, res.output
+    det = json.loads(res.stdout)
+    for item in det["items"]:
+        assert item["precedents"], item["request"]
+        assert all(pr["decision"] in ("Upheld", "Overturned") for pr in item["precedents"])
+    res = runner.invoke(app, ["decide", str(p), "--db", "sqlite:////nonexistent/dir/x.sqlite"])
+    assert res.exit_code == 1 and "--db" in res.output

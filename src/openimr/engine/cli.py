@@ -62,22 +62,20 @@ def letter_from_determination(case, det):
     )
 
 
-def _precedents(db: str, item, limit: int = 3):
-    """Similar past items from the library, when its search is available."""
-    try:
-        from openimr.library import search  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    fn = getattr(search, "similar_items", None) or getattr(search, "search", None)
-    if fn is None:
-        return None
+def precedents_for(db: str, request: str, limit: int = 3, exclude_case: str | None = None):
+    """Similar past items from the precedent library (fused full-text and semantic search)."""
     from openimr.engine.models import Precedent
+    from openimr.library.search import hits, ranked_ids
 
+    scored = ranked_ids(db, request, limit=limit + 5)
     out = []
-    for hit in fn(db, item.request, limit=limit):
-        get = hit.get if isinstance(hit, dict) else (lambda k, h=hit: getattr(h, k, None))
-        out.append(Precedent(case_number=get("case_number"), request=get("request") or "", decision=get("decision") or "",
-                             score=get("score")))
+    for hit in hits(db, scored, request):
+        if exclude_case and hit.case_number == exclude_case:
+            continue  # the case being decided is not its own precedent
+        out.append(Precedent(case_number=hit.case_number, request=hit.request, decision=hit.decision,
+                             score=round(float(hit.score), 4)))
+        if len(out) == limit:
+            break
     return out
 
 
@@ -108,8 +106,11 @@ def decide(
     for case in loaded:
         det = decide_case(case)
         if db:
-            for item in det.items:
-                item.precedents = _precedents(db, item)
+            try:
+                for item in det.items:
+                    item.precedents = precedents_for(db, item.request, exclude_case=case.case_number)
+            except Exception as exc:  # a bad URL or a database without the library tables
+                _fail(f"--db: cannot search the library: {str(exc).splitlines()[0][:200]}")
         outputs.append(det)
         typer.echo(det.model_dump_json() if as_json else _text(det))
     if letter is not None:
