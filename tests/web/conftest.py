@@ -11,11 +11,13 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-ROOT_DIR = __import__("pathlib").Path(__file__).resolve().parents[2]
+ROOT_DIR = Path(__file__).resolve().parents[2]
+LETTERS = Path(os.environ.get("OPENIMR_SHARED", ROOT_DIR.parent / "shared")) / "data" / "letters"
 PASSWORD = "correct horse battery"
 USERS = (
     # username, role, display name, clinician, licensure, specialties

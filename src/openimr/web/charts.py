@@ -8,20 +8,19 @@ from html import escape
 def rate_chart(rows: list[dict], title: str, limit: int = 15) -> str:
     """A horizontal bar chart of overturned rates (bars) with Wilson intervals (whiskers)."""
     rows = rows[:limit]
-    label_w, bar_w, row_h, top = 260, 380, 26, 34
+    label_w, bar_w, row_h, top = 340, 380, 26, 12
     height = top + row_h * max(len(rows), 1) + 30
     width = label_w + bar_w + 150
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
              f'width="100%" class="chart" aria-labelledby="t-{id(rows)}">',
-             f'<title id="t-{id(rows)}">{escape(title)}</title>',
-             f'<text x="0" y="18" class="chart-title">{escape(title)}</text>']
+             f'<title id="t-{id(rows)}">{escape(title)}</title>']
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
         x = label_w + tick * bar_w
         parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" class="grid"/>')
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" class="tick" text-anchor="middle">{tick:.0%}</text>')
     for i, row in enumerate(rows):
         y = top + i * row_h
-        label = row["group"] if len(row["group"]) <= 38 else row["group"][:37] + "…"
+        label = row["group"] if len(row["group"]) <= 46 else row["group"][:45] + "…"
         rate_w = row["overturned_rate"] * bar_w
         low, high = label_w + row["ci_low"] * bar_w, label_w + row["ci_high"] * bar_w
         parts += [

@@ -1,0 +1,105 @@
+"""Letters, precedent search, statistics, analytics, OpenAPI and uploads on the real app."""
+
+from __future__ import annotations
+
+import io
+
+from .conftest import LETTERS
+
+
+def test_letters_are_listed_with_pagination_and_shown(world):
+    client = world.client("qa")
+    first = client.get("/api/letters?per_page=3").json()
+    assert first["total"] >= 8 and len(first["items"]) == 3
+    second = client.get("/api/letters?per_page=3&page=2").json()
+    assert {r["id"] for r in first["items"]}.isdisjoint({r["id"] for r in second["items"]})
+    letter_id = first["items"][0]["id"]
+    letter = client.get(f"/api/letters/{letter_id}").json()
+    assert letter["case_number"] == first["items"][0]["case_number"] and letter["items"]
+    page = client.get(f"/letters/{letter_id}").text
+    assert letter["items"][0]["request"].split()[0] in page
+    assert client.get("/api/letters/999999").status_code == 404
+
+
+def test_search_finds_highlights_and_filters(world):
+    client = world.client("rev_a")
+    everything = client.get("/api/search", params={"q": "MRI", "per_page": 50}).json()
+    assert everything["total"] >= 1 and everything["items"]
+    assert any("<mark>" in hit["snippet"] or "mri" in hit["request"].lower() for hit in everything["items"])
+    assert "decision" in everything["facets"]
+    upheld = client.get("/api/search", params={"q": "MRI", "decision": "Upheld", "per_page": 50}).json()
+    assert upheld["total"] <= everything["total"]
+    assert all(hit["decision"] == "Upheld" for hit in upheld["items"])
+    page = client.get("/search", params={"q": "MRI"}).text
+    assert "<mark>" in page and "found" in page
+
+
+def test_snippets_escape_letter_text(world):
+    """Snippets are HTML built by the app: text from letters is escaped, only <mark> is added."""
+    hits = world.client("qa").get("/api/search", params={"q": "the", "per_page": 50}).json()["items"]
+    for hit in hits:
+        assert "<script" not in hit["snippet"].lower()
+        assert hit["snippet"].replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_stats_rows_add_up_with_intervals(world):
+    client = world.client("intake")
+    by_decision = {r["group"]: r for r in client.get("/api/stats?by=decision").json()["rows"]}
+    total = sum(r["items"] for r in by_decision.values())
+    for by in ("category", "guideline", "month"):
+        rows = client.get(f"/api/stats?by={by}").json()["rows"]
+        assert sum(r["items"] for r in rows) == total, by
+        for row in rows:
+            assert row["upheld"] + row["overturned"] == row["items"]
+            assert 0 <= row["ci_low"] <= row["overturned_rate"] <= row["ci_high"] <= 1
+    assert client.get("/api/stats?by=colour").status_code == 422
+
+
+def test_analytics_page_draws_three_svg_charts(world):
+    page = world.client("qa").get("/analytics").text
+    assert page.count("<svg") == 3 and "Overturned rate by treatment category" in page
+
+
+def test_openapi_describes_the_api(world):
+    spec = world.client().get("/openapi.json").json()
+    for path in ("/api/cases", "/api/reviewers", "/api/search", "/api/stats", "/api/letters", "/api/login"):
+        assert path in spec["paths"], path
+    assert "page" in [p["name"] for p in spec["paths"]["/api/cases"]["get"]["parameters"]]
+    assert not any(not p.startswith("/api/") for p in spec["paths"]), "pages stay out of the API document"
+
+
+def test_bad_uploads_get_a_clear_message(world):
+    client = world.client("admin")
+    case_id = world.cases["rev_a"]
+    cases = [
+        (("evil.exe", b"MZ....", "application/octet-stream"), "unsupported type"),
+        (("fake.pdf", b"not a pdf at all", "application/pdf"), "not a PDF"),
+        (("empty.txt", b"", "text/plain"), "empty"),
+        (("big.txt", b"x" * (10 * 1024 * 1024 + 1), "text/plain"), "too large"),
+        (("latin.txt", "café".encode("latin-1"), "text/plain"), "not UTF-8"),
+    ]
+    for file, reason in cases:
+        response = client.post(f"/api/cases/{case_id}/documents", files={"file": file})
+        assert response.status_code == 422, file[0]
+        assert file[0] in response.json()["detail"] and reason in response.json()["detail"]
+    page = client.post("/letters", data={"csrf_token": client.csrf},
+                       files={"file": ("fake.pdf", b"%PDF-1.4 broken", "application/pdf")})
+    assert page.status_code == 422 and "fake.pdf" in page.text
+
+
+def test_records_and_letters_can_be_uploaded(world):
+    client = world.client("admin")
+    case_id = world.cases["rev_b"]
+    response = client.post(f"/api/cases/{case_id}/documents",
+                           files={"file": ("progress-note.txt", io.BytesIO(b"Pain 7/10, no red flags."), "text/plain")})
+    assert response.status_code == 201
+    docs = client.get(f"/api/cases/{case_id}").json()["documents"]
+    assert docs[-1]["name"] == "progress-note.txt" and "no red flags" in docs[-1]["text"]
+    pdf = sorted(LETTERS.glob("*.pdf"))[20]
+    added = client.post("/api/letters", files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")})
+    assert added.status_code == 201, added.text
+    again = client.post("/api/letters", files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")})
+    assert again.json()["id"] == added.json()["id"]
+    assert client.get(f"/api/letters/{added.json()['id']}").json()["case_number"] == pdf.stem
+    assert world.client("rev_a").post("/api/letters", files={"file": (pdf.name, b"%PDF", "application/pdf")}
+                                      ).status_code == 403
