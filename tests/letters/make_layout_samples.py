@@ -16,16 +16,28 @@ from openimr.letters.write import render
 from openimr.letters.write.samples import RandomChooser, sample_letter
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "letters"
-# layout -> seed; chosen so that the samples hold several items, an Overturned item and a
-# request modified by utilization review between them.
+# layout -> first seed tried; the sample is the first letter from there on that holds
+# several items, an Overturned item and a request modified by utilization review.
 SAMPLES = {"L2013-notice": 24, "L2015": 63, "L-professional": 99}
+
+
+def _varied_sample(layout: str, seed: int):
+    for candidate in range(seed, seed + 500):
+        letter = sample_letter(RandomChooser(candidate), layout)
+        if (
+            len(letter.items) >= 3
+            and any(item.decision == "Overturned" for item in letter.items)
+            and any(item.original_request for item in letter.items)
+        ):
+            return letter
+    raise RuntimeError(f"no varied {layout} sample within 500 seeds of {seed}")
 
 
 def sample_files() -> dict[str, tuple[str, str]]:
     """{file stem: (letter JSON, rendered text)} of every sample."""
     files = {}
     for layout, seed in SAMPLES.items():
-        letter = sample_letter(RandomChooser(seed), layout)
+        letter = _varied_sample(layout, seed)
         files[f"{layout}-sample"] = (letter.model_dump_json(indent=2) + "\n", render(letter, "text"))
     return files
 

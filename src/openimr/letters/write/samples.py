@@ -105,6 +105,8 @@ def fill(chooser: Chooser, template: str, dates: dict[str, date]) -> str:
     vocab = vocabulary()
     values = {
         "n": chooser.integer(2, 120),
+        "score": chooser.integer(3, 9),
+        "refills": chooser.integer(1, 3),
         "age": chooser.integer(19, 68),
         "sex": chooser.pick(["man", "woman"]),
         "part": chooser.pick(vocab.body_parts),
