@@ -93,3 +93,25 @@ def test_cli_search_json(real_library):
     assert set(rows[0]) == {"id", "case_number", "request", "decision", "category", "guideline", "snippet", "score", "date"}
     bad = subprocess.run([sys.executable, "-m", "openimr.cli", "search", "x", "--db", real_library, "--from", "yesterday"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "--from" in bad.stderr
+
+
+def test_vector_index_first_pass_keeps_the_nearest(monkeypatch):
+    import numpy as np
+
+    from openimr.library import search as module
+
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(6000, 256)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = module.VectorIndex()
+    index.ids = np.arange(1, 6001, dtype=np.int64)
+    index.matrix = vectors
+    index.coarse = np.ascontiguousarray(vectors[:, : module.COARSE_DIMS])
+    monkeypatch.setattr(module, "COARSE_POOL", 300)
+    for row in rng.choice(6000, size=20, replace=False):
+        query = vectors[row] + rng.normal(scale=0.02, size=256).astype(np.float32)
+        exact = int(np.argmax(vectors @ query)) + 1
+        assert index.nearest(query, 1)[0][0] == exact
+    allowed = np.arange(1, 6001, 2, dtype=np.int64)
+    assert all(i % 2 == 1 for i, _ in index.nearest(vectors[10], 50, allowed=allowed))
+    assert 11 not in [i for i, _ in index.nearest(vectors[10], 5, exclude={11})]

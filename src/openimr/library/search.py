@@ -22,6 +22,9 @@ from openimr.db import engine_for
 Mode = Literal["fused", "fulltext", "semantic"]
 RRF_K = 60
 CANDIDATES = 100
+FTS_CAP = 2000
+COARSE_DIMS = 64  # the leading (PCA) dimensions, for a first pass over every vector
+COARSE_POOL = 5000
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _STOP = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was were with "
@@ -97,35 +100,43 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
 
 
 def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES) -> list[int]:
-    """Item ids ranked by full-text relevance (all words first, then any word)."""
+    """Item ids ranked by full-text relevance: items with all the words first, then any.
+
+    At most FTS_CAP matches (the most recently stored) are ranked per step, which bounds
+    the time of a query whose words are in most of a large library.
+    """
     words = terms(query)
     if not words:
         return []
     engine = engine_for(url)
     ranked: list[int] = []
-    operators = [" AND ", " OR "] if len(words) > 1 else [" AND "]
+    operators = ["AND", "OR"] if len(words) > 1 else ["AND"]
     with engine.connect() as connection:
         for operator in operators:
-            params: dict[str, Any] = {"limit": limit}
+            params: dict[str, Any] = {"cap": FTS_CAP}
             where = _filter_sql(filters, params)
             if engine.dialect.name == "sqlite":
-                params["q"] = operator.join(f'"{w}"' for w in words)
+                params["q"] = f" {operator} ".join(f'"{w}"' for w in words)
                 sql = (
-                    "SELECT i.id FROM library_items_fts JOIN library_items i ON i.id = library_items_fts.rowid "
-                    f"WHERE library_items_fts MATCH :q{where} ORDER BY bm25(library_items_fts, 3.0, 1.0) LIMIT :limit"
+                    "SELECT i.id, bm25(library_items_fts, 3.0, 1.0) FROM library_items_fts "
+                    "JOIN library_items i ON i.id = library_items_fts.rowid "
+                    f"WHERE library_items_fts MATCH :q{where} ORDER BY library_items_fts.rowid DESC LIMIT :cap"
                 )
+                rows = sorted(connection.execute(text(sql), params), key=lambda r: (r[1], -r[0]))
             else:
-                params["q"] = (" & " if operator == " AND " else " | ").join(words)
+                params["q"] = (" & " if operator == "AND" else " | ").join(words)
                 sql = (
-                    "SELECT i.id FROM library_items i, to_tsquery('english', :q) query "
-                    f"WHERE i.search_tsv @@ query{where} ORDER BY ts_rank_cd(i.search_tsv, query) DESC, i.id LIMIT :limit"
+                    "SELECT m.id, ts_rank_cd(m.search_tsv, to_tsquery('english', :q)) AS score FROM ("
+                    "SELECT i.id, i.search_tsv FROM library_items i "
+                    f"WHERE i.search_tsv @@ to_tsquery('english', :q){where} ORDER BY i.id DESC LIMIT :cap) m"
                 )
-            for (item_id,) in connection.execute(text(sql), params):
+                rows = sorted(connection.execute(text(sql), params), key=lambda r: (-r[1], -r[0]))
+            for item_id, _score in rows:
                 if item_id not in ranked:
                     ranked.append(item_id)
-            if len(ranked) >= limit:
-                break
-    return ranked[:limit]
+                    if len(ranked) >= limit:
+                        return ranked
+    return ranked
 
 
 class VectorIndex:
@@ -134,6 +145,7 @@ class VectorIndex:
     def __init__(self) -> None:
         self.ids = np.zeros(0, dtype=np.int64)
         self.matrix = np.zeros((0, 256), dtype=np.float32)
+        self.coarse = np.zeros((0, COARSE_DIMS), dtype=np.float32)
         self.max_id = 0
         self.lock = threading.Lock()
 
@@ -152,21 +164,38 @@ class VectorIndex:
             vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(rows), -1).astype(np.float32)
             self.ids = np.concatenate([self.ids, ids])
             self.matrix = np.vstack([self.matrix, vectors]) if len(self.matrix) else vectors
+            self.coarse = np.ascontiguousarray(self.matrix[:, :COARSE_DIMS])
         self.max_id = top
 
     def nearest(self, vector: np.ndarray, limit: int, allowed: np.ndarray | None = None, exclude: set[int] | None = None) -> list[tuple[int, float]]:
         """(item id, cosine) of the nearest items."""
         if not len(self.ids):
             return []
-        scores = self.matrix @ vector.astype(np.float32)
-        if allowed is not None:
-            scores = np.where(np.isin(self.ids, allowed), scores, -np.inf)
-        if exclude:
-            scores = np.where(np.isin(self.ids, np.fromiter(exclude, dtype=np.int64)), -np.inf, scores)
-        k = min(limit, len(scores))
+        vector = vector.astype(np.float32)
+        rows = self._candidates(vector, max(COARSE_POOL, 20 * limit), allowed, exclude)
+        scores = self.matrix[rows] @ vector
+        k = min(limit, len(rows))
+        if k == 0:
+            return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [(int(self.ids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+        return [(int(self.ids[rows[i]]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def _candidates(self, vector: np.ndarray, pool: int, allowed, exclude) -> np.ndarray:
+        """Rows worth an exact score: all of them in a small index, else the best of a
+        first pass on the leading dimensions (filters and exclusions applied)."""
+        mask = None
+        if allowed is not None:
+            mask = np.isin(self.ids, allowed)
+        if exclude:
+            keep = ~np.isin(self.ids, np.fromiter(exclude, dtype=np.int64))
+            mask = keep if mask is None else mask & keep
+        rows = np.arange(len(self.ids)) if mask is None else np.flatnonzero(mask)
+        if len(rows) <= pool:
+            return rows
+        coarse = (self.coarse @ vector[:COARSE_DIMS]) if mask is None else (self.coarse[rows] @ vector[:COARSE_DIMS])
+        best = np.argpartition(-coarse, pool - 1)[:pool]
+        return rows[best]
 
 
 _INDEXES: dict[str, VectorIndex] = {}

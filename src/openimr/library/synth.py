@@ -38,13 +38,13 @@ def load_pool(sources: list[Path]) -> list[Letter]:
     return letters
 
 
-def synthesize(pool: list[Letter], count: int, seed: int = 0) -> Iterator[Letter]:
-    """`count` synthetic letters drawn from the pool's distributions."""
+def synthesize(pool: list[Letter], count: int, seed: int = 0, start: int = 0) -> Iterator[Letter]:
+    """`count` synthetic letters drawn from the pool's distributions (case numbers from start+1)."""
     rng = random.Random(seed)
     items = [item for letter in pool for item in letter.items]
     sizes = [len(letter.items) for letter in pool if letter.items]
     dated = [letter for letter in pool if letter.decision_date]
-    for n in range(count):
+    for n in range(start, start + count):
         template = rng.choice(pool)
         chosen = [_vary(rng.choice(items), rng) for _ in range(rng.choice(sizes))]
         decided = rng.choice(dated).decision_date if dated else date(2017, 1, 1)
