@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PG_BIN  := /usr/lib/postgresql/15/bin
 export PYTHONDONTWRITEBYTECODE=1
 
-.PHONY: run test bench system-deps clean lint
+.PHONY: run test bench system-deps clean lint library-model
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 -q
+
+# The precedent library's offline semantic model, distilled once from the packaged MiniLM
+# (also built on first use).
+library-model: $(STAMP)
+	$(BIN)/openimr library-model
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench
