@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data" / "fact_mentions.jsonl"
+HELDOUT = Path(__file__).parent / "data" / "fact_mentions_heldout.jsonl"
 
 
 def load_gold(path: Path = DATA) -> list[dict]:
@@ -25,11 +26,12 @@ def _gold_spans(row: dict) -> list[tuple[str, int, int, bool]]:
     return out
 
 
-def score(extract_text) -> dict:
+def score(extract_text, path: Path = DATA) -> dict:
     """Precision and recall (fact + overlapping span + same negation), and negation accuracy."""
     tp = fp = fn = 0
     neg_ok = neg_n = 0
-    for row in load_gold():
+    rows = load_gold(path)
+    for row in rows:
         gold = _gold_spans(row)
         pred = [(m.fact, m.start, m.end, m.negated) for m in extract_text(row["text"])]
         matched: set[int] = set()
@@ -48,7 +50,7 @@ def score(extract_text) -> dict:
                 fn += 1
         fn += len(gold) - len(matched)
     return {
-        "gold_mentions": sum(len(r["mentions"]) for r in load_gold()),
+        "gold_mentions": sum(len(r["mentions"]) for r in rows),
         "precision": tp / (tp + fp) if tp + fp else 0.0,
         "recall": tp / (tp + fn) if tp + fn else 0.0,
         "negation_accuracy": neg_ok / neg_n if neg_n else 0.0,

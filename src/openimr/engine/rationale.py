@@ -15,9 +15,12 @@ def _clause(text: str, start: int, end: int, limit: int = 140) -> str:
     lo = max(text.rfind(".", 0, start), text.rfind(";", 0, start), text.rfind("\n\n", 0, start)) + 1
     m = _CLAUSE_END.search(text, end)
     hi = m.start() if m else len(text)
-    lo = max(lo, start - limit // 2)
-    hi = min(hi, end + limit // 2)
-    return " ".join(text[lo:hi].split())
+    if start - lo > limit // 2:  # cut at a word boundary
+        lo = text.find(" ", start - limit // 2, start) + 1 or start
+    if hi - end > limit // 2:
+        cut = text.rfind(" ", end, end + limit // 2)
+        hi = cut if cut > end else hi
+    return " ".join(text[lo:hi].split()).lstrip(",;: ").rstrip(",;: ")
 
 
 def _quote(case: Case, ev) -> str:
