@@ -66,7 +66,7 @@ def test_evaluate_reports_engine_and_baselines(nlp_loaded, letter_pdfs, tmp_path
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["letters"] == 24 and report["folds"] == 3
-    assert set(report["systems"]) == {"engine", "tfidf", "always_upheld"}
+    assert set(report["systems"]) == {"engine", "engine_p50", "tfidf", "always_upheld"}
     up = report["systems"]["always_upheld"]
     assert up["overturn_recall"] == 0 and up["balanced_accuracy"] == 0.5
     assert abs(up["accuracy"] - (1 - report["overturned"] / report["items"])) < 1e-9

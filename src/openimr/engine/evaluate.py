@@ -70,8 +70,17 @@ def guideline_matches(ours, theirs: tuple[str, str] | None) -> bool | None:
     if scope == "MTUS":
         a, b = _norm(ours.guideline), _norm(name)
         return a.startswith(b[:12]) or b.startswith(a[:12])
-    odg = lambda s: "odg" in s.lower() or "official disability" in s.lower()  # noqa: E731
-    return (odg(ours.guideline) and odg(name)) or _norm(ours.guideline)[:12] == _norm(name)[:12]
+    return _family(ours.guideline) == _family(name)
+
+
+def _family(name: str) -> str:
+    """The guideline family of a non-MTUS citation (ODG, ACOEM, or its own name)."""
+    low = name.lower()
+    if "odg" in low or "official disability" in low:
+        return "ODG"
+    if "acoem" in low:
+        return "ACOEM"
+    return _norm(name)[:12]
 
 
 def load_letters(paths: list[Path]) -> list[tuple[str, object]]:
@@ -251,6 +260,8 @@ def cross_validate(feats, vecs, items, folds: int = 5):
         q = _apply_platt(tf_fp(tr, te), a, b)
         out["tfidf"]["p"][te] = q
         out["tfidf"]["pred"][te] = q >= t_tf
+    # a second operating point of the same probabilities: Overturned only when more likely than not
+    out["engine_p50"] = {"p": out["engine"]["p"].copy(), "pred": out["engine"]["p"] >= 0.5}
     return out, y, groups
 
 
@@ -299,6 +310,28 @@ def _bootstrap(y, pred, p, groups, key, reps: int = 1000):
     return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
 
 
+def _match_ci(feats, items, groups, reps: int = 1000):
+    """95% interval of the guideline match share by resampling letters."""
+    import numpy as np
+
+    from openimr.engine.kb import citation_for
+
+    hits = []
+    for (_n, f), it in zip(feats, items):
+        ours = citation_for(f.match.kb_entry, f.match.region) if f.match.kb_entry else None
+        hits.append(guideline_matches(ours, it.reviewer_guideline))
+    rng = np.random.default_rng(SEED)
+    letters = sorted(set(groups))
+    by = {g: [h for h, gg in zip(hits, groups) if gg == g and h is not None] for g in letters}
+    vals = []
+    for _ in range(reps):
+        pick = rng.choice(len(letters), size=len(letters), replace=True)
+        flat = [h for i in pick for h in by[letters[i]]]
+        if flat:
+            vals.append(sum(flat) / len(flat))
+    return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))] if vals else [float("nan")] * 2
+
+
 def guideline_match_share(feats, items, cats=None):
     """Share of items whose drafted guideline matches the reviewer's, and how many counted."""
     from openimr.engine.kb import citation_for
@@ -331,7 +364,8 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
         m["ci95"] = {k: _bootstrap(y, r["pred"], r["p"], groups, k) for k in ("accuracy", "balanced_accuracy", "overturn_precision", "overturn_recall", "brier", "auc")}
         report["systems"][sysname] = m
     share, counted = guideline_match_share(feats, items)
-    report["guideline_match"] = {"share": share, "items_counted": counted, "items_reviewer_cited_none": len(items) - counted}
+    report["guideline_match"] = {"share": share, "items_counted": counted, "items_reviewer_cited_none": len(items) - counted,
+                                 "ci95": _match_ci(feats, items, groups)}
     cats: dict[str, list[int]] = {}
     for i, (_n, f) in enumerate(feats):
         cats.setdefault(f.match.category or "uncovered", []).append(i)
@@ -339,7 +373,7 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
     for cat, idx in sorted(cats.items(), key=lambda kv: -len(kv[1])):
         idx = np.array(idx)
         row = {"n": len(idx), "overturned": int(y[idx].sum())}
-        for sysname in ("engine", "tfidf", "always_upheld"):
+        for sysname in ("engine", "engine_p50", "tfidf", "always_upheld"):
             mm = _metrics(y[idx], out[sysname]["pred"][idx], out[sysname]["p"][idx])
             row[sysname] = {"accuracy": mm["accuracy"], "balanced_accuracy": mm["balanced_accuracy"]}
         row["guideline_match"], row["guideline_counted"] = guideline_match_share(feats, items, {cat if cat != "uncovered" else None})
