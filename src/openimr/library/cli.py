@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -102,10 +103,15 @@ def _progress(console, enabled: bool):
         console=console, transient=True,
     ) as bar:
         task = bar.add_task("ingest", total=None, rate="")
+        started: list[tuple[float, int]] = []
 
         def update(done: int, total: int) -> None:
-            speed = bar.tasks[0].speed
-            bar.update(task, completed=done, total=total, rate=f"{speed:,.0f} letters/s" if speed else "")
+            now = time.monotonic()
+            if not started:
+                started.append((now, done))  # letters skipped as already stored do not count
+            since, first = started[0]
+            rate = (done - first) / (now - since) if now > since else 0.0
+            bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} letters/s" if rate else "")
 
         yield update
 

@@ -269,8 +269,15 @@ def snippet(rationale: str, query: str, width: int = 30) -> str:
         score = sum(marks[start : start + width])
         if score > best_score:
             best, best_score = start, score
-    window = [f"**{w}**" if m else w for w, m in zip(words[best : best + width], marks[best : best + width])]
+    window = [_bold(w) if m else w for w, m in zip(words[best : best + width], marks[best : best + width])]
     return ("… " if best else "") + " ".join(window) + (" …" if best + width < len(words) else "")
+
+
+def _bold(word: str) -> str:
+    """The word with its letters and digits in **bold**, punctuation outside."""
+    match = re.match(r"^(\W*)(.*?)(\W*)$", word)
+    lead, core, tail = match.groups() if match else ("", word, "")
+    return f"{lead}**{core}**{tail}" if core else word
 
 
 def hits(url: str, scored: list[tuple[int, float]], query: str) -> list[Hit]:
@@ -324,7 +331,7 @@ def similar(url: str, item_id: int, limit: int = 10) -> list[Hit]:
             raise LookupError(f"item {item_id}: no such item in the library")
         same_letter = {r[0] for r in connection.execute(text("SELECT id FROM library_items WHERE letter_id = :l"), {"l": row[0]})}
     if row[1] is None:
-        raise LookupError(f"item {item_id}: has no embedding (ingested without --embed)")
+        raise LookupError(f"item {item_id}: has no embedding (it was ingested without embeddings)")
     vector = np.frombuffer(bytes(row[1]), dtype=np.float16).astype(np.float32)
     scored = vector_index(url).nearest(vector, limit, exclude=same_letter | {item_id})
     return hits(url, scored, row[2])
