@@ -59,7 +59,14 @@ def test_ingest_on_a_dask_cluster(tmp_path, letter_pdfs):
     from distributed import LocalCluster
 
     url = f"sqlite:///{tmp_path / 'dask.sqlite'}"
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
-        summary = ingest(letter_pdfs[:12] + [write_jsonl(tmp_path / "x.jsonl", _letters(20))], url, cluster=cluster.scheduler_address)
-    assert summary.added == 32 and not summary.failed
+    sources = [str(p) for p in letter_pdfs[:12]] + [str(write_jsonl(tmp_path / "x.jsonl", _letters(20)))]
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        run = subprocess.run(
+            [sys.executable, "-m", "openimr.cli", "ingest", *sources, "--db", url, "--cluster", cluster.scheduler_address, "--json"],
+            capture_output=True, text=True, timeout=180,
+        )
+        assert run.returncode == 0, run.stderr
+        assert cluster.scheduler.task_prefixes["prepare_chunk"].all_durations["compute"] > 0  # the parsing ran there
+    assert '"added": 32' in run.stdout
     assert _stored(url) == 32

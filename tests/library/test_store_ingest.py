@@ -77,3 +77,15 @@ def test_cli_ingest_reports_failures_in_one_line(tmp_path):
     assert "Traceback" not in run.stderr
     assert f"failed: {tmp_path / 'broken.txt'}:" in run.stderr
     assert "failed 1" in run.stdout
+
+
+def test_letters_without_case_number_are_keyed_by_content(sqlite_url, tmp_path):
+    letter = make_letter("CM16-0000009", [("TENS unit", "Upheld")]).model_copy(update={"case_number": None})
+    path = write_jsonl(tmp_path / "n.jsonl", [letter])
+    assert ingest([path], sqlite_url, workers=1, embed=False).added == 1
+    assert ingest([write_jsonl(tmp_path / "n2.jsonl", [letter])], sqlite_url, workers=1, embed=False).unchanged == 1
+    other = letter.model_copy(update={"clinical_case_summary": "Another worker."})
+    assert ingest([write_jsonl(tmp_path / "n3.jsonl", [other])], sqlite_url, workers=1, embed=False).added == 1
+    with engine_for(sqlite_url).connect() as c:
+        keys = [r[0] for r in c.execute(text("SELECT letter_key FROM library_letters"))]
+    assert len(keys) == 2 and all(k.startswith("sha256:") for k in keys)
