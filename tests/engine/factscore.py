@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data" / "fact_mentions.jsonl"
+DEV2 = Path(__file__).parent / "data" / "fact_mentions_dev2.jsonl"
 HELDOUT = Path(__file__).parent / "data" / "fact_mentions_heldout.jsonl"
 
 

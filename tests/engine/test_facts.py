@@ -79,7 +79,13 @@ def test_heldout_fact_mentions_precision_and_recall(nlp_loaded, factscore):
     """Sentences of other letters, labelled after the patterns were frozen: the honest figure."""
     result = factscore.score(facts.extract_text, factscore.HELDOUT)
     print(f"\nheld-out fact mentions: {result}")
-    assert result["gold_mentions"] >= 90
+    assert result["gold_mentions"] >= 80
     assert result["precision"] >= 0.85
-    assert result["recall"] >= 0.70
+    assert result["recall"] >= 0.80
     assert result["negation_accuracy"] >= 0.90
+
+
+def test_second_development_set(nlp_loaded, factscore):
+    result = factscore.score(facts.extract_text, factscore.DEV2)
+    assert result["gold_mentions"] >= 90
+    assert result["precision"] >= 0.85 and result["recall"] >= 0.80
