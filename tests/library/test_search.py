@@ -35,6 +35,19 @@ def test_relevance_on_the_labelled_set(real_library):
     assert scores["fused"] >= max(scores["fulltext"], scores["semantic"]) - 0.02, scores
 
 
+PG_FLOORS = {"fulltext": 0.82, "semantic": 0.78, "fused": 0.86}
+
+
+def test_relevance_on_postgresql(postgres_server, letter_pdfs):
+    import uuid
+
+    url = postgres_server.create_database("rel_" + uuid.uuid4().hex[:8])
+    assert ingest([letter_pdfs[0].parent], url, workers=2).added == 129
+    scores = evaluate(url, load_labels(DATA / "relevance.yaml"))
+    for mode, floor in PG_FLOORS.items():
+        assert scores[mode] >= floor, scores
+
+
 def test_filters_and_snippets(real_library):
     hits = search(real_library, "physical therapy", Filters(decision="Overturned"), limit=20)
     assert hits and all(h.decision == "Overturned" for h in hits)

@@ -1,6 +1,6 @@
 """Search the precedent library: full text and semantic similarity, fused.
 
-Full text uses SQLite FTS5 (bm25) or PostgreSQL's tsvector (ts_rank_cd); semantic
+Full text uses SQLite FTS5 (bm25) or PostgreSQL's tsvector (ts_rank, the request weighted 3:1, length-normalised); semantic
 similarity is an exact cosine search over the items' embeddings held in memory (numpy);
 the two rankings are fused by reciprocal rank fusion. Snippets of the rationale highlight
 the query's words with **…**.
@@ -126,7 +126,7 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
             else:
                 params["q"] = (" & " if operator == "AND" else " | ").join(words)
                 sql = (
-                    "SELECT m.id, ts_rank_cd(m.search_tsv, to_tsquery('english', :q)) AS score FROM ("
+                    "SELECT m.id, ts_rank('{0.1, 0.2, 0.33, 1.0}', m.search_tsv, to_tsquery('english', :q), 1) AS score FROM ("
                     "SELECT i.id, i.search_tsv FROM library_items i "
                     f"WHERE i.search_tsv @@ to_tsquery('english', :q){where} ORDER BY i.id DESC LIMIT :cap) m"
                 )
