@@ -161,7 +161,9 @@ def _local_results(chunks: Iterator[list[Unit]], workers: int, embed: bool) -> I
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    context = multiprocessing.get_context("fork")
+    # forkserver: workers never inherit the parent's threads (progress bar, database pools)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["openimr.library.ingest", "openimr.library.records", "openimr.letters.read"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from _bounded(lambda c: pool.submit(prepare_chunk, c, embed), chunks, workers * 3, lambda fs: wait(fs, return_when=FIRST_COMPLETED))
 
@@ -193,6 +195,59 @@ def _bounded(submit: Callable, chunks: Iterator[list[Unit]], slots: int, wait_fi
             yield future.result()
 
 
+def count_units(files: list[Path]) -> int:
+    """How many letters the files hold (JSON Lines: their non-blank lines)."""
+    total = 0
+    for path in files:
+        if SUFFIXES[path.suffix.lower()] != "jsonl":
+            total += 1
+            continue
+        try:
+            with path.open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        except OSError:
+            total += 1
+    return total
+
+
+@dataclass
+class _Run:
+    """State of one ingest run: the summary and how many letters are handled so far."""
+
+    url: str
+    summary: Summary
+    total: int
+    progress: Callable[[int, int], None] | None
+    done: int = 0
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.progress:
+            self.progress(self.done, self.total)
+
+    def fresh_chunks(self, files: list[Path]) -> Iterator[list[Unit]]:
+        """Chunks of units still to parse: read lazily, those already stored skipped."""
+        from openimr.db import session_scope
+        from openimr.library.store import known_source_hashes
+
+        for chunk in _chunks(self._units(files), CHUNK):
+            with session_scope(self.url) as session:
+                known = known_source_hashes(session, [u.source_hash for u in chunk])
+            fresh = [u for u in chunk if u.source_hash not in known]
+            self.summary.unchanged += len(chunk) - len(fresh)
+            self.advance(len(chunk) - len(fresh))
+            if fresh:
+                yield fresh
+
+    def _units(self, files: list[Path]) -> Iterator[Unit]:
+        for unit in iter_units(files):
+            if isinstance(unit, tuple):
+                self.summary.failed.append(unit)
+                self.advance(1)
+            else:
+                yield unit
+
+
 def ingest(
     paths: Iterable[str | Path],
     url: str,
@@ -204,31 +259,19 @@ def ingest(
 ) -> Summary:
     """Ingest letters from files/folders into the library at `url`; return the summary.
 
-    `progress(done, total)` is called as letters are handled (total counts files, and
-    JSON Lines lines once read).
+    Files are read as the work goes (memory stays bounded); `progress(done, total)` is
+    called as letters are handled.
     """
-    from openimr.db import migrate, session_scope
-    from openimr.library.store import known_source_hashes
+    from openimr.db import migrate
 
     migrate(url)
     summary = Summary()
     files, problems = find_sources(paths)
     summary.failed += problems
-    units: list[Unit] = []
-    for unit in iter_units(files):
-        if isinstance(unit, tuple):
-            summary.failed.append(unit)
-        else:
-            units.append(unit)
-    with session_scope(url) as session:
-        known = known_source_hashes(session, [u.source_hash for u in units])
-    todo = [u for u in units if u.source_hash not in known]
-    summary.unchanged += len(units) - len(todo)
-    total, done = len(units), len(units) - len(todo)
-    if progress:
-        progress(done, total)
+    run = _Run(url, summary, count_units(files), progress)
+    run.advance(0)
+    chunks = run.fresh_chunks(files)
     workers = workers or os.cpu_count() or 1
-    chunks = _chunks(todo, CHUNK)
     stream = _cluster_results(chunks, cluster, embed) if cluster else _local_results(chunks, workers, embed)
     batch: list[dict] = []
     for results in stream:
@@ -237,12 +280,10 @@ def ingest(
                 batch.append(value)
             else:
                 summary.failed.append((name, value))
-        done += len(results)
         if len(batch) >= batch_size:
             _store(url, batch, summary)
             batch = []
-        if progress:
-            progress(done, total)
+        run.advance(len(results))
     if batch:
         _store(url, batch, summary)
     return summary
