@@ -63,6 +63,8 @@ def test_filters_and_snippets(real_library):
     with engine_for(real_library).connect() as c:
         citing = {r[0] for r in c.execute(text("SELECT item_id FROM library_citations WHERE role = 'imr' AND guideline_key = 'odg'"))}
     assert odg and {h.id for h in odg} <= citing
+    by_name = search(real_library, "MRI", Filters(guideline="Official Disability Guidelines"), limit=50)
+    assert [h.id for h in by_name] == [h.id for h in odg]
     specialty = search(real_library, "therapy", Filters(specialty="chiropract"), limit=50)
     everyone = search(real_library, "therapy", limit=50)
     assert len(specialty) < len(everyone)

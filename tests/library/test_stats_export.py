@@ -71,6 +71,10 @@ def test_cli_stats_json_rows(real_library, tmp_path):
     upheld = next(r for r in rows if r["group"] == "Upheld")
     assert upheld["upheld"] == upheld["items"] and upheld["overturned"] == 0
     assert (tmp_path / "d.png").exists()
+    csv = subprocess.run([sys.executable, "-m", "openimr.cli", "export", "--format", "csv", "--db", real_library], capture_output=True, text=True, timeout=120)
+    assert csv.returncode == 0 and csv.stdout.count("\n") > sum(r["items"] for r in rows)  # header + items (rationales span lines)
+    parquet = subprocess.run([sys.executable, "-m", "openimr.cli", "export", "--format", "parquet", "--db", real_library], capture_output=True, text=True, timeout=120)
+    assert parquet.returncode == 1 and "--out" in parquet.stderr
 
 
 def test_synth_letters_read_back_and_ingest(tmp_path, letter_pdfs):

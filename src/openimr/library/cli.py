@@ -32,6 +32,9 @@ def _errors() -> Iterator[None]:
         yield
     except typer.Exit:
         raise
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        raise typer.Exit(0)
     except (ValueError, LookupError, OSError, ArgumentError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
@@ -224,7 +227,7 @@ def stats_command(
 
 def export_command(
     format: str = typer.Option("csv", "--format", help="csv, parquet or jsonl."),
-    out: Path = typer.Option(..., "--out", help="File to write."),
+    out: Optional[Path] = typer.Option(None, "--out", help="File to write (csv and jsonl: standard output if omitted)."),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
@@ -235,7 +238,11 @@ def export_command(
     with _errors():
         url = _url(db)
         migrate(url)
-        count = export(url, out, format)
+        if out is None and format == "parquet":
+            raise ValueError("--out: parquet needs a file to write")
+        count = export(url, out or Path("/dev/stdout"), format)
+    if out is None:
+        return
     if as_json:
         _print_json({"items": count, "out": str(out), "format": format})
     else:

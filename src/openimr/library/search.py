@@ -71,6 +71,19 @@ def terms(query: str) -> list[str]:
     return [w for w in (m.lower() for m in _WORD.findall(query)) if w not in _STOP]
 
 
+def guideline_key_prefix(value: str) -> str:
+    """A guideline filter as a key prefix: a key ("mtus-acoem") as given, a name
+    ("Chronic Pain", "ODG") through the alias file."""
+    from openimr.library.classify import _guidelines, normalise_guideline
+
+    value = value.strip()
+    keys = [alias.key for alias, _ in _guidelines()[0]]
+    if any(key.startswith(value.lower()) for key in keys) or value.lower().startswith("other:"):
+        return value.lower()
+    name = normalise_guideline(value)
+    return name.key if name else value.lower()
+
+
 def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
     clauses = []
     if filters.category:
@@ -84,7 +97,7 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
         params["f_decision"] = filters.decision.capitalize()
     if filters.guideline:
         clauses.append("i.id IN (SELECT c.item_id FROM library_citations c WHERE c.role = 'imr' AND c.guideline_key LIKE :f_guideline)")
-        params["f_guideline"] = filters.guideline.lower() + "%"
+        params["f_guideline"] = guideline_key_prefix(filters.guideline) + "%"
     if filters.specialty:
         clauses.append(
             "i.letter_id IN (SELECT r.letter_id FROM library_credentials r WHERE r.kind = 'specialty' AND lower(r.value) LIKE :f_specialty)"
