@@ -183,7 +183,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     """Features of every disputed item of a case (facts extracted once per case)."""
     kb = kb or default_kb()
     texts = case_texts(case)
-    mentions = factmod.extract(texts, kb)
+    mentions = factmod.extract(texts, kb) + factmod.date_facts(case.date_of_injury, case.ur_denial_date)
     summary = factmod.summarize(mentions)
     context_region = find_region(" ".join(texts)[:1500], kb) if texts else None
     flags = fact_flags(summary)

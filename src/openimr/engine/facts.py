@@ -193,6 +193,21 @@ def extract(texts: Iterable[str], kb: KnowledgeBase | None = None) -> list[Menti
     return mentions
 
 
+CASE_DATES = -1  # evidence `document` index for the case's own dates (not a document text)
+
+
+def date_facts(date_of_injury, ur_denial_date) -> list[Mention]:
+    """Facts derived from the case dates: whether six weeks had passed since the injury
+    when UR decided (the acute phase in which imaging and most tests wait)."""
+    if not date_of_injury or not ur_denial_date:
+        return []
+    days = (ur_denial_date - date_of_injury).days
+    if days < 0:
+        return []
+    text = f"date of injury {date_of_injury.isoformat()}, UR denial {ur_denial_date.isoformat()} ({days // 7} weeks)"
+    return [Mention("weeks_since_injury_6plus", CASE_DATES, 0, len(text), text, negated=days < 42)]
+
+
 def summarize(mentions: list[Mention]) -> dict[str, dict[str, list[Mention]]]:
     """Per fact: affirmed and negated mentions."""
     out: dict[str, dict[str, list[Mention]]] = {}

@@ -42,7 +42,8 @@ class Case(Model):
 
 
 class Evidence(Model):
-    """A span of a case document that supports a criterion status."""
+    """A span of a case document that supports a criterion status (`document` is the index
+    in the case's documents; -1 means the case's own dates, `text` then states them)."""
 
     document: int
     start: int

@@ -25,6 +25,8 @@ def _clause(text: str, start: int, end: int, limit: int = 140) -> str:
 
 def _quote(case: Case, ev) -> str:
     texts = [d.text for d in case.documents]
+    if ev.document < 0:  # the case's own dates
+        return f"({ev.text})"
     if 0 <= ev.document < len(texts):
         return f'"{_clause(texts[ev.document], ev.start, ev.end)}"'
     return f'"{ev.text}"'
