@@ -152,7 +152,7 @@ def _pick_threshold(y, p) -> float:
 
 
 def _fit_lr(X, y, C: float = 0.1):
-    import numpy as np
+    """Logistic regression on standardized features; returns (model, mean, scale)."""
     from sklearn.linear_model import LogisticRegression
 
     mean = X.mean(axis=0)
@@ -160,7 +160,7 @@ def _fit_lr(X, y, C: float = 0.1):
     scale[scale == 0] = 1.0
     lr = LogisticRegression(C=C, max_iter=5000)
     lr.fit((X - mean) / scale, y)
-    return lr, mean, scale, np.asarray
+    return lr, mean, scale
 
 
 def _logit(p):
@@ -204,7 +204,7 @@ def _engine_fit_predict(X, y):
     def fp(tr, te):
         if len(set(y[tr])) < 2:  # a fold without any overturned item: the base rate
             return np.full(len(te), float(y[tr].mean()))
-        lr, mean, scale, _ = _fit_lr(X[tr], y[tr])
+        lr, mean, scale = _fit_lr(X[tr], y[tr])
         return lr.predict_proba((X[te] - mean) / scale)[:, 1]
 
     return fp
@@ -398,7 +398,7 @@ def fit_model(paths: list[Path]) -> dict:
     groups = np.array([i.letter for i in items])
     fp = _engine_fit_predict(X, y)
     a, b, threshold = _inner_calibration(X, y, groups, fp)
-    lr, mean, scale, _ = _fit_lr(X, y)
+    lr, mean, scale = _fit_lr(X, y)
     return {
         "features": names,
         "coef": [float(c) for c in lr.coef_[0]],

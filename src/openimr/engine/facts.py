@@ -124,21 +124,22 @@ def load_models() -> None:
     _pipeline()
 
 
+def _compile(kb: KnowledgeBase) -> list[tuple[str, re.Pattern[str]]]:
+    """One case-insensitive alternation per fact."""
+    return [
+        (fact, re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE)) for fact, spec in kb.facts.items()
+    ]
+
+
 @lru_cache(maxsize=1)
-def _compiled(kb_id: int) -> list[tuple[str, re.Pattern[str]]]:
-    kb = default_kb()
-    out = []
-    for fact, spec in kb.facts.items():
-        out.append((fact, re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE)))
-    return out
+def _default_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    return _compile(default_kb())
 
 
 def _patterns(kb: KnowledgeBase | None) -> list[tuple[str, re.Pattern[str]]]:
     if kb is None or kb is default_kb():
-        return _compiled(0)
-    return [
-        (fact, re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE)) for fact, spec in kb.facts.items()
-    ]
+        return _default_patterns()
+    return _compile(kb)
 
 
 def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) -> list[Mention]:
