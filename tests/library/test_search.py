@@ -130,3 +130,15 @@ def test_vector_index_first_pass_keeps_the_nearest(monkeypatch):
     allowed = np.arange(1, 6001, 2, dtype=np.int64)
     assert all(i % 2 == 1 for i, _ in index.nearest(vectors[10], 50, allowed=allowed))
     assert 11 not in [i for i, _ in index.nearest(vectors[10], 5, exclude={11})]
+
+
+def test_a_replaced_letter_is_searched_in_its_new_version(db_url, tmp_path):
+    first = make_letter("CM16-3000001", [("Norco 10/325mg #90", "Upheld")])
+    ingest([write_jsonl(tmp_path / "a.jsonl", [first])], db_url, workers=1)
+    before = search(db_url, "Norco", mode="semantic", limit=5)
+    assert [h.request for h in before] == ["Norco 10/325mg #90"]
+    second = make_letter("CM16-3000001", [("Aquatic therapy 12 sessions", "Overturned")])
+    assert ingest([write_jsonl(tmp_path / "b.jsonl", [second])], db_url, workers=1).replaced == 1
+    after = search(db_url, "aquatic therapy", mode="semantic", limit=5)
+    assert [h.request for h in after] == ["Aquatic therapy 12 sessions"]
+    assert after[0].id > before[0].id  # ids are never reused: in-memory vectors stay right

@@ -164,9 +164,20 @@ def store_records(session: Session, records: list[dict[str, Any]]) -> dict[str, 
         else:
             outcome["added"].append(record["source_name"])
         to_write.append(record)
+    if not to_write:
+        return outcome
+    if _dialect(session) == "sqlite":
+        session.execute(text("UPDATE library_letters SET id = id WHERE 0"))  # take the write lock now
+    # ids are reserved before deleting, so an id is never used twice (caches key on ids)
+    letter_ids = _reserve_ids(session, LETTERS, len(to_write))
+    item_ids = _reserve_ids(session, ITEMS, sum(len(r["items"]) for r in to_write))
     _delete_letters(session, to_delete)
-    _insert_records(session, to_write)
+    _insert_records(session, to_write, letter_ids, item_ids)
     return outcome
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _delete_letters(session: Session, letter_ids: list[int]) -> None:
@@ -187,23 +198,17 @@ def _reserve_ids(session: Session, table, count: int) -> list[int]:
     """
     if count == 0:
         return []
-    if session.bind.dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         sql = f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"
         return [r[0] for r in session.execute(text(sql), {"n": count})]
     top = session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}")).scalar() or 0
     return list(range(top + 1, top + 1 + count))
 
 
-def _insert_records(session: Session, records: list[dict[str, Any]]) -> None:
-    if not records:
-        return
+def _insert_records(session: Session, records: list[dict[str, Any]], letter_ids: list[int], item_ids: list[int]) -> None:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    if session.bind.dialect.name == "sqlite":
-        session.execute(text("UPDATE library_letters SET id = id WHERE 0"))  # take the write lock now
-    letter_ids = _reserve_ids(session, LETTERS, len(records))
     letter_rows, item_rows, citation_rows, credential_rows = [], [], [], []
     items = [(letter_id, item) for letter_id, record in zip(letter_ids, records) for item in record["items"]]
-    item_ids = _reserve_ids(session, ITEMS, len(items))
     for letter_id, record in zip(letter_ids, records):
         letter_rows.append({**record["letter"], "id": letter_id, "ingested_at": now})
         credential_rows += [{"letter_id": letter_id, **c} for c in record["credentials"]]
