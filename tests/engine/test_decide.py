@@ -132,3 +132,9 @@ def test_weeks_since_injury_comes_from_the_case_dates(nlp_loaded):
     (l,) = [c for c in decide_case(late).items[0].criteria if c.criterion == crit]
     assert e.status == "not_met" and "(3 weeks)" in e.evidence[0].text and e.evidence[0].document == -1
     assert l.status == "met" and "(11 weeks)" in l.evidence[0].text
+
+
+def test_request_outside_the_knowledge_base_is_not_denied_for_that_reason(nlp_loaded):
+    (item,) = decide_case(_case("Hyperbaric oxygen chamber sessions")).items
+    assert item.kb_entry is None and item.imr_guideline.scope == "none"
+    assert "9792.21(d)" in item.rationale and "not a finding on the merits" in item.rationale

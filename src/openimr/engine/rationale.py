@@ -35,7 +35,11 @@ def _quote(case: Case, ev) -> str:
 def _guideline_phrase(feat) -> str:
     entry = feat.match.kb_entry
     if entry is None:
-        return "No guideline entry in the knowledge base addresses this request"
+        return ("No entry of the knowledge base addresses this request, so the draft could not follow the "
+                "evidence search sequence (8 CCR 9792.21.1). A treatment may not be denied solely because the "
+                "MTUS does not address it (8 CCR 9792.21(d)): the expert reviewer must search ACOEM or ODG, then "
+                "other evidence-based guidelines and studies. The decision below is the statistical default for "
+                "such requests, not a finding on the merits.")
     g, e = entry.guideline, entry.entry
     if g.scope == "MTUS":
         where = f"the MTUS {g.name}" + (f" ({g.year})" if g.year else "")
