@@ -59,6 +59,9 @@ def test_filters_and_snippets(real_library):
     assert all("**" in h.snippet for h in acupuncture)
     none = search(real_library, "acupuncture", Filters(date_from=date(2030, 1, 1)), limit=5)
     assert none == []
+    semantic = search(real_library, "knee", Filters(decision="Overturned", date_to=date(2017, 1, 31), category="diagnostics"), mode="semantic", limit=50)
+    assert semantic and all(h.decision == "Overturned" and h.date <= "2017-01-31" and h.category in {"mri", "ct", "xray", "emg_ncv", "labs", "urine_drug_screen", "other_diagnostic"} for h in semantic)
+    assert search(real_library, "knee", Filters(region="no such region"), mode="semantic") == []
     odg = search(real_library, "MRI", Filters(guideline="odg"), limit=50)
     with engine_for(real_library).connect() as c:
         citing = {r[0] for r in c.execute(text("SELECT item_id FROM library_citations WHERE role = 'imr' AND guideline_key = 'odg'"))}

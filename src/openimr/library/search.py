@@ -152,6 +152,9 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
     return ranked
 
 
+_CODED = ("category", "category_group", "body_region")
+
+
 class VectorIndex:
     """Every item's embedding in memory, refreshed incrementally as items are added."""
 
@@ -161,6 +164,11 @@ class VectorIndex:
         self.coarse = np.zeros((0, COARSE_DIMS), dtype=np.float32)
         self.max_id = 0
         self.lock = threading.Lock()
+        # per row, for filtering in memory: overturned, category / group / region codes, day
+        self.overturned = np.zeros(0, dtype=bool)
+        self.codes: dict[str, np.ndarray] = {c: np.zeros(0, dtype=np.int32) for c in _CODED}
+        self.vocabulary: dict[str, dict[str, int]] = {c: {} for c in _CODED}
+        self.day = np.zeros(0, dtype=np.int32)
 
     def refresh(self, url: str) -> None:
         with engine_for(url).connect() as connection:
@@ -168,10 +176,14 @@ class VectorIndex:
             if top <= self.max_id:
                 return
             rows = connection.execute(
-                text("SELECT id, embedding FROM library_items WHERE id > :after AND embedding IS NOT NULL ORDER BY id"),
+                text(
+                    "SELECT id, embedding, overturned, category, category_group, body_region, decision_date "
+                    "FROM library_items WHERE id > :after AND embedding IS NOT NULL ORDER BY id"
+                ),
                 {"after": self.max_id},
             ).all()
         if rows:
+            self._add_metadata(rows)
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             blob = b"".join(bytes(r[1]) for r in rows)
             vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(rows), -1).astype(np.float32)
@@ -180,12 +192,45 @@ class VectorIndex:
             self.coarse = np.ascontiguousarray(self.matrix[:, :COARSE_DIMS])
         self.max_id = top
 
-    def nearest(self, vector: np.ndarray, limit: int, allowed: np.ndarray | None = None, exclude: set[int] | None = None) -> list[tuple[int, float]]:
-        """(item id, cosine) of the nearest items."""
+    def _add_metadata(self, rows) -> None:
+        self.overturned = np.concatenate([self.overturned, np.fromiter((bool(r[2]) for r in rows), dtype=bool, count=len(rows))])
+        for position, column in enumerate(_CODED, start=3):
+            vocabulary = self.vocabulary[column]
+            codes = np.fromiter((vocabulary.setdefault(r[position], len(vocabulary)) for r in rows), dtype=np.int32, count=len(rows))
+            self.codes[column] = np.concatenate([self.codes[column], codes])
+        days = np.fromiter((_ordinal(r[6]) for r in rows), dtype=np.int32, count=len(rows))
+        self.day = np.concatenate([self.day, days])
+
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        """Rows passing the filters held in memory (category, region, decision, dates)."""
+        mask = None
+
+        def narrow(condition: np.ndarray) -> None:
+            nonlocal mask
+            mask = condition if mask is None else mask & condition
+
+        if filters.category:
+            wanted = filters.category
+            narrow((self.codes["category"] == self.vocabulary["category"].get(wanted, -1))
+                   | (self.codes["category_group"] == self.vocabulary["category_group"].get(wanted, -1)))
+        if filters.region:
+            narrow(self.codes["body_region"] == self.vocabulary["body_region"].get(filters.region, -1))
+        if filters.decision:
+            narrow(self.overturned == (filters.decision.capitalize() == "Overturned"))
+        if filters.date_from:
+            narrow(self.day >= filters.date_from.toordinal())
+        if filters.date_to:
+            narrow((self.day <= filters.date_to.toordinal()) & (self.day >= 0))
+        return mask
+
+    def nearest(
+        self, vector: np.ndarray, limit: int, allowed: np.ndarray | None = None, exclude: set[int] | None = None, mask: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """(item id, cosine) of the nearest items (among `allowed` ids / `mask` rows)."""
         if not len(self.ids):
             return []
         vector = vector.astype(np.float32)
-        rows = self._candidates(vector, max(COARSE_POOL, 20 * limit), allowed, exclude)
+        rows = self._candidates(vector, max(COARSE_POOL, 20 * limit), allowed, exclude, mask)
         scores = self.matrix[rows] @ vector
         k = min(limit, len(rows))
         if k == 0:
@@ -194,12 +239,12 @@ class VectorIndex:
         top = top[np.argsort(-scores[top])]
         return [(int(self.ids[rows[i]]), float(scores[i])) for i in top if np.isfinite(scores[i])]
 
-    def _candidates(self, vector: np.ndarray, pool: int, allowed, exclude) -> np.ndarray:
+    def _candidates(self, vector: np.ndarray, pool: int, allowed, exclude, mask=None) -> np.ndarray:
         """Rows worth an exact score: all of them in a small index, else the best of a
         first pass on the leading dimensions (filters and exclusions applied)."""
-        mask = None
         if allowed is not None:
-            mask = np.isin(self.ids, allowed)
+            inside = np.isin(self.ids, allowed)
+            mask = inside if mask is None else mask & inside
         if exclude:
             keep = ~np.isin(self.ids, np.fromiter(exclude, dtype=np.int64))
             mask = keep if mask is None else mask & keep
@@ -222,7 +267,17 @@ def vector_index(url: str) -> VectorIndex:
     return index
 
 
+def _ordinal(value) -> int:
+    if value is None:
+        return -1
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return value.toordinal()
+
+
 def _allowed_ids(url: str, filters: Filters) -> np.ndarray | None:
+    """Ids passing the filters not held in memory (guideline, specialty), from SQL."""
+    filters = Filters(guideline=filters.guideline, specialty=filters.specialty)
     if not filters.any():
         return None
     params: dict[str, Any] = {}
@@ -239,7 +294,7 @@ def semantic_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
     if not query.strip():
         return []
     index = vector_index(url)
-    return index.nearest(encode([query])[0], limit, _allowed_ids(url, filters))
+    return index.nearest(encode([query])[0], limit, _allowed_ids(url, filters), mask=index.mask(filters))
 
 
 def fuse(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
