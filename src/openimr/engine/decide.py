@@ -57,6 +57,10 @@ class ItemFeatures:
     fact_flags: dict[str, int] = field(default_factory=dict)
     ur_guideline: str = ""
     surgery_in_case: bool = False
+    n_items: int = 1
+    weeks_to_ur: float | None = None
+    age: int | None = None
+    prior_course: bool = False
 
 
 def _status(crit: Criterion, summary: dict) -> tuple[str, list]:
@@ -128,7 +132,82 @@ def feature_vector(f: ItemFeatures) -> dict[str, float]:
     v["req_additional"] = float(bool(re.search(r"\b(?:additional|continue|continued|further|repeat|renewal|refill)", text)))
     # Case-level fact flags (f.fact_flags) are kept for the rationale but not fed to the
     # model: under grouped cross-validation they overfit (AUC fell from 0.72 to 0.64).
+    v.update(form_features(f))
+    v.update(case_features(f))
     return v
+
+
+PHYSICAL_MEDICINE = {"physical_therapy", "chiropractic", "acupuncture"}
+TRIAL_VISITS = 6  # initial trial size: acupuncture 3-6, manipulation ~6, a therapy trial before more
+COURSE_VISITS = 10  # usual course for myalgia/neuralgia: 8-10 / 9-10 visits
+_PARTIAL_RX = re.compile(r"was the original request|\bauthorized\b|\bmodified\b|remaining IMR eligible", re.IGNORECASE)
+_WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+             "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_N = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_FREQ_RX = re.compile(_N + r"\s*(?:x|times)\s*(?:a |per |/)?\s*(?:week|wk)\w*\s*(?:x|for|times)\s*" + _N + r"\s*(?:weeks?|wks?)?", re.IGNORECASE)
+_PAREN_RX = re.compile(r"\((\d{1,2})(?:\s+(?:sessions|visits))?\)", re.IGNORECASE)
+_SESSIONS_N_RX = re.compile(r"(?:sessions|visits),\s+(\d{1,2})\b", re.IGNORECASE)
+_TIMES_RX = re.compile(_N + r"\s+times\s+" + _N + r"\b(?!\s*(?:a|per)\b)", re.IGNORECASE)
+_MULT_RX = re.compile(r"\b(\d{1,2})\s*x\s*(\d{1,2})\b", re.IGNORECASE)
+_COUNT_RX = re.compile(r"(?:#|\bx\s?|\btimes\s)(\d{1,2})\b|\b" + _N + r"\s+(?:\w+\s+){0,2}(?:sessions|visits|treatments)", re.IGNORECASE)
+
+
+def _num(tok: str) -> int:
+    return int(tok) if tok.isdigit() else _WORD_NUM[tok.lower()]
+
+
+def visits_requested(request: str) -> int | None:
+    """Number of visits a request asks for ("3 times a week for 2 weeks", "2x4", "#6", "x12",
+    "six sessions"), or None when it does not say."""
+    m = _PAREN_RX.search(request) or _SESSIONS_N_RX.search(request)
+    if m:
+        return int(m.group(1))
+    m = _FREQ_RX.search(request) or _TIMES_RX.search(request)
+    if m:
+        return _num(m.group(1)) * _num(m.group(2))
+    m = _MULT_RX.search(request)
+    if m:
+        return int(m.group(1)) * int(m.group(2))
+    m = _COUNT_RX.search(request)
+    if m:
+        return _num(m.group(1) or m.group(2))
+    return None
+
+
+def form_features(f: ItemFeatures) -> dict[str, float]:
+    """Features of the request's printed form: a partly authorised (modified) request, and for
+    physical medicine the visits asked for against the trial size and the usual course."""
+    v = {"form_partial": float(bool(_PARTIAL_RX.search(f.request)))}
+    if f.match.category in PHYSICAL_MEDICINE:
+        n = visits_requested(f.request)
+        v["form_visits_known"] = float(n is not None)
+        v["form_initial_trial"] = float(n is not None and n <= TRIAL_VISITS and not f.prior_course)
+        v["form_over_course"] = float(n is not None and n > COURSE_VISITS)
+    return v
+
+
+def case_features(f: ItemFeatures) -> dict[str, float]:
+    """Case-level features from the dates, the application and the summary's age."""
+    v: dict[str, float] = {}
+    w = f.weeks_to_ur
+    v["case_weeks_known"] = float(w is not None)
+    v["case_acute"] = float(w is not None and w < 6)
+    v["case_chronic"] = float(w is not None and w > 12)
+    v["case_log_items"] = math.log(max(f.n_items, 1))
+    v["case_age50_preop"] = float(f.match.category in {"preop_testing", "preop_clearance"} and (f.age or 0) >= 50)
+    return v
+
+
+_AGE_RX = re.compile(r"\b(\d{2})[- ]years?[- ]old\b", re.IGNORECASE)
+
+
+def worker_age(texts: list[str]) -> int | None:
+    """The worker's age as the summary states it ("a 58 year old female"), else None."""
+    for t in texts:
+        m = _AGE_RX.search(t)
+        if m:
+            return int(m.group(1))
+    return None
 
 
 def fact_flags(summary: dict) -> dict[str, int]:
@@ -187,6 +266,11 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     summary = factmod.summarize(mentions)
     context_region = find_region(" ".join(texts)[:1500], kb) if texts else None
     flags = fact_flags(summary)
+    weeks = None
+    if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
+        weeks = (case.ur_denial_date - case.date_of_injury).days / 7
+    age = worker_age(texts)
+    prior = bool(summary.get("prior_sessions", {}).get("affirmed"))
     out = []
     for item in case.disputed_items:
         match = match_request(item.request, context_region, kb)
@@ -200,6 +284,10 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
                 dependent=is_dependent(item.request, match.category),
                 fact_flags=flags,
                 ur_guideline=item.ur_guideline,
+                n_items=len(case.disputed_items),
+                weeks_to_ur=weeks,
+                age=age,
+                prior_course=prior,
             )
         )
     surgery = any(f.match.category == "surgery" for f in out)

@@ -170,26 +170,164 @@ def _logit(p):
     return np.log(p / (1 - p))
 
 
-def _inner_calibration(X, y, groups, fit_predict) -> tuple[float, float, float]:
-    """Platt scaling (a, b) and decision threshold from inner grouped out-of-fold predictions."""
+@dataclass(frozen=True)
+class EngineConfig:
+    """How the engine's probability model is fitted, calibrated and thresholded.
+
+    Every choice made from data (C, the calibration map, the threshold) is made on inner
+    grouped folds of the training letters only."""
+
+    learner: str = "lr"  # "lr" (L2 logistic regression) or "lgbm" (shallow LightGBM)
+    c_grid: tuple[float, ...] = (0.1,)  # C for "lr"; more than one value: chosen by inner grouped CV
+    calibration: str = "platt"  # "platt", "isotonic" or "none"
+    threshold: str = "max_ba_25"  # "max_ba_25", "p50" or "ba_acc88"
+    drop: tuple[str, ...] = ()  # feature-name prefixes left out
+    category_prior: bool = False  # in-fold smoothed overturn rate of the item's category
+
+
+BASELINE_CONFIG = EngineConfig(drop=("form_", "case_"))
+DEFAULT_CONFIG = BASELINE_CONFIG
+
+
+def select_columns(names: list[str], cfg: EngineConfig) -> list[int]:
+    """Indexes of the feature columns a configuration keeps."""
+    return [i for i, n in enumerate(names) if not any(n.startswith(d) for d in cfg.drop)]
+
+
+def _category_prior(cats, y, tr, k: float = 5.0) -> dict:
+    """Smoothed overturn rate per category on the training items tr only."""
+    base = float(y[tr].mean())
+    counts: dict[str, list[int]] = {}
+    for i in tr:
+        c = counts.setdefault(cats[i], [0, 0])
+        c[0] += int(y[i])
+        c[1] += 1
+    return {c: (o + k * base) / (n + k) for c, (o, n) in counts.items()} | {"__base__": base}
+
+
+def _with_prior(X, cats, idx, prior):
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
+
+    col = np.array([prior.get(cats[i], prior["__base__"]) for i in idx]).reshape(-1, 1)
+    return np.hstack([X[idx], col])
+
+
+def _fit_lgbm(X, y):
+    import warnings
+
+    import lightgbm as lgb
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = lgb.LGBMClassifier(n_estimators=100, learning_rate=0.05, num_leaves=4, min_child_samples=10,
+                               subsample=0.8, subsample_freq=1, colsample_bytree=0.8, random_state=SEED, verbose=-1)
+        m.fit(X, y)
+    return m
+
+
+def _fit_predict_raw(Xtr, ytr, Xte, cfg: EngineConfig, C: float):
+    import numpy as np
+
+    if len(set(ytr)) < 2:  # a fold without any overturned item: the base rate
+        return np.full(len(Xte), float(ytr.mean()))
+    if cfg.learner == "lgbm":
+        return _fit_lgbm(Xtr, ytr).predict_proba(Xte)[:, 1]
+    lr, mean, scale = _fit_lr(Xtr, ytr, C)
+    return lr.predict_proba((Xte - mean) / scale)[:, 1]
+
+
+def make_fit_predict(X, y, cats, cfg: EngineConfig):
+    """fp(tr, te, C) -> raw scores of te from a model fitted on tr (features, in-fold prior)."""
+
+    def fp(tr, te, C):
+        if cfg.category_prior:
+            prior = _category_prior(cats, y, tr)
+            return _fit_predict_raw(_with_prior(X, cats, tr, prior), y[tr], _with_prior(X, cats, te, prior), cfg, C)
+        return _fit_predict_raw(X[tr], y[tr], X[te], cfg, C)
+
+    return fp
+
+
+def _inner_oof(tr, y, groups, fp, C):
+    import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    oof = np.zeros(len(y))
-    k = min(4, len(set(groups)))
-    for tr, te in GroupKFold(n_splits=k).split(X, y, groups):
-        oof[te] = fit_predict(tr, te)
+    oof = np.zeros(len(tr))
+    k = min(4, len(set(groups[tr])))
+    for a, b in GroupKFold(n_splits=k).split(tr, y[tr], groups[tr]):
+        oof[b] = fp(tr[a], tr[b], C)
+    return oof
+
+
+def _choose_c(tr, y, groups, fp, cfg: EngineConfig) -> float:
+    """C with the best inner grouped out-of-fold AUC (the first on ties)."""
+    from sklearn.metrics import roc_auc_score
+
+    if cfg.learner != "lr" or len(cfg.c_grid) == 1 or len(set(y[tr])) < 2:
+        return cfg.c_grid[0]
+    scores = [roc_auc_score(y[tr], _inner_oof(tr, y, groups, fp, c)) for c in cfg.c_grid]
+    return cfg.c_grid[max(range(len(scores)), key=lambda i: (scores[i], -i))]
+
+
+def _calibrator(oof, y, method: str):
+    """A map raw score -> probability fitted on inner out-of-fold scores."""
+    import numpy as np
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
+    if method == "none" or len(set(y)) < 2:
+        return (lambda p: np.asarray(p, dtype=float)), {}
+    if method == "isotonic":
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-3, y_max=1 - 1e-3).fit(oof, y)
+        return (lambda p: iso.predict(np.asarray(p, dtype=float))), {
+            "isotonic": {"x": [float(v) for v in iso.X_thresholds_], "y": [float(v) for v in iso.y_thresholds_]}}
     z = _logit(oof).reshape(-1, 1)
-    if len(set(y)) < 2:
-        a, b = 0.0, 0.0
-    else:
-        platt = LogisticRegression(C=1.0, max_iter=1000).fit(z, y)
-        a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    platt = LogisticRegression(C=1.0, max_iter=1000).fit(z, y)
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
     if a <= 0:  # no usable ranking in the inner folds: keep the order, shrink to the base rate
         a, b = 0.05, float(np.log(max(y.mean(), 1e-3) / max(1 - y.mean(), 1e-3)))
-    cal = 1 / (1 + np.exp(-(a * z[:, 0] + b)))
-    return a, b, _pick_threshold(y, cal)
+    return (lambda p: _apply_platt(np.asarray(p, dtype=float), a, b)), {"platt": [a, b]}
+
+
+def _threshold(y, cal, rule: str) -> float:
+    import numpy as np
+
+    if rule == "p50":
+        return 0.5
+    if rule == "ba_acc88":
+        best, best_t = (-1.0, -1.0), 1.0
+        for t in np.unique(np.round(cal, 3)):
+            pred = cal >= t
+            acc = float((pred == y).mean())
+            tpr = (pred & y).sum() / max(y.sum(), 1)
+            tnr = (~pred & ~y).sum() / max((~y).sum(), 1)
+            key = ((tpr + tnr) / 2, acc) if acc >= 0.88 else (-1.0, acc)
+            if key > best:
+                best, best_t = key, float(t)
+        return best_t
+    return _pick_threshold(y, cal)
+
+
+def fit_inner(tr, X, y, groups, cats, cfg: EngineConfig):
+    """Everything fitted on the training letters tr: C, calibration map, threshold.
+    Returns (C, calibrate, threshold, calibration params)."""
+    fp = make_fit_predict(X, y, cats, cfg)
+    C = _choose_c(tr, y, groups, fp, cfg)
+    oof = _inner_oof(tr, y, groups, fp, C)
+    cal, params = _calibrator(oof, y[tr], cfg.calibration)
+    return C, cal, _threshold(y[tr], cal(oof), cfg.threshold), params
+
+
+def _inner_calibration(X, y, groups, fit_predict) -> tuple[float, float, float]:
+    """Platt scaling (a, b) and decision threshold from inner grouped out-of-fold predictions
+    (used for the TF-IDF baseline)."""
+    import numpy as np
+
+    tr = np.arange(len(y))
+    oof = _inner_oof(tr, y, groups, lambda a, b, _c: fit_predict(a, b), None)
+    _cal, params = _calibrator(oof, y, "platt")
+    a, b = params.get("platt", [0.0, 0.0])
+    return a, b, _pick_threshold(y, _apply_platt(oof, a, b))
 
 
 def _apply_platt(p, a: float, b: float):
@@ -227,35 +365,45 @@ def _tfidf_fit_predict(texts, y):
     return fp, np
 
 
-def cross_validate(feats, vecs, items, folds: int = 5):
-    """Out-of-fold probabilities and decisions for the engine and the baselines."""
+def engine_oof(feats, X, y, groups, cats, cfg: EngineConfig, folds: int = 5):
+    """Out-of-fold calibrated probabilities and decisions of the engine under one configuration."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
     from openimr.engine.decide import apply_surgery_dependency
 
-    X, names = _matrix(vecs)
-    y = np.array([i.overturned for i in items])
-    groups = np.array([i.letter for i in items])
-    texts = [i.text for i in items]
-    out = {k: {"p": np.zeros(len(y)), "pred": np.zeros(len(y), dtype=bool)} for k in ("engine", "tfidf", "always_upheld")}
-    out["always_upheld"]["p"][:] = 0.0
-    eng_fp = _engine_fit_predict(X, y)
-    tf_fp, _ = _tfidf_fit_predict(texts, y)
-    splits = GroupKFold(n_splits=folds).split(X, y, groups)
-    for tr, te in splits:
-        # engine: threshold chosen by inner grouped CV on the training letters only
-        a, b, t_eng = _inner_calibration(X[tr], y[tr], groups[tr], lambda i, j: eng_fp(tr[i], tr[j]))
-        p = _apply_platt(eng_fp(tr, te), a, b)
+    p_all, pred_all = np.zeros(len(y)), np.zeros(len(y), dtype=bool)
+    fp = make_fit_predict(X, y, cats, cfg)
+    for tr, te in GroupKFold(n_splits=folds).split(X, y, groups):
+        C, cal, t, _params = fit_inner(tr, X, y, groups, cats, cfg)
+        p = cal(fp(tr, te, C))
         # dependency on a disputed surgery, within each test letter
         for g in sorted(set(groups[te])):
-            idx = [i for i in te if groups[i] == g]
-            pos = [list(te).index(i) for i in idx]
-            adj = apply_surgery_dependency([feats[i][1] for i in idx], [p[j] for j in pos])
+            pos = [j for j, i in enumerate(te) if groups[i] == g]
+            adj = apply_surgery_dependency([feats[te[j]][1] for j in pos], [p[j] for j in pos])
             for j, v in zip(pos, adj):
                 p[j] = v
-        out["engine"]["p"][te] = p
-        out["engine"]["pred"][te] = p >= t_eng
+        p_all[te] = p
+        pred_all[te] = p >= t
+    return p_all, pred_all
+
+
+def cross_validate(feats, vecs, items, folds: int = 5, config: EngineConfig | None = None):
+    """Out-of-fold probabilities and decisions for the engine and the baselines."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    cfg = config or DEFAULT_CONFIG
+    X, names = _matrix(vecs)
+    X = X[:, select_columns(names, cfg)]
+    y = np.array([i.overturned for i in items])
+    groups = np.array([i.letter for i in items])
+    cats = [f.match.category or "uncovered" for _n, f in feats]
+    texts = [i.text for i in items]
+    out = {k: {"p": np.zeros(len(y)), "pred": np.zeros(len(y), dtype=bool)} for k in ("engine", "tfidf", "always_upheld")}
+    out["engine"]["p"], out["engine"]["pred"] = engine_oof(feats, X, y, groups, cats, cfg, folds)
+    tf_fp, _ = _tfidf_fit_predict(texts, y)
+    for tr, te in GroupKFold(n_splits=folds).split(X, y, groups):
         a, b, t_tf = _inner_calibration(X[tr], y[tr], groups[tr], lambda i, j: tf_fp(tr[i], tr[j]))
         q = _apply_platt(tf_fp(tr, te), a, b)
         out["tfidf"]["p"][te] = q
