@@ -178,7 +178,7 @@ def demo(
 
         from openimr.web.app import create_app
 
-        uvicorn.run(create_app(url), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(url), host=host, port=port, log_level="warning", timeout_keep_alive=75)
 
 
 def register(app: typer.Typer) -> None:

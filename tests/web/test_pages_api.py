@@ -103,3 +103,11 @@ def test_records_and_letters_can_be_uploaded(world):
     assert client.get(f"/api/letters/{added.json()['id']}").json()["case_number"] == pdf.stem
     assert world.client("rev_a").post("/api/letters", files={"file": (pdf.name, b"%PDF", "application/pdf")}
                                       ).status_code == 403
+
+
+def test_oversized_request_is_refused_before_reading_it(world):
+    client = world.client("admin")
+    body = b"x" * (11 * 1024 * 1024)
+    response = client.post(f"/api/cases/{world.cases['rev_a']}/documents",
+                           files={"file": ("huge.txt", body, "text/plain")})
+    assert response.status_code == 413 and "limited to 10 MB" in response.json()["detail"]

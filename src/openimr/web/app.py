@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,12 +23,43 @@ HERE = Path(__file__).parent
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
+WORKER_THREADS = 16
+
+
+@lru_cache(maxsize=8)
+def web_engine(url: str):
+    """The web app's own engine: on SQLite without a pool (connections are cheap, and none
+    waits on a pool under load), elsewhere a pool sized for the worker threads. The parts
+    called with a URL keep using `openimr.db.engine_for`."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_size=WORKER_THREADS, max_overflow=WORKER_THREADS, pool_timeout=120,
+                             pool_pre_ping=True)
+    dbmod.engine_for(url)  # creates the database's folder, as for every part
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # the same settings as openimr.db.engine_for
+        cursor = dbapi_connection.cursor()
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return engine
+
+
 class NotSignedIn(Exception):
     """No valid session cookie."""
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """A database session per request; routes commit what they write."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A database session per request; routes commit what they write.
+
+    An async dependency on purpose: its clean-up (closing the session, returning the
+    connection) runs on the event loop at once, not queued behind busy worker threads.
+    """
     session = request.app.state.sessionmaker()
     session.info["url"] = request.app.state.db_url
     try:
@@ -41,6 +74,7 @@ def get_db(request: Request) -> Iterator[Session]:
 def current_user(request: Request, db: Session = Depends(get_db)) -> Principal:
     """The signed-in user, or NotSignedIn (401 for the API, the sign-in page otherwise)."""
     principal = auth.session_principal(db, request.cookies.get(auth.SESSION_COOKIE))
+    db.commit()  # hand the connection back until the route itself needs one
     if principal is None:
         raise NotSignedIn()
     request.state.principal = principal
@@ -141,12 +175,24 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     url = dbmod.normalise_url(db_url or dbmod.default_url())
     if migrate:
         dbmod.migrate(url)
-    app = FastAPI(title="OpenIMR workbench", version="0.1.0",
+    engine = web_engine(url)
+    threads = WORKER_THREADS
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # A bounded number of worker threads: requests queue in the server, each holding at
+        # most one connection of the web engine (and briefly one of the parts' engine).
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(title="OpenIMR workbench", version="0.1.0", lifespan=lifespan,
                   description="Independent Medical Review: cases, determinations, precedents. "
                               "Sign in with POST /api/login; send the returned csrf_token as "
                               "X-CSRF-Token on every write.")
     app.state.db_url = url
-    app.state.sessionmaker = sessionmaker(bind=dbmod.engine_for(url), expire_on_commit=False)
+    app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.draft_cache = {}
@@ -157,6 +203,10 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 512 * 1024:
+            return _error(request, 413, f"request too large: uploads are limited to "
+                                        f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

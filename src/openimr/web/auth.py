@@ -98,6 +98,7 @@ def create_user(
     clinician: bool = False,
     licensure: list[str] | None = None,
     specialties: list[str] | None = None,
+    panel_reviewer_id: str | None = None,
 ) -> User:
     """Add a user; raises ValueError naming the field when something is wrong."""
     username = username.strip()
@@ -109,6 +110,8 @@ def create_user(
         raise ValueError("password: at least 8 characters")
     if clinician and role != "reviewer":
         raise ValueError("clinician: only a reviewer can be a clinician")
+    if panel_reviewer_id and role != "reviewer":
+        raise ValueError("panel_id: only a reviewer is linked to the panel")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise ValueError(f"username: {username!r} already exists")
     user = User(
@@ -119,6 +122,7 @@ def create_user(
         clinician=clinician,
         licensure=list(licensure or []),
         specialties=list(specialties or []),
+        panel_reviewer_id=panel_reviewer_id or None,
         active=True,
     )
     session.add(user)

@@ -24,7 +24,7 @@ def serve(
     app = create_app(db, secure_cookies=secure_cookies)
     typer.echo(f"OpenIMR workbench on http://{host}:{port}/  (API: /api, OpenAPI: /openapi.json)")
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
-                log_level="warning")
+                timeout_keep_alive=75, log_level="warning")
 
 
 @user_app.command("add")
@@ -35,6 +35,8 @@ def user_add(
     clinician: bool = typer.Option(False, "--clinician", help="A clinician reviewer (may sign determinations)."),
     licensure: list[str] = typer.Option([], "--licensure", help="State of licensure (repeatable)."),
     specialty: list[str] = typer.Option([], "--specialty", help="Board specialty (repeatable)."),
+    panel_id: str = typer.Option(None, "--panel-id", help="The reviewer's id on the panel (openimr panel add): "
+                                 "the panel's match then ranks them for each case."),
     password_env: str = typer.Option("OPENIMR_PASSWORD", help="Environment variable holding the password; "
                                      "asked for when unset."),
     db: str = typer.Option(None, "--db", help="Database URL (default: the embedded SQLite file)."),
@@ -55,7 +57,8 @@ def user_add(
     dbmod.migrate(url)
     try:
         with dbmod.session_scope(url) as session:
-            user = auth.create_user(session, username, password, role, name, clinician, licensure, specialty)
+            user = auth.create_user(session, username, password, role, name, clinician, licensure, specialty,
+                                    panel_id)
             out = user_out(user)
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)

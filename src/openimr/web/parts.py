@@ -164,6 +164,38 @@ def attach_letter(url: str, case_number: str, letter: Letter, actor: str) -> Non
         raise ValueError(str(error)) from None
 
 
+# ---------------------------------------------------------------- panel
+def panel_match(url: str, case_number: str) -> dict | None:
+    """The panel part's match of a stored case: {"eligible": [...], "excluded": [...]} keyed
+    by panel reviewer id, or None (no panel part, empty panel, or a workbench-only case)."""
+    assign, reviewers = _module("openimr.panel.assign"), _module("openimr.panel.reviewers")
+    if assign is None or reviewers is None:
+        return None
+    try:
+        pool = reviewers.stored(url)
+        return assign.match_case(url, case_number, pool=pool) if pool else None
+    except ValueError:  # the case part does not know this case
+        return None
+
+
+def record_assignment(url: str, case_number: str, panel_reviewer_id: str | None, actor: str) -> None:
+    """Tell the case part who reviews the case, with the credentials block for the letter."""
+    store, reviewers, matching = (_module("openimr.cases.store"), _module("openimr.panel.reviewers"),
+                                  _module("openimr.panel.matching"))
+    if None in (store, reviewers, matching) or not panel_reviewer_id:
+        return
+    reviewer = next((r for r in reviewers.stored(url) if r.id == panel_reviewer_id), None)
+    if reviewer is None:
+        return
+    try:
+        store.update(url, case_number, "assign", {"reviewer_id": reviewer.id, "status": "assigned",
+                                                  "credentials": matching.credentials(reviewer).model_dump_json()},
+                     actor)
+    except store.CaseError as error:
+        if "no such case" not in str(error):
+            raise ValueError(str(error)) from None
+
+
 # ---------------------------------------------------------------- engine
 def engine_drafts(case_file: dict, db_url: str | None = None) -> list[dict] | None:
     """The engine's draft per disputed item (dicts as in issue 5), or None without an engine."""

@@ -166,6 +166,7 @@ def search(session: Session, query: str, filters: dict, page: int, per_page: int
     from openimr.library.search import Filters, search as library_search
 
     url = session_url(session)
+    session.commit()  # reads only: the library opens its own connection, never two per thread
     wanted = Filters(decision=filters.get("decision") or None, category=filters.get("category") or None,
                      guideline=filters.get("guideline") or None)
     found = _library_hits(url, query, wanted, library_search)
@@ -229,6 +230,7 @@ def stats(session: Session, by: str) -> list[dict]:
         return letters_store.stats(session, by, category_of=category_of)
     from openimr.library.stats import stats as library_stats
 
+    session.commit()  # reads only: the library opens its own connection, never two per thread
     rows = [r.as_dict() if hasattr(r, "as_dict") else dict(vars(r)) for r in library_stats(session_url(session), by)]
     for row in rows:
         row["group"] = str(row["group"]) if row["group"] is not None else "unknown"

@@ -7,12 +7,13 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openimr.models import Letter
 from openimr.web import auth, parts, precedents, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import Principal
 from openimr.web.schemas import (
     ApplicationIn, AssignIn, CaseDetail, CaseSummary, DecisionIn, DecisionOut, DeterminationOut,
-    EligibilityOut, IntakeOut, LoginIn, LoginOut, Page, ReviewerOut, SearchOut, StatsOut, SupersedeIn,
+    EligibilityOut, IntakeOut, LetterSummary, LoginIn, LoginOut, Page, ReviewerOut, SearchOut, StatsOut, SupersedeIn,
     UserOut,
 )
 from openimr.web.tables import Determination, User
@@ -111,11 +112,11 @@ async def add_document(case_id: int, request: Request, file: UploadFile = File(.
 
 
 @router.get("/cases/{case_id}/match")
-def match(case_id: int, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def match(case_id: int, request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """Reviewers ranked for this case, each with the match explanation (admin, QA)."""
     case = workflow.load_case(db, user, case_id)
     workflow.require_role(user, "admin", "qa")
-    return {"case_id": case.id, "ranked": workflow.rank_reviewers(case, workflow.reviewers(db))}
+    return {"case_id": case.id, "ranked": workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)}
 
 
 @router.post("/cases/{case_id}/assign")
@@ -208,21 +209,21 @@ def list_reviewers(page: int = PAGE, per_page: int = PER_PAGE, user: Principal =
 
 
 # ---------------------------------------------------------------- precedents
-@router.get("/letters")
+@router.get("/letters", response_model=Page[LetterSummary])
 def list_letters(case_number: str = "", page: int = PAGE, per_page: int = PER_PAGE,
                  user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """Published letters in the library, newest first."""
     rows, total = precedents.list_letters(db, page, per_page, case_number)
-    return {"items": rows, "total": total, "page": page, "per_page": per_page}
+    return Page[LetterSummary](items=rows, total=total, page=page, per_page=per_page)
 
 
-@router.get("/letters/{letter_id}")
+@router.get("/letters/{letter_id}", response_model=Letter)
 def get_letter(letter_id: str, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """One letter as the letter model (reviewer credentials, never a name)."""
     letter = precedents.get_letter(db, letter_id)
     if letter is None:
         raise workflow.NotFound(f"letter {letter_id}: not found")
-    return letter.model_dump(mode="json")
+    return letter
 
 
 @router.post("/letters", status_code=201)

@@ -98,7 +98,7 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
     documents = [{**d, "html": Markup(views.highlighted(d["text"], spans.get(d["index"], [])))}
                  for d in detail["documents"]]
     can_edit = user.role == "reviewer" and case.assigned_user_id == user.id and case.status != "signed"
-    ranked = (workflow.rank_reviewers(case, workflow.reviewers(db))
+    ranked = (workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)
               if user.role in ("admin", "qa") and case.status not in ("signed", "ineligible") else [])
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale, documents=documents, can_edit=can_edit,
                   can_sign=can_edit and user.clinician, ranked=ranked, message=message,
@@ -234,7 +234,7 @@ def panel_page(request: Request, user: Principal = Depends(current_user), db: Se
     unassigned, _ = workflow.case_queue(db, user, status="eligible", per_page=50)
     panel = workflow.reviewers(db)
     return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned,
-                  suggestions={c.id: workflow.rank_reviewers(c, panel)[:1] for c in unassigned})
+                  suggestions={c.id: workflow.rank_reviewers(c, panel, request.app.state.db_url)[:1] for c in unassigned})
 
 
 # ---------------------------------------------------------------- precedents

@@ -85,13 +85,17 @@ def case_detail(session: Session, who: Principal, case: Case, cache: dict, db_ur
     """Everything the case page shows, as the CaseDetail model's fields."""
     names = workflow.reviewer_names(session) if who.may_see_reviewers else {}
     detail = workflow.case_summary(case, who, names)
+    session.commit()  # a read: hand the connection back while the engine drafts
     engine = drafts(case, cache, db_url)
     decisions = workflow.current_decisions(session, case.id)
     items = []
     for index, item in enumerate(case.items):
         draft = dict(engine[index]) if engine and index < len(engine) else None
         if draft is not None:
-            draft["precedents"] = _precedents(session, item["request"])
+            key = ("precedents", item["request"])
+            if key not in cache:
+                cache[key] = _precedents(session, item["request"])
+            draft["precedents"] = cache[key]
         decision = decisions.get(index)
         items.append({
             "index": index, "request": item["request"], "ur_guideline": item.get("ur_guideline", ""),

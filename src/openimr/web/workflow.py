@@ -212,7 +212,8 @@ def reviewers(session: Session) -> list[dict]:
 
 
 def match_explanation(case: Case, reviewer: dict) -> list[str]:
-    """Why a reviewer fits (or not) this case: clinician, specialties, load."""
+    """Why a reviewer fits (or not) this case when the panel part has no say: clinician,
+    specialties, load."""
     why = ["clinician: may sign medical-necessity determinations" if reviewer["clinician"]
            else "not a clinician: cannot sign"]
     why.append("specialties: " + (", ".join(reviewer["specialties"]) or "none recorded"))
@@ -220,10 +221,33 @@ def match_explanation(case: Case, reviewer: dict) -> list[str]:
     return why
 
 
-def rank_reviewers(case: Case, panel: list[dict]) -> list[dict]:
-    """Clinicians first, then the lightest load (the panel part refines this when it lands)."""
-    ranked = sorted(panel, key=lambda r: (not r["clinician"], r["open_cases"], r["id"]))
-    return [{**r, "why": match_explanation(case, r)} for r in ranked]
+def rank_reviewers(case: Case, panel: list[dict], url: str | None = None) -> list[dict]:
+    """Reviewers for a case, best first, each with `why` and `eligible`.
+
+    With the panel part and reviewers linked to it (`openimr user add --panel-id`), the
+    panel's match decides: licence, certification, experience, practice, specialty,
+    conflicts and workload. Otherwise clinicians first, then the lightest load.
+    """
+    match = parts.panel_match(url, case.case_number) if url else None
+    if match is None:
+        ranked = sorted(panel, key=lambda r: (not r["clinician"], r["open_cases"], r["id"]))
+        return [{**r, "why": match_explanation(case, r), "eligible": r["clinician"]} for r in ranked]
+    order = {e["reviewer"]: (n, e) for n, e in enumerate(match["eligible"])}
+    excluded = {e["reviewer"]: e for e in match["excluded"]}
+    out = []
+    for r in panel:
+        pid = r.get("panel_reviewer_id")
+        if pid in order:
+            entry = order[pid][1]
+            out.append({**r, "eligible": r["clinician"], "rank": order[pid][0],
+                        "why": [f"panel match score {entry['score']}", entry["why"]]})
+        elif pid in excluded:
+            out.append({**r, "eligible": False, "excluded": True, "rank": 10_000,
+                        "why": ["excluded: " + "; ".join(x["message"] for x in excluded[pid]["reasons"])]})
+        else:
+            out.append({**r, "eligible": False, "rank": 20_000,
+                        "why": ["not linked to the panel (openimr user add --panel-id)"] + match_explanation(case, r)})
+    return sorted(out, key=lambda r: (r["rank"], not r["clinician"], r["open_cases"], r["id"]))
 
 
 def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None) -> dict:
@@ -231,15 +255,21 @@ def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None
     require_role(who, "admin", "qa")
     if case.status in ("signed", "ineligible", "deferred", "superseding"):
         raise Conflict(f"case {case.case_number}: cannot assign a {case.status} case")
-    ranked = rank_reviewers(case, reviewers(session))
+    from openimr.web.precedents import session_url
+
+    url = session_url(session)
+    ranked = rank_reviewers(case, reviewers(session), url)
     if reviewer_id is None:
-        if not ranked:
-            raise Conflict("no reviewer on the panel")
+        if not ranked or not ranked[0]["eligible"]:
+            raise Conflict("no eligible reviewer: " + ("; ".join(ranked[0]["why"]) if ranked else "the panel is empty"))
         chosen = ranked[0]
     else:
         chosen = next((r for r in ranked if r["id"] == reviewer_id), None)
         if chosen is None:
             raise NotFound(f"reviewer_id: {reviewer_id} is not a reviewer on the panel")
+        if chosen.get("excluded"):
+            raise Conflict(f"reviewer_id: {reviewer_id} cannot review this case: " + "; ".join(chosen["why"]))
+    parts.record_assignment(url, case.case_number, chosen.get("panel_reviewer_id"), f"web:{who.username}")
     before = case.assigned_user_id
     case.assigned_user_id = chosen["id"]
     case.assignment = {"why": chosen["why"], "at": utcnow().isoformat()}

@@ -1,0 +1,58 @@
+"""The workbench on the panel part: reviewers linked to the panel are ranked by its match
+(conflicts exclude), and the assignment reaches the case part with the credentials block."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from .conftest import PASSWORD
+
+PANEL = json.loads((Path(__file__).parents[1] / "panel" / "data" / "reviewers.json").read_text())
+
+
+def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
+    from openimr import db as dbmod
+    from openimr.cases import store
+    from openimr.panel import reviewers as panel
+    from openimr.web import auth
+    from openimr.web.app import create_app
+
+    from .test_workflow import application
+
+    url = f"sqlite:///{tmp_path / 'panel.sqlite'}"
+    dbmod.migrate(url)
+    fit, conflicted = copy.deepcopy(PANEL[1]), copy.deepcopy(PANEL[0])  # PM&R; occupational medicine
+    conflicted["affiliations"] = [{"name": "Acme Logistics", "kind": "employer", "relation": "consultant"}]
+    panel.add(url, panel.parse_reviewers([fit, conflicted], "panel.json"))
+    with dbmod.session_scope(url) as session:
+        auth.create_user(session, "admin", PASSWORD, "admin")
+        auth.create_user(session, "intake", PASSWORD, "intake")
+        ok = auth.create_user(session, "dr_fit", PASSWORD, "reviewer", "Dr. Fit", True, panel_reviewer_id=fit["id"])
+        bad = auth.create_user(session, "dr_conflict", PASSWORD, "reviewer", "Dr. Conflict", True,
+                               panel_reviewer_id=conflicted["id"])
+        ok_id, bad_id = ok.id, bad.id
+    app = create_app(url)
+
+    def signed_in(username):
+        client = TestClient(app)
+        token = client.post("/api/login", json={"username": username, "password": PASSWORD}).json()["csrf_token"]
+        client.headers["X-CSRF-Token"] = token
+        return client
+
+    case = signed_in("intake").post("/api/cases", json=application()).json()["case"]
+    admin = signed_in("admin")
+    ranked = admin.get(f"/api/cases/{case['id']}/match").json()["ranked"]
+    assert ranked[0]["id"] == ok_id and ranked[0]["why"][0].startswith("panel match score")
+    conflict = next(r for r in ranked if r["id"] == bad_id)
+    assert conflict["why"][0].startswith("excluded:") and "Acme Logistics" in conflict["why"][0]
+    refused = admin.post(f"/api/cases/{case['id']}/assign", json={"reviewer_id": bad_id})
+    assert refused.status_code == 409
+    assigned = admin.post(f"/api/cases/{case['id']}/assign", json={})
+    assert assigned.json()["reviewer_id"] == ok_id
+    stored = store.show(url, case["case_number"])
+    assert stored["reviewer_id"] == fit["id"] and stored["credentials"]["specialties"]
+    assert fit["name"] not in json.dumps(stored["credentials"])
