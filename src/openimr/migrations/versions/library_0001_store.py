@@ -43,28 +43,30 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("value", sa.String(200), nullable=False, index=True),
     )
+    # small columns first: SQLite reads a row's leading columns without its overflow pages
+    # (the rationale), which keeps filtering joins fast on large libraries
     op.create_table(
         "library_items",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("letter_id", sa.Integer, sa.ForeignKey("library_letters.id", ondelete="CASCADE"), nullable=False, index=True),
         sa.Column("position", sa.Integer, nullable=False),
-        sa.Column("request", sa.Text, nullable=False),
-        sa.Column("original_request", sa.Text),
-        sa.Column("authorized", sa.Text),
-        sa.Column("disputed_request", sa.Text),
         sa.Column("decision", sa.String(16), nullable=False, index=True),
         sa.Column("overturned", sa.Boolean, nullable=False),
-        sa.Column("rationale", sa.Text, nullable=False, server_default=""),
         sa.Column("category", sa.String(48), nullable=False, index=True),
         sa.Column("category_group", sa.String(48), nullable=False),
         sa.Column("body_region", sa.String(48), index=True),
+        sa.Column("guideline", sa.String(120), index=True),
+        sa.Column("decision_date", sa.Date, index=True),
         sa.Column("drug", sa.String(80)),
         sa.Column("dose", sa.String(60)),
         sa.Column("quantity", sa.String(60)),
         sa.Column("frequency", sa.String(60)),
         sa.Column("duration", sa.String(60)),
-        sa.Column("guideline", sa.String(120), index=True),
-        sa.Column("decision_date", sa.Date, index=True),
+        sa.Column("request", sa.Text, nullable=False),
+        sa.Column("original_request", sa.Text),
+        sa.Column("authorized", sa.Text),
+        sa.Column("disputed_request", sa.Text),
+        sa.Column("rationale", sa.Text, nullable=False, server_default=""),
         sa.Column("embedding", sa.LargeBinary),
     )
     op.create_table(
