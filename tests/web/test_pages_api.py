@@ -111,3 +111,18 @@ def test_oversized_request_is_refused_before_reading_it(world):
     response = client.post(f"/api/cases/{world.cases['rev_a']}/documents",
                            files={"file": ("huge.txt", body, "text/plain")})
     assert response.status_code == 413 and "limited to 10 MB" in response.json()["detail"]
+
+
+def test_facet_links_filter_the_search(world):
+    import re
+
+    client = world.client("qa")
+    page = client.get("/search", params={"q": "MRI"}).text
+    link = re.search(r'href="/search\?([^"]*category=[^"]+)"', page)
+    assert link, "the category facet links to a filtered search"
+    query = link.group(1).replace("&amp;", "&")
+    category = dict(p.split("=", 1) for p in query.split("&"))["category"]
+    filtered = client.get("/api/search?" + query + "&per_page=200").json()
+    assert filtered["items"] and filtered["total"] <= client.get("/api/search?q=MRI&per_page=200").json()["total"]
+    labels = {hit["category"] for hit in filtered["items"]}
+    assert len(labels) == 1, (category, labels)

@@ -73,6 +73,22 @@ def category_label(key: str | None) -> str:
         return key or "unclassified"
 
 
+def facet_label(name: str, value: str) -> str:
+    """The printable name of a facet value (category and guideline keys of the library)."""
+    if not use_library():
+        return value
+    if name == "category":
+        return category_label(value)
+    if name == "guideline":
+        try:
+            from openimr.library.records import guideline_label
+
+            return guideline_label(value) or value
+        except Exception:
+            return value
+    return value
+
+
 # ---------------------------------------------------------------- letters
 def list_letters(session: Session, page: int, per_page: int, case_number: str = ""):
     """(letter summaries, total), newest decision first."""

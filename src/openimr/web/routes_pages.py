@@ -223,7 +223,8 @@ async def intake_submit(request: Request, user: Principal = Depends(writer), db:
         return render(request, "intake.html", user, 422, form=form, result=None, case=None, error=str(error))
     case = workflow.create_case(db, user, application, documents)
     db.commit()
-    return render(request, "intake.html", user, 201, form=form, result=case.eligibility, case=case, error="")
+    fresh = {"received": date.today().isoformat(), "review_type": "regular"}  # no double entry on resubmit
+    return render(request, "intake.html", user, 201, form=fresh, result=case.eligibility, case=case, error="")
 
 
 # ---------------------------------------------------------------- panel
@@ -247,7 +248,8 @@ def search_page(request: Request, q: str = "", decision: str = "", guideline: st
         else ([], 0, {})
     base = {"q": q, **{k: v for k, v in filters.items() if v}}
     return render(request, "search.html", user, q=q, filters=filters, hits=hits, total=total, facets=facets,
-                  page=page, pages=max(1, -(-total // 20)), base=base, urlencode=urlencode, Markup=Markup)
+                  page=page, pages=max(1, -(-total // 20)), base=base, urlencode=urlencode, Markup=Markup,
+                  facet_label=precedents.facet_label)
 
 
 @router.get("/letters", response_class=HTMLResponse)
