@@ -137,6 +137,7 @@ def run() -> str:
     from sqlalchemy import func, select
 
     from openimr import db as dbmod
+    from openimr.web import workflow
     from openimr.web.tables import ReviewerDecision
 
     with tempfile.TemporaryDirectory() as folder:
@@ -162,7 +163,9 @@ def run() -> str:
         with dbmod.session_scope(url) as session:
             stored = set(session.scalars(select(ReviewerDecision.id)))
             total_rows = session.scalar(select(func.count()).select_from(ReviewerDecision))
-    return _report(log, writes, stored, total_rows, elapsed, setup_s)
+            chain = workflow.verify_audit(session)
+    return _report(log, writes, stored, total_rows, elapsed, setup_s) + (
+        f"\nAudit chain after the run: {'intact' if not chain else f'{len(chain)} problems, first: ' + chain[0]}.\n")
 
 
 def _report(log, writes, stored, total_rows, elapsed, setup_s) -> str:

@@ -193,3 +193,28 @@ def test_panel_page_lists_reviewers_with_load(world):
     assert "Dr. Alice Zamora" in page and "Open cases" in page
     reviewers = world.client("qa").get("/api/reviewers").json()
     assert reviewers["total"] == 3 and all("open_cases" in r for r in reviewers["items"])
+
+
+def test_audit_chain_detects_a_changed_entry(world):
+    from sqlalchemy import select, update
+
+    from openimr import db as dbmod
+    from openimr.web import workflow
+    from openimr.web.tables import AuditEntry
+
+    case_id = _new_assigned_case(world)
+    _decide_all(world.client("rev_a"), case_id)
+    with dbmod.session_scope(world.url) as session:
+        assert workflow.verify_audit(session) == []
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.case_id == case_id,
+                                                        AuditEntry.action == "decision.recorded").limit(1))
+        original = dict(entry.detail)
+        session.execute(update(AuditEntry).where(AuditEntry.id == entry.id)
+                        .values(detail={**original, "decision": "Overturned" if original["decision"] == "Upheld"
+                                        else "Upheld"}))
+    with dbmod.session_scope(world.url) as session:
+        problems = workflow.verify_audit(session)
+        assert problems == [f"audit entry {entry.id}: content changed after it was written"]
+        session.execute(update(AuditEntry).where(AuditEntry.id == entry.id).values(detail=original))
+    with dbmod.session_scope(world.url) as session:
+        assert workflow.verify_audit(session) == []

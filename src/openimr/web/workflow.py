@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from openimr.models import Citation, Item, Letter, ReviewerCredentials
@@ -40,15 +40,42 @@ class Conflict(Exception):
 
 
 # ---------------------------------------------------------------- audit
+AUDIT_LOCK = 0x0E1A_0D17  # PostgreSQL advisory lock key of the workbench audit chain
+
+
+def _entry_hash(prev: str, at, user_id, action: str, case_id, detail: dict) -> str:
+    at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    body = json.dumps([prev, at.astimezone(timezone.utc).isoformat(), user_id, action, case_id, detail],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def audit(session: Session, who: Principal | None, action: str, case_id: int | None = None, **detail) -> None:
-    """Append an audit entry chained to the previous one by SHA-256."""
+    """Append an audit entry chained to the previous one by SHA-256 (one appender at a time:
+    SQLite's write lock, or an advisory lock on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    session.flush()  # on SQLite the write lock is taken before the chain's head is read
     last = session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
     prev = last.hash if last else "0" * 64
-    at = utcnow()
-    body = json.dumps([prev, at.isoformat(), who.id if who else None, action, case_id, detail],
-                      sort_keys=True, default=str)
-    session.add(AuditEntry(case_id=case_id, user_id=who.id if who else None, at=at, action=action,
-                           detail=detail, prev_hash=prev, hash=hashlib.sha256(body.encode()).hexdigest()))
+    at = utcnow().replace(microsecond=0)
+    detail = json.loads(json.dumps(detail, default=str))
+    user_id = who.id if who else None
+    session.add(AuditEntry(case_id=case_id, user_id=user_id, at=at, action=action, detail=detail, prev_hash=prev,
+                           hash=_entry_hash(prev, at, user_id, action, case_id, detail)))
+
+
+def verify_audit(session: Session) -> list[str]:
+    """Problems of the workbench audit chain (a changed, inserted or deleted entry); [] if intact."""
+    problems, prev = [], "0" * 64
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+        if entry.prev_hash != prev:
+            problems.append(f"audit entry {entry.id}: does not follow the entry before it (deleted or reordered)")
+        if entry.hash != _entry_hash(entry.prev_hash, entry.at, entry.user_id, entry.action, entry.case_id,
+                                     entry.detail):
+            problems.append(f"audit entry {entry.id}: content changed after it was written")
+        prev = entry.hash
+    return problems
 
 
 def audit_trail(session: Session, case_id: int) -> list[AuditEntry]:
