@@ -56,3 +56,14 @@ def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
     stored = store.show(url, case["case_number"])
     assert stored["reviewer_id"] == fit["id"] and stored["credentials"]["specialties"]
     assert fit["name"] not in json.dumps(stored["credentials"])
+    reviewer = signed_in("dr_fit")
+    for item in reviewer.get(f"/api/cases/{case['id']}").json()["disputed_items"]:
+        reviewer.put(f"/api/cases/{case['id']}/items/{item['index']}/decision",
+                     json={"decision": "Upheld", "guideline": "MTUS", "rationale": "Not supported by the records."})
+    signed = reviewer.post(f"/api/cases/{case['id']}/sign")
+    assert signed.status_code == 201, signed.text
+    from openimr import read_letter
+
+    letter = read_letter(reviewer.get(signed.json()["pdf_url"]).content)
+    assert letter.reviewer.specialties == stored["credentials"]["specialties"]
+    assert store.show(url, case["case_number"])["has_letter"] is True

@@ -196,6 +196,20 @@ def record_assignment(url: str, case_number: str, panel_reviewer_id: str | None,
             raise ValueError(str(error)) from None
 
 
+def case_credentials(url: str, case_number: str):
+    """The letter's credentials block the case part holds for the assigned panel reviewer, or None."""
+    store = _module("openimr.cases.store")
+    if store is None:
+        return None
+    try:
+        block = store.show(url, case_number).get("credentials")
+    except ValueError:
+        return None
+    from openimr.models import ReviewerCredentials
+
+    return ReviewerCredentials.model_validate(block) if block else None
+
+
 # ---------------------------------------------------------------- engine
 def engine_drafts(case_file: dict, db_url: str | None = None) -> list[dict] | None:
     """The engine's draft per disputed item (dicts as in issue 5), or None without an engine."""

@@ -356,6 +356,12 @@ def determination_letter(session: Session, case: Case, signer: User) -> Letter:
                           claims_administrator_guideline=Citation(text=item.get("ur_guideline", "")),
                           imr_guideline=Citation(text=d.guideline), rationale=d.rationale))
     summary = next((doc["text"] for doc in case.documents if doc.get("kind") == "clinical_summary"), "")
+    from openimr.web.precedents import session_url
+
+    credentials = parts.case_credentials(session_url(session), case.case_number) or ReviewerCredentials(
+        licensure=signer.licensure, specialties=signer.specialties,
+        statement="The expert reviewer is a licensed clinician who reviewed the records and decided each "
+                  "disputed item.")
     return Letter(
         layout="L2016",
         case_number=case.case_number,
@@ -365,9 +371,7 @@ def determination_letter(session: Session, case: Case, signer: User) -> Letter:
         ur_denial_date=case.ur_denial_date,
         application_received=case.received,
         priority=case.priority if case.priority in ("standard", "expedited") else None,
-        reviewer=ReviewerCredentials(licensure=signer.licensure, specialties=signer.specialties,
-                                     statement="The expert reviewer is a licensed clinician who reviewed the "
-                                               "records and decided each disputed item."),
+        reviewer=credentials,
         documents_reviewed=[doc["name"] for doc in case.documents],
         clinical_case_summary=summary,
         items=items,
