@@ -37,7 +37,6 @@ def set_up(url: str) -> dict[str, int]:
     from openimr import db as dbmod
     from openimr.demo import demo_application, load_letters
     from openimr.web import auth, precedents, workflow
-    from openimr.web.tables import User
 
     dbmod.migrate(url)
     load_letters(url, sorted((SHARED / "data" / "letters").glob("*.pdf"))[:LETTERS], workers=2)
@@ -188,7 +187,8 @@ def _report(log, writes, stored, total_rows, elapsed, setup_s) -> str:
         times = [t for k, _s, t in log if kind in (k, "all")]
         lines.append(f"| {len(times)} | {kind} | {_pct(times, 50):.0f} | {_pct(times, 95):.0f} | "
                      f"{len(times) / elapsed:.0f} |")
-    lines += ["", f"5xx responses: **{errors}**; dropped connections: **{dropped}**; 4xx: {other}; acknowledged writes: {len(writes)}, "
+    lines += ["", f"5xx responses: **{errors}**; dropped connections: **{dropped}**; 4xx: {other}; "
+              f"acknowledged writes: {len(writes)}, "
               f"found in the database afterwards: {len(writes) - len(lost)} (lost: **{len(lost)}**; "
               f"decision rows stored: {total_rows})."]
     return "\n".join(lines) + "\n"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import typer
 
-SHARED_LETTERS = Path(os.environ.get("OPENIMR_SHARED", Path(__file__).resolve().parents[2].parent / "shared")) / "data" / "letters"
+SHARED = Path(os.environ.get("OPENIMR_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
+SHARED_LETTERS = SHARED / "data" / "letters"
 DEMO_PASSWORD = "openimr-demo"
 DEMO_USERS = (
     # username, role, display name, clinician, licensure, specialties

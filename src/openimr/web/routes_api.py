@@ -116,7 +116,8 @@ def match(case_id: int, request: Request, user: Principal = Depends(current_user
     """Reviewers ranked for this case, each with the match explanation (admin, QA)."""
     case = workflow.load_case(db, user, case_id)
     workflow.require_role(user, "admin", "qa")
-    return {"case_id": case.id, "ranked": workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)}
+    ranked = workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)
+    return {"case_id": case.id, "ranked": ranked}
 
 
 @router.post("/cases/{case_id}/assign")

@@ -7,12 +7,12 @@ from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from openimr.web import auth, charts, parts, precedents, uploads, views, workflow
-from openimr.web.app import check_csrf, client_ip, csrf_protect, current_user, get_db, set_session_cookie, writer
+from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import AuthError, Principal
 
 router = APIRouter(include_in_schema=False)
@@ -100,9 +100,10 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
     can_edit = user.role == "reviewer" and case.assigned_user_id == user.id and case.status != "signed"
     ranked = (workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)
               if user.role in ("admin", "qa") and case.status not in ("signed", "ineligible") else [])
-    return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale, documents=documents, can_edit=can_edit,
-                  can_sign=can_edit and user.clinician, ranked=ranked, message=message,
-                  engine_note=views.DRAFT_NOTE, engine_missing=all(i["draft"] is None for i in detail["disputed_items"]),
+    engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
+    return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
+                  documents=documents, can_edit=can_edit, can_sign=can_edit and user.clinician, ranked=ranked,
+                  message=message, engine_note=views.DRAFT_NOTE, engine_missing=engine_missing,
                   audit=workflow.audit_trail(db, case.id) if user.role != "intake" else [])
 
 
@@ -234,8 +235,9 @@ def panel_page(request: Request, user: Principal = Depends(current_user), db: Se
         raise AuthError(403, "the panel is not shown to intake users")
     unassigned, _ = workflow.case_queue(db, user, status="eligible", per_page=50)
     panel = workflow.reviewers(db)
+    url = request.app.state.db_url
     return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned,
-                  suggestions={c.id: workflow.rank_reviewers(c, panel, request.app.state.db_url)[:1] for c in unassigned})
+                  suggestions={c.id: workflow.rank_reviewers(c, panel, url)[:1] for c in unassigned})
 
 
 # ---------------------------------------------------------------- precedents

@@ -33,7 +33,8 @@ def _draft_view(raw: dict) -> dict:
     guideline = raw.get("imr_guideline") or {}
     criteria = []
     for c in raw.get("criteria", []) or []:
-        evidence = [{k: e.get(k) for k in ("document", "start", "end", "text") if k in e} for e in c.get("evidence", [])]
+        evidence = [{k: e.get(k) for k in ("document", "start", "end", "text") if k in e}
+                    for e in c.get("evidence", [])]
         criteria.append({"criterion": str(c.get("criterion", "")), "status": str(c.get("status", "")),
                          "evidence": evidence})
     return {
