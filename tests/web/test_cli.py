@@ -56,3 +56,30 @@ def test_demo_sets_up_letters_users_and_a_case(tmp_path, letter_pdfs):
     assert "/cases/1" in first.stdout
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert "0 letters added, 6 already there" in again.stdout and "/cases/1" in again.stdout
+
+
+def test_serve_answers_on_loopback(tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"sqlite:///{tmp_path / 'serve.sqlite'}"
+    process = subprocess.Popen([sys.executable, "-m", "openimr.cli", "serve", "--db", url, "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, status = time.monotonic() + 60, None
+        while time.monotonic() < deadline and status != 200:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert status == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/api/cases").status_code == 401
+        assert "/api/cases" in httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["paths"]
+    finally:
+        process.terminate()
+        process.wait(20)

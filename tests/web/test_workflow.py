@@ -218,3 +218,25 @@ def test_audit_chain_detects_a_changed_entry(world):
         session.execute(update(AuditEntry).where(AuditEntry.id == entry.id).values(detail=original))
     with dbmod.session_scope(world.url) as session:
         assert workflow.verify_audit(session) == []
+
+
+def test_page_forms_sign_supersede_and_sign_again(world):
+    case_id = _new_assigned_case(world)
+    client = world.client("rev_a")
+    form = {"csrf_token": client.csrf}
+    for item in client.get(f"/api/cases/{case_id}").json()["disputed_items"]:
+        saved = client.post(f"/cases/{case_id}/items/{item['index']}", follow_redirects=False,
+                            data={**form, "decision": "Upheld", "guideline": "MTUS", "rationale": "Not shown."})
+        assert saved.status_code == 303
+    assert client.post(f"/cases/{case_id}/sign", data=form, follow_redirects=False).status_code == 303
+    page = client.get(f"/cases/{case_id}").text
+    assert "Version 1" in page and "Save decision" not in page and "Start a superseding determination" in page
+    refused = client.post(f"/cases/{case_id}/items/0", data={**form, "decision": "Overturned", "rationale": "x"})
+    assert refused.status_code == 409 and "superseded" in refused.text
+    opened = client.post(f"/cases/{case_id}/supersede", data={**form, "reason": "records arrived late"},
+                         follow_redirects=False)
+    assert opened.status_code == 303
+    client.post(f"/cases/{case_id}/items/0", data={**form, "decision": "Overturned", "rationale": "Now supported."})
+    assert client.post(f"/cases/{case_id}/sign", data=form, follow_redirects=False).status_code == 303
+    page = client.get(f"/cases/{case_id}").text
+    assert "Version 2" in page and "superseded" in page and "records arrived late" in page
