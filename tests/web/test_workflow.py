@@ -240,3 +240,18 @@ def test_page_forms_sign_supersede_and_sign_again(world):
     assert client.post(f"/cases/{case_id}/sign", data=form, follow_redirects=False).status_code == 303
     page = client.get(f"/cases/{case_id}").text
     assert "Version 2" in page and "superseded" in page and "records arrived late" in page
+
+
+def test_overdue_cases_are_marked_and_filtered(world):
+    today = date.today()
+    old = application(received=(today - timedelta(days=80)).isoformat())
+    old["ur_decision"] = {**old["ur_decision"], "date": (today - timedelta(days=95)).isoformat(),
+                          "served": (today - timedelta(days=90)).isoformat()}
+    created = world.client("intake").post("/api/cases", json=old).json()
+    assert created["eligibility"]["eligible"], created
+    client = world.client("qa")
+    overdue = client.get("/api/cases?due=overdue&per_page=200").json()["items"]
+    row = next(c for c in overdue if c["id"] == created["case"]["id"])
+    assert row["overdue"] and date.fromisoformat(row["determination_due"]) < today
+    page = client.get("/cases?due=overdue").text
+    assert 'class="overdue"' in page and "tag bad" in page
