@@ -45,6 +45,8 @@ def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
 
     case = signed_in("intake").post("/api/cases", json=application()).json()["case"]
     admin = signed_in("admin")
+    panel_page = admin.get("/panel").text
+    assert fit["id"] in panel_page and "linked" in panel_page and fit["name"] in panel_page
     ranked = admin.get(f"/api/cases/{case['id']}/match").json()["ranked"]
     assert ranked[0]["id"] == ok_id and ranked[0]["why"][0].startswith("panel match score")
     conflict = next(r for r in ranked if r["id"] == bad_id)

@@ -178,6 +178,19 @@ def panel_match(url: str, case_number: str) -> dict | None:
         return None
 
 
+def panel_reviewers(url: str) -> list[dict]:
+    """The panel part's reviewers (name included: admin and QA pages only), [] without it."""
+    reviewers = _module("openimr.panel.reviewers")
+    if reviewers is None:
+        return []
+    load = reviewers.assigned_load(url)
+    return [{"id": r.id, "name": r.name, "profession": r.profession,
+             "licenses": [f"{lic.state} {lic.type}" for lic in r.licenses],
+             "certifications": [c.specialty for c in r.board_certifications if c.current],
+             "years": r.years_active_practice, "hours": r.hours_per_week,
+             "open_cases": r.open_cases + load.get(r.id, 0)} for r in reviewers.stored(url)]
+
+
 def record_assignment(url: str, case_number: str, panel_reviewer_id: str | None, actor: str) -> None:
     """Tell the case part who reviews the case, with the credentials block for the letter."""
     store, reviewers, matching = (_module("openimr.cases.store"), _module("openimr.panel.reviewers"),

@@ -236,7 +236,10 @@ def panel_page(request: Request, user: Principal = Depends(current_user), db: Se
     unassigned, _ = workflow.case_queue(db, user, status="eligible", per_page=50)
     panel = workflow.reviewers(db)
     url = request.app.state.db_url
-    return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned,
+    linked = {r["panel_reviewer_id"] for r in panel if r.get("panel_reviewer_id")}
+    panel_part = parts.panel_reviewers(url) if user.role in ("admin", "qa") else []
+    return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned, panel_part=panel_part,
+                  linked=linked,
                   suggestions={c.id: workflow.rank_reviewers(c, panel, url)[:1] for c in unassigned})
 
 
