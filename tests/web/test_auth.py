@@ -108,8 +108,9 @@ def test_login_form_has_csrf_and_signs_in(world):
 
 
 def test_open_redirect_after_login_is_refused(world):
-    client = world.client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    response = client.post("/login", data={"username": "qa", "password": PASSWORD, "csrf_token": token,
-                                           "next": "//evil.example/"}, follow_redirects=False)
-    assert response.headers["location"] == "/cases"
+    for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        client = world.client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+        response = client.post("/login", data={"username": "qa", "password": PASSWORD, "csrf_token": token,
+                                               "next": target}, follow_redirects=False)
+        assert response.headers["location"] == "/cases", target

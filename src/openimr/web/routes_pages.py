@@ -29,7 +29,8 @@ def see_other(url: str) -> RedirectResponse:
 
 
 def _safe_next(target: str) -> str:
-    return target if target.startswith("/") and not target.startswith("//") else "/cases"
+    safe = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    return target if safe else "/cases"
 
 
 # ---------------------------------------------------------------- sign in / out
