@@ -66,7 +66,8 @@ def test_evaluate_reports_engine_and_baselines(nlp_loaded, letter_pdfs, tmp_path
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["letters"] == 24 and report["folds"] == 3
-    assert set(report["systems"]) == {"engine", "engine_p50", "tfidf", "always_upheld"}
+    assert set(report["systems"]) == {"engine", "engine_p50", "engine_acc88", "engine_before", "tfidf", "always_upheld"}
+    assert len(report["engine_configs_chosen"]) == 3
     up = report["systems"]["always_upheld"]
     assert up["overturn_recall"] == 0 and up["balanced_accuracy"] == 0.5
     assert abs(up["accuracy"] - (1 - report["overturned"] / report["items"])) < 1e-9
@@ -75,7 +76,8 @@ def test_evaluate_reports_engine_and_baselines(nlp_loaded, letter_pdfs, tmp_path
     assert 0 <= report["guideline_match"]["share"] <= 1
     assert "imaging" in report["per_category"]
     saved = json.loads(model.read_text())
-    assert len(saved["coef"]) == len(saved["features"]) and 0 < saved["threshold"] <= 1
+    assert 0 < saved["threshold"] <= 1 and saved["config"]
+    assert len(saved["coef"]) == len(saved["features"]) or saved.get("lgbm")
 
 
 def test_evaluate_bad_file(tmp_path):

@@ -226,7 +226,7 @@ def load_model(path: str | None = None) -> dict | None:
     if not p.exists():
         return None
     data = json.loads(p.read_text(encoding="utf-8"))
-    for key in ("features", "coef", "intercept", "threshold"):
+    for key in ("features", "coef", "intercept", "threshold"):  # "lgbm" models keep coef empty
         if key not in data:
             raise ValueError(f"{p}: missing {key!r}")
     return data
@@ -236,16 +236,40 @@ def predict_proba(vec: dict[str, float], model: dict | None) -> float:
     """Probability of Overturned for one feature vector (prior when no model)."""
     if model is None:
         return 0.6 if vec.get("rule_overturn") else PRIOR_OVERTURN
-    mean = model.get("mean", [0.0] * len(model["features"]))
-    scale = model.get("scale", [1.0] * len(model["features"]))
-    z = model["intercept"]
-    for name, c, mu, sd in zip(model["features"], model["coef"], mean, scale):
-        z += c * ((vec.get(name, 0.0) - mu) / (sd or 1.0))
+    if model.get("lgbm"):
+        p = float(_booster(model["lgbm"]).predict([[vec.get(n, 0.0) for n in model["features"]]])[0])
+        z = math.log(min(max(p, 1e-4), 1 - 1e-4) / (1 - min(max(p, 1e-4), 1 - 1e-4)))
+    else:
+        mean = model.get("mean", [0.0] * len(model["features"]))
+        scale = model.get("scale", [1.0] * len(model["features"]))
+        z = model["intercept"]
+        for name, c, mu, sd in zip(model["features"], model["coef"], mean, scale):
+            z += c * ((vec.get(name, 0.0) - mu) / (sd or 1.0))
     if "platt" in model:  # calibration fitted on grouped out-of-fold predictions
         a, b = model["platt"]
         p = min(max(1.0 / (1.0 + math.exp(-z)), 1e-4), 1 - 1e-4)
         z = a * math.log(p / (1 - p)) + b
-    return 1.0 / (1.0 + math.exp(-z))
+    p = 1.0 / (1.0 + math.exp(-z))
+    if "isotonic" in model:  # piecewise-linear map fitted on grouped out-of-fold predictions
+        xs, ys = model["isotonic"]["x"], model["isotonic"]["y"]
+        p = _interp(p, xs, ys)
+    return p
+
+
+def _interp(x: float, xs: list[float], ys: list[float]) -> float:
+    if x <= xs[0]:
+        return ys[0]
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
+        if x <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return ys[-1]
+
+
+@lru_cache(maxsize=2)
+def _booster(text: str):
+    import lightgbm as lgb
+
+    return lgb.Booster(model_str=text)
 
 
 def case_texts(case: Case) -> list[str]:

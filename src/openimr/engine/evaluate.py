@@ -185,8 +185,25 @@ class EngineConfig:
     category_prior: bool = False  # in-fold smoothed overturn rate of the item's category
 
 
-BASELINE_CONFIG = EngineConfig(drop=("form_", "case_"))
-DEFAULT_CONFIG = BASELINE_CONFIG
+BASELINE_CONFIG = EngineConfig(drop=("form_", "case_"))  # the engine before the second round
+FEATURE_SETS = {"criteria+category": ("form_", "case_"), "+request form": ("case_",), "+case": ("form_",), "+request form+case": ()}
+
+
+def candidate_configs() -> list[EngineConfig]:
+    """The configurations nested selection chooses among (feature set x learner), stated
+    in docs/evaluation.md before they were measured."""
+    out = []
+    for drop in FEATURE_SETS.values():
+        out += [EngineConfig(drop=drop, c_grid=(c,)) for c in (0.03, 0.1, 0.3)]
+        out.append(EngineConfig(drop=drop, learner="lgbm"))
+    return out
+
+
+def describe(cfg: EngineConfig) -> str:
+    """A short name of a configuration (feature set and learner)."""
+    fs = next((k for k, v in FEATURE_SETS.items() if v == cfg.drop), ",".join(cfg.drop) or "all")
+    learner = "LightGBM" if cfg.learner == "lgbm" else f"LR C={cfg.c_grid[0]}"
+    return f"{fs}; {learner}; {cfg.calibration}; {cfg.threshold}"
 
 
 def select_columns(names: list[str], cfg: EngineConfig) -> list[int]:
@@ -220,7 +237,8 @@ def _fit_lgbm(X, y):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = lgb.LGBMClassifier(n_estimators=100, learning_rate=0.05, num_leaves=4, min_child_samples=10,
-                               subsample=0.8, subsample_freq=1, colsample_bytree=0.8, random_state=SEED, verbose=-1)
+                               subsample=0.8, subsample_freq=1, colsample_bytree=0.8, random_state=SEED, verbose=-1,
+                               n_jobs=1)
         m.fit(X, y)
     return m
 
@@ -365,6 +383,58 @@ def _tfidf_fit_predict(texts, y):
     return fp, np
 
 
+def inner_auc(tr, X, y, groups, cats, cfg: EngineConfig) -> float:
+    """Pooled inner grouped out-of-fold AUC of a configuration on the training letters tr."""
+    from sklearn.metrics import roc_auc_score
+
+    if len(set(y[tr])) < 2:
+        return 0.5
+    fp = make_fit_predict(X, y, cats, cfg)
+    return float(roc_auc_score(y[tr], _inner_oof(tr, y, groups, fp, cfg.c_grid[0])))
+
+
+def select_config(tr, X_full, names, y, groups, cats, candidates) -> EngineConfig:
+    """The candidate configuration with the best inner grouped out-of-fold AUC on tr
+    (the first listed on ties)."""
+    scores = []
+    for cfg in candidates:
+        X = X_full[:, select_columns(names, cfg)]
+        scores.append(inner_auc(tr, X, y, groups, cats, cfg))
+    return candidates[max(range(len(scores)), key=lambda i: (scores[i], -i))]
+
+
+def selected_oof(feats, X_full, names, y, groups, cats, candidates, folds: int = 5):
+    """Out-of-fold figures when the configuration itself is chosen per outer fold by inner
+    grouped CV on the training letters (nested selection); also the choices made."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    p_all, pred_all, chosen = np.zeros(len(y)), np.zeros(len(y), dtype=bool), []
+    for tr, te in GroupKFold(n_splits=folds).split(X_full, y, groups):
+        cfg = select_config(tr, X_full, names, y, groups, cats, candidates)
+        chosen.append(cfg)
+        X = X_full[:, select_columns(names, cfg)]
+        p, pred = _one_fold(feats, X, y, groups, cats, cfg, tr, te)
+        p_all[te], pred_all[te] = p, pred
+    return p_all, pred_all, chosen
+
+
+def _one_fold(feats, X, y, groups, cats, cfg, tr, te):
+    """Calibrated probabilities and decisions of te from a model fitted on tr."""
+    from openimr.engine.decide import apply_surgery_dependency
+
+    fp = make_fit_predict(X, y, cats, cfg)
+    C, cal, t, _params = fit_inner(tr, X, y, groups, cats, cfg)
+    p = cal(fp(tr, te, C))
+    # dependency on a disputed surgery, within each test letter
+    for g in sorted(set(groups[te])):
+        pos = [j for j, i in enumerate(te) if groups[i] == g]
+        adj = apply_surgery_dependency([feats[te[j]][1] for j in pos], [p[j] for j in pos])
+        for j, v in zip(pos, adj):
+            p[j] = v
+    return p, p >= t
+
+
 def engine_oof(feats, X, y, groups, cats, cfg: EngineConfig, folds: int = 5):
     """Out-of-fold calibrated probabilities and decisions of the engine under one configuration."""
     import numpy as np
@@ -388,28 +458,61 @@ def engine_oof(feats, X, y, groups, cats, cfg: EngineConfig, folds: int = 5):
     return p_all, pred_all
 
 
+def one_thread(fn):
+    """Run fn with BLAS/OpenMP pools limited to one thread: the many small fits of nested
+    cross-validation are several times slower with thread oversubscription."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@one_thread
 def cross_validate(feats, vecs, items, folds: int = 5, config: EngineConfig | None = None):
-    """Out-of-fold probabilities and decisions for the engine and the baselines."""
+    """Out-of-fold probabilities and decisions for the engine and the baselines.
+
+    "engine": the configuration chosen per outer fold by inner grouped CV among
+    candidate_configs() (or the given config); "engine_before": the first-round
+    configuration, for comparison in the same run."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    cfg = config or DEFAULT_CONFIG
-    X, names = _matrix(vecs)
-    X = X[:, select_columns(names, cfg)]
+    X_full, names = _matrix(vecs)
     y = np.array([i.overturned for i in items])
     groups = np.array([i.letter for i in items])
     cats = [f.match.category or "uncovered" for _n, f in feats]
     texts = [i.text for i in items]
     out = {k: {"p": np.zeros(len(y)), "pred": np.zeros(len(y), dtype=bool)} for k in ("engine", "tfidf", "always_upheld")}
-    out["engine"]["p"], out["engine"]["pred"] = engine_oof(feats, X, y, groups, cats, cfg, folds)
+    if config is None:
+        p, pred, chosen = selected_oof(feats, X_full, names, y, groups, cats, candidate_configs(), folds)
+    else:
+        p, pred = engine_oof(feats, X_full[:, select_columns(names, config)], y, groups, cats, config, folds)
+        chosen = [config] * folds
+    out["engine"]["p"], out["engine"]["pred"] = p, pred
+    out["engine"]["chosen"] = [describe(c) for c in chosen]
+    X0 = X_full[:, select_columns(names, BASELINE_CONFIG)]
+    p0, pred0 = engine_oof(feats, X0, y, groups, cats, BASELINE_CONFIG, folds)
     tf_fp, _ = _tfidf_fit_predict(texts, y)
-    for tr, te in GroupKFold(n_splits=folds).split(X, y, groups):
-        a, b, t_tf = _inner_calibration(X[tr], y[tr], groups[tr], lambda i, j: tf_fp(tr[i], tr[j]))
+    for tr, te in GroupKFold(n_splits=folds).split(X0, y, groups):
+        a, b, t_tf = _inner_calibration(X0[tr], y[tr], groups[tr], lambda i, j: tf_fp(tr[i], tr[j]))
         q = _apply_platt(tf_fp(tr, te), a, b)
         out["tfidf"]["p"][te] = q
         out["tfidf"]["pred"][te] = q >= t_tf
     # a second operating point of the same probabilities: Overturned only when more likely than not
     out["engine_p50"] = {"p": out["engine"]["p"].copy(), "pred": out["engine"]["p"] >= 0.5}
+    out["engine_before"] = {"p": p0, "pred": pred0}
+    if config is None:  # the operating point for the issue's pair: best inner balanced accuracy with inner accuracy >= 0.88
+        from dataclasses import replace
+
+        acc_cands = [replace(c, threshold="ba_acc88") for c in candidate_configs()]
+        p88, pred88, _ = selected_oof(feats, X_full, names, y, groups, cats, acc_cands, folds)
+        out["engine_acc88"] = {"p": p88, "pred": pred88}
     return out, y, groups
 
 
@@ -506,7 +609,8 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
         raise ValueError(f"need at least {folds} letters for {folds} folds, got {len(letters)}")
     feats, vecs, items = build_dataset(letters)
     out, y, groups = cross_validate(feats, vecs, items, folds)
-    report = {"letters": len(letters), "items": len(items), "overturned": int(y.sum()), "folds": folds, "systems": {}}
+    report = {"letters": len(letters), "items": len(items), "overturned": int(y.sum()), "folds": folds, "systems": {},
+              "engine_configs_chosen": out["engine"].pop("chosen")}
     for sysname, r in out.items():
         m = _metrics(y, r["pred"], r["p"])
         m["ci95"] = {k: _bootstrap(y, r["pred"], r["p"], groups, k) for k in ("accuracy", "balanced_accuracy", "overturn_precision", "overturn_recall", "brier", "auc")}
@@ -521,7 +625,7 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
     for cat, idx in sorted(cats.items(), key=lambda kv: -len(kv[1])):
         idx = np.array(idx)
         row = {"n": len(idx), "overturned": int(y[idx].sum())}
-        for sysname in ("engine", "engine_p50", "tfidf", "always_upheld"):
+        for sysname in [k for k in ("engine", "engine_p50", "engine_acc88", "engine_before", "tfidf", "always_upheld") if k in out]:
             mm = _metrics(y[idx], out[sysname]["pred"][idx], out[sysname]["p"][idx])
             row[sysname] = {"accuracy": mm["accuracy"], "balanced_accuracy": mm["balanced_accuracy"]}
         row["guideline_match"], row["guideline_counted"] = guideline_match_share(feats, items, {cat if cat != "uncovered" else None})
@@ -536,27 +640,38 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
 
 
 def fit_model(paths: list[Path]) -> dict:
-    """Fit the shipped probability model on all given letters (JSON-serialisable weights)."""
+    """Fit the shipped probability model on all given letters (JSON-serialisable): the
+    configuration is chosen among candidate_configs() by inner grouped CV on all letters, then
+    its calibration and threshold come from grouped out-of-fold scores, and the model itself
+    is fitted on every letter."""
     import numpy as np
 
     letters = load_letters(paths)
     feats, vecs, items = build_dataset(letters)
-    X, names = _matrix(vecs)
+    X_full, names = _matrix(vecs)
     y = np.array([i.overturned for i in items])
     groups = np.array([i.letter for i in items])
-    fp = _engine_fit_predict(X, y)
-    a, b, threshold = _inner_calibration(X, y, groups, fp)
-    lr, mean, scale = _fit_lr(X, y)
-    return {
-        "features": names,
-        "coef": [float(c) for c in lr.coef_[0]],
-        "intercept": float(lr.intercept_[0]),
-        "mean": [float(v) for v in mean],
-        "scale": [float(v) for v in scale],
-        "platt": [a, b],
-        "threshold": float(threshold),
-        "trained_on": {"letters": len(letters), "items": len(items), "overturned": int(y.sum())},
-    }
+    cats = [f.match.category or "uncovered" for _n, f in feats]
+    cfg = one_thread(select_config)(np.arange(len(y)), X_full, names, y, groups, cats, candidate_configs())
+    return fit_config(X_full, names, y, groups, cats, cfg) | {
+        "trained_on": {"letters": len(letters), "items": len(items), "overturned": int(y.sum())}}
+
+
+@one_thread
+def fit_config(X_full, names, y, groups, cats, cfg: EngineConfig) -> dict:
+    """The shipped model for one configuration, fitted on all items given."""
+    import numpy as np
+
+    cols = select_columns(names, cfg)
+    X = X_full[:, cols]
+    C, _cal, threshold, params = fit_inner(np.arange(len(y)), X, y, groups, cats, cfg)
+    model = {"features": [names[i] for i in cols], "config": describe(cfg), "threshold": float(threshold), **params}
+    if cfg.learner == "lgbm":
+        booster = _fit_lgbm(X, y).booster_
+        return model | {"lgbm": booster.model_to_string(), "coef": [], "intercept": 0.0}
+    lr, mean, scale = _fit_lr(X, y, C)
+    return model | {"coef": [float(c) for c in lr.coef_[0]], "intercept": float(lr.intercept_[0]),
+                    "mean": [float(v) for v in mean], "scale": [float(v) for v in scale]}
 
 
 def format_text(report: dict) -> str:
