@@ -105,7 +105,7 @@ def demo_application(letter, today: date) -> tuple[dict, list[dict]]:
         "liability_dispute": False, "formulary_drug": False, "prior_imr_requests": [],
     }
     documents = [{"kind": "clinical_summary", "name": "Clinical summary", "date": received.isoformat(),
-                  "text": letter.clinical_case_summary}]
+                  "text": letter.clinical_case_summary, "source_case_number": letter.case_number}]
     return application, documents
 
 

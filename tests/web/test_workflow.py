@@ -255,3 +255,20 @@ def test_overdue_cases_are_marked_and_filtered(world):
     assert row["overdue"] and date.fromisoformat(row["determination_due"]) < today
     page = client.get("/cases?due=overdue").text
     assert 'class="overdue"' in page and "tag bad" in page
+
+
+def test_a_case_built_from_a_letter_does_not_cite_that_letter(world):
+    detail = world.client("rev_a").get(f"/api/cases/{world.cases['rev_a']}").json()
+    from openimr import db as dbmod
+    from openimr.web.tables import Case
+
+    from openimr.web import precedents
+
+    with dbmod.session_scope(world.url) as session:
+        case = session.get(Case, world.cases["rev_a"])
+        source = case.documents[0]["source_case_number"]
+        session.info["url"] = world.url
+        raw = {h["case_number"] for item in case.items for h in precedents.similar(session, item["request"], 4)}
+    assert source in raw, "without the exclusion the letter itself would be cited"
+    cited = {p["case_number"] for item in detail["disputed_items"] for p in (item["draft"] or {}).get("precedents", [])}
+    assert cited and source not in cited

@@ -62,7 +62,7 @@ def drafts(case: Case, cache: dict, db_url: str) -> list[dict] | None:
 def _precedents(session: Session, request: str) -> list[dict]:
     return [{"letter_id": h["letter_id"], "case_number": h["case_number"], "request": h["request"],
              "decision": h["decision"], "guideline": h["guideline"], "score": h["score"]}
-            for h in precedents.similar(session, request)]
+            for h in precedents.similar(session, request, limit=4)]
 
 
 def determinations(session: Session, case: Case, who: Principal, names: dict[int, str]) -> list[dict]:
@@ -96,7 +96,9 @@ def case_detail(session: Session, who: Principal, case: Case, cache: dict, db_ur
             key = ("precedents", item["request"])
             if key not in cache:
                 cache[key] = _precedents(session, item["request"])
-            draft["precedents"] = cache[key]
+            # a record taken from a published letter never shows that letter as its own precedent
+            sources = {d.get("source_case_number") for d in case.documents if d.get("source_case_number")}
+            draft["precedents"] = [p for p in cache[key] if p["case_number"] not in sources][:3]
         decision = decisions.get(index)
         items.append({
             "index": index, "request": item["request"], "ur_guideline": item.get("ur_guideline", ""),
