@@ -77,6 +77,8 @@ def _evaluation(paths) -> list[str]:
             f"| {m['balanced_accuracy']:.3f} [{ci['balanced_accuracy'][0]:.2f}–{ci['balanced_accuracy'][1]:.2f}] "
             f"| {m['overturn_precision']:.3f} | {m['overturn_recall']:.3f} | {m['brier']:.3f} | {m['auc']:.3f} |"
         )
+    rows += ["", "engine = configuration chosen per outer fold by inner grouped CV: "
+             + "; ".join(f"fold {i + 1}: {c}" for i, c in enumerate(r.get("engine_configs_chosen", [])))]
     g = r["guideline_match"]
     rows += ["", f"Guideline match: {g['share']:.3f} of {g['items_counted']} items "
                  f"({g['items_reviewer_cited_none']} where the reviewer cited no guideline)."]
