@@ -95,7 +95,14 @@ def test_reviewer_signs_in_changes_a_draft_signs_and_downloads(server, browser, 
     page.goto(f"{server}/cases")
     _check_accessible(page, "02-case-queue")
     case_id = sqlite_world.cases["rev_a"]
-    page.click(f'a[href="/cases/{case_id}"]')
+    for _ in range(40):  # keyboard only: Tab to the case link, Enter opens it
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('href')") == f"/cases/{case_id}":
+            break
+    else:
+        pytest.fail("the case link is not reachable with Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/cases/{case_id}")
     page.wait_for_selector("h1")
     _check_accessible(page, "03-case")
     items = page.locator("article.item")
