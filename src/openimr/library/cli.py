@@ -94,29 +94,40 @@ def ingest_command(
 
 @contextmanager
 def _progress(console, enabled: bool):
-    """A Rich progress bar (rate, ETA) as a progress(done, total) callback."""
+    """A Rich progress bar (rate, ETA) as a progress(done, total) callback.
+
+    The bar (and its refresh thread) starts with the first letter handled, after the
+    ingest has started its worker processes.
+    """
     if not enabled:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(
+    bar = Progress(
         TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
         console=console, transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=None, rate="")
-        started: list[tuple[float, int]] = []
+    )
+    task = bar.add_task("ingest", total=None, rate="")
+    started: list[tuple[float, int]] = []
 
-        def update(done: int, total: int) -> None:
-            now = time.monotonic()
-            if not started:
-                started.append((now, done))  # letters skipped as already stored do not count
-            since, first = started[0]
-            rate = (done - first) / (now - since) if now > since else 0.0
-            bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} letters/s" if rate else "")
+    def update(done: int, total: int) -> None:
+        now = time.monotonic()
+        if not started:
+            started.append((now, done))  # letters skipped as already stored do not count
+            return
+        if not bar.live.is_started:
+            bar.start()
+        since, first = started[0]
+        rate = (done - first) / (now - since) if now > since else 0.0
+        bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} letters/s" if rate else "")
 
+    try:
         yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def _filters(category, region, decision, guideline, specialty, date_from, date_to):

@@ -161,9 +161,9 @@ def _local_results(chunks: Iterator[list[Unit]], workers: int, embed: bool) -> I
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    # forkserver: workers never inherit the parent's threads (progress bar, database pools)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["openimr.library.ingest", "openimr.library.records", "openimr.letters.read"])
+    # fork: workers start at once with the reader imported; they use none of the parent's
+    # threads or connections (the CLI starts its progress bar only once results arrive)
+    context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from _bounded(lambda c: pool.submit(prepare_chunk, c, embed), chunks, workers * 3, lambda fs: wait(fs, return_when=FIRST_COMPLETED))
 
