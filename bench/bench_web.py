@@ -19,6 +19,7 @@ from pathlib import Path
 CLIENTS = int(os.environ.get("BENCH_WEB_CLIENTS", "50"))
 SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "60"))
 LETTERS = int(os.environ.get("BENCH_WEB_LETTERS", "60"))
+BACKENDS = os.environ.get("BENCH_WEB_BACKENDS", "sqlite,postgresql").split(",")
 PASSWORD = "bench password"
 SHARED = Path(os.environ.get("OPENIMR_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 READS = ("/api/cases", "/api/cases/{case}", "/api/search?q={query}", "/api/stats?by=category",
@@ -132,51 +133,70 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run() -> str:
-    """The Markdown section of docs/benchmarks.md."""
+    """The Markdown section of docs/benchmarks.md: the same load on each backend."""
+    sections = []
+    for backend in BACKENDS:
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as folder:
+                sections.append(run_on(f"sqlite:///{Path(folder) / 'bench.sqlite'}", "embedded SQLite", Path(folder)))
+        else:
+            from openimr import pgserver
+
+            server = pgserver.start()
+            try:
+                with tempfile.TemporaryDirectory() as folder:
+                    sections.append(run_on(server.create_database("bench_web"), "PostgreSQL 15 (throw-away, "
+                                           "loopback)", Path(folder)))
+            finally:
+                server.stop()
+    return "\n".join(sections)
+
+
+def run_on(url: str, label: str, folder: Path) -> str:
+    """Set up, serve, load and check one database; its Markdown part."""
     from sqlalchemy import func, select
 
     from openimr import db as dbmod
     from openimr.web import workflow
     from openimr.web.tables import ReviewerDecision
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
-        started = time.perf_counter()
-        cases = set_up(url)
-        setup_s = time.perf_counter() - started
-        port = _free_port()
-        process = serve(url, port, Path(folder) / "server.log")
-        log, writes = [], []
+    started = time.perf_counter()
+    cases = set_up(url)
+    setup_s = time.perf_counter() - started
+    port = _free_port()
+    process = serve(url, port, folder / "server.log")
+    log, writes = [], []
+    try:
+        elapsed = asyncio.run(load(f"http://127.0.0.1:{port}", cases, log, writes))
+    except Exception:
+        print((folder / "server.log").read_text()[-200000:], file=sys.stderr)
+        raise
+    finally:
+        process.terminate()
         try:
-            elapsed = asyncio.run(load(f"http://127.0.0.1:{port}", cases, log, writes))
-        except Exception:
-            print((Path(folder) / "server.log").read_text()[-200000:], file=sys.stderr)
-            raise
-        finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(15)
-        with dbmod.session_scope(url) as session:
-            stored = set(session.scalars(select(ReviewerDecision.id)))
-            total_rows = session.scalar(select(func.count()).select_from(ReviewerDecision))
-            chain = workflow.verify_audit(session)
-    return _report(log, writes, stored, total_rows, elapsed, setup_s) + (
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(15)
+    with dbmod.session_scope(url) as session:
+        stored = set(session.scalars(select(ReviewerDecision.id)))
+        total_rows = session.scalar(select(func.count()).select_from(ReviewerDecision))
+        chain = workflow.verify_audit(session)
+    return _report(log, writes, stored, total_rows, elapsed, setup_s, label) + (
         f"\nAudit chain after the run: {'intact' if not chain else f'{len(chain)} problems, first: ' + chain[0]}.\n")
 
 
-def _report(log, writes, stored, total_rows, elapsed, setup_s) -> str:
+def _report(log, writes, stored, total_rows, elapsed, setup_s, label: str) -> str:
     lost = [w for w in writes if w not in stored]
     errors = sum(1 for _k, status, _t in log if status >= 500)
     dropped = sum(1 for _k, status, _t in log if status == 0)
     other = sum(1 for _k, status, _t in log if 400 <= status < 500)
+    heading = "## Web workbench under load (bench_web)\n\n" if label == "embedded SQLite" else ""
     lines = [
-        "## Web workbench under load (bench_web)",
+        f"{heading}### {label}",
         "",
         f"{CLIENTS} concurrent clients (each a signed-in clinician reviewer with one assigned case) for "
-        f"{SECONDS:.0f} s against `openimr serve` on loopback (one uvicorn process, embedded SQLite, "
+        f"{SECONDS:.0f} s against `openimr serve` on loopback (one uvicorn process, {label}, "
         f"{LETTERS} real letters in the library); 70% reads (queue, case page and JSON, precedent search, "
         f"stats, letters), 30% writes (the reviewer's decision on an item). Set-up took {setup_s:.0f} s.",
         "",
