@@ -131,8 +131,9 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
             if engine.dialect.name == "sqlite":
                 params["q"] = f" {operator} ".join(f'"{w}"' for w in words)
                 sql = (
+                    # CROSS JOIN: SQLite walks the full-text matches, never an index of the filters
                     "SELECT i.id, bm25(library_items_fts, 3.0, 1.0) FROM library_items_fts "
-                    "JOIN library_items i ON i.id = library_items_fts.rowid "
+                    "CROSS JOIN library_items i ON i.id = library_items_fts.rowid "
                     f"WHERE library_items_fts MATCH :q{where} ORDER BY library_items_fts.rowid DESC LIMIT :cap"
                 )
                 rows = sorted(connection.execute(text(sql), params), key=lambda r: (r[1], -r[0]))
@@ -248,12 +249,16 @@ class VectorIndex:
         if exclude:
             keep = ~np.isin(self.ids, np.fromiter(exclude, dtype=np.int64))
             mask = keep if mask is None else mask & keep
-        rows = np.arange(len(self.ids)) if mask is None else np.flatnonzero(mask)
-        if len(rows) <= pool:
-            return rows
-        coarse = (self.coarse @ vector[:COARSE_DIMS]) if mask is None else (self.coarse[rows] @ vector[:COARSE_DIMS])
-        best = np.argpartition(-coarse, pool - 1)[:pool]
-        return rows[best]
+        if mask is None:
+            if len(self.ids) <= pool:
+                return np.arange(len(self.ids))
+            coarse = self.coarse @ vector[:COARSE_DIMS]
+        else:
+            passing = int(mask.sum())
+            if passing <= pool:
+                return np.flatnonzero(mask)
+            coarse = np.where(mask, self.coarse @ vector[:COARSE_DIMS], -np.inf)
+        return np.argpartition(-coarse, pool - 1)[:pool]
 
 
 _INDEXES: dict[str, VectorIndex] = {}
