@@ -272,3 +272,11 @@ def test_a_case_built_from_a_letter_does_not_cite_that_letter(world):
     assert source in raw, "without the exclusion the letter itself would be cited"
     cited = {p["case_number"] for item in detail["disputed_items"] for p in (item["draft"] or {}).get("precedents", [])}
     assert cited and source not in cited
+
+
+def test_queue_filters_by_reviewer_for_qa_only(world):
+    rows = world.client("qa").get(f"/api/cases?reviewer={world.users['rev_b']}&per_page=200").json()["items"]
+    assert rows and {r["assigned_reviewer"] for r in rows} == {"Dr. Bertrand Yoshida"}
+    page = world.client("admin").get(f"/cases?reviewer={world.users['rev_b']}").text
+    assert 'id="f-reviewer"' in page and f'href="/cases/{world.cases["rev_a"]}"' not in page
+    assert world.client("intake").get(f"/api/cases?reviewer={world.users['rev_b']}").status_code == 403

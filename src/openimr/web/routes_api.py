@@ -58,10 +58,11 @@ def me(user: Principal = Depends(current_user), db: Session = Depends(get_db)):
 
 # ---------------------------------------------------------------- cases
 @router.get("/cases", response_model=Page[CaseSummary])
-def list_cases(status: str = "", priority: str = "", due: str = "", sort: str = "due", page: int = PAGE,
-               per_page: int = PER_PAGE, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def list_cases(status: str = "", priority: str = "", due: str = "", sort: str = "due", reviewer: int | None = None,
+               page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
+               db: Session = Depends(get_db)):
     """The case queue this user may see (a reviewer: only their own cases)."""
-    rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, per_page)
+    rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, per_page, reviewer)
     names = workflow.reviewer_names(db) if user.may_see_reviewers else {}
     return Page[CaseSummary](items=[workflow.case_summary(c, user, names) for c in rows], total=total,
                              page=page, per_page=per_page)

@@ -79,15 +79,18 @@ def logout(request: Request, user: Principal = Depends(writer), db: Session = De
 # ---------------------------------------------------------------- cases
 @router.get("/cases", response_class=HTMLResponse)
 def queue_page(request: Request, status: str = "", priority: str = "", due: str = "", sort: str = "due",
-               page: int = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+               reviewer: str = "", page: int = 1, user: Principal = Depends(current_user),
+               db: Session = Depends(get_db)):
     page = max(page, 1)
-    rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, 25)
+    chosen = int(reviewer) if reviewer.isdigit() and user.role in ("qa", "admin") else None
+    rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, 25, chosen)
     names = workflow.reviewer_names(db) if user.may_see_reviewers else {}
     cases = [workflow.case_summary(c, user, names) for c in rows]
-    query = {"status": status, "priority": priority, "due": due, "sort": sort}
+    query = {"status": status, "priority": priority, "due": due, "sort": sort,
+             "reviewer": str(chosen) if chosen else ""}
     return render(request, "cases.html", user, cases=cases, total=total, page=page, pages=max(1, -(-total // 25)),
                   filters=query, query=urlencode({k: v for k, v in query.items() if v}),
-                  sorts=list(workflow.SORTS))
+                  sorts=list(workflow.SORTS), reviewers=names if user.role in ("qa", "admin") else {})
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

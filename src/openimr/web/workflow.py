@@ -116,9 +116,14 @@ def require_assigned_reviewer(case: Case, who: Principal) -> None:
 
 # ---------------------------------------------------------------- queue
 def case_queue(session: Session, who: Principal, status: str = "", priority: str = "",
-               due: str = "", sort: str = "due", page: int = 1, per_page: int = 25):
-    """(cases, total) for the queue, with filters and sorting; ValueError on a bad option."""
+               due: str = "", sort: str = "due", page: int = 1, per_page: int = 25, reviewer: int | None = None):
+    """(cases, total) for the queue, with filters and sorting; ValueError on a bad option.
+    The reviewer filter is for users who may see reviewers."""
     query = visible_cases_query(who)
+    if reviewer is not None:
+        if not who.may_see_reviewers:
+            raise AuthError(403, "reviewer identities are not shown to intake users")
+        query = query.where(Case.assigned_user_id == reviewer)
     if status:
         query = query.where(Case.status == status)
     if priority:
