@@ -23,6 +23,7 @@ Mode = Literal["fused", "fulltext", "semantic"]
 RRF_K = 60
 CANDIDATES = 100
 FTS_CAP = 2000
+FTS_SCAN = 10000  # with filters: matches looked at before filtering
 COARSE_DIMS = 64  # the leading (PCA) dimensions, for a first pass over every vector
 COARSE_POOL = 5000
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -127,17 +128,22 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
     with engine.connect() as connection:
         for operator in operators:
             params: dict[str, Any] = {"cap": FTS_CAP}
-            where = _filter_sql(filters, params)
             if engine.dialect.name == "sqlite":
-                params["q"] = f" {operator} ".join(f'"{w}"' for w in words)
+                # category, group, decision and region are tokens of the index's facets column;
+                # the other filters are checked on the newest FTS_SCAN matches
+                rest = Filters(guideline=filters.guideline, specialty=filters.specialty, date_from=filters.date_from, date_to=filters.date_to)
+                where = _filter_sql(rest, params)
+                params["scan"] = FTS_SCAN if rest.any() else FTS_CAP
+                params["q"] = "{request rationale}: (" + f" {operator} ".join(f'"{w}"' for w in words) + ")" + _facets(filters)
                 sql = (
-                    # CROSS JOIN: SQLite walks the full-text matches, never an index of the filters
-                    "SELECT i.id, bm25(library_items_fts, 3.0, 1.0) FROM library_items_fts "
-                    "CROSS JOIN library_items i ON i.id = library_items_fts.rowid "
-                    f"WHERE library_items_fts MATCH :q{where} ORDER BY library_items_fts.rowid DESC LIMIT :cap"
+                    # the newest `scan` matches, then the filters: bounded work whatever the filters
+                    "SELECT i.id, m.score FROM (SELECT rowid, bm25(library_items_fts, 3.0, 1.0, 0.0) AS score "
+                    "FROM library_items_fts WHERE library_items_fts MATCH :q ORDER BY rowid DESC LIMIT :scan) m "
+                    f"CROSS JOIN library_items i ON i.id = m.rowid WHERE 1 = 1{where} LIMIT :cap"
                 )
                 rows = sorted(connection.execute(text(sql), params), key=lambda r: (r[1], -r[0]))
             else:
+                where = _filter_sql(filters, params)
                 params["q"] = (" & " if operator == "AND" else " | ").join(words)
                 sql = (
                     "SELECT m.id, ts_rank('{0.1, 0.2, 0.33, 1.0}', m.search_tsv, to_tsquery('english', :q), 1) AS score FROM ("
@@ -154,6 +160,23 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
 
 
 _CODED = ("category", "category_group", "body_region")
+
+
+def _token(value: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+def _facets(filters: Filters) -> str:
+    """The FTS5 clauses of the filters kept as tokens in the facets column (SQLite)."""
+    parts = []
+    if filters.category:
+        key = _token(filters.category)
+        parts.append(f'facets: ("xc{key}" OR "xg{key}")')
+    if filters.decision:
+        parts.append(f'facets: "xd{_token(filters.decision)}"')
+    if filters.region:
+        parts.append(f'facets: "xr{_token(filters.region)}"')
+    return "".join(" AND " + part for part in parts)
 
 
 class VectorIndex:
