@@ -94,6 +94,10 @@ def _context_rules():
         ConTextRule("denied the request", "PSEUDO", direction="PSEUDO",
                     pattern=[{"LOWER": {"IN": ["denied", "non-certified", "noncertified"]}},
                              {"LOWER": {"IN": ["the", "a", "certification", "authorization", "request"]}}]),
+        # "7/10 without medication" is a pain score, not a denial that anything exists
+        ConTextRule("without medication", "PSEUDO", direction="PSEUDO",
+                    pattern=[{"LOWER": "without"},
+                             {"LOWER": {"IN": ["medication", "medications", "meds", "medicine", "medicines"]}}]),
         ConTextRule("previously denied", "PSEUDO", direction="PSEUDO",
                     pattern=[{"LOWER": {"IN": ["was", "were"]}, "OP": "?"}, {"LOWER": "previously", "OP": "?"},
                              {"LOWER": "denied"}, {"LOWER": {"IN": ["due", "by", "on", "because", "as"]}}]),
@@ -160,8 +164,10 @@ def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) 
         doc.spans["facts"] = spans
         for _name, proc in nlp.pipeline:
             doc = proc(doc)
+        categories = _categories_within_sentence(doc)
         out = []
         for sp in doc.spans["facts"]:
+            found = categories.get((sp.start, sp.end, sp.label_), set())
             out.append(
                 Mention(
                     fact=sp.label_,
@@ -169,14 +175,33 @@ def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) 
                     start=sp.start_char,
                     end=sp.end_char,
                     text=sp.text,
-                    negated=bool(sp._.is_negated),
-                    uncertain=bool(sp._.is_uncertain),
-                    historical=bool(sp._.is_historical),
-                    hypothetical=bool(sp._.is_hypothetical),
-                    family=bool(sp._.is_family),
+                    negated="NEGATED_EXISTENCE" in found,
+                    uncertain="POSSIBLE_EXISTENCE" in found,
+                    historical="HISTORICAL" in found,
+                    hypothetical="HYPOTHETICAL" in found,
+                    family="FAMILY" in found,
                 )
             )
     out.sort(key=lambda m: (m.document, m.start, m.fact))
+    return out
+
+
+def _categories_within_sentence(doc) -> dict[tuple[int, int, str], set[str]]:
+    """ConText's modifier categories of each fact span, counting only modifiers in the span's
+    own sentence and outside the span itself.
+
+    With `max_scope` set, medspaCy scopes a modifier by a token window that ignores sentence
+    ends, so "There were no red flags. The physician is considering surgery" would negate the
+    surgery; and a cue inside the span ("7/10 without medication") would modify the span.
+    """
+    out: dict[tuple[int, int, str], set[str]] = {}
+    for target, modifier in doc._.context_graph.edges:
+        start, end = modifier.modifier_span
+        if start < target.end and target.start < end:
+            continue
+        if doc[start].sent.start != target.sent.start:
+            continue
+        out.setdefault((target.start, target.end, target.label_), set()).add(modifier.category)
     return out
 
 
