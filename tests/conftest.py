@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import uuid
 from pathlib import Path
@@ -50,3 +52,40 @@ def db_url(request, tmp_path) -> str:
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'openimr.sqlite'}"
+
+
+APPLICATION = json.loads((Path(__file__).parent / "cases" / "data" / "application.json").read_text())
+
+
+@pytest.fixture
+def app_data() -> dict:
+    """A fresh copy of a valid APPLICATION.json (edit freely)."""
+    return copy.deepcopy(APPLICATION)
+
+
+@pytest.fixture
+def write_json(tmp_path):
+    """Write data as a JSON file in tmp_path; returns its path."""
+    counter = iter(range(10_000))
+
+    def write(data, name: str | None = None) -> Path:
+        path = tmp_path / (name or f"file{next(counter)}.json")
+        path.write_text(json.dumps(data))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli():
+    """Run `openimr …` in-process; returns the click Result (stdout, stderr, exit_code)."""
+    from typer.testing import CliRunner
+
+    from openimr.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return run
