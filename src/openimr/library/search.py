@@ -343,9 +343,23 @@ def ranked_ids(url: str, query: str, filters: Filters | None = None, mode: Mode 
         return [(i, 1.0 / (RRF_K + r + 1)) for r, i in enumerate(ids)][:limit]
     if mode == "semantic":
         return semantic_ids(url, query, filters, limit)
+    # the two sides run side by side: SQLite and numpy both release the GIL
+    semantic_future = _side_pool().submit(semantic_ids, url, query, filters, pool)
     lexical = fulltext_ids(url, query, filters, pool)
-    semantic = [i for i, _ in semantic_ids(url, query, filters, pool)]
+    semantic = [i for i, _ in semantic_future.result()]
     return fuse([lexical, semantic])[:limit]
+
+
+_POOL: list = []
+
+
+def _side_pool():
+    """One small thread pool per process for the semantic side of fused searches."""
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="openimr-search"))
+    return _POOL[0]
 
 
 def snippet(rationale: str, query: str, width: int = 30) -> str:
