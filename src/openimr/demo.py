@@ -32,44 +32,15 @@ def letter_paths(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".pdf", ".txt"))
 
 
-def _read_one(path: str):
-    from openimr.web import parts
-
-    try:
-        return path, parts.read_letter(path, Path(path).name).model_dump_json(), None
-    except ValueError as error:
-        return path, None, str(error)
-
-
 def load_letters(url: str, paths: list[Path], workers: int = 2) -> dict:
-    """Read letters (in parallel) and keep them in the library: {added, unchanged, failed}."""
-    from concurrent.futures import ProcessPoolExecutor
+    """Ingest letters into the precedent library (in parallel): {added, unchanged, failed}."""
+    if not paths:
+        return {"added": 0, "unchanged": 0, "failed": []}
+    from openimr.library.ingest import ingest
 
-    from openimr.db import session_scope
-    from openimr.models import Letter
-    from openimr.web import precedents
-
-    if precedents.use_library() and paths:
-        from openimr.library.ingest import ingest
-
-        done = ingest([str(p) for p in paths], url, workers=workers)
-        return {"added": done.added + done.replaced, "unchanged": done.unchanged,
-                "failed": [f"{name}: {why}" for name, why in done.failed]}
-    summary = {"added": 0, "unchanged": 0, "failed": []}
-    if workers > 1 and len(paths) > 8:
-        with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_read_one, map(str, paths), chunksize=8))
-    else:
-        results = [_read_one(str(p)) for p in paths]
-    with session_scope(url) as session:
-        for path, letter_json, error in results:
-            if error:
-                summary["failed"].append(error)
-                continue
-            _id, added = precedents.add_letter(session, Letter.model_validate_json(letter_json),
-                                               Path(path).read_bytes(), Path(path).name)
-            summary["added" if added else "unchanged"] += 1
-    return summary
+    done = ingest([str(p) for p in paths], url, workers=workers)
+    return {"added": done.added + done.replaced, "unchanged": done.unchanged,
+            "failed": [f"{name}: {why}" for name, why in done.failed]}
 
 
 def ensure_users(url: str, password: str = DEMO_PASSWORD) -> None:

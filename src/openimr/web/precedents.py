@@ -1,8 +1,7 @@
 """Letters, search and statistics for the workbench.
 
-The precedent library (openimr.library: store, search, stats, classify) answers when it is
-installed; otherwise the workbench's own letter table (letters_store) does. This module
-is the thin adapter between the two: the web app calls only these functions.
+The precedent library (openimr.library: store, search, stats, classify) answers; this
+module is the thin adapter between it and the web app, which calls only these functions.
 """
 
 from __future__ import annotations
@@ -15,33 +14,12 @@ import re
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from openimr.models import Citation, Item, Letter, ReviewerCredentials
-from openimr.web import letters_store
+from openimr.letters.read.citations import parse_citation
+from openimr.models import Item, Letter, ReviewerCredentials
 
 log = logging.getLogger("openimr.web")
 STATS_BY = ("decision", "category", "guideline", "specialty", "month", "region")
 POOL = 200  # search results fetched for paging and facets
-
-
-def _library():
-    try:
-        from openimr.library import search, stats, store  # noqa: F401
-
-        return True
-    except Exception as error:  # not installed, or a version being written
-        log.warning("precedent library unavailable: %s", type(error).__name__)
-        return False
-
-
-def use_library() -> bool:
-    """Whether the precedent library answers (else the workbench's own table)."""
-    global _USE
-    if _USE is None:
-        _USE = _library()
-    return _USE
-
-
-_USE: bool | None = None
 
 
 def session_url(session: Session) -> str:
@@ -50,8 +28,8 @@ def session_url(session: Session) -> str:
 
 
 def backend_name(session: Session) -> str:
-    """Which store answers: "library" or "workbench"."""
-    return "library" if use_library() else "workbench"
+    """Which store answers (always the precedent library)."""
+    return "library"
 
 
 def category_of(request: str) -> str | None:
@@ -75,8 +53,6 @@ def category_label(key: str | None) -> str:
 
 def facet_label(name: str, value: str) -> str:
     """The printable name of a facet value (category and guideline keys of the library)."""
-    if not use_library():
-        return value
     if name == "category":
         return category_label(value)
     if name == "guideline":
@@ -92,8 +68,6 @@ def facet_label(name: str, value: str) -> str:
 # ---------------------------------------------------------------- letters
 def list_letters(session: Session, page: int, per_page: int, case_number: str = ""):
     """(letter summaries, total), newest decision first."""
-    if not use_library():
-        return letters_store.list_letters(session, page, per_page, case_number)
     where, params = "", {"limit": per_page, "offset": (page - 1) * per_page}
     if case_number.strip():
         where, params["cn"] = "WHERE l.case_number LIKE :cn", f"%{case_number.strip()}%"
@@ -108,11 +82,9 @@ def list_letters(session: Session, page: int, per_page: int, case_number: str = 
 
 
 def get_letter(session: Session, letter_id: str) -> Letter | None:
-    """One letter by id, rebuilt from the library's rows (or the workbench's table)."""
+    """One letter by id, rebuilt from the library's rows."""
     if not str(letter_id).isdigit():
         return None
-    if not use_library():
-        return letters_store.get_letter(session, int(letter_id))
     row = session.execute(text(
         "SELECT layout, case_number, date_assigned, date_of_injury, decision_date, ur_denial_date, "
         "application_received, priority, review_organization, credentials_statement, documents_reviewed, "
@@ -140,15 +112,12 @@ def _item(session: Session, r) -> Item:
     by_role = {role: cite_text for role, cite_text in cites}
     return Item(request=r[1], decision=r[2], medically_necessary=r[2] == "Overturned", rationale=r[3] or "",
                 original_request=r[4], authorized=r[5], disputed_request=r[6],
-                claims_administrator_guideline=Citation(text=by_role.get("claims_administrator", "")),
-                imr_guideline=Citation(text=by_role.get("imr", "")))
+                claims_administrator_guideline=parse_citation(by_role.get("claims_administrator", "")),
+                imr_guideline=parse_citation(by_role.get("imr", "")))
 
 
 def add_letter(session: Session, letter: Letter, content: bytes, source_name: str) -> tuple[object, bool]:
     """Store one letter (the library's record, with its embedding when the model is there): (id, added?)."""
-    if not use_library():
-        row, added = letters_store.add_letter(session, letter, content, source_name)
-        return row.id, added
     import hashlib
 
     from openimr.library.records import embed_records, letter_record
@@ -177,8 +146,6 @@ def _marked(snippet: str) -> str:
 
 def search(session: Session, query: str, filters: dict, page: int, per_page: int):
     """(hits, total, facets) for a precedent search: full text and semantic, fused."""
-    if not use_library():
-        return letters_store.search(session, query, filters, page, per_page, category_of=category_of)
     from openimr.library.search import Filters, search as library_search
 
     url = session_url(session)
@@ -227,23 +194,15 @@ def _guideline_key(session: Session, item_id: int) -> str | None:
 
 def similar(session: Session, request: str, limit: int = 3) -> list[dict]:
     """Nearest precedents of one disputed item's request."""
-    if not use_library():
-        hits, _t, _f = letters_store.search(session, request, {}, 1, limit, category_of=category_of,
-                                            require_all=False)
-        return hits
     hits, _total, _facets = search(session, request, {}, 1, limit)
     return hits
 
 
 # ---------------------------------------------------------------- stats
 def stats(session: Session, by: str) -> list[dict]:
-    """StatRow dicts grouped by `by` (the library's stats, or the workbench's)."""
+    """StatRow dicts grouped by `by` (the library's stats)."""
     if by not in STATS_BY:
         raise ValueError(f"by: must be one of {', '.join(STATS_BY)}, not {by!r}")
-    if not use_library():
-        if by == "region":
-            raise ValueError("by: region needs the precedent library")
-        return letters_store.stats(session, by, category_of=category_of)
     from openimr.library.stats import stats as library_stats
 
     session.commit()  # reads only: the library opens its own connection, never two per thread

@@ -1,8 +1,8 @@
 """The workbench's own tables: users, sessions, login attempts, and the reviewer's work.
 
-Letters and cases live here only as the workbench's own copy (`web_letters`, `web_cases`)
-until the library and case parts provide them; the reviewer's decisions, the signed
-determinations and the audit entries of the workbench are always kept here.
+Letters live in the precedent library. `web_cases` is the workbench's view of a case (its
+documents, disputed items and assignment) beside the case part's record; the reviewer's
+decisions, the signed determinations and the workbench's audit entries are kept here.
 """
 
 from __future__ import annotations
@@ -70,20 +70,6 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     success: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class StoredLetter(Base):
-    """A published letter as the workbench keeps it while the library is not there."""
-
-    __tablename__ = "web_letters"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_number: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    source_name: Mapped[str] = mapped_column(String(255))
-    layout: Mapped[str] = mapped_column(String(32))
-    decision_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    letter: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Case(Base):

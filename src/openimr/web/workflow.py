@@ -184,17 +184,15 @@ def create_case(session: Session, who: Principal, application: dict, documents: 
                 case_number: str | None = None) -> Case:
     """Record a new application with its eligibility result; intake and admin only.
 
-    With the case part installed the application is also stored there (its case number,
-    status, reasons and deadlines are the case part's); otherwise the workbench's own
-    screening answers.
+    The application is stored by the case part too: the case number, status, reasons and
+    deadlines are the case part's.
     """
     require_role(who, "intake", "admin")
     from openimr.web.precedents import session_url
 
     result = parts.check_eligibility(application)  # validates first: nothing is stored on bad input
     registered = parts.register_case(session_url(session), application, f"web:{who.username}")
-    if registered is not None:
-        result, case_number = registered, registered["case_number"]
+    result, case_number = registered, registered["case_number"]
     received = parts._as_date(application.get("received")) or date.today()
     ur = application.get("ur_decision") or {}
     items = [{"request": i.get("request", ""), "ur_guideline": i.get("guideline", "") or "",
