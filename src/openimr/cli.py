@@ -14,6 +14,7 @@ app = typer.Typer(
     name="openimr",
     help="OpenIMR: Independent Medical Review letters, precedents, cases and determinations.",
     no_args_is_help=True,
+    epilog="Example: openimr parse ../shared/data/letters --summary  (each command: openimr COMMAND --help)",
     add_completion=False,
     pretty_exceptions_enable=False,
 )
