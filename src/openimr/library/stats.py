@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
 from openimr.db import engine_for
@@ -17,10 +17,11 @@ from openimr.db import engine_for
 GROUPS = ("decision", "category", "guideline", "specialty", "month", "region")
 
 
-@dataclass
-class Row:
-    """One group's counts and overturned rate with its Wilson 95% interval."""
+class StatRow(BaseModel):
+    """One group's counts and overturned rate with its Wilson 95% interval (the row of
+    `openimr stats --json` and of the workbench's /api/stats)."""
 
+    model_config = ConfigDict(extra="forbid")
     group: str
     items: int
     upheld: int
@@ -30,7 +31,10 @@ class Row:
     ci_high: float
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
+
+
+Row = StatRow
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -83,7 +87,12 @@ def stats(url: str, by: str = "decision") -> list[Row]:
             label = category_label(label)
         elif by == "guideline" and label != "(none)":
             label = guideline_label(label) or label
-        rows.append(Row(label, n, n - overturned, overturned, round(overturned / n, 4) if n else 0.0, round(low, 4), round(high, 4)))
+        rows.append(
+            StatRow(
+                group=label, items=n, upheld=n - overturned, overturned=overturned,
+                overturned_rate=round(overturned / n, 4) if n else 0.0, ci_low=round(low, 4), ci_high=round(high, 4),
+            )
+        )
     return rows
 
 

@@ -8,6 +8,8 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openimr.library.stats import StatRow  # one model for `openimr stats --json` and /api/stats
+
 T = TypeVar("T")
 Decision = Literal["Upheld", "Overturned"]
 
@@ -218,18 +220,6 @@ class SearchHit(Out):
 class SearchOut(Page[SearchHit]):
     facets: dict[str, dict[str, int]] = Field(default_factory=dict)
     backend: str = ""
-
-
-class StatRow(Out):
-    """Upheld/overturned counts of one group, with a Wilson 95% interval of the rate."""
-
-    group: str
-    items: int
-    upheld: int
-    overturned: int
-    overturned_rate: float
-    ci_low: float
-    ci_high: float
 
 
 class StatsOut(Out):
