@@ -1,17 +1,19 @@
 """`make bench`: runs every benchmark module and writes docs/benchmarks.md.
 
 Each module bench/bench_<part>.py has `run() -> str`, returning a Markdown section with
-the figures it measured (ratios measured side by side in the same run). Each section is
+the figures it measured (ratios measured side by side in the same run); each module runs
+in a fresh process of its own. Each section is
 kept between markers, so `python -m bench parse` re-measures one part and replaces only
 its section; `make bench` (no names) measures them all and rewrites the file.
 """
 
 from __future__ import annotations
 
-import importlib
 import platform
 import re
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +39,22 @@ def _sections(text: str) -> dict[str, str]:
     }
 
 
+def _run_isolated(name: str) -> str:
+    """A benchmark's section, measured in a fresh Python process.
+
+    Each part runs alone: a process that already loaded another part's libraries (thread
+    pools, models) would slow the next part's worker processes and distort its figures.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".md") as out:
+        code = (
+            "import importlib, sys; "
+            f"section = importlib.import_module('bench.{name}').run(); "
+            "open(sys.argv[1], 'w').write(section)"
+        )
+        subprocess.run([sys.executable, "-c", code, out.name], cwd=HERE.parent, check=True)
+        return Path(out.name).read_text()
+
+
 def main(selected: list[str]) -> None:
     names = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if selected:
@@ -47,7 +65,7 @@ def main(selected: list[str]) -> None:
     for name in names:
         started = time.perf_counter()
         print(f"== {name}", flush=True)
-        section = importlib.import_module(f"bench.{name}").run()
+        section = _run_isolated(name)
         print(section, flush=True)
         stamp = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
         kept[name] = _marked(name, section.rstrip() + f"\n\n_({name}: measured {stamp}, took {time.perf_counter() - started:.0f} s)_\n")
