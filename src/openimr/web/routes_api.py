@@ -101,14 +101,7 @@ def get_case(case_id: int, request: Request, user: Principal = Depends(current_u
 async def add_document(case_id: int, request: Request, file: UploadFile = File(...), kind: str = "medical_record",
                        user: Principal = Depends(writer), db: Session = Depends(get_db)):
     """Attach a record (PDF or .txt, at most 10 MB) to a case."""
-    case = workflow.load_case(db, user, case_id)
-    workflow.require_role(user, "intake", "admin")
-    if kind not in ("clinical_summary", "medical_record", "ur_decision"):
-        raise ValueError("kind: must be clinical_summary, medical_record or ur_decision")
-    name, content, file_kind = await uploads.read_upload(file)
-    text = uploads.upload_text(name, content, file_kind)
-    workflow.add_document(db, user, case, kind, name, text)
-    db.commit()
+    case, name, text = await uploads.attach_document(db, user, case_id, kind, file)
     return {"case_id": case.id, "name": name, "characters": len(text)}
 
 

@@ -150,14 +150,7 @@ def assign_submit(case_id: int, reviewer_id: str = Form(""), user: Principal = D
 async def document_submit(case_id: int, request: Request, file: UploadFile | None = File(None),
                           kind: str = Form("medical_record"), user: Principal = Depends(writer),
                           db: Session = Depends(get_db)):
-    case = workflow.load_case(db, user, case_id)
-    workflow.require_role(user, "intake", "admin")
-    if kind not in ("clinical_summary", "medical_record", "ur_decision"):
-        raise ValueError("kind: must be clinical_summary, medical_record or ur_decision")
-    name, content, file_kind = await uploads.read_upload(file)
-    text = uploads.upload_text(name, content, file_kind)
-    workflow.add_document(db, user, case, kind, name, text)
-    db.commit()
+    case, name, text = await uploads.attach_document(db, user, case_id, kind, file)
     return see_other(f"/cases/{case_id}?message=Document+added")
 
 

@@ -40,3 +40,21 @@ def upload_text(name: str, content: bytes, kind: str) -> str:
     if not text.strip():
         raise ValueError(f"{name}: no text found (a scanned PDF without a text layer?)")
     return text
+
+
+DOCUMENT_KINDS = ("clinical_summary", "medical_record", "ur_decision")
+
+
+async def attach_document(db, user, case_id: int, kind: str, upload: UploadFile | None):
+    """Attach an uploaded record to a case (intake and admin): (case, file name, text)."""
+    from openimr.web import workflow
+
+    case = workflow.load_case(db, user, case_id)
+    workflow.require_role(user, "intake", "admin")
+    if kind not in DOCUMENT_KINDS:
+        raise ValueError(f"kind: must be {', '.join(DOCUMENT_KINDS[:-1])} or {DOCUMENT_KINDS[-1]}")
+    name, content, file_kind = await read_upload(upload)
+    text = upload_text(name, content, file_kind)
+    workflow.add_document(db, user, case, kind, name, text)
+    db.commit()
+    return case, name, text
