@@ -155,29 +155,42 @@ def _apply_deadlines(row: CaseRow, app: Application, settings: Settings, events:
     row.assumptions = json.dumps(result.assumptions)
 
 
-def create_case(url: str, app: Application, settings: Settings, actor: str | None = None) -> dict:
-    """Screen and store a new application; returns the stored case (snapshot)."""
-    with writing(url) as session:
-        result = check(app, settings, prior_requests=prior_requests(session, app))
-        row = CaseRow(
-            case_number=_next_number(session, app.received),
-            status=status_of(result),
-            review_type=app.review_type,
-            employee_key=employee_key(app),
-            physician_key=physician_key(app),
-            date_of_injury=app.date_of_injury,
-            received=app.received,
-            application=app.model_dump_json(),
-            reasons=json.dumps([r.as_json() for r in result.reasons]),
-            assumptions="[]",
-            created_at=_now(),
-        )
-        _apply_deadlines(row, app, settings, CaseEvents())
-        session.add(row)
-        session.flush()
-        after = snapshot(row)
-        audit.append(session, "create", "case", row.case_number, None, after, actor)
-        return after
+def create_case(
+    url: str, app: Application, settings: Settings, actor: str | None = None, session: Session | None = None
+) -> dict:
+    """Screen and store a new application; returns the stored case (snapshot).
+
+    With `session`, the case is written in the caller's transaction (which then commits or
+    rolls back everything it wrote together); otherwise in a transaction of its own.
+    """
+    if session is not None:
+        audit.lock(session)
+        return _create(session, app, settings, actor)
+    with writing(url) as s:
+        return _create(s, app, settings, actor)
+
+
+def _create(session: Session, app: Application, settings: Settings, actor: str | None) -> dict:
+    result = check(app, settings, prior_requests=prior_requests(session, app))
+    row = CaseRow(
+        case_number=_next_number(session, app.received),
+        status=status_of(result),
+        review_type=app.review_type,
+        employee_key=employee_key(app),
+        physician_key=physician_key(app),
+        date_of_injury=app.date_of_injury,
+        received=app.received,
+        application=app.model_dump_json(),
+        reasons=json.dumps([r.as_json() for r in result.reasons]),
+        assumptions="[]",
+        created_at=_now(),
+    )
+    _apply_deadlines(row, app, settings, CaseEvents())
+    session.add(row)
+    session.flush()
+    after = snapshot(row)
+    audit.append(session, "create", "case", row.case_number, None, after, actor)
+    return after
 
 
 def record_event(
@@ -192,18 +205,19 @@ def record_event(
         row = get(session, case_number)
         if day < row.received:
             raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
-        before = snapshot(row) | {"events": _event_list(session, row)}
+        before = snapshot(row) | {"events": event_list(session, row)}
         session.add(CaseEventRow(case_id=row.id, kind=kind, day=day, method=method, recorded_at=_now()))
         if kind == "converted_expedited":
             row.review_type = "expedited"
         session.flush()
         _apply_deadlines(row, application_of(row), settings, events_of(session, row))
-        after = snapshot(row) | {"events": _event_list(session, row)}
+        after = snapshot(row) | {"events": event_list(session, row)}
         audit.append(session, kind, "case", case_number, before, after, actor)
         return after
 
 
-def _event_list(session: Session, row: CaseRow) -> list[dict]:
+def event_list(session: Session, row: CaseRow) -> list[dict]:
+    """The recorded events of a case, oldest first: [{kind, day, method}]."""
     rows = session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == row.id).order_by(CaseEventRow.id))
     return [{"kind": e.kind, "day": e.day.isoformat(), "method": e.method} for e in rows]
 
@@ -224,6 +238,7 @@ def update(
         return after
 
     if session is not None:
+        audit.lock(session)
         return run(session)
     with writing(url) as s:
         return run(s)
@@ -311,6 +326,6 @@ def show(url: str, case_number: str) -> dict:
     with db.session_scope(ready(url)) as session:
         row = get(session, case_number)
         return snapshot(row) | {
-            "events": _event_list(session, row),
+            "events": event_list(session, row),
             "assumptions": json.loads(row.assumptions),
         }

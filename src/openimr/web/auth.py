@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from openimr.web.tables import ROLES, LoginAttempt, User, WebSession, utcnow
+from openimr.web.tables import ROLES, LoginAttempt, User, WebSession, reviewer_key, utcnow
 
 SESSION_COOKIE = "openimr_session"
 LOGIN_CSRF_COOKIE = "openimr_login_csrf"
@@ -46,6 +46,12 @@ class Principal:
     role: str
     clinician: bool
     csrf: str
+    panel_reviewer_id: str | None = None
+
+    @property
+    def reviewer_key(self) -> str:
+        """How the case part names this user as a case's reviewer (see tables.reviewer_key)."""
+        return reviewer_key(self.id, self.panel_reviewer_id)
 
     @property
     def sees_all_cases(self) -> bool:
@@ -114,6 +120,8 @@ def create_user(
         raise ValueError("panel_id: only a reviewer is linked to the panel")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise ValueError(f"username: {username!r} already exists")
+    if panel_reviewer_id and session.scalar(select(User).where(User.panel_reviewer_id == panel_reviewer_id)):
+        raise ValueError(f"panel_id: {panel_reviewer_id!r} is already linked to another user")
     user = User(
         username=username,
         display_name=(display_name or username).strip(),
@@ -175,7 +183,8 @@ def sign_in(session: Session, username: str, password: str, ip: str) -> tuple[st
 
 def principal_of(user: User, csrf: str) -> Principal:
     """The Principal for a user row and session CSRF token."""
-    return Principal(user.id, user.username, user.display_name, user.role, user.clinician, csrf)
+    return Principal(user.id, user.username, user.display_name, user.role, user.clinician, csrf,
+                     user.panel_reviewer_id)
 
 
 def session_principal(session: Session, token: str | None) -> Principal | None:

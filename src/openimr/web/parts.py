@@ -75,11 +75,12 @@ def check_eligibility(application: dict) -> dict:
     return result
 
 
-def register_case(url: str, application: dict, actor: str) -> dict | None:
+def register_case(session, application: dict, actor: str) -> dict:
     """Record the application in the case part's store (its number, status, reasons and
-    deadlines, prior IMRs checked)."""
+    deadlines, prior IMRs checked), in the caller's transaction; ValueError on bad input."""
     intake, _eligibility, settings, store = _cases()
-    snap = store.create_case(url, _application(intake, application), settings.load_settings(), actor)
+    snap = store.create_case("", _application(intake, application), settings.load_settings(), actor,
+                             session=session)
     return {
         "case_number": snap["case_number"],
         "status": snap["status"],
@@ -101,15 +102,29 @@ def _as_date(value) -> date | None:
         return None
 
 
-def attach_letter(url: str, case_number: str, letter: Letter, actor: str) -> None:
-    """Give the signed letter to the case part (for `openimr case publish`); ValueError if refused."""
+def attach_letter(session, case_number: str, letter: Letter, actor: str) -> None:
+    """Give the signed letter to the case part (status determined; for `openimr case publish`),
+    in the caller's transaction; ValueError if refused."""
     publish, store = _module("openimr.cases.publish"), _module("openimr.cases.store")
     try:
-        publish.attach_letter(url, case_number, letter, actor)
+        publish.attach_letter("", case_number, letter, actor, session=session)
     except store.CaseError as error:
-        if "no such case" in str(error):  # a case the workbench holds alone
-            return
         raise ValueError(str(error)) from None
+
+
+def update_case(session, case_number: str, action: str, changes: dict, actor: str) -> None:
+    """Change the case part's record (status, reviewer) with its audit entry, in the caller's
+    transaction; ValueError if the case part refuses."""
+    store = _module("openimr.cases.store")
+    try:
+        store.update("", case_number, action, changes, actor, session=session)
+    except store.CaseError as error:
+        raise ValueError(str(error)) from None
+
+
+def case_events(session, case) -> list[dict]:
+    """The dated events the case part holds for a case (notice sent, records received...)."""
+    return _module("openimr.cases.store").event_list(session, case.record)
 
 
 # ---------------------------------------------------------------- panel
@@ -135,34 +150,16 @@ def panel_reviewers(url: str) -> list[dict]:
              "open_cases": r.open_cases + load.get(r.id, 0)} for r in reviewers.stored(url)]
 
 
-def record_assignment(url: str, case_number: str, panel_reviewer_id: str | None, actor: str) -> None:
-    """Tell the case part who reviews the case, with the credentials block for the letter."""
-    store, reviewers, matching = (_module("openimr.cases.store"), _module("openimr.panel.reviewers"),
-                                  _module("openimr.panel.matching"))
-    if not panel_reviewer_id:
-        return
-    reviewer = next((r for r in reviewers.stored(url) if r.id == panel_reviewer_id), None)
-    if reviewer is None:
-        return
-    try:
-        store.update(url, case_number, "assign", {"reviewer_id": reviewer.id, "status": "assigned",
-                                                  "credentials": matching.credentials(reviewer).model_dump_json()},
-                     actor)
-    except store.CaseError as error:
-        if "no such case" not in str(error):
-            raise ValueError(str(error)) from None
-
-
-def case_credentials(url: str, case_number: str):
-    """The letter's credentials block the case part holds for the assigned panel reviewer, or None."""
-    store = _module("openimr.cases.store")
-    try:
-        block = store.show(url, case_number).get("credentials")
-    except ValueError:
-        return None
-    from openimr.models import ReviewerCredentials
-
-    return ReviewerCredentials.model_validate(block) if block else None
+def assignment_changes(url: str, panel_reviewer_id: str | None, key: str) -> dict:
+    """The case part's columns for an assignment: the reviewer (`key`) and status, and the
+    letter's credentials block when the user is linked to a stored panel reviewer."""
+    changes: dict = {"reviewer_id": key, "status": "assigned", "credentials": None}
+    if panel_reviewer_id:
+        reviewers, matching = _module("openimr.panel.reviewers"), _module("openimr.panel.matching")
+        reviewer = next((r for r in reviewers.stored(url) if r.id == panel_reviewer_id), None)
+        if reviewer is not None:
+            changes["credentials"] = matching.credentials(reviewer).model_dump_json()
+    return changes
 
 
 # ---------------------------------------------------------------- engine

@@ -90,7 +90,9 @@ def queue_page(request: Request, status: str = "", priority: str = "", due: str 
              "reviewer": str(chosen) if chosen else ""}
     return render(request, "cases.html", user, cases=cases, total=total, page=page, pages=max(1, -(-total // 25)),
                   filters=query, query=urlencode({k: v for k, v in query.items() if v}),
-                  sorts=list(workflow.SORTS), reviewers=names if user.role in ("qa", "admin") else {})
+                  sorts=list(workflow.SORTS), statuses=workflow.STATUSES,
+                  reviewers={k: v for k, v in names.items() if isinstance(k, int)} if user.role in ("qa", "admin")
+                  else {})
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -101,9 +103,9 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
     spans = views.evidence_spans(detail)
     documents = [{**d, "html": Markup(views.highlighted(d["text"], spans.get(d["index"], [])))}
                  for d in detail["documents"]]
-    can_edit = user.role == "reviewer" and case.assigned_user_id == user.id and case.status != "signed"
+    can_edit = workflow.is_assigned_to(case, user) and case.status not in workflow.DETERMINED
     ranked = (workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)
-              if user.role in ("admin", "qa") and case.status not in ("signed", "ineligible") else [])
+              if user.role in ("admin", "qa") and case.status in ("eligible", "assigned") else [])
     engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
                   documents=documents, can_edit=can_edit, can_sign=can_edit and user.clinician, ranked=ranked,

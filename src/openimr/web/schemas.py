@@ -158,9 +158,19 @@ class DeterminationOut(Out):
     pdf_url: str
 
 
+class CaseEvent(Out):
+    """A dated event the case part recorded (notice sent, records received, ...)."""
+
+    kind: str
+    day: date
+    method: str | None = None
+
+
 class CaseDetail(CaseSummary):
     date_of_injury: date | None = None
     ur_denial_date: date | None = None
+    records_due: date | None = None
+    events: list[CaseEvent] = Field(default_factory=list)
     eligibility: dict = Field(default_factory=dict)
     documents: list[DocumentView] = Field(default_factory=list)
     disputed_items: list[ItemView] = Field(default_factory=list)

@@ -7,6 +7,8 @@ decisions, the signed determinations and the workbench's audit entries are kept 
 
 from __future__ import annotations
 
+import json
+
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
@@ -21,8 +23,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from openimr.cases.tables import CaseRow
 from openimr.db import Base
 
 ROLES = ("intake", "reviewer", "qa", "admin")
@@ -72,28 +75,85 @@ class LoginAttempt(Base):
     success: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+def reviewer_key(user_id: int, panel_reviewer_id: str | None) -> str:
+    """The case part's `reviewer_id` of a workbench reviewer: the panel reviewer's id when
+    the user is linked to the panel (`openimr user add --panel-id`), else `web:<user id>`."""
+    return panel_reviewer_id or f"web:{user_id}"
+
+
 class Case(Base):
-    """A case as the workbench shows it: application, documents, disputed items, assignment."""
+    """The workbench's part of a case: documents, disputed items, the match explanation.
+
+    Everything else (application, status, dates, eligibility reasons, reviewer) is read from
+    the case part's record, `record` (imr_cases, joined on the case number).
+    """
 
     __tablename__ = "web_cases"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_number: Mapped[str] = mapped_column(String(32), unique=True)
-    status: Mapped[str] = mapped_column(String(24), default="received")
-    priority: Mapped[str] = mapped_column(String(16), default="standard")
-    received: Mapped[date] = mapped_column(Date)
-    date_of_injury: Mapped[date | None] = mapped_column(Date, nullable=True)
-    ur_denial_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    determination_due: Mapped[date | None] = mapped_column(Date, nullable=True)
-    application: Mapped[dict] = mapped_column(JSON, default=dict)
-    eligibility: Mapped[dict] = mapped_column(JSON, default=dict)
     documents: Mapped[list] = mapped_column(JSON, default=list)
     items: Mapped[list] = mapped_column(JSON, default=list)
-    assigned_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("web_users.id"), nullable=True, index=True
-    )
     assignment: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    record: Mapped[CaseRow] = relationship(
+        CaseRow, primaryjoin="foreign(Case.case_number) == CaseRow.case_number", viewonly=True, lazy="joined",
+        innerjoin=True, uselist=False,
+    )
+
+    @property
+    def status(self) -> str:
+        """The case part's status (see workflow.status_of for the workbench's refinement)."""
+        return self.record.status
+
+    @property
+    def priority(self) -> str:
+        """standard or expedited (from the case part's review type)."""
+        return "expedited" if self.record.review_type == "expedited" else "standard"
+
+    @property
+    def received(self) -> date:
+        return self.record.received
+
+    @property
+    def date_of_injury(self) -> date | None:
+        return self.record.date_of_injury
+
+    @property
+    def determination_due(self) -> date | None:
+        return self.record.determination_due
+
+    @property
+    def records_due(self) -> date | None:
+        return self.record.records_due
+
+    @property
+    def application(self) -> dict:
+        """The stored application (APPLICATION.json of the case part)."""
+        return json.loads(self.record.application)
+
+    @property
+    def ur_denial_date(self) -> date | None:
+        value = (self.application.get("ur_decision") or {}).get("date")
+        return date.fromisoformat(value) if value else None
+
+    @property
+    def reviewer_id(self) -> str | None:
+        """The case part's reviewer of the case (a panel id or `web:<user id>`)."""
+        return self.record.reviewer_id
+
+    @property
+    def eligibility(self) -> dict:
+        """{eligible, status, reasons, deadlines} from the case part's screening."""
+        row = self.record
+        return {
+            "eligible": row.status not in ("ineligible", "deferred"),
+            "status": row.status,
+            "reasons": json.loads(row.reasons or "[]"),
+            "deadlines": {k: (getattr(row, k).isoformat() if getattr(row, k) else None)
+                          for k in ("filing_deadline", "records_due", "determination_due")},
+            "backend": "openimr.cases",
+        }
 
 
 class ReviewerDecision(Base):

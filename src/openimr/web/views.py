@@ -111,6 +111,8 @@ def case_detail(session: Session, who: Principal, case: Case, cache: dict, db_ur
     detail.update({
         "date_of_injury": case.date_of_injury,
         "ur_denial_date": case.ur_denial_date,
+        "records_due": case.records_due,
+        "events": parts.case_events(session, case),
         "eligibility": case.eligibility or {},
         "documents": [{"index": i, "kind": d.get("kind", ""), "name": d.get("name", f"document {i + 1}"),
                        "date": d.get("date"), "text": d.get("text", "")} for i, d in enumerate(case.documents)],

@@ -4,6 +4,11 @@ Rules: QA and admin see every case; intake sees every case but never who reviews
 reviewer sees and changes only the cases assigned to them (403 otherwise). Only the
 assigned clinician reviewer signs; a signed determination is never changed, only
 superseded by a new version with an audit entry.
+
+The case part's record is the one source of a case's status, dates, eligibility and
+reviewer: intake, assignment, signing (determination issued) and superseding are written
+through `openimr.cases.store` in the request's own transaction, so the workbench row and
+the case part's row are stored (or not) together.
 """
 
 from __future__ import annotations
@@ -13,21 +18,27 @@ import json
 from datetime import date, timedelta, timezone
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
+
+from openimr.cases.tables import CaseRow
 
 from openimr.models import Citation, Item, Letter, ReviewerCredentials
 from openimr.web import parts
 from openimr.web.auth import AuthError, Principal
-from openimr.web.tables import AuditEntry, Case, Determination, ReviewerDecision, User, utcnow
+from openimr.web.tables import AuditEntry, Case, Determination, ReviewerDecision, User, reviewer_key, utcnow
 
 DUE_SOON_DAYS = 3
-OPEN_STATUSES = ("received", "eligible", "assigned", "in_review", "superseding")
+# the case part's statuses: a determination is pending while eligible, assigned or superseding
+OPEN_STATUSES = ("eligible", "assigned", "superseding")
+DETERMINED = ("determined", "published")  # the Final Determination was signed and issued
+STATUSES = ("eligible", "ineligible", "deferred", "assigned", "superseding", "determined", "published",
+            "consolidated")
 SORTS = {
-    "due": (Case.determination_due.asc().nulls_last(), Case.id),
-    "received": (Case.received.desc(), Case.id),
-    "priority": (Case.priority.asc(), Case.determination_due.asc().nulls_last(), Case.id),
+    "due": (CaseRow.determination_due.asc().nulls_last(), Case.id),
+    "received": (CaseRow.received.desc(), Case.id),
+    "priority": (CaseRow.review_type.asc(), CaseRow.determination_due.asc().nulls_last(), Case.id),
     "case_number": (Case.case_number.asc(),),
-    "status": (Case.status.asc(), Case.id),
+    "status": (CaseRow.status.asc(), Case.id),
 }
 
 
@@ -85,11 +96,17 @@ def audit_trail(session: Session, case_id: int) -> list[AuditEntry]:
 
 # ---------------------------------------------------------------- access
 def visible_cases_query(who: Principal):
-    """The cases this user may see."""
-    query = select(Case)
+    """The cases this user may see, each joined with the case part's record."""
+    query = (select(Case).join(CaseRow, CaseRow.case_number == Case.case_number)
+             .options(contains_eager(Case.record)))
     if who.role == "reviewer":
-        query = query.where(Case.assigned_user_id == who.id)
+        query = query.where(CaseRow.reviewer_id == who.reviewer_key)
     return query
+
+
+def is_assigned_to(case: Case, who: Principal) -> bool:
+    """Whether the case part names this user as the case's reviewer."""
+    return who.role == "reviewer" and case.reviewer_id == who.reviewer_key
 
 
 def load_case(session: Session, who: Principal, case_id: int) -> Case:
@@ -97,7 +114,7 @@ def load_case(session: Session, who: Principal, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"case {case_id}: not found")
-    if who.role == "reviewer" and case.assigned_user_id != who.id:
+    if who.role == "reviewer" and not is_assigned_to(case, who):
         raise AuthError(403, "this case is not assigned to you")
     return case
 
@@ -110,7 +127,7 @@ def require_role(who: Principal, *roles: str) -> None:
 
 def require_assigned_reviewer(case: Case, who: Principal) -> None:
     """Only the reviewer assigned to the case changes its decisions."""
-    if who.role != "reviewer" or case.assigned_user_id != who.id:
+    if not is_assigned_to(case, who):
         raise AuthError(403, "only the expert reviewer assigned to this case can change its decisions")
 
 
@@ -123,17 +140,20 @@ def case_queue(session: Session, who: Principal, status: str = "", priority: str
     if reviewer is not None:
         if not who.may_see_reviewers:
             raise AuthError(403, "reviewer identities are not shown to intake users")
-        query = query.where(Case.assigned_user_id == reviewer)
+        user = session.get(User, reviewer)
+        query = query.where(CaseRow.reviewer_id == (reviewer_key(user.id, user.panel_reviewer_id) if user else None))
     if status:
-        query = query.where(Case.status == status)
-    if priority:
-        query = query.where(Case.priority == priority)
+        query = query.where(CaseRow.status == status)
+    if priority == "expedited":
+        query = query.where(CaseRow.review_type == "expedited")
+    elif priority:
+        query = query.where(CaseRow.review_type != "expedited")
     today = date.today()
     if due == "overdue":
-        query = query.where(Case.determination_due < today, Case.status.in_(OPEN_STATUSES))
+        query = query.where(CaseRow.determination_due < today, CaseRow.status.in_(OPEN_STATUSES))
     elif due == "soon":
-        query = query.where(Case.determination_due.between(today, today + timedelta(days=DUE_SOON_DAYS)),
-                            Case.status.in_(OPEN_STATUSES))
+        query = query.where(CaseRow.determination_due.between(today, today + timedelta(days=DUE_SOON_DAYS)),
+                            CaseRow.status.in_(OPEN_STATUSES))
     elif due:
         raise ValueError("due: must be overdue or soon")
     if sort not in SORTS:
@@ -143,9 +163,22 @@ def case_queue(session: Session, who: Principal, status: str = "", priority: str
     return rows, total
 
 
-def reviewer_names(session: Session) -> dict[int, str]:
-    """{user id: display name} of reviewers (only for users allowed to see them)."""
-    return dict(session.execute(select(User.id, User.display_name).where(User.role == "reviewer")).all())
+def reviewer_names(session: Session) -> dict[int | str, str]:
+    """Display names of reviewers (only for users allowed to see them), by user id and by
+    the case part's reviewer id of that user (`reviewer_key`)."""
+    names: dict[int | str, str] = {}
+    for uid, pid, name in session.execute(select(User.id, User.panel_reviewer_id, User.display_name)
+                                          .where(User.role == "reviewer")):
+        names[uid] = names[reviewer_key(uid, pid)] = name
+    return names
+
+
+def reviewer_label(case: Case, names: dict) -> str | None:
+    """Who reviews the case for users allowed to see it: the workbench user's name, or the
+    panel reviewer's id when no workbench user is linked to them."""
+    if case.reviewer_id is None:
+        return None
+    return names.get(case.reviewer_id) or f"panel reviewer {case.reviewer_id}"
 
 
 def case_summary(case: Case, who: Principal, names: dict[int, str]) -> dict:
@@ -163,60 +196,36 @@ def case_summary(case: Case, who: Principal, names: dict[int, str]) -> dict:
         "overdue": bool(open_ and due and due < today),
         "due_soon": bool(open_ and due and today <= due <= today + timedelta(days=DUE_SOON_DAYS)),
         "items": len(case.items or []),
-        "assigned": case.assigned_user_id is not None,
-        "assigned_reviewer": names.get(case.assigned_user_id) if who.may_see_reviewers else None,
+        "assigned": case.reviewer_id is not None,
+        "assigned_reviewer": reviewer_label(case, names) if who.may_see_reviewers else None,
     }
 
 
 # ---------------------------------------------------------------- intake
-def next_case_number(session: Session, received: date) -> str:
-    """The next workbench case number, CMyy-nnnnnnn."""
-    count = session.scalar(select(func.count()).select_from(Case)) or 0
-    number = count + 1
-    while True:
-        candidate = f"CM{received:%y}-{9000000 + number:07d}"
-        if session.scalar(select(Case.id).where(Case.case_number == candidate)) is None:
-            return candidate
-        number += 1
-
-
-def create_case(session: Session, who: Principal, application: dict, documents: list[dict],
-                case_number: str | None = None) -> Case:
+def create_case(session: Session, who: Principal, application: dict, documents: list[dict]) -> Case:
     """Record a new application with its eligibility result; intake and admin only.
 
-    The application is stored by the case part too: the case number, status, reasons and
-    deadlines are the case part's.
+    The case part stores the application (its number, status, reasons and deadlines) and the
+    workbench row follows in the same transaction: the caller's commit stores both, and
+    any failure before it leaves neither. ValueError (field: reason) on a bad application.
     """
     require_role(who, "intake", "admin")
-    from openimr.web.precedents import session_url
-
-    result = parts.check_eligibility(application)  # validates first: nothing is stored on bad input
-    registered = parts.register_case(session_url(session), application, f"web:{who.username}")
-    result, case_number = registered, registered["case_number"]
-    received = parts._as_date(application.get("received")) or date.today()
+    registered = parts.register_case(session, application, f"web:{who.username}")
     ur = application.get("ur_decision") or {}
     items = [{"request": i.get("request", ""), "ur_guideline": i.get("guideline", "") or "",
               "outcome": i.get("outcome", "denied")} for i in ur.get("items", [])]
-    case = Case(
-        case_number=case_number or next_case_number(session, received),
-        status=result.get("status") or ("eligible" if result["eligible"] else "ineligible"),
-        priority="expedited" if application.get("review_type") == "expedited" else "standard",
-        received=received,
-        date_of_injury=parts._as_date(application.get("date_of_injury")),
-        ur_denial_date=parts._as_date(ur.get("date")),
-        determination_due=parts._as_date((result.get("deadlines") or {}).get("determination_due")),
-        application=application,
-        eligibility=result,
-        documents=documents,
-        items=items,
-        assignment={},
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
+    case = add_workbench_row(session, registered["case_number"], documents, items)
+    audit(session, who, "case.created", case.id, eligible=case.eligibility["eligible"],
+          reasons=[r["code"] for r in registered["reasons"]])
+    return case
+
+
+def add_workbench_row(session: Session, case_number: str, documents: list[dict], items: list[dict]) -> Case:
+    """The workbench's row of a case the case part has just stored (same transaction)."""
+    case = Case(case_number=case_number, documents=documents, items=items, assignment={},
+                created_at=utcnow(), updated_at=utcnow())
     session.add(case)
     session.flush()
-    audit(session, who, "case.created", case.id, eligible=result["eligible"],
-          reasons=[r["code"] for r in result["reasons"]])
     return case
 
 
@@ -231,13 +240,13 @@ def add_document(session: Session, who: Principal, case: Case, kind: str, name: 
 
 # ---------------------------------------------------------------- panel
 def reviewers(session: Session) -> list[dict]:
-    """Reviewers with credentials and open-case load."""
+    """Reviewers with credentials and open-case load (the case part's open cases per reviewer)."""
     load = dict(session.execute(
-        select(Case.assigned_user_id, func.count()).where(Case.status.in_(OPEN_STATUSES))
-        .group_by(Case.assigned_user_id)).all())
+        select(CaseRow.reviewer_id, func.count()).where(CaseRow.status.in_(OPEN_STATUSES))
+        .group_by(CaseRow.reviewer_id)).all())
     rows = session.scalars(select(User).where(User.role == "reviewer", User.active.is_(True)).order_by(User.id))
     return [{"id": u.id, "name": u.display_name, "clinician": u.clinician, "licensure": u.licensure,
-             "specialties": u.specialties, "open_cases": load.get(u.id, 0),
+             "specialties": u.specialties, "open_cases": load.get(reviewer_key(u.id, u.panel_reviewer_id), 0),
              "panel_reviewer_id": u.panel_reviewer_id} for u in rows]
 
 
@@ -283,7 +292,7 @@ def rank_reviewers(case: Case, panel: list[dict], url: str | None = None) -> lis
 def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None) -> dict:
     """Assign a reviewer (the best ranked when none is given); admin and QA only."""
     require_role(who, "admin", "qa")
-    if case.status in ("signed", "ineligible", "deferred", "superseding"):
+    if case.status in (*DETERMINED, "ineligible", "deferred", "superseding", "consolidated"):
         raise Conflict(f"case {case.case_number}: cannot assign a {case.status} case")
     from openimr.web.precedents import session_url
 
@@ -299,11 +308,11 @@ def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None
             raise NotFound(f"reviewer_id: {reviewer_id} is not a reviewer on the panel")
         if chosen.get("excluded"):
             raise Conflict(f"reviewer_id: {reviewer_id} cannot review this case: " + "; ".join(chosen["why"]))
-    parts.record_assignment(url, case.case_number, chosen.get("panel_reviewer_id"), f"web:{who.username}")
-    before = case.assigned_user_id
-    case.assigned_user_id = chosen["id"]
+    changes = parts.assignment_changes(url, chosen.get("panel_reviewer_id"),
+                                       reviewer_key(chosen["id"], chosen.get("panel_reviewer_id")))
+    before = case.reviewer_id
+    parts.update_case(session, case.case_number, "assign", changes, f"web:{who.username}")
     case.assignment = {"why": chosen["why"], "at": utcnow().isoformat()}
-    case.status = "assigned"
     case.updated_at = utcnow()
     audit(session, who, "case.assigned", case.id, before=before, after=chosen["id"])
     return chosen
@@ -329,15 +338,13 @@ def record_decision(session: Session, who: Principal, case: Case, index: int, de
     require_assigned_reviewer(case, who)
     if not 0 <= index < len(case.items):
         raise NotFound(f"item {index}: the case has {len(case.items)} disputed item(s)")
-    if case.status == "signed":
+    if case.status in DETERMINED:
         raise Conflict("the determination is signed: it cannot be changed, only superseded")
     if decision not in ("Upheld", "Overturned"):
         raise ValueError("decision: must be Upheld or Overturned")
     row = ReviewerDecision(case_id=case.id, item_index=index, decision=decision, guideline=guideline.strip(),
                            rationale=rationale.strip(), author_id=who.id, created_at=utcnow())
     session.add(row)
-    if case.status == "assigned":
-        case.status = "in_review"
     case.updated_at = utcnow()
     session.flush()
     audit(session, who, "decision.recorded", case.id, item=index, decision=decision, decision_id=row.id)
@@ -359,9 +366,8 @@ def determination_letter(session: Session, case: Case, signer: User) -> Letter:
                           claims_administrator_guideline=Citation(text=item.get("ur_guideline", "")),
                           imr_guideline=Citation(text=d.guideline), rationale=d.rationale))
     summary = next((doc["text"] for doc in case.documents if doc.get("kind") == "clinical_summary"), "")
-    from openimr.web.precedents import session_url
-
-    credentials = parts.case_credentials(session_url(session), case.case_number) or ReviewerCredentials(
+    block = case.record.credentials  # the panel's credentials block for the assigned reviewer
+    credentials = ReviewerCredentials.model_validate_json(block) if block else ReviewerCredentials(
         licensure=signer.licensure, specialties=signer.specialties,
         statement="The expert reviewer is a licensed clinician who reviewed the records and decided each "
                   "disputed item.")
@@ -391,14 +397,12 @@ def sign(session: Session, who: Principal, case: Case) -> Determination:
     if not who.clinician:
         raise AuthError(403, "only a clinician reviewer can sign a determination")
     previous = signed_determination(session, case.id)
-    if previous is not None and case.status != "superseding":
+    if case.status in DETERMINED or (previous is not None and case.status != "superseding"):
         raise Conflict("the determination is signed: it cannot be changed, only superseded")
     signer = session.get(User, who.id)
     letter = determination_letter(session, case, signer)
     pdf = parts.render_pdf(letter, draft=False)
-    from openimr.web.precedents import session_url
-
-    parts.attach_letter(session_url(session), case.case_number, letter, f"web:{who.username}")
+    parts.attach_letter(session, case.case_number, letter, f"web:{who.username}")  # status: determined
     version = (session.scalar(select(func.max(Determination.version))
                               .where(Determination.case_id == case.id)) or 0) + 1
     row = Determination(case_id=case.id, version=version, letter=letter.model_dump(mode="json"), pdf=pdf,
@@ -410,7 +414,6 @@ def sign(session: Session, who: Principal, case: Case) -> Determination:
         previous.superseded_by = row.id
         previous.supersede_reason = reason
         audit(session, who, "determination.superseded", case.id, old=previous.id, new=row.id, reason=reason)
-    case.status = "signed"
     case.updated_at = utcnow()
     audit(session, who, "determination.signed", case.id, determination=row.id, version=version,
           pdf_sha256=row.pdf_sha256)
@@ -422,12 +425,13 @@ def start_supersede(session: Session, who: Principal, case: Case, reason: str) -
     require_assigned_reviewer(case, who)
     if not who.clinician:
         raise AuthError(403, "only a clinician reviewer can supersede a determination")
-    if case.status != "signed":
+    if case.status not in DETERMINED:
         raise Conflict(f"case {case.case_number}: only a signed determination can be superseded")
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise ValueError("reason: say why the determination is superseded")
-    case.status = "superseding"
+    parts.update_case(session, case.case_number, "supersede_started", {"status": "superseding"},
+                      f"web:{who.username}")
     case.assignment = {**(case.assignment or {}), "supersede_reason": reason}
     case.updated_at = utcnow()
     audit(session, who, "determination.supersede_started", case.id, reason=reason)
