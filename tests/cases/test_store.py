@@ -128,3 +128,29 @@ def test_concurrent_writers_keep_the_chain(app_data, db_url):
     with db.session_scope(db_url) as session:
         rows, problems = audit.verify(session)
     assert rows == 12 and problems == []
+
+
+def test_create_and_attach_in_the_callers_transaction(app_data, db_url):
+    """With session=, a case and its letter are written in the caller's transaction: a
+    rollback leaves neither the case nor its audit entries; a commit keeps both."""
+    from openimr.cases import audit, publish
+    from openimr.models import Letter
+
+    store.ready(db_url)
+    letter = Letter(layout="L2016", items=[])
+    with pytest.raises(RuntimeError):
+        with db.session_scope(db_url) as session:
+            number = store.create_case("", parse_application(app_data), load_settings(), "tester", session=session)[
+                "case_number"]
+            publish.attach_letter("", number, letter, "tester", session=session)
+            raise RuntimeError("the caller fails after both writes")
+    assert store.list_cases(db_url) == []
+    with db.session_scope(db_url) as session:
+        assert audit.verify(session) == (0, [])
+        number = store.create_case("", parse_application(app_data), load_settings(), "tester", session=session)[
+            "case_number"]
+        publish.attach_letter("", number, letter, "tester", session=session)
+    shown = store.show(db_url, number)
+    assert shown["status"] == "determined" and shown["has_letter"]
+    with db.session_scope(db_url) as session:
+        assert [r.action for r in audit.history(session, number)] == ["create", "attach_letter"]
