@@ -109,3 +109,67 @@ def test_letter_style_citation_text():
         "cardiovascular risk, Page(s): 68, 69."
     )
     assert cit.references[0].guideline == "Chronic Pain Medical Treatment" and cit.year == 2016
+
+
+def test_engine_categories_refine_the_library_taxonomy_on_every_real_item(letters):
+    """One classifier: each real item's engine category is its library category's default
+    or one of the refinements allowed within that library category."""
+    from openimr.library.classify import classify
+
+    k = kb.default_kb()
+    for _name, letter in letters:
+        for item in letter.items:
+            library = classify(item.request).category
+            scope = k.categories.within[library]
+            engine = kb.classify_request(item.request, k)
+            assert engine == scope.default or engine in scope.refine, (item.request, library, engine)
+
+
+@pytest.mark.parametrize(
+    "request_text, category",
+    [
+        # the library calls these chiropractic care; the engine once read "re-examination" / "evaluation" as a consultation
+        ("Chiropractic physiotherapy treatment 12 visits for the cervical spine and back followed by re-examination", "chiropractic"),
+        ("Referral to chiropractor for evaluation of low back pain, twice a week for 3 weeks", "chiropractic"),
+        ("Post-op Norco 5/325mg #60", "opioid_postop"),
+        ("Flurbiprofen 20%/Tramadol 15% cream 180gm", "topical_analgesic"),
+        ("Pre-operative CBC", "preop_testing"),
+        ("Vitamin D level", None),  # a lab that serves no surgery has no entry
+        ("Hyperbaric oxygen sessions", None),
+    ],
+)
+def test_request_categories_follow_the_library_first(request_text, category):
+    assert kb.classify_request(request_text) == category
+
+
+def test_category_scopes_must_cover_the_library_taxonomy_and_name_rules(tmp_path):
+    g, d = _copy_kb(tmp_path)
+    text = (d / "categories.yaml").read_text()
+    (d / "categories.yaml").write_text(text.replace("  nsaid: {refine: [], default: nsaid}\n", ""))
+    with pytest.raises(kb.KBError) as err:
+        kb.load_kb(g, d)
+    assert "categories.yaml" in str(err.value) and "nsaid" in str(err.value)
+    g, d = _copy_kb(tmp_path / "second")
+    text = (d / "categories.yaml").read_text()
+    (d / "categories.yaml").write_text(text.replace("refine: [opioid_postop]", "refine: [no_such_rule]"))
+    with pytest.raises(kb.KBError, match="categories.yaml.*no_such_rule"):
+        kb.load_kb(g, d)
+
+
+@pytest.mark.parametrize(
+    "request_text, guideline, scope, section",
+    [
+        ("Trigger point injections x4 to the trapezius", "Chronic Pain Medical Treatment", "MTUS", "Trigger point injections"),
+        ("Right knee cortisone injection", "Knee Complaints", "MTUS", None),
+        ("Subacromial injection, right shoulder", "Shoulder Complaints", "MTUS", None),
+        ("Left hip intra-articular injection", "Official Disability Guidelines (ODG) Hip & Pelvis", "non-MTUS", "Intra-articular steroid injections"),
+        ("Occipital nerve block", "Official Disability Guidelines (ODG) Pain", "non-MTUS", "Injections"),
+    ],
+)
+def test_injections_the_library_names_have_entries(request_text, guideline, scope, section):
+    m = kb.match_request(request_text)
+    assert m.kb_entry is not None, request_text
+    cit = kb.citation_for(m.kb_entry, m.region)
+    assert (cit.guideline, cit.scope) == (guideline, scope)
+    assert (section in cit.sections) if section else not cit.sections
+    assert (m.left_mtus_because is None) == (scope == "MTUS")

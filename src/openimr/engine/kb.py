@@ -2,7 +2,9 @@
 that tells which entry a disputed item falls under.
 
 Every file in `guidelines/` is validated at load by the pydantic models below; so are the
-fact catalogue (`data/facts.yaml`) and the request categories (`data/categories.yaml`).
+fact catalogue (`data/facts.yaml`) and the request categories (`data/categories.yaml`: the
+engine's categories as refinements of the precedent library's taxonomy, so one classifier decides
+what a request is).
 Entry selection follows the MTUS evidence search sequence (8 CCR 9792.21.1): an MTUS entry
 that addresses the category and body region wins; a non-MTUS entry (ODG, later ACOEM) is
 used only when no MTUS entry does, and it states why the MTUS was left (`mtus_gap`).
@@ -121,9 +123,35 @@ class RegionRule(_Strict):
     _v = field_validator("patterns")(_check_regexes)
 
 
+class LibraryScope(_Strict):
+    """Engine categories allowed within one library category: refinement rules tried in
+    order, else the default (None: no engine category)."""
+
+    refine: list[str] = Field(default_factory=list)
+    default: str | None = None
+
+
 class CategoriesFile(_Strict):
-    categories: list[CategoryRule]
+    """The engine's categories as refinements of the precedent library's taxonomy."""
+
+    within: dict[str, LibraryScope]
+    rules: list[CategoryRule]
     regions: list[RegionRule]
+
+    @model_validator(mode="after")
+    def _scopes_are_complete(self) -> "CategoriesFile":
+        from openimr.library.classify import categories as library_categories
+
+        library = set(library_categories())
+        if set(self.within) != library:
+            missing, unknown = sorted(library - set(self.within)), sorted(set(self.within) - library)
+            raise ValueError(f"within must name every library category: missing {missing}, unknown {unknown}")
+        ruled = {r.category for r in self.rules}
+        for key, scope in self.within.items():
+            for name in scope.refine:
+                if name != "*" and name not in ruled:
+                    raise ValueError(f"within.{key}.refine: {name!r} has no rule")
+        return self
 
 
 class FactsFile(_Strict):
@@ -205,12 +233,18 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 def classify_request(request: str, kb: KnowledgeBase | None = None) -> str | None:
-    """The treatment category of a request (first matching rule), or None."""
+    """The engine category of a request, or None: the precedent library's classification
+    (one taxonomy for the library and the engine), refined within that library category by
+    the first matching rule, else the library category's default."""
+    from openimr.library.classify import classify
+
     kb = kb or default_kb()
-    for rule in kb.categories.categories:
-        if any(_rx(p).search(request) for p in rule.patterns):
+    scope = kb.categories.within[classify(request).category]
+    allowed = set(scope.refine)
+    for rule in kb.categories.rules:
+        if ("*" in allowed or rule.category in allowed) and any(_rx(p).search(request) for p in rule.patterns):
             return rule.category
-    return None
+    return scope.default
 
 
 def find_region(text: str, kb: KnowledgeBase | None = None) -> str | None:
