@@ -14,7 +14,6 @@ from datetime import date, datetime, timezone
 from sqlalchemy import (
     JSON,
     Boolean,
-    Date,
     DateTime,
     ForeignKey,
     Integer,

@@ -122,6 +122,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """The columns come back, filled from the case part (the application and eligibility
+    stay empty; the assignment is not restored)."""
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         op.add_column("web_cases", sa.Column("assigned_user_id", sa.Integer, sa.ForeignKey("web_users.id")))
@@ -139,7 +141,8 @@ def downgrade() -> None:
     same = imr.c.case_number == web.c.case_number
     op.execute(web.update().values(
         status=sa.select(imr.c.status).where(same).scalar_subquery(),
-        priority=sa.select(imr.c.review_type).where(same).scalar_subquery(),
+        priority=sa.select(sa.case((imr.c.review_type == "expedited", "expedited"), else_="standard"))
+        .where(same).scalar_subquery(),
         received=sa.select(imr.c.received).where(same).scalar_subquery(),
         date_of_injury=sa.select(imr.c.date_of_injury).where(same).scalar_subquery(),
         determination_due=sa.select(imr.c.determination_due).where(same).scalar_subquery(),
