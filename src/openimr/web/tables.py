@@ -1,14 +1,15 @@
 """The workbench's own tables: users, sessions, login attempts, and the reviewer's work.
 
-Letters live in the precedent library. `web_cases` is the workbench's view of a case (its
-documents, disputed items and assignment) beside the case part's record; the reviewer's
-decisions, the signed determinations and the workbench's audit entries are kept here.
+Letters live in the precedent library. A case is the case part's record (`imr_cases`:
+application, status, deadlines, events, eligibility reasons, reviewer); `web_cases` holds only
+what the workbench adds to it (documents, the disputed items as the reviewer works them, the
+match explanation), joined on the case number. The reviewer's decisions, the signed
+determinations and the workbench's audit entries are kept here too.
 """
 
 from __future__ import annotations
 
 import json
-
 from datetime import date, datetime, timezone
 
 from sqlalchemy import (
