@@ -19,9 +19,10 @@ from pathlib import Path
 
 from openimr.engine import facts as factmod
 from openimr.engine.kb import Criterion, KnowledgeBase, Match, citation_for, default_kb, find_region, match_request
-from openimr.engine.models import Case, CriterionResult, Determination, Evidence, ItemDetermination
+from openimr.engine.models import Case, CriterionResult, Determination, Driver, Evidence, ItemDetermination
 
 MODEL_PATH = Path(__file__).parent / "data" / "model.json"
+LABELS_PATH = Path(__file__).parent / "data" / "features.yaml"
 PRIOR_OVERTURN = 0.12
 
 # Categories that exist only to serve a surgery in the same application.
@@ -229,7 +230,77 @@ def load_model(path: str | None = None) -> dict | None:
     for key in ("features", "coef", "intercept", "threshold"):  # "lgbm" models keep coef empty
         if key not in data:
             raise ValueError(f"{p}: missing {key!r}")
+    labels = feature_labels()
+    for name in data["features"]:
+        if not name.startswith("cat=") and name not in labels.features:
+            raise ValueError(f"{p}: feature {name!r} has no plain-words label in {LABELS_PATH.name}")
     return data
+
+
+@lru_cache(maxsize=1)
+def feature_labels():
+    """The plain-words labels of the model's features (data/features.yaml), validated."""
+    import yaml
+    from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+    class Labels(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        category: str
+        features: dict[str, str]
+
+        @field_validator("category")
+        @classmethod
+        def _has_slot(cls, v: str) -> str:
+            if "{category}" not in v:
+                raise ValueError("must contain {category}")
+            return v
+
+    try:
+        return Labels.model_validate(yaml.safe_load(LABELS_PATH.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ValueError(f"{LABELS_PATH}: {str(exc).splitlines()[0]}") from exc
+
+
+def feature_label(name: str) -> str:
+    """Plain words for one model feature."""
+    labels = feature_labels()
+    if name.startswith("cat="):
+        return labels.category.format(category=name[4:].replace("_", " "))
+    return labels.features.get(name, name)
+
+
+def drivers(vec: dict[str, float], model: dict | None, top: int = 3) -> list[Driver]:
+    """The features of this item that moved its probability most, in log-odds after
+    calibration (positive: toward Overturned); only features the item has (non-zero)."""
+    if model is None:
+        return []
+    names = model["features"]
+    values = [vec.get(n, 0.0) for n in names]
+    slope = model["platt"][0] if "platt" in model else 1.0
+    if model.get("lgbm"):
+        contrib = list(_booster(model["lgbm"]).predict([values], pred_contrib=True)[0][:-1])
+    else:
+        mean = model.get("mean", [0.0] * len(names))
+        scale = model.get("scale", [1.0] * len(names))
+        contrib = [c * (x - mu) / (sd or 1.0) for c, x, mu, sd in zip(model["coef"], values, mean, scale)]
+    ranked = sorted(
+        (Driver(feature=n, label=feature_label(n), value=round(x, 4), weight=round(slope * w, 4))
+         for n, x, w in zip(names, values, contrib) if x != 0.0 and abs(w) > 1e-9),
+        key=lambda d: -abs(d.weight),
+    )
+    return ranked[:top]
+
+
+def criteria_verdict(f: "ItemFeatures") -> str:
+    """What the criteria alone say: met (the rule's indication), not_met (a required
+    criterion is contradicted by the records), not_shown, or no_entry."""
+    if f.match.kb_entry is None:
+        return "no_entry"
+    if f.rule_overturn:
+        return "met"
+    if any(c.role == "required" and r.status == "not_met" for c, r in f.criteria):
+        return "not_met"
+    return "not_shown"
 
 
 def predict_proba(vec: dict[str, float], model: dict | None) -> float:
@@ -345,8 +416,13 @@ def decide_case(case: Case, kb: KnowledgeBase | None = None, model: dict | None 
     for f, p in zip(feats, probs):
         overturn = p >= threshold
         citation = citation_for(f.match.kb_entry, f.match.region, kb) if f.match.kb_entry else None
-        rationale = write_rationale(f, overturn, case, follows_surgery=(f.dependent and has_surgery and f.match.category != "surgery"),
-                                    surgery_overturned=surgery_overturned)
+        follows = f.dependent and has_surgery and f.match.category != "surgery"
+        verdict = criteria_verdict(f)
+        why = [] if follows else drivers(feature_vector(f), mdl)
+        rationale = write_rationale(f, overturn, case, follows_surgery=follows, surgery_overturned=surgery_overturned,
+                                    verdict=verdict, probability=p, drivers=why,
+                                    threshold=threshold if mdl else None,
+                                    trained_on=mdl.get("trained_on") if mdl else None)
         items.append(
             ItemDetermination(
                 request=f.request,
@@ -360,6 +436,8 @@ def decide_case(case: Case, kb: KnowledgeBase | None = None, model: dict | None 
                 region=f.match.region,
                 left_mtus_because=f.match.left_mtus_because,
                 kb_entry=f.match.kb_entry.entry.id if f.match.kb_entry else None,
+                criteria_verdict=verdict,
+                drivers=why,
             )
         )
     return Determination(case_number=case.case_number, items=items)

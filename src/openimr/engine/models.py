@@ -69,6 +69,16 @@ class Precedent(Model):
     score: float | None = None
 
 
+class Driver(Model):
+    """One feature that moved the drafted probability: its plain-words label, its value for
+    this item, and its weight in log-odds (positive: toward Overturned)."""
+
+    feature: str
+    label: str
+    value: float
+    weight: float
+
+
 class ItemDetermination(Model):
     """The draft determination of one disputed item."""
 
@@ -84,6 +94,8 @@ class ItemDetermination(Model):
     region: str | None = None
     left_mtus_because: str | None = None
     kb_entry: str | None = None
+    criteria_verdict: Literal["met", "not_met", "not_shown", "no_entry"] | None = None
+    drivers: list[Driver] = Field(default_factory=list)
 
 
 class Determination(Model):
