@@ -154,3 +154,16 @@ def test_a_status_set_by_the_case_part_reaches_the_queue(world, cli, write_json)
     refused = world.client("rev_a").put(f"/api/cases/{case_id}/items/0/decision",
                                         json={"decision": "Overturned", "rationale": "late change"})
     assert refused.status_code == 409
+
+
+def test_a_panel_reviewer_is_linked_to_one_workbench_user(sqlite_url):
+    """The case part names a linked reviewer by the panel id: two users on one id would
+    both see (and could sign) that reviewer's cases."""
+    from openimr import db as dbmod
+    from openimr.web import auth
+
+    dbmod.migrate(sqlite_url)
+    with dbmod.session_scope(sqlite_url) as session:
+        auth.create_user(session, "dr_one", PASSWORD, "reviewer", clinician=True, panel_reviewer_id="R-1")
+        with pytest.raises(ValueError, match="panel_id: 'R-1' is already linked"):
+            auth.create_user(session, "dr_two", PASSWORD, "reviewer", clinician=True, panel_reviewer_id="R-1")
