@@ -440,21 +440,9 @@ def engine_oof(feats, X, y, groups, cats, cfg: EngineConfig, folds: int = 5):
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    from openimr.engine.decide import apply_surgery_dependency
-
     p_all, pred_all = np.zeros(len(y)), np.zeros(len(y), dtype=bool)
-    fp = make_fit_predict(X, y, cats, cfg)
     for tr, te in GroupKFold(n_splits=folds).split(X, y, groups):
-        C, cal, t, _params = fit_inner(tr, X, y, groups, cats, cfg)
-        p = cal(fp(tr, te, C))
-        # dependency on a disputed surgery, within each test letter
-        for g in sorted(set(groups[te])):
-            pos = [j for j, i in enumerate(te) if groups[i] == g]
-            adj = apply_surgery_dependency([feats[te[j]][1] for j in pos], [p[j] for j in pos])
-            for j, v in zip(pos, adj):
-                p[j] = v
-        p_all[te] = p
-        pred_all[te] = p >= t
+        p_all[te], pred_all[te] = _one_fold(feats, X, y, groups, cats, cfg, tr, te)
     return p_all, pred_all
 
 
