@@ -8,11 +8,12 @@ the query's words with **…**.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 import numpy as np
 from sqlalchemy import text
@@ -22,8 +23,10 @@ from openimr.db import engine_for
 Mode = Literal["fused", "fulltext", "semantic"]
 RRF_K = 60
 CANDIDATES = 100
-FTS_CAP = 2000
+FTS_CAP = 500
 FTS_SCAN = 10000  # with filters: matches looked at before filtering
+RANK_DF = 20000  # SQLite: words in at most this many items are ranked by FTS5's bm25
+DF_WINDOW = 20000  # SQLite: document frequencies are estimated on the newest ids
 COARSE_DIMS = 64  # the leading (PCA) dimensions, for a first pass over every vector
 COARSE_POOL = 5000
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -127,30 +130,10 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
     operators = ["AND", "OR"] if len(words) > 1 else ["AND"]
     with engine.connect() as connection:
         for operator in operators:
-            params: dict[str, Any] = {"cap": FTS_CAP}
             if engine.dialect.name == "sqlite":
-                # category, group, decision and region are tokens of the index's facets column;
-                # the other filters are checked on the newest FTS_SCAN matches
-                rest = Filters(guideline=filters.guideline, specialty=filters.specialty, date_from=filters.date_from, date_to=filters.date_to)
-                where = _filter_sql(rest, params)
-                params["scan"] = FTS_SCAN if rest.any() else FTS_CAP
-                params["q"] = "{request rationale}: (" + f" {operator} ".join(f'"{w}"' for w in words) + ")" + _facets(filters)
-                sql = (
-                    # the newest `scan` matches, then the filters: bounded work whatever the filters
-                    "SELECT i.id, m.score FROM (SELECT rowid, bm25(library_items_fts, 3.0, 1.0, 0.0) AS score "
-                    "FROM library_items_fts WHERE library_items_fts MATCH :q ORDER BY rowid DESC LIMIT :scan) m "
-                    f"CROSS JOIN library_items i ON i.id = m.rowid WHERE 1 = 1{where} LIMIT :cap"
-                )
-                rows = sorted(connection.execute(text(sql), params), key=lambda r: (r[1], -r[0]))
+                rows = _sqlite_step(url, connection, words, operator, filters)
             else:
-                where = _filter_sql(filters, params)
-                params["q"] = (" & " if operator == "AND" else " | ").join(words)
-                sql = (
-                    "SELECT m.id, ts_rank('{0.1, 0.2, 0.33, 1.0}', m.search_tsv, to_tsquery('english', :q), 1) AS score FROM ("
-                    "SELECT i.id, i.search_tsv FROM library_items i "
-                    f"WHERE i.search_tsv @@ to_tsquery('english', :q){where} ORDER BY i.id DESC LIMIT :cap) m"
-                )
-                rows = sorted(connection.execute(text(sql), params), key=lambda r: (-r[1], -r[0]))
+                rows = _postgres_step(connection, words, operator, filters)
             for item_id, _score in rows:
                 if item_id not in ranked:
                     ranked.append(item_id)
@@ -159,24 +142,159 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
     return ranked
 
 
+def _postgres_step(connection, words: list[str], operator: str, filters: Filters) -> list[tuple[int, float]]:
+    """(id, ts_rank) of the newest FTS_CAP items matching the words (all or any), best first."""
+    params: dict[str, Any] = {"cap": FTS_CAP}
+    where = _filter_sql(filters, params)
+    params["q"] = (" & " if operator == "AND" else " | ").join(words)
+    sql = (
+        "SELECT m.id, ts_rank('{0.1, 0.2, 0.33, 1.0}', m.search_tsv, to_tsquery('english', :q), 1) AS score FROM ("
+        "SELECT i.id, i.search_tsv FROM library_items i "
+        f"WHERE i.search_tsv @@ to_tsquery('english', :q){where} ORDER BY i.id DESC LIMIT :cap) m"
+    )
+    return sorted(connection.execute(text(sql), params), key=lambda r: (-r[1], -r[0]))
+
+
+def _phrases(words: list[str], operator: str) -> str:
+    return "(" + f" {operator} ".join(f'"{w}"' for w in words) + ")"
+
+
+def _sqlite_step(url: str, connection, words: list[str], operator: str, filters: Filters) -> list[tuple[int, float]]:
+    """(id, relevance) of the newest FTS_CAP items matching the words (all or any), best first."""
+    ids = _sqlite_candidates(url, connection, words, operator, filters)
+    if not ids:
+        return []
+    scores = _sqlite_scores(connection, words, operator, ids)
+    return sorted(((i, scores.get(i, 0.0)) for i in ids), key=lambda r: (-r[1], -r[0]))
+
+
+def _sqlite_candidates(url: str, connection, words: list[str], operator: str, filters: Filters) -> list[int]:
+    """The newest FTS_CAP items matching the words and the filters (no ranking: cheap).
+
+    Without filters: the newest FTS_CAP matches. With filters: the newest matches are
+    read in growing chunks, at most FTS_SCAN in all, and kept when they pass category,
+    group, region, decision and dates (checked in memory, on the vector index's columns)
+    and guideline and specialty (SQL), until FTS_CAP have passed.
+    """
+    params: dict[str, Any] = {"q": "{request rationale}: " + _phrases(words, operator)}
+    matches = "SELECT rowid FROM library_items_fts WHERE library_items_fts MATCH :q AND rowid < :before ORDER BY rowid DESC LIMIT :scan"
+    if not filters.any():
+        return [r[0] for r in connection.execute(text(matches), {**params, "scan": FTS_CAP, "before": 2**62})]
+    rest = Filters(guideline=filters.guideline, specialty=filters.specialty)
+    memory = Filters(category=filters.category, region=filters.region, decision=filters.decision, date_from=filters.date_from, date_to=filters.date_to)
+    kept: list[int] = []
+    before, scanned, chunk = 2**62, 0, 2 * FTS_CAP
+    while len(kept) < FTS_CAP and scanned < FTS_SCAN:
+        chunk = min(chunk, FTS_SCAN - scanned)
+        ids = np.fromiter((r[0] for r in connection.execute(text(matches), {**params, "scan": chunk, "before": before})), dtype=np.int64)
+        if not len(ids):
+            break
+        fetched, scanned, before = len(ids), scanned + len(ids), int(ids[-1])
+        if memory.any():
+            ids = ids[_passing(url, connection, ids, memory)]
+        if rest.any() and len(ids):
+            ids = ids[np.isin(ids, _sql_passing(connection, ids, rest))]
+        kept += ids.tolist()
+        if fetched < chunk:  # no more matches
+            break
+        chunk *= 3
+    return kept[:FTS_CAP]
+
+
+def _sql_passing(connection, ids: np.ndarray, filters: Filters) -> np.ndarray:
+    """Those of the item ids that pass the filters, checked in SQL."""
+    params: dict[str, Any] = {}
+    where = _filter_sql(filters, params)
+    marks = ",".join(str(int(i)) for i in ids)
+    rows = connection.execute(text(f"SELECT i.id FROM library_items i WHERE i.id IN ({marks}){where}"), params)
+    return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+
+def _passing(url: str, connection, ids: np.ndarray, filters: Filters) -> np.ndarray:
+    """Which of these item ids pass the filters: looked up in the vector index's columns,
+    in SQL for an item the index lacks (stored without an embedding)."""
+    passing, known = vector_index(url).passing(ids, filters)
+    if not known.all():
+        passing[~known] = np.isin(ids[~known], _sql_passing(connection, ids[~known], filters))
+    return passing
+
+
+def _sqlite_scores(connection, words: list[str], operator: str, ids: list[int]) -> dict[int, float]:
+    """BM25 relevance (higher is better) of the candidate items for the words.
+
+    FTS5's bm25 counts the items holding each of its words over the whole index, which
+    takes longer the more items hold it. So the words held by at most RANK_DF items
+    (estimated on the newest DF_WINDOW items; exact in a smaller library) are ranked by
+    bm25 itself, and each more common word adds its BM25 term computed here: its estimated
+    idf with a frequency of 3 when it is in the item's request, else 1 (in the rationale),
+    for an item of average length.
+    """
+    frequencies, items = _document_frequencies(connection, words)
+    span = {"low": min(ids), "high": max(ids)}
+    within = "SELECT rowid FROM library_items_fts WHERE library_items_fts MATCH :q AND rowid BETWEEN :low AND :high"
+    scores: dict[int, float] = {}
+    exact = [w for w in words if frequencies[w] <= RANK_DF]
+    common = [w for w in words if frequencies[w] > RANK_DF]
+    if exact:
+        sql = within.replace("SELECT rowid", "SELECT rowid, -bm25(library_items_fts, 3.0, 1.0, 0.0)")
+        scores.update(connection.execute(text(sql), {**span, "q": "{request rationale}: " + _phrases(exact, operator)}).all())
+    requests = _in_requests(connection, ids, common) if common else {}
+    for word in common:
+        idf = max(math.log((items - frequencies[word] + 0.5) / (frequencies[word] + 0.5)), 1e-6)
+        if operator == "AND":  # every candidate holds every word: in the request, else the rationale
+            holding: Iterable[int] = ids
+        else:
+            holding = [r[0] for r in connection.execute(text(within), {**span, "q": f'"{word}"'})]
+        for item_id in holding:
+            scores[item_id] = scores.get(item_id, 0.0) + idf * _saturated(3.0 if item_id in requests[word] else 1.0)
+    return scores
+
+
+def _in_requests(connection, ids: list[int], words: list[str]) -> dict[str, set[int]]:
+    """Which of the items hold each word in their request, tokenised as the index does
+    (the requests, a few words each, are indexed in a scratch in-memory FTS5 table)."""
+    import sqlite3
+
+    marks = ",".join(str(int(i)) for i in ids)
+    rows = connection.exec_driver_sql(f"SELECT id, request FROM library_items WHERE id IN ({marks})").all()
+    scratch = sqlite3.connect(":memory:")
+    try:
+        scratch.execute("CREATE VIRTUAL TABLE r USING fts5(request, tokenize='porter unicode61')")
+        scratch.executemany("INSERT INTO r(rowid, request) VALUES (?, ?)", rows)
+        return {w: {r[0] for r in scratch.execute("SELECT rowid FROM r WHERE r MATCH ?", (f'"{w}"',))} for w in words}
+    finally:
+        scratch.close()
+
+
+def _saturated(frequency: float, k1: float = 1.2) -> float:
+    """BM25's term-frequency factor for an item of average length."""
+    return frequency * (k1 + 1) / (frequency + k1)
+
+
+def _document_frequencies(connection, words: list[str]) -> tuple[dict[str, float], float]:
+    """Estimated number of items holding each word (request or rationale), and of items.
+
+    Counted on the newest DF_WINDOW item ids and scaled to the whole library: a few
+    milliseconds whatever the library's size; exact when the library is no larger.
+    """
+    top = connection.execute(text("SELECT max(id) FROM library_items")).scalar() or 0
+    floor = max(top - DF_WINDOW, 0)
+    # FTS5's table of item sizes: one small row per item, counted quicker than the items
+    window = connection.execute(text("SELECT count(*) FROM library_items_fts_docsize WHERE id > :floor"), {"floor": floor}).scalar() or 0
+    if not window:
+        return {w: 0.0 for w in words}, 0.0
+    scale = top / (top - floor)
+    count = "SELECT count(*) FROM library_items_fts WHERE library_items_fts MATCH :q AND rowid > :floor"
+    # any column: the facets column's tokens (xc…, xd…) are not words of a query
+    frequencies = {w: scale * (connection.execute(text(count), {"q": f'"{w}"', "floor": floor}).scalar() or 0) for w in words}
+    return frequencies, scale * window
+
+
 _CODED = ("category", "category_group", "body_region")
 
 
 def _token(value: str) -> str:
     return re.sub(r"[^a-z0-9]", "", value.lower())
-
-
-def _facets(filters: Filters) -> str:
-    """The FTS5 clauses of the filters kept as tokens in the facets column (SQLite)."""
-    parts = []
-    if filters.category:
-        key = _token(filters.category)
-        parts.append(f'facets: ("xc{key}" OR "xg{key}")')
-    if filters.decision:
-        parts.append(f'facets: "xd{_token(filters.decision)}"')
-    if filters.region:
-        parts.append(f'facets: "xr{_token(filters.region)}"')
-    return "".join(" AND " + part for part in parts)
 
 
 class VectorIndex:
@@ -247,6 +365,15 @@ class VectorIndex:
             narrow((self.day <= filters.date_to.toordinal()) & (self.day >= 0))
         return mask
 
+    def passing(self, ids: np.ndarray, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+        """(passes the filters held in memory, is in the index) for each item id."""
+        rows = np.searchsorted(self.ids, ids)
+        rows[rows >= len(self.ids)] = 0
+        known = self.ids[rows] == ids if len(self.ids) else np.zeros(len(ids), dtype=bool)
+        mask = self.mask(filters)
+        passing = known.copy() if mask is None else known & mask[rows]
+        return passing, known
+
     def nearest(
         self, vector: np.ndarray, limit: int, allowed: np.ndarray | None = None, exclude: set[int] | None = None, mask: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
@@ -280,8 +407,22 @@ class VectorIndex:
             passing = int(mask.sum())
             if passing <= pool:
                 return np.flatnonzero(mask)
-            coarse = np.where(mask, self.coarse @ vector[:COARSE_DIMS], -np.inf)
-        return np.argpartition(-coarse, pool - 1)[:pool]
+            coarse = self.coarse @ vector[:COARSE_DIMS]
+            coarse[~mask] = -np.inf
+        return _best_rows(coarse, pool)
+
+
+def _best_rows(scores: np.ndarray, pool: int) -> np.ndarray:
+    """The rows of the `pool` highest scores (in no order), as np.argpartition gives them,
+    with a threshold taken from a sample first so that only the rows above it are sorted."""
+    if len(scores) > 64 * pool:
+        sample = scores[:: 16]
+        keep = min(len(sample), 2 * (pool // 16) + 64)  # twice the share expected above the pool's floor
+        floor = np.partition(sample, len(sample) - keep)[len(sample) - keep]
+        above = np.flatnonzero(scores >= floor)
+        if len(above) >= pool:
+            return above[np.argpartition(-scores[above], pool - 1)[:pool]]
+    return np.argpartition(-scores, pool - 1)[:pool]
 
 
 _INDEXES: dict[str, VectorIndex] = {}
