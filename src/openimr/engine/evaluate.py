@@ -588,6 +588,18 @@ def guideline_match_share(feats, items, cats=None):
     return (hits / total if total else float("nan")), total
 
 
+def auc_within_folds(y, p, groups, folds: int = 5) -> float:
+    """Mean AUC inside each outer test fold (folds holding both outcomes). The pooled AUC also
+    compares probabilities across folds, whose models differ in scale; this one does not."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+
+    aucs = [roc_auc_score(y[te], p[te]) for _tr, te in GroupKFold(n_splits=folds).split(p, y, groups)
+            if 0 < y[te].sum() < len(te)]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
 def evaluate(paths: list[Path], folds: int = 5) -> dict:
     """Full evaluation report (figures for the engine and the baselines, per category too)."""
     import numpy as np
@@ -601,6 +613,7 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
               "engine_configs_chosen": out["engine"].pop("chosen")}
     for sysname, r in out.items():
         m = _metrics(y, r["pred"], r["p"])
+        m["auc_within_folds"] = auc_within_folds(y, r["p"], groups, folds)
         m["ci95"] = {k: _bootstrap(y, r["pred"], r["p"], groups, k) for k in ("accuracy", "balanced_accuracy", "overturn_precision", "overturn_recall", "brier", "auc")}
         report["systems"][sysname] = m
     share, counted = guideline_match_share(feats, items)
@@ -666,11 +679,13 @@ def format_text(report: dict) -> str:
     """The report as a readable table."""
     lines = [f"{report['letters']} letters, {report['items']} items ({report['overturned']} overturned), "
              f"{report['folds']}-fold grouped cross-validation by letter"]
-    lines.append(f"{'system':<15}{'acc':>7}{'bal.acc':>9}{'prec':>7}{'recall':>8}{'brier':>8}{'auc':>7}")
+    lines.append(f"{'system':<15}{'acc':>7}{'bal.acc':>9}{'prec':>7}{'recall':>8}{'brier':>8}{'auc':>7}{'auc/fold':>9}")
     for s, m in report["systems"].items():
-        auc = "    -" if m["auc"] != m["auc"] else f"{m['auc']:>7.3f}"
+        auc = "      -" if m["auc"] != m["auc"] else f"{m['auc']:>7.3f}"
+        within = m.get("auc_within_folds", float("nan"))
+        within = "        -" if within != within else f"{within:>9.3f}"
         lines.append(f"{s:<15}{m['accuracy']:>7.3f}{m['balanced_accuracy']:>9.3f}{m['overturn_precision']:>7.3f}"
-                     f"{m['overturn_recall']:>8.3f}{m['brier']:>8.3f}{auc}")
+                     f"{m['overturn_recall']:>8.3f}{m['brier']:>8.3f}{auc}{within}")
     g = report["guideline_match"]
     lines.append(f"guideline match: {g['share']:.3f} of {g['items_counted']} items "
                  f"({g['items_reviewer_cited_none']} where the reviewer cited none)")
