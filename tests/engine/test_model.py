@@ -61,3 +61,20 @@ def test_shipped_model_kinds_predict_like_the_fit(cfg):
     from sklearn.metrics import roc_auc_score
 
     assert roc_auc_score(y, probs) > 0.7
+
+
+def test_auc_within_folds_ranks_inside_each_fold_only():
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+
+    # inside each fold the overturned items score higher, but the second fold's scores are all
+    # lower than the first's: the pooled AUC suffers, the within-fold AUC does not
+    y = np.array([True, False, False] * 4)
+    groups = np.repeat(["a", "b", "c", "d"], 3)
+    p = np.zeros(12)
+    for k, (_tr, te) in enumerate(GroupKFold(n_splits=2).split(p, y, groups)):
+        p[te] = np.where(y[te], 0.4, 0.3) - 0.25 * k
+    assert ev.auc_within_folds(y, p, groups, folds=2) == 1.0
+    assert roc_auc_score(y, p) < 1.0
+    assert np.isnan(ev.auc_within_folds(np.zeros(12, dtype=bool), p, groups, folds=2))
