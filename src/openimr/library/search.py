@@ -27,6 +27,8 @@ FTS_CAP = 500
 FTS_SCAN = 10000  # with filters: matches looked at before filtering
 RANK_DF = 20000  # SQLite: words in at most this many items are ranked by FTS5's bm25
 DF_WINDOW = 20000  # SQLite: document frequencies are estimated on the newest ids
+PG_WINDOW = 5000  # PostgreSQL: the newest items read first, in id order
+PG_WINDOW_MAX = 15000  # PostgreSQL: at most this many more read so, before the GIN index
 COARSE_DIMS = 64  # the leading (PCA) dimensions, for a first pass over every vector
 COARSE_POOL = 5000
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -144,15 +146,51 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
 
 def _postgres_step(connection, words: list[str], operator: str, filters: Filters) -> list[tuple[int, float]]:
     """(id, ts_rank) of the newest FTS_CAP items matching the words (all or any), best first."""
-    params: dict[str, Any] = {"cap": FTS_CAP}
+    params: dict[str, Any] = {"q": (" & " if operator == "AND" else " | ").join(words)}
     where = _filter_sql(filters, params)
-    params["q"] = (" & " if operator == "AND" else " | ").join(words)
-    sql = (
-        "SELECT m.id, ts_rank('{0.1, 0.2, 0.33, 1.0}', m.search_tsv, to_tsquery('english', :q), 1) AS score FROM ("
-        "SELECT i.id, i.search_tsv FROM library_items i "
-        f"WHERE i.search_tsv @@ to_tsquery('english', :q){where} ORDER BY i.id DESC LIMIT :cap) m"
+    ids = _postgres_candidates(connection, params, where)
+    if not ids:
+        return []
+    rank = (
+        "SELECT i.id, ts_rank('{0.1, 0.2, 0.33, 1.0}', i.search_tsv, to_tsquery('english', :q), 1) "
+        "FROM library_items i WHERE i.id = ANY(:ids)"
     )
-    return sorted(connection.execute(text(sql), params), key=lambda r: (-r[1], -r[0]))
+    rows = connection.execute(text(rank), {"q": params["q"], "ids": ids}).all()
+    return sorted(rows, key=lambda r: (-r[1], -r[0]))
+
+
+def _postgres_candidates(connection, params: dict[str, Any], where: str) -> list[int]:
+    """The newest FTS_CAP items matching the tsquery and the filters.
+
+    The GIN index names every match, and fetching them all from the table is what takes
+    long when the words are in many items (a bitmap scan cannot stop at the newest). So
+    the newest PG_WINDOW items are read first, in id order, checking the match on each;
+    the share that matched (and passed the filters) sizes a second window read the same
+    way (at most PG_WINDOW_MAX items). The GIN index is used, for the older items, only
+    when the words are in none of the newest PG_WINDOW items (rare words: few rows to
+    fetch). Like SQLite's FTS_SCAN this bounds the work, and may miss older matches.
+    """
+    connection.execute(text("SET LOCAL jit = off"))  # compiling costs more than these queries take
+    top = connection.execute(text("SELECT max(id) FROM library_items")).scalar() or 0
+    words = "i.search_tsv @@ to_tsquery('english', :q) AND i.id > :floor AND i.id <= :ceiling"
+    connection.execute(text("SET LOCAL enable_bitmapscan = off"))  # read the windows in id order
+    floor = max(top - PG_WINDOW, 0)
+    first = connection.execute(
+        text(f"SELECT i.id, (1 = 1{where}) FROM library_items i WHERE {words} ORDER BY i.id DESC"), {**params, "floor": floor, "ceiling": top}
+    ).all()
+    ids = [item_id for item_id, passes in first if passes][:FTS_CAP]
+    if len(ids) >= FTS_CAP or floor == 0:
+        return ids
+    if first:
+        share = max(len(ids), 1) / (top - floor)
+        second = max(min(int(1.5 * (FTS_CAP - len(ids)) / share), PG_WINDOW_MAX, floor), 1)
+        ceiling, floor = floor, floor - second
+    else:
+        connection.execute(text("SET LOCAL enable_bitmapscan = on"))
+        ceiling, floor = floor, 0
+    sql = f"SELECT i.id FROM library_items i WHERE {words}{where} ORDER BY i.id DESC LIMIT :cap"
+    ids += [r[0] for r in connection.execute(text(sql), {**params, "floor": floor, "ceiling": ceiling, "cap": FTS_CAP - len(ids)})]
+    return ids
 
 
 def _phrases(words: list[str], operator: str) -> str:
