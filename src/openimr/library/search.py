@@ -27,8 +27,9 @@ FTS_CAP = 500
 FTS_SCAN = 10000  # with filters: matches looked at before filtering
 RANK_DF = 20000  # SQLite: words in at most this many items are ranked by FTS5's bm25
 DF_WINDOW = 20000  # SQLite: document frequencies are estimated on the newest ids
-PG_WINDOW = 5000  # PostgreSQL: the newest items read first, in id order
-PG_WINDOW_MAX = 15000  # PostgreSQL: at most this many more read so, before the GIN index
+PG_WINDOW = 4000  # PostgreSQL: the newest items read first, in id order
+PG_WINDOW_MAX = 8000  # PostgreSQL: at most this many more read so
+PG_GIN_ROWS = 3000  # PostgreSQL: older matches expected, at most, for the GIN index to fetch them
 COARSE_DIMS = 64  # the leading (PCA) dimensions, for a first pass over every vector
 COARSE_POOL = 5000
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -170,10 +171,12 @@ def _postgres_candidates(connection, params: dict[str, Any], where: str) -> list
     when the words are in none of the newest PG_WINDOW items (rare words: few rows to
     fetch). Like SQLite's FTS_SCAN this bounds the work, and may miss older matches.
     """
-    connection.execute(text("SET LOCAL jit = off"))  # compiling costs more than these queries take
-    top = connection.execute(text("SELECT max(id) FROM library_items")).scalar() or 0
+    # in this transaction: no JIT (compiling costs more than these queries take), and the
+    # windows read in id order rather than through the GIN index
+    top = connection.execute(
+        text("SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true), max(id) FROM library_items")
+    ).one()[2] or 0
     words = "i.search_tsv @@ to_tsquery('english', :q) AND i.id > :floor AND i.id <= :ceiling"
-    connection.execute(text("SET LOCAL enable_bitmapscan = off"))  # read the windows in id order
     floor = max(top - PG_WINDOW, 0)
     first = connection.execute(
         text(f"SELECT i.id, (1 = 1{where}) FROM library_items i WHERE {words} ORDER BY i.id DESC"), {**params, "floor": floor, "ceiling": top}
@@ -181,12 +184,12 @@ def _postgres_candidates(connection, params: dict[str, Any], where: str) -> list
     ids = [item_id for item_id, passes in first if passes][:FTS_CAP]
     if len(ids) >= FTS_CAP or floor == 0:
         return ids
-    if first:
+    if len(first) / (top - floor) * floor > PG_GIN_ROWS:
         share = max(len(ids), 1) / (top - floor)
         second = max(min(int(1.5 * (FTS_CAP - len(ids)) / share), PG_WINDOW_MAX, floor), 1)
         ceiling, floor = floor, floor - second
-    else:
-        connection.execute(text("SET LOCAL enable_bitmapscan = on"))
+    else:  # few older items hold the words (at the newest items' rate): the index names them
+        connection.execute(text("SELECT set_config('enable_bitmapscan', 'on', true)"))
         ceiling, floor = floor, 0
     sql = f"SELECT i.id FROM library_items i WHERE {words}{where} ORDER BY i.id DESC LIMIT :cap"
     ids += [r[0] for r in connection.execute(text(sql), {**params, "floor": floor, "ceiling": ceiling, "cap": FTS_CAP - len(ids)})]
