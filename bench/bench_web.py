@@ -51,7 +51,7 @@ def set_up(url: str) -> dict[str, int]:
         with dbmod.session_scope(url) as session:
             reviewer = auth.create_user(session, f"rev{n}", PASSWORD, "reviewer", f"Reviewer {n}", True,
                                         ["California"], ["Physical Medicine & Rehabilitation"])
-        with dbmod.session_scope(url) as session:  # the case part writes in its own transaction first
+        with dbmod.session_scope(url) as session:  # one transaction: the case part's row, then the workbench's
             application, documents = demo_application(letters[n % len(letters)], date.today())
             application["employee"] = {"name": f"Bench Worker {n}"}
             case = workflow.create_case(session, intake, application, documents)

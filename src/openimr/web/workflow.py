@@ -135,7 +135,9 @@ def require_assigned_reviewer(case: Case, who: Principal) -> None:
 def case_queue(session: Session, who: Principal, status: str = "", priority: str = "",
                due: str = "", sort: str = "due", page: int = 1, per_page: int = 25, reviewer: int | None = None):
     """(cases, total) for the queue, with filters and sorting; ValueError on a bad option.
-    The reviewer filter is for users who may see reviewers."""
+    The reviewer filter is for users who may see reviewers. Cases the case part registered
+    without the workbench are adopted first (`adopt_registered_cases`)."""
+    adopt_registered_cases(session, who)
     query = visible_cases_query(who)
     if reviewer is not None:
         if not who.may_see_reviewers:
@@ -201,7 +203,56 @@ def case_summary(case: Case, who: Principal, names: dict[int, str]) -> dict:
     }
 
 
+# ---------------------------------------------------------------- adoption
+_adopted_upto: dict[str, int] = {}  # per database: every imr_cases id up to this one has a workbench row
+
+
+def _unadopted(upto: int):
+    """The case part's cases above id `upto` that have no workbench row."""
+    has_row = select(Case.id).where(Case.case_number == CaseRow.case_number).exists()
+    return select(CaseRow).where(CaseRow.id > upto, ~has_row).order_by(CaseRow.id)
+
+
+def adopt_registered_cases(session: Session, who: Principal | None) -> int:
+    """Give each case registered with the case part alone (`openimr case new`) its workbench
+    row: no documents, the disputed items of the stored application's UR decision, as web
+    intake records them. One transaction, committed here, with a `case.adopted` audit entry
+    per case; returns how many were adopted (0 without writing when none is missing).
+
+    Case-creating transactions hold the case part's audit lock from before the new row's id
+    is drawn until they commit; this one takes that lock before looking again, so every id
+    up to the largest seen is committed and the next look starts above it.
+    """
+    from openimr.cases import audit as case_audit
+
+    key = str(session.get_bind().url)
+    upto = _adopted_upto.get(key, 0)
+    newest = session.scalar(select(func.max(CaseRow.id))) or 0
+    if newest <= upto:
+        return 0
+    if session.scalar(_unadopted(upto).with_only_columns(CaseRow.id).limit(1)) is None:
+        _adopted_upto[key] = max(_adopted_upto.get(key, 0), newest)  # nothing missing up to a committed id
+        return 0
+    case_audit.lock(session)  # the case part's lock first, as every workbench write takes it
+    newest = session.scalar(select(func.max(CaseRow.id))) or 0
+    rows = session.scalars(_unadopted(upto)).all()
+    for row in rows:
+        case = add_workbench_row(session, row.case_number, [], items_of(json.loads(row.application)))
+        audit(session, who, "case.adopted", case.id, case_number=row.case_number, items=len(case.items),
+              source="case part (registered without the workbench)")
+    session.commit()
+    _adopted_upto[key] = max(_adopted_upto.get(key, 0), newest)
+    return len(rows)
+
+
 # ---------------------------------------------------------------- intake
+def items_of(application: dict) -> list[dict]:
+    """The disputed items as the workbench works them, from an application's UR decision."""
+    ur = application.get("ur_decision") or {}
+    return [{"request": i.get("request", ""), "ur_guideline": i.get("guideline", "") or "",
+             "outcome": i.get("outcome", "denied")} for i in ur.get("items", [])]
+
+
 def create_case(session: Session, who: Principal, application: dict, documents: list[dict]) -> Case:
     """Record a new application with its eligibility result; intake and admin only.
 
@@ -211,10 +262,7 @@ def create_case(session: Session, who: Principal, application: dict, documents: 
     """
     require_role(who, "intake", "admin")
     registered = parts.register_case(session, application, f"web:{who.username}")
-    ur = application.get("ur_decision") or {}
-    items = [{"request": i.get("request", ""), "ur_guideline": i.get("guideline", "") or "",
-              "outcome": i.get("outcome", "denied")} for i in ur.get("items", [])]
-    case = add_workbench_row(session, registered["case_number"], documents, items)
+    case = add_workbench_row(session, registered["case_number"], documents, items_of(application))
     audit(session, who, "case.created", case.id, eligible=case.eligibility["eligible"],
           reasons=[r["code"] for r in registered["reasons"]])
     return case

@@ -1,0 +1,140 @@
+"""Cases registered with the CLI (`openimr case new`, the case part alone) appear in the
+workbench: listed in the queue, opened (no documents, the disputed items from the stored
+application), assigned, decided and signed; adopted once, audited, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from .conftest import PASSWORD
+
+ITEMS = [{"request": "MRI of the lumbar spine", "outcome": "denied", "guideline": "MTUS ACOEM Low Back Complaints"},
+         {"request": "Physical therapy 2x6 lumbar spine", "outcome": "modified", "guideline": ""}]
+
+
+def _bench(url: str) -> tuple[object, dict[str, int]]:
+    """A workbench on `url` with one user of each role it needs (no letters: none is needed)."""
+    from openimr import db as dbmod
+    from openimr.web import auth
+    from openimr.web.app import create_app
+
+    dbmod.migrate(url)
+    users = {}
+    with dbmod.session_scope(url) as session:
+        for name, role, clinician in (("intake", "intake", False), ("admin", "admin", False),
+                                      ("qa", "qa", False), ("rev", "reviewer", True), ("rev2", "reviewer", True)):
+            user = auth.create_user(session, name, PASSWORD, role, f"Dr. {name.title()} Quill", clinician,
+                                    ["California"], ["Orthopedic Surgery"])
+            users[name] = user.id
+    return create_app(url), users
+
+
+def _client(app, username: str) -> TestClient:
+    client = TestClient(app)
+    response = client.post("/api/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
+
+
+def _cli_case(cli, write_json, app_data, url: str) -> str:
+    app_data["ur_decision"]["items"] = ITEMS
+    result = cli("case", "new", str(write_json(app_data)), "--json", "--db", url)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["case_number"]
+
+
+def _adopted(url: str, number: str) -> tuple[int, int]:
+    """(workbench rows of the case, `case.adopted` audit entries naming it)."""
+    from openimr import db as dbmod
+    from openimr.web.tables import AuditEntry, Case
+
+    with dbmod.session_scope(url) as session:
+        rows = session.scalar(select(func.count()).select_from(Case).where(Case.case_number == number))
+        entries = [e for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "case.adopted"))
+                   if e.detail.get("case_number") == number]
+        return rows, len(entries)
+
+
+def test_a_case_registered_with_the_cli_is_listed_opened_assigned_and_decided(db_url, cli, write_json, app_data):
+    app, users = _bench(db_url)
+    number = _cli_case(cli, write_json, app_data, db_url)
+    assert _adopted(db_url, number) == (0, 0)  # the CLI wrote the case part's record only
+
+    qa = _client(app, "qa")
+    row = next(r for r in qa.get("/api/cases?per_page=200").json()["items"] if r["case_number"] == number)
+    assert row["status"] == "eligible" and row["items"] == 2 and row["assigned"] is False
+    assert _adopted(db_url, number) == (1, 1)
+    intake = _client(app, "intake")
+    assert number in intake.get("/cases").text and number in qa.get("/panel").text
+    assert _adopted(db_url, number) == (1, 1)  # adopted once, however often it is listed
+
+    detail = qa.get(f"/api/cases/{row['id']}").json()
+    assert detail["documents"] == []
+    assert [(i["request"], i["ur_guideline"], i["outcome"]) for i in detail["disputed_items"]] == \
+        [(i["request"], i["guideline"], i["outcome"]) for i in ITEMS]
+    assert detail["received"] == app_data["received"] and detail["eligibility"]["eligible"] is True
+    page = intake.get(f"/cases/{row['id']}")
+    assert page.status_code == 200 and "No documents yet." in page.text and ITEMS[1]["request"] in page.text
+
+    reviewer = _client(app, "rev")
+    assert number not in {r["case_number"] for r in reviewer.get("/api/cases").json()["items"]}
+    assert reviewer.get(f"/api/cases/{row['id']}").status_code == 403  # not theirs yet
+    admin = _client(app, "admin")
+    assigned = admin.post(f"/api/cases/{row['id']}/assign", json={"reviewer_id": users["rev"]})
+    assert assigned.status_code == 200, assigned.text
+    assert number in {r["case_number"] for r in reviewer.get("/api/cases").json()["items"]}
+    assert _client(app, "rev2").get(f"/api/cases/{row['id']}").status_code == 403
+    shown = json.loads(cli("case", "show", number, "--db", db_url).output)
+    assert shown["status"] == "assigned" and shown["reviewer_id"] == f"web:{users['rev']}"
+
+    for index, item in enumerate(ITEMS):
+        saved = reviewer.put(f"/api/cases/{row['id']}/items/{index}/decision",
+                             json={"decision": "Upheld", "guideline": "MTUS",
+                                   "rationale": f"The records do not support {item['request']}."})
+        assert saved.status_code == 200, saved.text
+    signed = reviewer.post(f"/api/cases/{row['id']}/sign")
+    assert signed.status_code == 201, signed.text
+    shown = json.loads(cli("case", "show", number, "--db", db_url).output)
+    assert shown["status"] == "determined" and shown["has_letter"]
+    trail = [a["action"] for a in qa.get(f"/api/cases/{row['id']}/audit").json()]
+    assert trail == ["case.adopted", "case.assigned", "decision.recorded", "decision.recorded",
+                     "determination.signed"]
+    assert cli("audit", "verify", "--db", db_url).exit_code == 0
+
+
+def test_concurrent_queues_adopt_a_cli_case_once(db_url, cli, write_json, app_data):
+    """Several requests listing the queue at once: one workbench row, one audit entry."""
+    from openimr import db as dbmod
+    from openimr.web import auth, workflow
+    from openimr.web.tables import User
+
+    app, users = _bench(db_url)
+    numbers = [_cli_case(cli, write_json, dict(app_data, employee={**app_data["employee"], "name": f"W {n}"}),
+                         db_url) for n in range(3)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def list_queue() -> None:
+        try:
+            with dbmod.session_scope(db_url) as session:
+                who = auth.principal_of(session.get(User, users["qa"]), "")
+                start.wait()
+                rows, _total = workflow.case_queue(session, who, per_page=200)
+                assert set(numbers) <= {c.case_number for c in rows}
+        except BaseException as error:  # re-raised in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=list_queue) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert [_adopted(db_url, n) for n in numbers] == [(1, 1)] * 3
+    with dbmod.session_scope(db_url) as session:
+        assert workflow.verify_audit(session) == []
