@@ -41,8 +41,9 @@ class Mention:
         return not self.negated and not self.family
 
     def evidence(self) -> dict:
-        """The evidence span {document, start, end, text}."""
-        return {"document": self.document, "start": self.start, "end": self.end, "text": self.text}
+        """The evidence span {document, start, end, text, fact, negated}."""
+        return {"document": self.document, "start": self.start, "end": self.end, "text": self.text,
+                "fact": self.fact, "negated": self.negated}
 
     def to_dict(self) -> dict:
         return asdict(self)

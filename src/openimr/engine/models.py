@@ -43,12 +43,16 @@ class Case(Model):
 
 class Evidence(Model):
     """A span of a case document that supports a criterion status (`document` is the index
-    in the case's documents; -1 means the case's own dates, `text` then states them)."""
+    in the case's documents; -1 means the case's own dates, `text` then states them).
+    `fact` is the clinical fact the span mentions and `negated` whether the records deny it
+    there ("no red flags"), so a reader can see why the span counts for or against."""
 
     document: int
     start: int
     end: int
     text: str
+    fact: str | None = None
+    negated: bool = False
 
 
 class CriterionResult(Model):
