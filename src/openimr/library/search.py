@@ -13,7 +13,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import text
@@ -24,7 +24,7 @@ Mode = Literal["fused", "fulltext", "semantic"]
 RRF_K = 60
 CANDIDATES = 100
 FTS_CAP = 500
-FTS_SCAN = 10000  # with filters: matches looked at before filtering
+FTS_SCAN = 6000  # with filters: at most this many of the newest matches looked at
 RANK_DF = 20000  # SQLite: words in at most this many items are ranked by FTS5's bm25
 DF_WINDOW = 20000  # SQLite: document frequencies are estimated on the newest ids
 PG_WINDOW = 4000  # PostgreSQL: the newest items read first, in id order
@@ -200,6 +200,13 @@ def _phrases(words: list[str], operator: str) -> str:
     return "(" + f" {operator} ".join(f'"{w}"' for w in words) + ")"
 
 
+def _rowids(connection, sql: str, params: dict[str, Any]) -> np.ndarray:
+    """The first column of an SQLite query as int64, read by the driver itself (these
+    queries return thousands of row ids, each costly through the SQLAlchemy result)."""
+    rows = connection.connection.driver_connection.execute(sql, params).fetchall()
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
 def _sqlite_step(url: str, connection, words: list[str], operator: str, filters: Filters) -> list[tuple[int, float]]:
     """(id, relevance) of the newest FTS_CAP items matching the words (all or any), best first."""
     ids = _sqlite_candidates(url, connection, words, operator, filters)
@@ -220,14 +227,14 @@ def _sqlite_candidates(url: str, connection, words: list[str], operator: str, fi
     params: dict[str, Any] = {"q": "{request rationale}: " + _phrases(words, operator)}
     matches = "SELECT rowid FROM library_items_fts WHERE library_items_fts MATCH :q AND rowid < :before ORDER BY rowid DESC LIMIT :scan"
     if not filters.any():
-        return [r[0] for r in connection.execute(text(matches), {**params, "scan": FTS_CAP, "before": 2**62})]
+        return _rowids(connection, matches, {**params, "scan": FTS_CAP, "before": 2**62}).tolist()
     rest = Filters(guideline=filters.guideline, specialty=filters.specialty)
     memory = Filters(category=filters.category, region=filters.region, decision=filters.decision, date_from=filters.date_from, date_to=filters.date_to)
     kept: list[int] = []
     before, scanned, chunk = 2**62, 0, 2 * FTS_CAP
     while len(kept) < FTS_CAP and scanned < FTS_SCAN:
         chunk = min(chunk, FTS_SCAN - scanned)
-        ids = np.fromiter((r[0] for r in connection.execute(text(matches), {**params, "scan": chunk, "before": before})), dtype=np.int64)
+        ids = _rowids(connection, matches, {**params, "scan": chunk, "before": before})
         if not len(ids):
             break
         fetched, scanned, before = len(ids), scanned + len(ids), int(ids[-1])
@@ -280,14 +287,16 @@ def _sqlite_scores(connection, words: list[str], operator: str, ids: list[int]) 
         sql = within.replace("SELECT rowid", "SELECT rowid, -bm25(library_items_fts, 3.0, 1.0, 0.0)")
         scores.update(connection.execute(text(sql), {**span, "q": "{request rationale}: " + _phrases(exact, operator)}).all())
     requests = _in_requests(connection, ids, common) if common else {}
+    candidates = np.asarray(ids, dtype=np.int64)
     for word in common:
         idf = max(math.log((items - frequencies[word] + 0.5) / (frequencies[word] + 0.5)), 1e-6)
         if operator == "AND":  # every candidate holds every word: in the request, else the rationale
-            holding: Iterable[int] = ids
+            holding = candidates
         else:
-            holding = [r[0] for r in connection.execute(text(within), {**span, "q": f'"{word}"'})]
-        for item_id in holding:
-            scores[item_id] = scores.get(item_id, 0.0) + idf * _saturated(3.0 if item_id in requests[word] else 1.0)
+            holding = candidates[np.isin(candidates, _rowids(connection, within, {**span, "q": f'"{word}"'}))]
+        in_request, elsewhere = idf * _saturated(3.0), idf * _saturated(1.0)
+        for item_id in holding.tolist():
+            scores[item_id] = scores.get(item_id, 0.0) + (in_request if item_id in requests[word] else elsewhere)
     return scores
 
 
