@@ -58,7 +58,8 @@ def test_evidence_span_is_the_document_text(nlp_loaded):
     text = "The applicant was placed off of work, on total temporary disability."
     for m in facts.extract([text]):
         assert text[m.start : m.end] == m.text
-        assert m.evidence() == {"document": 0, "start": m.start, "end": m.end, "text": m.text}
+        assert m.evidence() == {"document": 0, "start": m.start, "end": m.end, "text": m.text, "fact": m.fact,
+                                "negated": m.negated}
 
 
 def test_age_over_65_is_a_gi_risk_factor(nlp_loaded):
