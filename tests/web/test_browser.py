@@ -87,6 +87,26 @@ def _check_accessible(page, name: str) -> None:
     assert page.evaluate("location.hash") == "#main"
 
 
+def _sees_the_drafts_explanation(page, detail: dict) -> None:
+    """Beside each engine recommendation: what the criteria alone say, and each feature that
+    moved the estimate with the way it moved it (as the API gives them)."""
+    words = {"met": "met", "not_met": "not met", "not_shown": "not shown in the records",
+             "no_entry": "no guideline entry addresses this request"}
+    shown = 0
+    for item in detail["disputed_items"]:
+        draft = page.locator(f"#item-{item['index']} .draft")
+        verdict = draft.locator(".verdict")
+        assert verdict.is_visible()
+        assert verdict.inner_text() == f"Criteria alone: {words[item['draft']['criteria_verdict']]}"
+        texts = draft.locator(".drivers li").all_inner_texts()
+        assert len(texts) == len(item["draft"]["drivers"])
+        for text, driver in zip(texts, item["draft"]["drivers"]):
+            way = "toward overturning" if driver["weight"] > 0 else "toward upholding"
+            assert text.startswith(f"{driver['label']}: {way}"), text
+            shown += 1
+    assert shown, "no driver was shown"
+
+
 def test_reviewer_signs_in_changes_a_draft_signs_and_downloads(server, browser, sqlite_world):
     page = _page(browser, downloads=True)
     page.goto(f"{server}/login")
@@ -105,6 +125,7 @@ def test_reviewer_signs_in_changes_a_draft_signs_and_downloads(server, browser, 
     page.wait_for_url(f"**/cases/{case_id}")
     page.wait_for_selector("h1")
     _check_accessible(page, "03-case")
+    _sees_the_drafts_explanation(page, sqlite_world.client("qa").get(f"/api/cases/{case_id}").json())
     items = page.locator("article.item")
     count = items.count()
     assert count >= 1

@@ -110,6 +110,7 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
                   documents=documents, can_edit=can_edit, can_sign=can_edit and user.clinician, ranked=ranked,
                   message=message, engine_note=views.DRAFT_NOTE, engine_missing=engine_missing,
+                  verdict_words=views.VERDICT_WORDS, driver_words=views.driver_words,
                   audit=workflow.audit_trail(db, case.id) if user.role != "intake" else [])
 
 

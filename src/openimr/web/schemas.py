@@ -103,14 +103,29 @@ class PrecedentView(Out):
     score: float | None = None
 
 
+class DriverView(Out):
+    """A feature that moved the engine's calibrated probability: its plain-words label, its
+    value for this item, and its weight in log-odds (positive: toward Overturned)."""
+
+    feature: str
+    label: str
+    value: float
+    weight: float
+
+
 class DraftView(Out):
-    """The determination engine's recommendation for one item (never the reviewer's)."""
+    """The determination engine's recommendation for one item (never the reviewer's; never
+    shown to intake users). `criteria_verdict` is what the guideline's criteria alone say:
+    met, not_met, not_shown (the records do not document them) or no_entry (no knowledge-base
+    entry addresses the request); `drivers` are what moved the probability most."""
 
     decision: str
     probability_overturned: float | None = None
     guideline: str = ""
     rationale: str = ""
     criteria: list[CriterionView] = Field(default_factory=list)
+    criteria_verdict: Literal["met", "not_met", "not_shown", "no_entry"] | None = None
+    drivers: list[DriverView] = Field(default_factory=list)
     precedents: list[PrecedentView] = Field(default_factory=list)
 
 

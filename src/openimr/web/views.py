@@ -14,6 +14,9 @@ from openimr.web.auth import Principal
 from openimr.web.tables import Case, Determination
 
 DRAFT_NOTE = "Recommendation of the determination engine: a licensed clinician decides and signs."
+VERDICTS = ("met", "not_met", "not_shown", "no_entry")
+VERDICT_WORDS = {"met": "met", "not_met": "not met", "not_shown": "not shown in the records",
+                 "no_entry": "no guideline entry addresses this request"}
 
 
 def case_file(case: Case) -> dict:
@@ -37,14 +40,27 @@ def _draft_view(raw: dict) -> dict:
                     for e in c.get("evidence", [])]
         criteria.append({"criterion": str(c.get("criterion", "")), "status": str(c.get("status", "")),
                          "evidence": evidence})
+    verdict = raw.get("criteria_verdict")
     return {
         "decision": raw.get("decision", ""),
         "probability_overturned": raw.get("probability_overturned"),
         "guideline": guideline.get("text", "") if isinstance(guideline, dict) else str(guideline),
         "rationale": raw.get("rationale", ""),
         "criteria": criteria,
+        "criteria_verdict": verdict if verdict in VERDICTS else None,
+        "drivers": [_driver_view(d) for d in raw.get("drivers", []) or []],
         "precedents": [],
     }
+
+
+def _driver_view(raw: dict) -> dict:
+    return {"feature": str(raw.get("feature", "")), "label": str(raw.get("label") or raw.get("feature", "")),
+            "value": float(raw.get("value", 0.0)), "weight": float(raw.get("weight", 0.0))}
+
+
+def driver_words(driver: dict) -> str:
+    """Which way a driver moved the estimate, in plain words."""
+    return "toward overturning" if driver["weight"] > 0 else "toward upholding"
 
 
 def drafts(case: Case, cache: dict, db_url: str) -> list[dict] | None:
@@ -87,7 +103,7 @@ def case_detail(session: Session, who: Principal, case: Case, cache: dict, db_ur
     names = workflow.reviewer_names(session) if who.may_see_reviewers else {}
     detail = workflow.case_summary(case, who, names)
     session.commit()  # a read: hand the connection back while the engine drafts
-    engine = drafts(case, cache, db_url)
+    engine = drafts(case, cache, db_url) if who.role != "intake" else None  # drafts are for reviewers, QA, admin
     decisions = workflow.current_decisions(session, case.id)
     items = []
     for index, item in enumerate(case.items):

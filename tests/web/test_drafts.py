@@ -1,0 +1,70 @@
+"""The engine's draft on the case page and in the API: the criteria's own verdict and the
+features that moved the calibrated probability, as the engine gives them; never to intake."""
+
+from __future__ import annotations
+
+import html
+import re
+
+VERDICT_WORDS = {"met": "met", "not_met": "not met", "not_shown": "not shown in the records",
+                 "no_entry": "no guideline entry addresses this request"}
+
+
+def _engine_items(world, case_id: int) -> list[dict]:
+    """The engine's own drafts of a stored case, straight from the engine part."""
+    from openimr import db as dbmod
+    from openimr.engine.decide import decide_case
+    from openimr.engine.models import Case as EngineCase
+    from openimr.web import views
+    from openimr.web.tables import Case
+
+    with dbmod.session_scope(world.url) as session:
+        file = views.case_file(session.get(Case, case_id))
+    return decide_case(EngineCase.model_validate(file)).model_dump(mode="json")["items"]
+
+
+def test_the_api_draft_carries_the_engines_criteria_verdict_and_drivers(world):
+    seen_drivers = 0
+    for owner, case_id in world.cases.items():
+        detail = world.client(owner).get(f"/api/cases/{case_id}").json()
+        engine = _engine_items(world, case_id)
+        assert len(engine) == len(detail["disputed_items"])
+        for item, expected in zip(detail["disputed_items"], engine):
+            draft = item["draft"]
+            assert draft["criteria_verdict"] == expected["criteria_verdict"]
+            assert draft["criteria_verdict"] in VERDICT_WORDS
+            assert [(d["feature"], d["label"], d["weight"]) for d in draft["drivers"]] == \
+                [(d["feature"], d["label"], d["weight"]) for d in expected["drivers"]]
+            seen_drivers += len(draft["drivers"])
+    assert seen_drivers > 0  # the check above is not vacuous
+
+
+def test_the_case_page_says_the_verdict_and_which_way_each_driver_moved(world):
+    ways = set()
+    for owner, case_id in world.cases.items():
+        client = world.client(owner)
+        detail = client.get(f"/api/cases/{case_id}").json()
+        page = html.unescape(client.get(f"/cases/{case_id}").text)
+        for item in detail["disputed_items"]:
+            article = page.split(f'id="item-{item["index"]}"', 1)[1].split("</article>", 1)[0]
+            words = VERDICT_WORDS[item["draft"]["criteria_verdict"]]
+            assert re.search(rf"Criteria alone: <strong>{re.escape(words)}</strong>", article)
+            for driver in item["draft"]["drivers"]:
+                way = "toward overturning" if driver["weight"] > 0 else "toward upholding"
+                assert re.search(rf"{re.escape(driver['label'])}: <span[^>]*>{way}</span>", article), driver
+                ways.add(way)
+    assert ways  # at least one driver was checked
+
+
+def test_intake_users_never_see_the_engines_draft(world):
+    case_id = world.cases["rev_a"]
+    qa_detail = world.client("qa").get(f"/api/cases/{case_id}").json()
+    assert all(item["draft"] is not None for item in qa_detail["disputed_items"])  # drafted for QA
+    assert "Criteria alone" in world.client("qa").get(f"/cases/{case_id}").text
+    client = world.client("intake")
+    detail = client.get(f"/api/cases/{case_id}").json()
+    assert detail["disputed_items"] and all(item["draft"] is None for item in detail["disputed_items"])
+    page = client.get(f"/cases/{case_id}").text
+    for shown_only_to_others in ("Engine draft", "Criteria alone", "probability overturned", "toward overturning",
+                                 "toward upholding", "DRAFT RECOMMENDATION", "<mark"):
+        assert shown_only_to_others not in page
