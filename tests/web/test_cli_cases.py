@@ -138,3 +138,39 @@ def test_concurrent_queues_adopt_a_cli_case_once(db_url, cli, write_json, app_da
     assert [_adopted(db_url, n) for n in numbers] == [(1, 1)] * 3
     with dbmod.session_scope(db_url) as session:
         assert workflow.verify_audit(session) == []
+
+
+def test_a_case_assigned_with_the_cli_shows_only_in_its_reviewers_queue(sqlite_url, cli, write_json, app_data):
+    """`openimr case new` then `openimr case assign` (the panel's best match): the linked
+    reviewer's own queue brings the case in; the other reviewer never sees it."""
+    import copy
+    from pathlib import Path
+
+    from openimr import db as dbmod
+    from openimr.panel import reviewers as panel
+    from openimr.web import auth
+    from openimr.web.app import create_app
+
+    reviewers = json.loads((Path(__file__).parents[1] / "panel" / "data" / "reviewers.json").read_text())
+    fit, conflicted = copy.deepcopy(reviewers[1]), copy.deepcopy(reviewers[0])
+    conflicted["affiliations"] = [{"name": app_data["employer"]["name"], "kind": "employer", "relation": "consultant"}]
+    dbmod.migrate(sqlite_url)
+    panel.add(sqlite_url, panel.parse_reviewers([fit, conflicted], "panel.json"))
+    with dbmod.session_scope(sqlite_url) as session:
+        auth.create_user(session, "dr_fit", PASSWORD, "reviewer", "Dr. Fit", True, panel_reviewer_id=fit["id"])
+        auth.create_user(session, "dr_conflict", PASSWORD, "reviewer", "Dr. Conflict", True,
+                         panel_reviewer_id=conflicted["id"])
+    number = _cli_case(cli, write_json, app_data, sqlite_url)
+    result = cli("case", "assign", number, "--json", "--db", sqlite_url)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["reviewer"] == fit["id"]
+
+    app = create_app(sqlite_url)
+    other = _client(app, "dr_conflict")
+    assert number not in {r["case_number"] for r in other.get("/api/cases?per_page=200").json()["items"]}
+    assert _adopted(sqlite_url, number) == (1, 1)  # the other reviewer's queue adopted it, without showing it
+    reviewer = _client(app, "dr_fit")
+    row = next(r for r in reviewer.get("/api/cases").json()["items"] if r["case_number"] == number)
+    assert row["status"] == "assigned" and other.get(f"/api/cases/{row['id']}").status_code == 403
+    page = reviewer.get(f"/cases/{row['id']}").text
+    assert "Save decision" in page and "Criteria alone" in page  # the assigned reviewer works it
