@@ -185,9 +185,9 @@ def _postgres_candidates(connection, params: dict[str, Any], where: str) -> list
     if len(ids) >= FTS_CAP or floor == 0:
         return ids
     if len(first) / (top - floor) * floor > PG_GIN_ROWS:
-        share = (len(ids) + 0.5) / (top - floor)  # of the items, matching and passing the filters
+        share = (len(ids) + 0.25) / (top - floor)  # of the items, matching and passing the filters
         second = max(min(int(1.5 * (FTS_CAP - len(ids)) / share), PG_WINDOW_MAX, floor), 1)
-        if share * second < 2:  # hardly any more expected: the filters leave out what the words find
+        if share * second < 1:  # not one more expected: the filters leave out what the words find
             return ids
         ceiling, floor = floor, floor - second
     else:  # few older items hold the words (at the newest items' rate): the index names them
