@@ -1,9 +1,15 @@
 """Search the precedent library: full text and semantic similarity, fused.
 
-Full text uses SQLite FTS5 (bm25) or PostgreSQL's tsvector (ts_rank, the request weighted 3:1, length-normalised); semantic
-similarity is an exact cosine search over the items' embeddings held in memory (numpy);
-the two rankings are fused by reciprocal rank fusion. Snippets of the rationale highlight
-the query's words with **…**.
+Full text uses SQLite FTS5 (BM25, the request weighted 3:1) or PostgreSQL's tsvector
+(ts_rank, the request weighted 3:1, length-normalised); semantic similarity is a cosine
+search over the items' embeddings held in memory (numpy); the two rankings are fused by
+reciprocal rank fusion. Snippets of the rationale highlight the query's words with **…**.
+
+Both sides bound their work so that a search of a million items stays within tens of
+milliseconds: full text ranks only the newest matches (FTS_CAP, FTS_SCAN, the PG_
+windows), and FTS5's bm25 only for words rarer than RANK_DF; the semantic side scores
+every vector on its leading dimensions, then COARSE_POOL of them exactly. Nothing is
+cached per query; the vector index (vectors and filter columns) is kept per database.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from openimr.db import engine_for
 Mode = Literal["fused", "fulltext", "semantic"]
 RRF_K = 60
 CANDIDATES = 100
-FTS_CAP = 500
+FTS_CAP = 500  # full text: the newest matches ranked per step (all words, then any)
 FTS_SCAN = 6000  # with filters: at most this many of the newest matches looked at
 RANK_DF = 20000  # SQLite: words in at most this many items are ranked by FTS5's bm25
 DF_WINDOW = 20000  # SQLite: document frequencies are estimated on the newest ids
