@@ -138,11 +138,11 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
     ranked: list[int] = []
     operators = ["AND", "OR"] if len(words) > 1 else ["AND"]
     with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            steps = (_sqlite_step(url, connection, words, operator, filters) for operator in operators)
-        else:
-            steps = _postgres_steps(connection, words, operators, filters)
-        for rows in steps:
+        for operator in operators:
+            if engine.dialect.name == "sqlite":
+                rows = _sqlite_step(url, connection, words, operator, filters)
+            else:
+                rows = _postgres_step(connection, words, operator, filters)
             for item_id, _score in rows:
                 if item_id not in ranked:
                     ranked.append(item_id)
@@ -151,88 +151,59 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
     return ranked
 
 
-def _postgres_steps(connection, words: list[str], operators: list[str], filters: Filters):
-    """Per step (all the words, then any): (id, ts_rank) of the newest FTS_CAP items
-    matching, best first — a generator, so a step not needed is not ranked."""
-    queries = {op: (" & " if op == "AND" else " | ").join(words) for op in operators}
-    params: dict[str, Any] = {"all": queries["AND"], "any": queries[operators[-1]]}
+def _postgres_step(connection, words: list[str], operator: str, filters: Filters) -> list[tuple[int, float]]:
+    """(id, ts_rank) of the newest FTS_CAP items matching the words (all or any), best first."""
+    params: dict[str, Any] = {"q": (" & " if operator == "AND" else " | ").join(words)}
     where = _filter_sql(filters, params)
-    candidates = _postgres_candidates(connection, params, where, operators)
+    ids = _postgres_candidates(connection, params, where)
+    if not ids:
+        return []
     rank = (
         "SELECT i.id, ts_rank('{0.1, 0.2, 0.33, 1.0}', i.search_tsv, to_tsquery('english', :q), 1) "
         "FROM library_items i WHERE i.id = ANY(:ids)"
     )
-    for op in operators:
-        ids = candidates[op]()
-        rows = connection.execute(text(rank), {"q": queries[op], "ids": ids}).all() if ids else []
-        yield sorted(rows, key=lambda r: (-r[1], -r[0]))
+    rows = connection.execute(text(rank), {"q": params["q"], "ids": ids}).all()
+    return sorted(rows, key=lambda r: (-r[1], -r[0]))
 
 
-def _postgres_candidates(connection, params: dict[str, Any], where: str, operators: list[str]) -> dict[str, Any]:
-    """Per step, a function giving the newest FTS_CAP items matching the words (all, or
-    any) and passing the filters.
+def _postgres_candidates(connection, params: dict[str, Any], where: str) -> list[int]:
+    """The newest FTS_CAP items matching the tsquery and the filters.
 
     The GIN index names every match, and fetching them all from the table is what takes
     long when the words are in many items (a bitmap scan cannot stop at the newest). So
-    the newest PG_WINDOW items are read first, in id order, checking on each whether it
-    holds any of the words, all of them, and passes the filters (one read serves both
-    steps); the share that matched sizes a second window read the same way (at most
-    PG_WINDOW_MAX items, and skipped when not one more match is expected). The GIN index
-    is used instead, over all the older items, for a step whose words the newest items
-    suggest are in at most PG_GIN_ROWS older ones (rare words: few rows to fetch). Like
-    SQLite's FTS_CAP and FTS_SCAN this bounds the work, and may leave out older matches.
+    the newest PG_WINDOW items are read first, in id order, checking the match on each;
+    the share that matched (and passed the filters) sizes a second window read the same
+    way (at most PG_WINDOW_MAX items). The GIN index is used, for the older items, only
+    when the words are in none of the newest PG_WINDOW items (rare words: few rows to
+    fetch). Like SQLite's FTS_SCAN this bounds the work, and may miss older matches.
     """
     # in this transaction: no JIT (compiling costs more than these queries take), and the
     # windows read in id order rather than through the GIN index
     top = connection.execute(
         text("SELECT set_config('jit', 'off', true), set_config('enable_bitmapscan', 'off', true), max(id) FROM library_items")
     ).one()[2] or 0
-    # the filters' value is computed for matching rows only: the tsvector match comes first
-    window = (
-        "SELECT i.id, i.search_tsv @@ to_tsquery('english', :all), (1 = 1{where}) FROM library_items i "
-        "WHERE i.search_tsv @@ to_tsquery('english', :any) AND i.id > :floor AND i.id <= :ceiling ORDER BY i.id DESC"
-    ).format(where=where)
+    words = "i.search_tsv @@ to_tsquery('english', :q) AND i.id > :floor AND i.id <= :ceiling"
     floor = max(top - PG_WINDOW, 0)
-    rows = connection.execute(text(window), {**params, "floor": floor, "ceiling": top}).all()
-    span = top - floor
-
-    def kept(op: str, found) -> list[int]:
-        return [item_id for item_id, holds_all, passes in found if passes and (holds_all or op == "OR")]
-
-    def hits(op: str) -> int:
-        return sum(1 for _, holds_all, _ in rows if holds_all or op == "OR")
-
-    plan: dict[str, str] = {}  # per step: "done", "window" (a second window) or "index" (GIN)
-    second = 0
-    for op in operators:
-        have = len(kept(op, rows))
-        if have >= FTS_CAP or floor == 0:
-            plan[op] = "done"
-        elif hits(op) / max(span, 1) * floor <= PG_GIN_ROWS:
-            plan[op] = "index"
-        else:
-            share = (have + 0.25) / span  # of the items, matching and passing the filters
-            size = max(min(int(1.5 * (FTS_CAP - have) / share), PG_WINDOW_MAX, floor), 1)
-            plan[op] = "window" if share * size >= 1 else "done"
-            second = max(second, size) if plan[op] == "window" else second
-    if second:
-        rows += connection.execute(text(window), {**params, "floor": floor - second, "ceiling": floor}).all()
-    read_down_to = floor - second
-
-    def from_index(op: str) -> list[int]:
+    first = connection.execute(
+        text(f"SELECT i.id, (1 = 1{where}) FROM library_items i WHERE {words} ORDER BY i.id DESC"), {**params, "floor": floor, "ceiling": top}
+    ).all()
+    ids = [item_id for item_id, passes in first if passes][:FTS_CAP]
+    if len(ids) >= FTS_CAP or floor == 0:
+        return ids
+    if len(first) / (top - floor) * floor > PG_GIN_ROWS:
+        share = (len(ids) + 0.25) / (top - floor)  # of the items, matching and passing the filters
+        second = max(min(int(1.5 * (FTS_CAP - len(ids)) / share), PG_WINDOW_MAX, floor), 1)
+        if share * second < 1:  # not one more expected: the filters leave out what the words find
+            return ids
+        ceiling, floor = floor, floor - second
+    else:  # few older items hold the words (at the newest items' rate): the index names them
         connection.execute(text("SELECT set_config('enable_bitmapscan', 'on', true)"))
-        q = "all" if op == "AND" else "any"
-        sql = (
-            f"SELECT i.id FROM library_items i WHERE i.search_tsv @@ to_tsquery('english', :{q}){where} "
-            "AND i.id <= :ceiling ORDER BY i.id DESC LIMIT :cap"
-        )
-        return [r[0] for r in connection.execute(text(sql), {**params, "ceiling": read_down_to, "cap": FTS_CAP})]
-
-    def candidates(op: str):
-        first = kept(op, rows)[:FTS_CAP]
-        return lambda: first if plan[op] != "index" else (first + from_index(op))[:FTS_CAP]
-
-    return {op: candidates(op) for op in operators}
+        ceiling, floor = floor, 0
+    # the filters first: PostgreSQL checks the conditions in the order written, and the
+    # tsvector match (decompressing the vector) costs more than a column comparison
+    sql = f"SELECT i.id FROM library_items i WHERE 1 = 1{where} AND {words} ORDER BY i.id DESC LIMIT :cap"
+    ids += [r[0] for r in connection.execute(text(sql), {**params, "floor": floor, "ceiling": ceiling, "cap": FTS_CAP - len(ids)})]
+    return ids
 
 
 def _phrases(words: list[str], operator: str) -> str:
