@@ -68,14 +68,14 @@ def _evaluation(paths) -> list[str]:
 
     r = ev.evaluate(paths, folds=5)
     rows = [f"{r['letters']} letters, {r['items']} items ({r['overturned']} overturned), 5-fold grouped CV by letter.", "",
-            "| system | accuracy | balanced acc. | overturn precision | overturn recall | Brier | AUC |",
-            "|---|---|---|---|---|---|---|"]
+            "| system | accuracy | balanced acc. | overturn precision | overturn recall | Brier | AUC | AUC within folds |",
+            "|---|---|---|---|---|---|---|---|"]
     for name, m in r["systems"].items():
         ci = m["ci95"]
         rows.append(
             f"| {name} | {m['accuracy']:.3f} [{ci['accuracy'][0]:.2f}–{ci['accuracy'][1]:.2f}] "
             f"| {m['balanced_accuracy']:.3f} [{ci['balanced_accuracy'][0]:.2f}–{ci['balanced_accuracy'][1]:.2f}] "
-            f"| {m['overturn_precision']:.3f} | {m['overturn_recall']:.3f} | {m['brier']:.3f} | {m['auc']:.3f} |"
+            f"| {m['overturn_precision']:.3f} | {m['overturn_recall']:.3f} | {m['brier']:.3f} | {m['auc']:.3f} | {m['auc_within_folds']:.3f} |"
         )
     rows += ["", "engine = configuration chosen per outer fold by inner grouped CV: "
              + "; ".join(f"fold {i + 1}: {c}" for i, c in enumerate(r.get("engine_configs_chosen", [])))]
