@@ -58,6 +58,7 @@ def _adopted(url: str, number: str) -> tuple[int, int]:
         rows = session.scalar(select(func.count()).select_from(Case).where(Case.case_number == number))
         entries = [e for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "case.adopted"))
                    if e.detail.get("case_number") == number]
+        assert all(e.user_id is None for e in entries)  # the system adopts, not the user who looked
         return rows, len(entries)
 
 

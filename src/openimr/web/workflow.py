@@ -137,7 +137,7 @@ def case_queue(session: Session, who: Principal, status: str = "", priority: str
     """(cases, total) for the queue, with filters and sorting; ValueError on a bad option.
     The reviewer filter is for users who may see reviewers. Cases the case part registered
     without the workbench are adopted first (`adopt_registered_cases`)."""
-    adopt_registered_cases(session, who)
+    adopt_registered_cases(session)
     query = visible_cases_query(who)
     if reviewer is not None:
         if not who.may_see_reviewers:
@@ -213,11 +213,11 @@ def _unadopted(upto: int):
     return select(CaseRow).where(CaseRow.id > upto, ~has_row).order_by(CaseRow.id)
 
 
-def adopt_registered_cases(session: Session, who: Principal | None) -> int:
+def adopt_registered_cases(session: Session) -> int:
     """Give each case registered with the case part alone (`openimr case new`) its workbench
     row: no documents, the disputed items of the stored application's UR decision, as web
     intake records them. One transaction, committed here, with a `case.adopted` audit entry
-    per case; returns how many were adopted (0 without writing when none is missing).
+    per case (by the system: no user); returns how many were adopted (0 without writing when none is missing).
 
     Case-creating transactions hold the case part's audit lock from before the new row's id
     is drawn until they commit; this one takes that lock before looking again, so every id
@@ -238,7 +238,8 @@ def adopt_registered_cases(session: Session, who: Principal | None) -> int:
     rows = session.scalars(_unadopted(upto)).all()
     for row in rows:
         case = add_workbench_row(session, row.case_number, [], items_of(json.loads(row.application)))
-        audit(session, who, "case.adopted", case.id, case_number=row.case_number, items=len(case.items),
+        # the system adopts the case, not the user whose queue request happened to find it
+        audit(session, None, "case.adopted", case.id, case_number=row.case_number, items=len(case.items),
               source="case part (registered without the workbench)")
     session.commit()
     _adopted_upto[key] = max(_adopted_upto.get(key, 0), newest)
