@@ -125,12 +125,7 @@ def l2016(letter: Letter) -> list[Block]:
     credentials = credential_lines(letter, w)
     if credentials:
         blocks += [Block("para", text=w.headings["credentials"]), *credentials]
-    blocks.append(Block("heading", text=w.headings["summary"]))
-    blocks += paragraphs(letter.clinical_case_summary)
-    blocks.append(Block("heading", text=w.headings["issues"]))
-    for item in letter.items:
-        blocks += item_blocks(item, w, organization=letter.review_organization)
-    return blocks
+    return blocks + summary_and_items(letter, w)
 
 
 def l2013_credentials(letter: Letter, w: LayoutWording) -> str:
@@ -154,9 +149,14 @@ def l2013(letter: Letter) -> list[Block]:
     ):
         statement = f"{statement} {l2013_credentials(letter, w)}".strip()
     blocks += paragraphs(statement)
-    blocks.append(Block("heading", text=w.headings["summary"]))
-    blocks += paragraphs(letter.clinical_case_summary)
-    blocks.append(Block("heading", text=w.headings["issues"]))
+    return blocks + summary_and_items(letter, w)
+
+
+def summary_and_items(letter: Letter, w) -> list[Block]:
+    """The clinical case summary, then the disputed items under their heading: how the
+    2013, 2015 and 2016 layouts end."""
+    blocks = [Block("heading", text=w.headings["summary"]), *paragraphs(letter.clinical_case_summary),
+              Block("heading", text=w.headings["issues"])]
     for item in letter.items:
         blocks += item_blocks(item, w, organization=letter.review_organization)
     return blocks
@@ -190,12 +190,7 @@ def l2015(letter: Letter) -> list[Block]:
     if letter.documents_reviewed:
         blocks += [Block("heading", text=w.headings["documents"]), Block("para", text=w.phrases["documents"])]
         blocks += document_list(letter)
-    blocks.append(Block("heading", text=w.headings["summary"]))
-    blocks += paragraphs(letter.clinical_case_summary)
-    blocks.append(Block("heading", text=w.headings["issues"]))
-    for item in letter.items:
-        blocks += item_blocks(item, w, organization=letter.review_organization)
-    return blocks
+    return blocks + summary_and_items(letter, w)
 
 
 def professional(letter: Letter) -> list[Block]:
