@@ -103,3 +103,17 @@ def test_decide_with_library_db_adds_precedents(nlp_loaded, tmp_path_factory, le
         assert all(pr["decision"] in ("Upheld", "Overturned") for pr in item["precedents"])
     res = runner.invoke(app, ["decide", str(p), "--db", "sqlite:////nonexistent/dir/x.sqlite"])
     assert res.exit_code == 1 and "--db" in res.output
+
+
+def test_precedents_of_the_same_kind_come_first(tmp_path_factory, letter_pdfs):
+    from openimr.engine.cli import precedents_for
+    from openimr.engine.kb import classify_request
+    from openimr.library.ingest import ingest
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('lib') / 'library.sqlite'}"
+    assert ingest(letter_pdfs, url, workers=1).added == len(letter_pdfs)
+    # the library holds chronic opioids and a post-operative Norco: a chronic request gets chronic ones
+    found = precedents_for(url, "Norco 10/325mg #90", limit=3)
+    assert len(found) == 3 and all(classify_request(p.request) == "opioid" for p in found), found
+    post = precedents_for(url, "Post-op Norco 5/325mg #60", limit=1)
+    assert classify_request(post[0].request) == "opioid_postop", post

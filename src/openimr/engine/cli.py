@@ -63,20 +63,19 @@ def letter_from_determination(case, det):
 
 
 def precedents_for(db: str, request: str, limit: int = 3, exclude_case: str | None = None):
-    """Similar past items from the precedent library (fused full-text and semantic search)."""
+    """Similar past items from the precedent library (fused full-text and semantic search),
+    those of the request's own engine category first (a chronic opioid before a post-operative
+    one, a course of therapy before post-operative therapy), then the rest in search order."""
+    from openimr.engine.kb import classify_request
     from openimr.engine.models import Precedent
     from openimr.library.search import hits, ranked_ids
 
-    scored = ranked_ids(db, request, limit=limit + 5)
-    out = []
-    for hit in hits(db, scored, request):
-        if exclude_case and hit.case_number == exclude_case:
-            continue  # the case being decided is not its own precedent
-        out.append(Precedent(case_number=hit.case_number, request=hit.request, decision=hit.decision,
-                             score=round(float(hit.score), 4)))
-        if len(out) == limit:
-            break
-    return out
+    category = classify_request(request)
+    scored = ranked_ids(db, request, limit=limit + 10)
+    found = [h for h in hits(db, scored, request) if not (exclude_case and h.case_number == exclude_case)]
+    found.sort(key=lambda h: classify_request(h.request) != category)  # stable: search order within each
+    return [Precedent(case_number=h.case_number, request=h.request, decision=h.decision, score=round(float(h.score), 4))
+            for h in found[:limit]]
 
 
 def decide(
