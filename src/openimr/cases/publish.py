@@ -48,22 +48,16 @@ def attach_letter(url: str, case_number: str, letter: Letter, actor: str | None 
     """Store the determination letter of a case, with the assigned reviewer's credentials.
 
     With `session`, in the caller's transaction; otherwise in one of its own."""
-    if session is not None:
-        return _attach(url, session, case_number, letter, actor)
-    with store.writing(url) as own:
-        return _attach(url, own, case_number, letter, actor)
-
-
-def _attach(url: str, session, case_number: str, letter: Letter, actor: str | None) -> Letter:
-    row = store.get(session, case_number)
-    if row.status in ("ineligible", "deferred", "consolidated"):
-        raise store.CaseError(f"case {case_number}: status {row.status}, no determination to attach")
-    if row.credentials:
-        letter = letter.model_copy(update={"reviewer": ReviewerCredentials.model_validate_json(row.credentials)})
-    if letter.case_number is None:
-        letter = letter.model_copy(update={"case_number": case_number})
-    store.update(url, case_number, "attach_letter", {"letter": letter.model_dump_json(), "status": "determined"}, actor, session)
-    return letter
+    with store.writing(url, session) as s:
+        row = store.get(s, case_number)
+        if row.status in ("ineligible", "deferred", "consolidated"):
+            raise store.CaseError(f"case {case_number}: status {row.status}, no determination to attach")
+        if row.credentials:
+            letter = letter.model_copy(update={"reviewer": ReviewerCredentials.model_validate_json(row.credentials)})
+        if letter.case_number is None:
+            letter = letter.model_copy(update={"case_number": case_number})
+        store.update(url, case_number, "attach_letter", {"letter": letter.model_dump_json(), "status": "determined"}, actor, s)
+        return letter
 
 
 def redacted(url: str, case_number: str) -> tuple[Letter, Counter]:

@@ -42,11 +42,18 @@ def ready(url: str) -> str:
 
 
 @contextmanager
-def writing(url: str) -> Iterator[Session]:
-    """A transaction that changes cases or reviewers: it takes the audit log's lock first."""
-    with db.session_scope(ready(url)) as session:
+def writing(url: str, session: Session | None = None) -> Iterator[Session]:
+    """A transaction that changes cases or reviewers: it takes the audit log's lock first.
+
+    With `session`, the caller's transaction (the caller commits or rolls back everything it
+    wrote together); otherwise one of its own, committed at the end of the block."""
+    if session is not None:
         audit.lock(session)
         yield session
+        return
+    with db.session_scope(ready(url)) as own:
+        audit.lock(own)
+        yield own
 
 
 def _now() -> str:
@@ -160,37 +167,28 @@ def create_case(
 ) -> dict:
     """Screen and store a new application; returns the stored case (snapshot).
 
-    With `session`, the case is written in the caller's transaction (which then commits or
-    rolls back everything it wrote together); otherwise in a transaction of its own.
-    """
-    if session is not None:
-        audit.lock(session)
-        return _create(session, app, settings, actor)
-    with writing(url) as s:
-        return _create(s, app, settings, actor)
-
-
-def _create(session: Session, app: Application, settings: Settings, actor: str | None) -> dict:
-    result = check(app, settings, prior_requests=prior_requests(session, app))
-    row = CaseRow(
-        case_number=_next_number(session, app.received),
-        status=status_of(result),
-        review_type=app.review_type,
-        employee_key=employee_key(app),
-        physician_key=physician_key(app),
-        date_of_injury=app.date_of_injury,
-        received=app.received,
-        application=app.model_dump_json(),
-        reasons=json.dumps([r.as_json() for r in result.reasons]),
-        assumptions="[]",
-        created_at=_now(),
-    )
-    _apply_deadlines(row, app, settings, CaseEvents())
-    session.add(row)
-    session.flush()
-    after = snapshot(row)
-    audit.append(session, "create", "case", row.case_number, None, after, actor)
-    return after
+    With `session`, the case is written in the caller's transaction (see `writing`)."""
+    with writing(url, session) as s:
+        result = check(app, settings, prior_requests=prior_requests(s, app))
+        row = CaseRow(
+            case_number=_next_number(s, app.received),
+            status=status_of(result),
+            review_type=app.review_type,
+            employee_key=employee_key(app),
+            physician_key=physician_key(app),
+            date_of_injury=app.date_of_injury,
+            received=app.received,
+            application=app.model_dump_json(),
+            reasons=json.dumps([r.as_json() for r in result.reasons]),
+            assumptions="[]",
+            created_at=_now(),
+        )
+        _apply_deadlines(row, app, settings, CaseEvents())
+        s.add(row)
+        s.flush()
+        after = snapshot(row)
+        audit.append(s, "create", "case", row.case_number, None, after, actor)
+        return after
 
 
 def record_event(
@@ -225,9 +223,9 @@ def event_list(session: Session, row: CaseRow) -> list[dict]:
 def update(
     url: str, case_number: str, action: str, changes: dict, actor: str | None = None, session: Session | None = None
 ) -> dict:
-    """Set columns of a case and log the change; returns the new snapshot."""
-
-    def run(s: Session) -> dict:
+    """Set columns of a case and log the change; returns the new snapshot (in the caller's
+    transaction with `session`, see `writing`)."""
+    with writing(url, session) as s:
         row = get(s, case_number)
         before = snapshot(row)
         for column, value in changes.items():
@@ -236,12 +234,6 @@ def update(
         after = snapshot(row)
         audit.append(s, action, "case", case_number, before, after, actor)
         return after
-
-    if session is not None:
-        audit.lock(session)
-        return run(session)
-    with writing(url) as s:
-        return run(s)
 
 
 def list_cases(url: str, due_before: date | None = None, status: str | None = None) -> list[dict]:
