@@ -274,18 +274,15 @@ def drivers(vec: dict[str, float], model: dict | None, top: int = 3) -> list[Dri
     calibration (positive: toward Overturned); only features the item has (non-zero)."""
     if model is None:
         return []
-    names = model["features"]
-    values = [vec.get(n, 0.0) for n in names]
+    values = _row(vec, model)
     slope = model["platt"][0] if "platt" in model else 1.0
     if model.get("lgbm"):
         contrib = list(_booster(model["lgbm"]).predict([values], pred_contrib=True)[0][:-1])
     else:
-        mean = model.get("mean", [0.0] * len(names))
-        scale = model.get("scale", [1.0] * len(names))
-        contrib = [c * (x - mu) / (sd or 1.0) for c, x, mu, sd in zip(model["coef"], values, mean, scale)]
+        contrib = _linear_terms(values, model)
     ranked = sorted(
         (Driver(feature=n, label=feature_label(n), value=round(x, 4), weight=round(slope * w, 4))
-         for n, x, w in zip(names, values, contrib) if x != 0.0 and abs(w) > 1e-9),
+         for n, x, w in zip(model["features"], values, contrib) if x != 0.0 and abs(w) > 1e-9),
         key=lambda d: -abs(d.weight),
     )
     return ranked[:top]
@@ -308,23 +305,34 @@ def predict_proba(vec: dict[str, float], model: dict | None) -> float:
     if model is None:
         return 0.6 if vec.get("rule_overturn") else PRIOR_OVERTURN
     if model.get("lgbm"):
-        p = float(_booster(model["lgbm"]).predict([[vec.get(n, 0.0) for n in model["features"]]])[0])
-        z = math.log(min(max(p, 1e-4), 1 - 1e-4) / (1 - min(max(p, 1e-4), 1 - 1e-4)))
+        z = _logit(float(_booster(model["lgbm"]).predict([_row(vec, model)])[0]))
     else:
-        mean = model.get("mean", [0.0] * len(model["features"]))
-        scale = model.get("scale", [1.0] * len(model["features"]))
-        z = model["intercept"]
-        for name, c, mu, sd in zip(model["features"], model["coef"], mean, scale):
-            z += c * ((vec.get(name, 0.0) - mu) / (sd or 1.0))
+        z = model["intercept"] + sum(_linear_terms(_row(vec, model), model))
     if "platt" in model:  # calibration fitted on grouped out-of-fold predictions
         a, b = model["platt"]
-        p = min(max(1.0 / (1.0 + math.exp(-z)), 1e-4), 1 - 1e-4)
-        z = a * math.log(p / (1 - p)) + b
+        z = a * _logit(1.0 / (1.0 + math.exp(-z))) + b
     p = 1.0 / (1.0 + math.exp(-z))
     if "isotonic" in model:  # piecewise-linear map fitted on grouped out-of-fold predictions
         xs, ys = model["isotonic"]["x"], model["isotonic"]["y"]
         p = _interp(p, xs, ys)
     return p
+
+
+def _row(vec: dict[str, float], model: dict) -> list[float]:
+    """The item's values in the model's feature order (absent features are 0)."""
+    return [vec.get(n, 0.0) for n in model["features"]]
+
+
+def _linear_terms(values: list[float], model: dict) -> list[float]:
+    """Each feature's term of a logistic model's log-odds (on standardized values)."""
+    n = len(model["features"])
+    mean, scale = model.get("mean", [0.0] * n), model.get("scale", [1.0] * n)
+    return [c * (x - mu) / (sd or 1.0) for c, x, mu, sd in zip(model["coef"], values, mean, scale)]
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
 
 
 def _interp(x: float, xs: list[float], ys: list[float]) -> float:
@@ -407,18 +415,19 @@ def decide_case(case: Case, kb: KnowledgeBase | None = None, model: dict | None 
     kb = kb or default_kb()
     mdl = load_model() if model is True else (model or None)
     feats = item_features(case, kb)
-    probs = [predict_proba(feature_vector(f), mdl) for f in feats]
+    vecs = [feature_vector(f) for f in feats]
+    probs = [predict_proba(v, mdl) for v in vecs]
     probs = apply_surgery_dependency(feats, probs)
     threshold = mdl["threshold"] if mdl else 0.5
     surgery_overturned = any(f.match.category == "surgery" and p >= threshold for f, p in zip(feats, probs))
     has_surgery = any(f.match.category == "surgery" for f in feats)
     items = []
-    for f, p in zip(feats, probs):
+    for f, vec, p in zip(feats, vecs, probs):
         overturn = p >= threshold
         citation = citation_for(f.match.kb_entry, f.match.region, kb) if f.match.kb_entry else None
         follows = f.dependent and has_surgery and f.match.category != "surgery"
         verdict = criteria_verdict(f)
-        why = [] if follows else drivers(feature_vector(f), mdl)
+        why = [] if follows else drivers(vec, mdl)
         rationale = write_rationale(f, overturn, case, follows_surgery=follows, surgery_overturned=surgery_overturned,
                                     verdict=verdict, probability=p, drivers=why,
                                     threshold=threshold if mdl else None,
