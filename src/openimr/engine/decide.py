@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,13 +32,6 @@ SURGERY_DEPENDENT = {
 }
 DEPENDENT_RX = re.compile(r"^\s*(?:associated surgical service|post-?op|pre-?op)", re.IGNORECASE)
 
-# Facts whose presence or negation feed the probability model directly.
-KEY_FACTS = (
-    "neuro_deficit", "normal_neuro_exam", "red_flag", "surgery_considered", "prior_surgery",
-    "failed_conservative", "prior_sessions", "functional_improvement", "lack_of_benefit",
-    "working", "off_work", "long_term_drug_use", "uds", "pain_relief_with_medication",
-    "first_line_tried", "gi_risk", "acute_exacerbation", "prior_imaging", "mechanical_symptoms",
-)
 CATEGORIES = (
     "imaging", "physical_therapy", "chiropractic", "acupuncture", "opioid", "muscle_relaxant",
     "nsaid", "ppi", "topical_analgesic", "electrodiagnostic", "surgery", "consultation",
@@ -55,9 +48,7 @@ class ItemFeatures:
     criteria: list[tuple[Criterion, CriterionResult]]
     rule_overturn: bool
     dependent: bool
-    fact_flags: dict[str, int] = field(default_factory=dict)
     ur_guideline: str = ""
-    surgery_in_case: bool = False
     n_items: int = 1
     weeks_to_ur: float | None = None
     age: int | None = None
@@ -131,8 +122,8 @@ def feature_vector(f: ItemFeatures) -> dict[str, float]:
     text = f.request.lower()
     v["req_retro"] = float("retro" in text)
     v["req_additional"] = float(bool(re.search(r"\b(?:additional|continue|continued|further|repeat|renewal|refill)", text)))
-    # Case-level fact flags (f.fact_flags) are kept for the rationale but not fed to the
-    # model: under grouped cross-validation they overfit (AUC fell from 0.72 to 0.64).
+    # Case-level fact flags (is a fact mentioned anywhere in the summary) were tried as
+    # features and dropped: under grouped cross-validation they overfit (AUC 0.72 -> 0.64).
     v.update(form_features(f))
     v.update(case_features(f))
     return v
@@ -209,15 +200,6 @@ def worker_age(texts: list[str]) -> int | None:
         if m:
             return int(m.group(1))
     return None
-
-
-def fact_flags(summary: dict) -> dict[str, int]:
-    """+1 affirmed, -1 only negated, 0 unmentioned, for the key facts."""
-    out = {}
-    for k in KEY_FACTS:
-        s = summary.get(k, {"affirmed": [], "negated": []})
-        out[f"fact:{k}"] = 1 if s["affirmed"] else (-1 if s["negated"] else 0)
-    return out
 
 
 @lru_cache(maxsize=1)
@@ -368,7 +350,6 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     mentions = factmod.extract(texts, kb) + factmod.date_facts(case.date_of_injury, case.ur_denial_date)
     summary = factmod.summarize(mentions)
     context_region = find_region(" ".join(texts)[:1500], kb) if texts else None
-    flags = fact_flags(summary)
     weeks = None
     if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
         weeks = (case.ur_denial_date - case.date_of_injury).days / 7
@@ -385,7 +366,6 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
                 criteria=crits,
                 rule_overturn=rule_decision(crits),
                 dependent=is_dependent(item.request, match.category),
-                fact_flags=flags,
                 ur_guideline=item.ur_guideline,
                 n_items=len(case.disputed_items),
                 weeks_to_ur=weeks,
@@ -393,9 +373,6 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
                 prior_course=prior,
             )
         )
-    surgery = any(f.match.category == "surgery" for f in out)
-    for f in out:
-        f.surgery_in_case = surgery
     return out
 
 

@@ -354,18 +354,6 @@ def _apply_platt(p, a: float, b: float):
     return 1 / (1 + np.exp(-(a * _logit(p) + b)))
 
 
-def _engine_fit_predict(X, y):
-    import numpy as np
-
-    def fp(tr, te):
-        if len(set(y[tr])) < 2:  # a fold without any overturned item: the base rate
-            return np.full(len(te), float(y[tr].mean()))
-        lr, mean, scale = _fit_lr(X[tr], y[tr])
-        return lr.predict_proba((X[te] - mean) / scale)[:, 1]
-
-    return fp
-
-
 def _tfidf_fit_predict(texts, y):
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
