@@ -133,6 +133,13 @@ def _matrix(vecs, names=None):
 MAX_OVERTURN_SHARE = 0.25  # a draft flags at most a quarter of items as Overturned (base rate ~12%)
 
 
+def _balanced(y, pred) -> float:
+    """Balanced accuracy of decisions `pred` (a class with no item counts as 0 recall)."""
+    tpr = (pred & y).sum() / max(y.sum(), 1)
+    tnr = (~pred & ~y).sum() / max((~y).sum(), 1)
+    return (tpr + tnr) / 2
+
+
 def _pick_threshold(y, p) -> float:
     """Threshold maximizing balanced accuracy among those flagging at most
     MAX_OVERTURN_SHARE of the items as Overturned (ties to the higher threshold)."""
@@ -143,9 +150,7 @@ def _pick_threshold(y, p) -> float:
         pred = p >= t
         if pred.mean() > MAX_OVERTURN_SHARE:
             continue
-        tpr = (pred & y).sum() / max(y.sum(), 1)
-        tnr = (~pred & ~y).sum() / max((~y).sum(), 1)
-        score = (tpr + tnr) / 2
+        score = _balanced(y, pred)
         if score > best + 1e-9 or (abs(score - best) <= 1e-9 and t > best_t):
             best, best_t = score, float(t)
     return best_t
@@ -317,9 +322,7 @@ def _threshold(y, cal, rule: str) -> float:
         for t in np.unique(np.round(cal, 3)):
             pred = cal >= t
             acc = float((pred == y).mean())
-            tpr = (pred & y).sum() / max(y.sum(), 1)
-            tnr = (~pred & ~y).sum() / max((~y).sum(), 1)
-            key = ((tpr + tnr) / 2, acc) if acc >= 0.88 else (-1.0, acc)
+            key = (_balanced(y, pred), acc) if acc >= 0.88 else (-1.0, acc)
             if key > best:
                 best, best_t = key, float(t)
         return best_t
