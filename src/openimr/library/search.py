@@ -60,6 +60,15 @@ class Filters:
     def any(self) -> bool:
         return any(v is not None for v in asdict(self).values())
 
+    def in_memory(self) -> "Filters":
+        """The filters the vector index holds as columns (category, region, decision, dates)."""
+        return Filters(category=self.category, region=self.region, decision=self.decision,
+                       date_from=self.date_from, date_to=self.date_to)
+
+    def in_sql(self) -> "Filters":
+        """The filters only SQL checks (guideline, specialty)."""
+        return Filters(guideline=self.guideline, specialty=self.specialty)
+
 
 @dataclass
 class Hit:
@@ -238,8 +247,7 @@ def _sqlite_candidates(url: str, connection, words: list[str], operator: str, fi
     matches = "SELECT rowid FROM library_items_fts WHERE library_items_fts MATCH :q AND rowid < :before ORDER BY rowid DESC LIMIT :scan"
     if not filters.any():
         return _rowids(connection, matches, {**params, "scan": FTS_CAP, "before": 2**62}).tolist()
-    rest = Filters(guideline=filters.guideline, specialty=filters.specialty)
-    memory = Filters(category=filters.category, region=filters.region, decision=filters.decision, date_from=filters.date_from, date_to=filters.date_to)
+    rest, memory = filters.in_sql(), filters.in_memory()
     kept: list[int] = []
     before, scanned, chunk = 2**62, 0, 2 * FTS_CAP
     while len(kept) < FTS_CAP and scanned < FTS_SCAN:
@@ -351,10 +359,6 @@ def _document_frequencies(connection, words: list[str]) -> tuple[dict[str, float
 
 
 _CODED = ("category", "category_group", "body_region")
-
-
-def _token(value: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", value.lower())
 
 
 class VectorIndex:
@@ -506,7 +510,7 @@ def _ordinal(value) -> int:
 
 def _allowed_ids(url: str, filters: Filters) -> np.ndarray | None:
     """Ids passing the filters not held in memory (guideline, specialty), from SQL."""
-    filters = Filters(guideline=filters.guideline, specialty=filters.specialty)
+    filters = filters.in_sql()
     if not filters.any():
         return None
     params: dict[str, Any] = {}
