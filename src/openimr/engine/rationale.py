@@ -71,9 +71,14 @@ def _criteria_sentences(feat, case: Case) -> list[str]:
     return out
 
 
+def direction(weight: float) -> str:
+    """Which way a driver's weight moved the estimate, in plain words."""
+    return "toward overturning" if weight > 0 else "toward upholding"
+
+
 def _reasons(drivers, toward_overturn: bool | None) -> str:
     chosen = [d for d in drivers if toward_overturn is None or (d.weight > 0) == toward_overturn] or list(drivers)
-    return "; ".join(f"{d.label} ({'toward overturning' if d.weight > 0 else 'toward upholding'})" for d in chosen)
+    return "; ".join(f"{d.label} ({direction(d.weight)})" for d in chosen)
 
 
 def _basis(verdict: str | None, overturn: bool, probability: float | None, threshold: float | None, drivers,

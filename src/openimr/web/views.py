@@ -60,7 +60,9 @@ def _driver_view(raw: dict) -> dict:
 
 def driver_words(driver: dict) -> str:
     """Which way a driver moved the estimate, in plain words."""
-    return "toward overturning" if driver["weight"] > 0 else "toward upholding"
+    from openimr.engine.rationale import direction
+
+    return direction(driver["weight"])
 
 
 def drafts(case: Case, cache: dict, db_url: str) -> list[dict] | None:
