@@ -31,23 +31,13 @@ def web_engine(url: str):
     """The web app's own engine: on SQLite without a pool (connections are cheap, and none
     waits on a pool under load), elsewhere a pool sized for the worker threads. The parts
     called with a URL keep using `openimr.db.engine_for`."""
-    from sqlalchemy import create_engine, event
+    from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
     if not url.startswith("sqlite"):
         return create_engine(url, pool_size=WORKER_THREADS, max_overflow=WORKER_THREADS, pool_timeout=120,
                              pool_pre_ping=True)
-    dbmod.engine_for(url)  # creates the database's folder, as for every part
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):  # the same settings as openimr.db.engine_for
-        cursor = dbapi_connection.cursor()
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-
-    return engine
+    return dbmod.sqlite_engine(url, poolclass=NullPool)  # the same set-up as every part's engine
 
 
 class NotSignedIn(Exception):
