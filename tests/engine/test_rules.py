@@ -61,7 +61,7 @@ def test_every_request_category_in_the_shared_letters_has_an_entry(drafts):
 
 FORBIDDEN = [
     (re.compile(r"\bis is\b"), "is is"),
-    (re.compile(r"weigh(?:t|ed most)|log-odds|estimate starts|base rate|fitted on|statistical default", re.I), "model talk"),
+    (re.compile(r"\bweights\b|model weight|weighed most|log-odds|estimate starts|base rate|fitted on|statistical default", re.I), "model talk"),
     (re.compile(r"\d+%\s*(?:chance|estimated)|estimated chance", re.I), "a probability as a reason"),
     (re.compile(r"toward (?:upholding|overturning)", re.I), "driver talk"),
 ]

@@ -123,7 +123,7 @@ _THERAPY_WORDS = {
 }
 
 
-def _completed(history, category: str | None, summary: dict | None = None) -> tuple[int | None, list]:
+def _completed(history, category: str | None, summary: dict | None = None, texts: list[str] | None = None) -> tuple[int | None, list]:
     """Visits of this therapy completed to date and the spans that show it: from the
     treatment history when it is available, else from a count stated in a "prior sessions"
     mention ("completed 12 sessions of physical therapy")."""
@@ -132,7 +132,8 @@ def _completed(history, category: str | None, summary: dict | None = None) -> tu
     if history is None:
         words = _THERAPY_WORDS.get(category)
         for m in (summary or {}).get("prior_sessions", {}).get("affirmed", []) if words else []:
-            found = _COUNT_IN_MENTION.search(m.text) if words.search(m.text) else None
+            near = texts[m.document][m.start:m.end + 60] if texts and 0 <= m.document < len(texts) else m.text
+            found = _COUNT_IN_MENTION.search(m.text) if words.search(near) else None
             if found:
                 return int(found.group(1)), [m]
         return None, []
@@ -165,7 +166,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         match = match_request(item.request, context_region, kb)
         parsed = rulemod._parse(item.request)
         form = rulemod.read_item(item.request, visits_requested(item.request), parsed)
-        completed, completed_ev = _completed(history, match.category, summary)
+        completed, completed_ev = _completed(history, match.category, summary, texts)
         key = _norm_request(item.request)
         ctx = rulemod.ItemContext(
             request=item.request, category=match.category, region=match.region, entry=match.kb_entry,

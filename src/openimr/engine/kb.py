@@ -73,6 +73,7 @@ class Criterion(_Strict):
 
 
 TESTS = (
+    "always",  # holds for every item of the entry (a treatment the guideline does not recommend)
     # what the request says (its form)
     "remainder_after_partial",  # the disputed part is what is left after UR authorized a part
     "duplicate_request",  # the same request appears earlier in the application

@@ -51,7 +51,10 @@ def guideline_sentence(feat) -> str:
     rule = feat.outcome.rule if feat.outcome else None
     sections = [rule.section] if rule is not None and rule.section else list(e.sections)
     if g.scope == "MTUS":
-        where = f"the MTUS {g.name}" + (f" ({g.year})" if g.year else "")
+        if g.chapter:
+            where = f"the MTUS ACOEM Practice Guidelines, Chapter {g.chapter} {g.name}" + (f" ({g.year})" if g.year else "")
+        else:
+            where = f"the MTUS {g.name} Guidelines" + (f" ({g.year})" if g.year else "")
         if sections:
             where += ", " + "; ".join(sections)
         if e.pages and not (rule is not None and rule.section):
@@ -83,8 +86,9 @@ def _deciding(feat, case: Case) -> list[str]:
 
     o = feat.outcome
     if o.rule is not None:
-        out = [f"Deciding criterion: {fill(o.rule.text, feat.context)}."]
-        facts = [n for n in o.notes if n]
+        text = fill(o.rule.text, feat.context)
+        out = [f"Deciding criterion: {text}."]
+        facts = [n for n in o.notes if n and n[:12] not in text]
         if facts:
             out.append(_sentence("; ".join(facts)) + ".")
         if o.evidence:
@@ -106,8 +110,13 @@ def _deciding(feat, case: Case) -> list[str]:
         return [f"Deciding criterion not met: {c.text}{quote}."]
     if o.verdict == "not_shown":
         missing = [c.text for c, r in crits if c.role == "required" and r.status == "insufficient"]
+        if not missing:  # no required criterion is open: what would have indicated the treatment
+            missing = [c.text for c, r in crits if c.role == "sufficient" and r.status != "met"]
         if not missing:
-            missing = [c.text for c, r in crits if c.role == "sufficient"]
+            missing = [c.text for c, r in crits if r.status != "met"]
+        if not missing:
+            return [f"Deciding criterion: the guideline does not give this treatment an indication the records show "
+                    f"({', '.join(c.text for c, _r in crits)})."]
         return ["The records provided do not document: " + "; ".join(missing) + "."] if missing else []
     return []
 
