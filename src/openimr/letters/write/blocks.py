@@ -22,7 +22,10 @@ class Block:
     """One printable piece of a letter.
 
     kind: "title" | "subtitle" | "fields" | "field_below" | "heading" | "para" | "labeled"
-    | "item" | "entries" | "banner".
+    | "item" | "entries" | "banner"; and in a mailed letter (mailing.py) "letterhead" (text:
+    the name, entries: address and contact lines, image: the logo as a data URI), "notice"
+    (label: its heading), "table" (entries: the column names, rows: the cells) and "lines"
+    (entries printed one to a line, unnumbered).
     """
 
     kind: str
@@ -30,6 +33,8 @@ class Block:
     label: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)
     entries: list[str] = field(default_factory=list)
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    image: str = ""
 
 
 _MODIFIED = re.compile(r"\bwas\s+the\s+original\s+request\b|\bwas\s+authorized\s+by\s+the\s+Claims", re.IGNORECASE)
