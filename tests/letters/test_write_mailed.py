@@ -205,6 +205,8 @@ def test_the_bundled_organization_embeds_its_logo():
         ("name: X\nshort_name: lower case\naddress: [a]\n", "short_name: String should match pattern"),
         ("name: X\nshort_name: Claims Administrator\naddress: [a]\n", "short_name: Value error"),
         ("name: X\nshort_name: Org\naddress: []\n", "address: List should have at least 1 item"),
+        ("name: X\nshort_name: 'Two  Spaces'\naddress: [a]\n", "short_name: Value error, must have single spaces"),
+        ("name: X\nshort_name: O\naddress: [a]\n", "short_name: String should match pattern"),
         ("name: X\nshort_name: Org\naddress: [a]\nlogo: missing.png\n", "logo: "),
         ("name: X\nshort_name: Org\naddress: [a]\nlogo: org.yaml\n", "logo: org.yaml is not a PNG, JPEG or SVG"),
         ("name: X\nshort_name: Org\naddress: [a]\nlogo: fake.png\n", "logo: fake.png does not hold PNG data"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
+from openimr.letters.write.organization import GUIDELINE_LABEL
 from openimr.letters.write.wording import LayoutWording, wording
 from openimr.models import Item, Letter
 
@@ -79,12 +80,11 @@ def field_rows(pairs: list[tuple[str, str]], per_row: int = 2) -> list[Block]:
 
 
 _DEFAULT_ORGANIZATION = "MAXIMUS Federal Services"
-_ORGANIZATION_LABEL = re.compile(r"[A-Z][A-Za-z .&]{1,60}")
 
 
 def organization_label(label: str, organization: str) -> str:
     """'MAXIMUS guideline:' names the review organization; another organization gets its own name."""
-    if organization != _DEFAULT_ORGANIZATION and _ORGANIZATION_LABEL.fullmatch(organization) and label.startswith("MAXIMUS "):
+    if organization != _DEFAULT_ORGANIZATION and GUIDELINE_LABEL.fullmatch(organization) and label.startswith("MAXIMUS "):
         return organization + label[len("MAXIMUS") :]
     return label
 

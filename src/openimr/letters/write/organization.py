@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +24,7 @@ ORGANIZATION_ENV = "OPENIMR_ORGANIZATION"
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 LOGO_MAX_BYTES = 1_000_000
 # What the letters' readers take as an organization's guideline label ("MAXIMUS guideline:").
-SHORT_NAME_PATTERN = r"^[A-Z][A-Za-z .&]{0,59}$"
+GUIDELINE_LABEL = re.compile(r"[A-Z][A-Za-z .&]{1,60}")
 
 Line = Annotated[str, Field(min_length=1, max_length=120)]
 
@@ -38,7 +39,7 @@ class Organization(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Line
-    short_name: Annotated[str, Field(pattern=SHORT_NAME_PATTERN)]
+    short_name: Annotated[str, Field(pattern=f"^{GUIDELINE_LABEL.pattern}$")]
     address: list[Line] = Field(min_length=1, max_length=6)
     phone: Line | None = None
     fax: Line | None = None
@@ -58,9 +59,11 @@ class Organization(BaseModel):
     @field_validator("short_name")
     @classmethod
     def _not_the_claims_administrator(cls, value: str) -> str:
-        if value.strip().lower() == "claims administrator":
+        if value.lower() == "claims administrator":
             raise ValueError("must not be 'Claims Administrator' (that label is the claims administrator's guideline line)")
-        return value.strip()
+        if value != " ".join(value.split()):
+            raise ValueError("must have single spaces between words and none at the ends")
+        return value
 
     def contact_line(self) -> str:
         """Phone, fax, e-mail and web site on one line, those given."""
