@@ -274,3 +274,20 @@ def test_render_cli_prints_a_mailed_letter_and_refuses_bad_input(tmp_path, conte
     context_file.write_text(context.model_dump_json(), encoding="utf-8")
     result = runner.invoke(app, ["render", str(context_file), "--organization", str(tmp_path / "none.yaml")])
     assert result.exit_code == 1 and f"{tmp_path / 'none.yaml'}: no such file" in result.output
+
+
+def test_parties_come_from_the_intake_application(context):
+    from pathlib import Path
+
+    from openimr.cases.intake import Application
+    from openimr.letters.write.mailing import parties_of
+
+    data = json.loads((Path(__file__).parents[1] / "cases" / "data" / "application.json").read_text(encoding="utf-8"))
+    data["attorney"] = {"name": "Rosa Lind", "firm": "Lind & Ortiz LLP"}
+    parties = parties_of(Application.model_validate(data))
+    assert parties.employee == "Maria L. Gonzalez" and parties.claim_number == "WC-2025-001234"
+    assert parties.attorney == "Rosa Lind, Lind & Ortiz LLP"
+    assert parties.requesting_physician == "Dr. Alan Reyes"
+    text = render_determination(context.model_copy(update={"parties": parties}), "text").content
+    assert "Employee: Maria L. Gonzalez" in text and "Claims Administrator: Golden State Claims Services" in text
+    assert "Employee's Attorney: Rosa Lind, Lind & Ortiz LLP" in text

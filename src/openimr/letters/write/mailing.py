@@ -15,13 +15,27 @@ from openimr.letters.write.artifacts import APPEAL_HEADING
 from openimr.letters.write.blocks import Block, field_rows, letter_blocks, us_date
 from openimr.letters.write.organization import Organization
 from openimr.letters.write.wording import APPEAL_GROUNDS, LayoutWording, mailing_wording, wording
-from openimr.models import DocumentReviewed, Letter, LetterContext, ReviewerCredentials
+from openimr.models import DocumentReviewed, Letter, LetterContext, Parties, ReviewerCredentials
 
 _DEFAULT_ORGANIZATION = Letter.model_fields["review_organization"].default
 _HEADER_KINDS = ("title", "subtitle", "fields", "field_below")
 _PARTY_ROWS = (("employee", "employer"), ("claims_administrator", "claim_number"), ("requesting_physician", "attorney"))
 # Who receives a copy, in the order the copies list names them.
 _COPIES = ("employee", "attorney", "requesting_physician", "employer", "claims_administrator")
+
+
+def parties_of(application) -> Parties:
+    """The mailed letter's parties from an intake application (cases.intake.Application: the
+    DWC Form IMR): the names as entered, the attorney with the firm, the employee's claim number."""
+    attorney = application.attorney
+    return Parties(
+        employee=application.employee.name,
+        employer=application.employer.name,
+        claims_administrator=application.claims_administrator.name,
+        requesting_physician=application.requesting_physician.name,
+        attorney=", ".join(part for part in (attorney.name, attorney.firm) if part) if attorney else None,
+        claim_number=application.employee.claim_number,
+    )
 
 
 def organization_name(organization: Organization) -> str:
