@@ -271,6 +271,12 @@ def test_render_cli_prints_a_mailed_letter_and_refuses_bad_input(tmp_path, conte
     assert result.exit_code == 1
     assert "not a LetterContext (field reviewer.name: Extra inputs are not permitted)" in result.output
     assert "Traceback" not in result.output
+    leaky = json.loads(context.model_dump_json())
+    leaky["letter"]["clinical_case_summary"] += f" Seen with {context.parties.attorney}."
+    context_file.write_text(json.dumps(leaky), encoding="utf-8")
+    result = runner.invoke(app, ["render", str(context_file), "--published"])
+    assert result.exit_code == 1 and "the attorney is still named" in result.output
+    assert context.parties.attorney not in result.output and "Traceback" not in result.output
     context_file.write_text(context.model_dump_json(), encoding="utf-8")
     result = runner.invoke(app, ["render", str(context_file), "--organization", str(tmp_path / "none.yaml")])
     assert result.exit_code == 1 and f"{tmp_path / 'none.yaml'}: no such file" in result.output
@@ -291,3 +297,18 @@ def test_parties_come_from_the_intake_application(context):
     text = render_determination(context.model_copy(update={"parties": parties}), "text").content
     assert "Employee: Maria L. Gonzalez" in text and "Claims Administrator: Golden State Claims Services" in text
     assert "Employee's Attorney: Rosa Lind, Lind & Ortiz LLP" in text
+
+
+def test_a_published_letter_still_naming_a_party_is_refused(context):
+    from openimr.letters.write.mailing import PublishedNamesError
+
+    leaky = context.letter.model_copy(
+        update={"clinical_case_summary": f"{context.parties.employee} saw the physician on 11/08/2016."}
+    )
+    with pytest.raises(PublishedNamesError) as error:
+        render_determination(context.model_copy(update={"letter": leaky}), "text", published=True)
+    assert "the employee is still named" in str(error.value)
+    assert context.parties.employee not in str(error.value)
+    # The mailed (unpublished) letter may name the parties anywhere.
+    assert context.parties.employee in render_determination(
+        context.model_copy(update={"letter": leaky}), "text").content

@@ -119,6 +119,7 @@ def register(app: typer.Typer) -> None:
         """Print a Final Determination letter from its JSON, in any layout, as text, HTML or PDF."""
         from openimr.letters.write import render as render_letter
         from openimr.letters.write import render_determination
+        from openimr.letters.write.mailing import PublishedNamesError
         from openimr.letters.write.organization import OrganizationError, load_organization
         from openimr.models import LAYOUTS, LetterContext
 
@@ -135,9 +136,12 @@ def register(app: typer.Typer) -> None:
                 organization = load_organization(organization_file)
             except OrganizationError as error:
                 _fail(str(error))
-            rendered = render_determination(
-                letter, format, published=published, draft=draft, layout=layout, organization=organization
-            ).content
+            try:
+                rendered = render_determination(
+                    letter, format, published=published, draft=draft, layout=layout, organization=organization
+                ).content
+            except PublishedNamesError as error:
+                _fail(f"{letter_file}: {error}")
         elif published or organization_file is not None:
             _fail(f"{letter_file}: --published and --organization need a mailed letter (a LetterContext, with a "
                   '"letter" field), not a Letter')

@@ -24,6 +24,31 @@ _PARTY_ROWS = (("employee", "employer"), ("claims_administrator", "claim_number"
 _COPIES = ("employee", "attorney", "requesting_physician", "employer", "claims_administrator")
 
 
+class PublishedNamesError(ValueError):
+    """A published letter would still name a party; str() says which party, never the name."""
+
+
+def _printed_text(blocks: list[Block]) -> str:
+    parts: list[str] = []
+    for block in blocks:
+        parts += [block.text, block.label, *block.entries]
+        parts += [value for pair in block.fields for value in pair]
+        parts += [cell for row in block.rows for cell in row]
+    return " ".join(" ".join(parts).split()).casefold()
+
+
+def check_published(blocks: list[Block], parties: Parties) -> None:
+    """Refuse a published letter in which a party's name (or the claim number) is still printed:
+    the letter's free texts must be redacted before publication."""
+    text = _printed_text(blocks)
+    for key, value in parties.model_dump().items():
+        if value and len(value.strip()) >= 3 and " ".join(value.split()).casefold() in text:
+            raise PublishedNamesError(
+                f"published letter: the {key.replace('_', ' ')} is still named in the letter's text; "
+                "redact the letter before publishing it"
+            )
+
+
 def parties_of(application) -> Parties:
     """The mailed letter's parties from an intake application (cases.intake.Application: the
     DWC Form IMR): the names as entered, the attorney with the firm, the employee's claim number."""
@@ -167,4 +192,7 @@ def mailed_blocks(
     if "documents" not in w.headings and "documents" not in w.labels:
         summary = next(i for i, b in enumerate(body) if b.kind == "heading" and b.text == w.headings["summary"])
         body[summary:summary] = documents_section(context, m, published)
-    return letter, [letterhead(organization), *body, *closing(letter, context, m, published)]
+    blocks = [letterhead(organization), *body, *closing(letter, context, m, published)]
+    if published:
+        check_published(blocks, context.parties)
+    return letter, blocks
