@@ -22,6 +22,7 @@ from pathlib import Path
 
 from openimr.engine import facts as factmod
 from openimr.engine import rules as rulemod
+from openimr.engine.history import treatment_history
 from openimr.engine.kb import KnowledgeBase, Match, citation_for, default_kb, find_region, match_request
 from openimr.engine.models import Case, Determination, ItemDetermination
 
@@ -35,46 +36,6 @@ SURGERY_DEPENDENT = {
     "cold_therapy", "sling", "opioid_postop",
 }
 DEPENDENT_RX = re.compile(r"^\s*(?:associated surgical service|post-?op|pre-?op)", re.IGNORECASE)
-
-_WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-             "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty-four": 24}
-_N = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty-four)"
-_FREQ_RX = re.compile(_N + r"\s*(?:x|times)\s*(?:a |per |/)?\s*(?:week|wk)\w*\s*(?:x|for|times)\s*" + _N + r"\s*(?:weeks?|wks?)?", re.IGNORECASE)
-_WEEKLY_RX = re.compile(_N + r"\s*times\s*weekly\s*(?:x|for)\s*" + _N + r"\s*weeks?", re.IGNORECASE)
-_PAREN_RX = re.compile(r"\((\d{1,2})(?:\s+(?:sessions|visits))?\)", re.IGNORECASE)
-_SESSIONS_N_RX = re.compile(r"(?:sessions|visits),\s+(\d{1,2})\b", re.IGNORECASE)
-_TIMES_RX = re.compile(_N + r"\s+times\s+" + _N + r"\b(?!\s*(?:a|per)\b)", re.IGNORECASE)
-_MULT_RX = re.compile(r"\b(\d{1,2})\s*x\s*(\d{1,2})\b", re.IGNORECASE)
-_LEADING_RX = re.compile(r"\s*" + _N + r"\s+(?:\w+\s+){0,2}(?:sessions|visits|treatments)\b", re.IGNORECASE)
-_COUNT_RX = re.compile(r"(?:#|\bx\s?|\btimes\s)(\d{1,2})\b|\b" + _N + r"\s+(?:\w+\s+){0,2}(?:sessions|visits|treatments)", re.IGNORECASE)
-
-
-def _num(tok: str) -> int:
-    return int(tok) if tok.isdigit() else _WORD_NUM[tok.lower()]
-
-
-def visits_requested(request: str) -> int | None:
-    """Number of visits a request asks for ("3 times a week for 2 weeks", "2x4", "#6", "x12",
-    "six sessions"), or None when it does not say. (Used until the one request parse,
-    `openimr.request.parse_request`, is available; then its `sessions` is used.)"""
-    first = re.split(r"was the original request", request, flags=re.IGNORECASE)[0]
-    m = _LEADING_RX.match(first)  # "Twelve physical therapy sessions, three times weekly"
-    if m:
-        return _num(m.group(1))
-    m = _PAREN_RX.search(first) or _SESSIONS_N_RX.search(first)
-    if m:
-        return int(m.group(1))
-    m = _FREQ_RX.search(first) or _WEEKLY_RX.search(first) or _TIMES_RX.search(first)
-    if m:
-        return _num(m.group(1)) * _num(m.group(2))
-    m = _MULT_RX.search(first)
-    if m:
-        return int(m.group(1)) * int(m.group(2))
-    m = _COUNT_RX.search(first)
-    if m:
-        return _num(m.group(1) or m.group(2))
-    return None
-
 
 @dataclass
 class ItemFeatures:
@@ -102,47 +63,21 @@ def is_dependent(request: str, category: str | None) -> bool:
     return bool(DEPENDENT_RX.search(request)) or category in SURGERY_DEPENDENT
 
 
-def _history(case: Case):
-    """The treatment to date read from the case documents (openimr.engine.history), when
-    that reader is available; else None."""
-    try:
-        from openimr.engine.history import treatment_history
-    except ImportError:
-        return None
-    try:
-        return treatment_history(case)
-    except Exception:  # a history that cannot be read leaves the rules on the facts
-        return None
-
-
-_COUNT_IN_MENTION = re.compile(r"\b(\d{1,2})\b")
-_THERAPY_WORDS = {
-    "physical_therapy": re.compile(r"physical therapy|\bPT\b|physiotherapy|occupational therapy", re.I),
-    "chiropractic": re.compile(r"chiropract|manipulat", re.I),
-    "acupuncture": re.compile(r"acupunct", re.I),
-}
-
-
-def _completed(history, category: str | None, summary: dict | None = None, texts: list[str] | None = None) -> tuple[int | None, list]:
-    """Visits of this therapy completed to date and the spans that show it: from the
-    treatment history when it is available, else from a count stated in a "prior sessions"
-    mention ("completed 12 sessions of physical therapy")."""
-    if category is None:
+def _completed(history, category: str | None) -> tuple[int | None, list]:
+    """Visits of this therapy completed to date and the spans that show it (treatment history)."""
+    found = history.sessions.get(category) if category else None
+    if found is None:
         return None, []
-    if history is None:
-        words = _THERAPY_WORDS.get(category)
-        for m in (summary or {}).get("prior_sessions", {}).get("affirmed", []) if words else []:
-            near = texts[m.document][m.start:m.end + 60] if texts and 0 <= m.document < len(texts) else m.text
-            found = _COUNT_IN_MENTION.search(m.text) if words.search(near) else None
-            if found:
-                return int(found.group(1)), [m]
-        return None, []
-    n = (getattr(history, "sessions_completed", None) or {}).get(category)
-    if not n:
-        return None, []
-    ev = [e for e in (getattr(history, "evidence", None) or {}).get(category, [])] if isinstance(
-        getattr(history, "evidence", None), dict) else []
-    return int(n), ev
+    return found.count, list(found.evidence)
+
+
+def _drug_use(history, parsed) -> tuple[float | None, list]:
+    """How long the requested drug (or one of its ingredients) has been taken, and where."""
+    for name in [parsed.drug, *parsed.ingredients]:
+        use = history.drugs.get(name) if name else None
+        if use is not None and use.months is not None:
+            return use.months, list(use.evidence)
+    return None, []
 
 
 def _norm_request(text: str) -> str:
@@ -159,19 +94,23 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     weeks = None
     if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
         weeks = (case.ur_denial_date - case.date_of_injury).days / 7
-    history = _history(case)
+    history = treatment_history(case)
+    if weeks is None:
+        weeks = history.weeks_since_injury
     seen: set[str] = set()
     out = []
     for item in case.disputed_items:
         match = match_request(item.request, context_region, kb)
-        parsed = rulemod._parse(item.request)
-        form = rulemod.read_item(item.request, visits_requested(item.request), parsed)
-        completed, completed_ev = _completed(history, match.category, summary, texts)
+        parsed = rulemod.parse(item.request)
+        form = rulemod.read_item(parsed)
+        completed, completed_ev = _completed(history, match.category)
+        months, months_ev = _drug_use(history, parsed)
         key = _norm_request(item.request)
         ctx = rulemod.ItemContext(
             request=item.request, category=match.category, region=match.region, entry=match.kb_entry,
             summary=summary, weeks=weeks, completed=completed, completed_evidence=completed_ev,
-            duplicate=key in seen, dependent=is_dependent(item.request, match.category), **form,
+            duplicate=key in seen, dependent=is_dependent(item.request, match.category),
+            drug_months=months, drug_evidence=months_ev, **form,
         )
         seen.add(key)
         out.append(ItemFeatures(item.request, match, ctx, ctx.dependent, item.ur_guideline))

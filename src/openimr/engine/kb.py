@@ -82,7 +82,8 @@ TESTS = (
     "form_is",  # the drug's form is one of `values` (oral, topical, suspension, patch, injection)
     "ingredient_not_recommended",  # a listed ingredient of a compound is not recommended topically
     "ingredients_all_recommended",  # every ingredient read is a recommended topical ingredient
-    "drug_in",  # the drug named is one of `values` (lower-case generic or brand names)
+    "drug_in",  # the drug named (or one of its ingredients) is one of `values` (lower-case names)
+    "medical_food",  # the request is for a medical food
     "kind_is",  # initial / additional / continued / retrospective / unspecified, one of `values`
     "region_in",  # the request's body region is one of `values` (region keys)
     # arithmetic of sessions

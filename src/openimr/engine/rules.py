@@ -47,7 +47,6 @@ class TopicalIngredients(_Strict):
 
     not_recommended: dict[str, str]  # ingredient -> why (in plain words)
     recommended: dict[str, str]
-    brands: dict[str, list[str]]  # brand or product name -> ingredients
 
 
 class RulesFile(_Strict):
@@ -71,29 +70,11 @@ def rules_data() -> RulesFile:
 
 # --- what an item is: the request read, the case's facts and history -------------------
 
-_ADDITIONAL_RX = re.compile(r"\b(?:additional|continu\w*|further|more|repeat\w*|renew\w*|refill|ongoing|extension)\b", re.I)
-_RETRO_RX = re.compile(r"\bretro", re.I)
-_PARTIAL_RX = re.compile(
-    r"was the original request|remaining IMR eligible|remainder|\bwas (?:authorized|certified|modified)\b|"
-    r"(?:authorized|certified|modified) (?:by|to) the claims administrator|claims administrator (?:authorized|certified|modified)",
-    re.I)
-_QTY_RX = re.compile(r"#\s*\d|\b\d+\s*(?:tabs?|tablets?|capsules?|caps|patch(?:es)?|pills|grams?|gm?s?|ml|boxe?s?|"
-                     r"bottles?|tubes?|units?|refills?|days?|weeks?|months?|supply)\b|\bsupply\b|\bquantity\b|"
-                     r"\bx\s*\d|\b(?:one|two|three|four|five|six|thirty|sixty|ninety) (?:month|week|day)", re.I)
-_SUSPENSION_RX = re.compile(r"suspension|oral (?:liquid|solution)|\bsolution\b|/\s*\d*\s*ml\b", re.I)
-_TOPICAL_RX = re.compile(r"cream|gel\b|ointment|lotion|topical|transdermal|compound|\bpads?\b|spray|\d+\s*%", re.I)
+def parse(request: str):
+    """The one request parse (openimr.request)."""
+    from openimr.request import parse_request
 
-
-def _parse(request: str):
-    """The one request parse (openimr.request) when it is available, else None."""
-    try:
-        from openimr.request import parse_request
-    except ImportError:
-        return None
-    try:
-        return parse_request(request)
-    except Exception:  # a parse that fails leaves the rules on the request text
-        return None
+    return parse_request(request)
 
 
 @dataclass
@@ -112,6 +93,10 @@ class ItemContext:
     kind: str = "unspecified"
     form: str | None = None
     ingredients: list[str] = field(default_factory=list)
+    drug: str | None = None
+    medical_food: bool = False
+    drug_months: float | None = None  # how long the requested drug has been taken (treatment history)
+    drug_evidence: list = field(default_factory=list)
     partial: bool = False
     duplicate: bool = False
     has_quantity: bool = True
@@ -119,45 +104,22 @@ class ItemContext:
     dependent: bool = False
 
 
-def read_item(request: str, requested_visits: int | None, parsed=None) -> dict:
-    """The request's own form: kind, drug form, ingredients, partial authorization, quantity,
-    visits asked for (from the one request parse when available)."""
-    low = request.lower()
-    kind = "unspecified"
-    if parsed is not None and getattr(parsed, "kind", None):
-        kind = parsed.kind
-    elif _RETRO_RX.search(request):
-        kind = "retrospective"
-    elif _ADDITIONAL_RX.search(request):
+def read_item(parsed) -> dict:
+    """What the rules read from the request's form, from the one request parse: kind, drug
+    form, ingredients, a remainder after a partial authorization, whether a quantity or
+    duration is stated, visits asked for."""
+    kind = "retrospective" if parsed.retrospective else parsed.kind
+    if kind == "continued":
         kind = "additional"
-    form = getattr(parsed, "form", None) if parsed is not None else None
-    if form is None:
-        if _SUSPENSION_RX.search(request):
-            form = "suspension"
-        elif "patch" in low:
-            form = "patch"
-        elif _TOPICAL_RX.search(request):
-            form = "topical"
-    ingredients = list(getattr(parsed, "ingredients", None) or []) if parsed is not None else []
-    topical = rules_data().topical
-    if not ingredients:
-        for brand, parts in topical.brands.items():
-            if re.search(r"\b" + re.escape(brand) + r"\b", low):
-                ingredients += parts
-        for name in [*topical.not_recommended, *topical.recommended]:
-            if re.search(r"\b" + re.escape(name) + r"\b", low) and name not in ingredients:
-                ingredients.append(name)
-    partial = bool(getattr(parsed, "remainder_after_partial", False)) if parsed is not None else False
-    partial = partial or bool(_PARTIAL_RX.search(request))
-    sessions = getattr(parsed, "sessions", None) if parsed is not None else None
-    quantity = getattr(parsed, "quantity", None) if parsed is not None else None
     return {
         "kind": kind,
-        "form": form,
-        "ingredients": ingredients,
-        "partial": partial,
-        "has_quantity": quantity is not None or bool(_QTY_RX.search(request)),
-        "requested": sessions if sessions is not None else requested_visits,
+        "form": parsed.form,
+        "ingredients": list(parsed.ingredients),
+        "drug": parsed.drug,
+        "medical_food": parsed.medical_food,
+        "partial": parsed.remainder_after_partial,
+        "has_quantity": any(v is not None for v in (parsed.quantity, parsed.weeks, parsed.sessions, parsed.refills)),
+        "requested": parsed.sessions,
     }
 
 
@@ -203,8 +165,10 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
         return Held(hit is not None)
     if t == "form_is":
         return Held(ctx.form in cond.values, note=f"the request is for a {ctx.form} form" if ctx.form in cond.values else None)
+    if t == "medical_food":
+        return Held(ctx.medical_food, note="the request is for a medical food" if ctx.medical_food else None)
     if t == "drug_in":
-        found = _names_in(ctx.request, cond.values)
+        found = _names_in(" ".join([ctx.request, *ctx.ingredients]), cond.values)
         return Held(bool(found), note=f"the request names {found[0]}" if found else None)
     if t == "kind_is":
         return Held(ctx.kind in cond.values)
@@ -246,6 +210,8 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
         ok = ctx.weeks is not None and ctx.weeks < cond.value
         return Held(ok, note=f"{ctx.weeks:.0f} weeks from the injury to utilization review" if ctx.weeks is not None else None)
     if t == "long_term_use":
+        if ctx.drug_months is not None and ctx.drug_months >= 1:
+            return Held(True, ctx.drug_evidence, f"the records show the drug taken for about {ctx.drug_months:.0f} months")
         ev = _affirmed(ctx.summary, ["long_term_drug_use"])
         if ev:
             return Held(True, ev)
