@@ -114,6 +114,8 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         )
         seen.add(key)
         out.append(ItemFeatures(item.request, match, ctx, ctx.dependent, item.ur_guideline))
+    for f in out:
+        f.context.same_class = [g.request for g in out if g is not f and g.match.category == f.match.category]
     return out
 
 

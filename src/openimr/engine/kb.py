@@ -77,6 +77,7 @@ TESTS = (
     # what the request says (its form)
     "remainder_after_partial",  # the disputed part is what is left after UR authorized a part
     "duplicate_request",  # the same request appears earlier in the application
+    "same_class_twice",  # another disputed item of the application is a drug of the same category
     "no_quantity",  # a drug or supply request with no quantity, duration or supply length
     "request_matches",  # the request text matches one of `values` (regular expressions)
     "form_is",  # the drug's form is one of `values` (oral, topical, suspension, patch, injection)
@@ -90,8 +91,8 @@ TESTS = (
     "requested_over",  # more than `value` visits requested
     "requested_at_most",  # the visits requested are known and at most `value`
     "total_over",  # visits already completed plus requested exceed `value`
-    "prior_course",  # an earlier course of this therapy is documented
-    "no_prior_course",  # no earlier course of this therapy is documented
+    "prior_course",  # the treatment history shows visits of this therapy done, or the request continues a course
+    "no_prior_course",  # neither
     # timing
     "weeks_since_injury_over",  # more than `value` weeks from injury to the UR decision
     "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision

@@ -99,6 +99,7 @@ class ItemContext:
     drug_evidence: list = field(default_factory=list)
     partial: bool = False
     duplicate: bool = False
+    same_class: list[str] = field(default_factory=list)  # the other items of the application in this category
     has_quantity: bool = True
     surgery_overturned: bool | None = None  # the disputed surgery's decision, for items serving it
     dependent: bool = False
@@ -158,6 +159,8 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
         return Held(ctx.partial, note="the claims administrator authorized part of the request" if ctx.partial else None)
     if t == "duplicate_request":
         return Held(ctx.duplicate, note="the same request appears earlier in this application" if ctx.duplicate else None)
+    if t == "same_class_twice":
+        return Held(bool(ctx.same_class), note=f"the application also requests {ctx.same_class[0]}" if ctx.same_class else None)
     if t == "no_quantity":
         return Held(not ctx.has_quantity, note="the request states no quantity, duration or supply" if not ctx.has_quantity else None)
     if t == "request_matches":
@@ -197,12 +200,11 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
         return Held(total > cond.value, ctx.completed_evidence,
                     f"{ctx.completed} visits completed and {ctx.requested} requested ({total} in all)")
     if t == "prior_course":
-        ev = ctx.completed_evidence or _affirmed(ctx.summary, ["prior_sessions"])
-        ok = bool(ctx.completed) or bool(ev) or ctx.kind == "additional"
-        return Held(ok, ev, "the request continues an earlier course" if ok and not ev else None)
+        ok = bool(ctx.completed) or ctx.kind == "additional"
+        note = None if ctx.completed else ("the request continues an earlier course" if ok else None)
+        return Held(ok, ctx.completed_evidence, note)
     if t == "no_prior_course":
-        ev = ctx.completed_evidence or _affirmed(ctx.summary, ["prior_sessions"])
-        return Held(not (ctx.completed or ev or ctx.kind == "additional"))
+        return Held(not (ctx.completed or ctx.kind == "additional"))
     if t == "weeks_since_injury_over":
         ok = ctx.weeks is not None and ctx.weeks > cond.value
         return Held(ok, note=f"{ctx.weeks:.0f} weeks from the injury to utilization review" if ctx.weeks is not None else None)
