@@ -312,3 +312,11 @@ def test_a_published_letter_still_naming_a_party_is_refused(context):
     # The mailed (unpublished) letter may name the parties anywhere.
     assert context.parties.employee in render_determination(
         context.model_copy(update={"letter": leaky}), "text").content
+
+
+def test_a_party_named_like_a_header_field_does_not_change_what_is_read(context):
+    odd = context.parties.model_copy(update={"employer": "Date of Injury: 01/01/1999", "attorney": "Priority: Expedited"})
+    rendered = render_determination(context.model_copy(update={"parties": odd}), "text")
+    back = parse_text(rendered.content)
+    assert back.date_of_injury == context.letter.date_of_injury
+    assert back.priority == context.letter.priority

@@ -184,10 +184,10 @@ def mailed_blocks(
     header_end = 0
     while header_end < len(body) and body[header_end].kind in _HEADER_KINDS:
         header_end += 1
-    body[header_end:header_end] = supersede_notice(context, m)
-    if not published:  # the parties go in the header table, after its first row (the case number)
-        first_row = next((i for i in range(header_end) if body[i].kind == "fields"), header_end - 1)
-        body[first_row + 1 : first_row + 1] = party_rows(context, m)
+    # The parties close the header table, after the layout's own fields: a reader looks for
+    # each field's label in the header and takes the first, so a party's name cannot stand in
+    # for one.
+    body[header_end:header_end] = ([] if published else party_rows(context, m)) + supersede_notice(context, m)
     w = wording(layout)
     if "documents" not in w.headings and "documents" not in w.labels:
         summary = next(i for i, b in enumerate(body) if b.kind == "heading" and b.text == w.headings["summary"])
