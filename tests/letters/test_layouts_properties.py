@@ -91,7 +91,7 @@ def test_draft_text_round_trip_and_layout_change(layout, data):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mailed_text_round_trip_of_generated_letters(layout, data):
     """A mailed letter (letterhead, parties, documents, supersede notice, appeal rights) and its

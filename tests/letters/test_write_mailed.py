@@ -122,7 +122,7 @@ def test_how_the_determination_was_made_comes_from_the_credentials_never_a_name(
         assert "State(s) of Licensure: " + ", ".join(context.reviewer.licensure) in text
         assert "Certification(s)/Specialty: " + ", ".join(context.reviewer.specialties) in text
         assert "no material professional, family or financial tie" in text
-        assert "attested" in text
+        assert "attested to having reviewed the records of the case and decided each disputed item" in text
     assert REVIEWER_NAME not in mailed.letter.model_dump_json()
 
 
