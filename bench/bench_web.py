@@ -157,8 +157,8 @@ def run_on(url: str, label: str, folder: Path) -> str:
     from sqlalchemy import func, select
 
     from openimr import db as dbmod
-    from openimr.web import workflow
-    from openimr.web.tables import ReviewerDecision
+    from openimr.cases import audit
+    from openimr.cases.tables import DecisionRow
 
     started = time.perf_counter()
     cases = set_up(url)
@@ -179,9 +179,9 @@ def run_on(url: str, label: str, folder: Path) -> str:
             process.kill()
             process.wait(15)
     with dbmod.session_scope(url) as session:
-        stored = set(session.scalars(select(ReviewerDecision.id)))
-        total_rows = session.scalar(select(func.count()).select_from(ReviewerDecision))
-        chain = workflow.verify_audit(session)
+        stored = set(session.scalars(select(DecisionRow.id)))
+        total_rows = session.scalar(select(func.count()).select_from(DecisionRow))
+        chain = audit.verify(session)[1]
     return _report(log, writes, stored, total_rows, elapsed, setup_s, label) + (
         f"\nAudit chain after the run: {'intact' if not chain else f'{len(chain)} problems, first: ' + chain[0]}.\n")
 

@@ -15,6 +15,9 @@ SHARED = Path(os.environ.get("OPENIMR_SHARED", ROOT.parent / "shared"))
 LETTERS_DIR = SHARED / "data" / "letters"
 LETTERS_TEXT_DIR = SHARED / "data" / "letters-text"
 FIXTURES = Path(__file__).parent / "fixtures"
+# The audit log's key in tests: fixed, and named so that no deployment copies it
+# (deployments set $OPENIMR_AUDIT_KEY or $OPENIMR_AUDIT_KEY_FILE; docs/workflow.md).
+os.environ.setdefault("OPENIMR_AUDIT_KEY", "test-only-audit-key-not-a-secret")
 
 
 @pytest.fixture(scope="session")

@@ -84,13 +84,14 @@ def ensure_demo_case(url: str) -> int | None:
     """A case from a real letter, assigned to the demo reviewer; its id (None without letters)."""
     from sqlalchemy import select
 
+    from openimr.cases.tables import CaseRow
     from openimr.db import session_scope
     from openimr.web import precedents, workflow
     from openimr.web.auth import principal_of
-    from openimr.web.tables import Case, User
+    from openimr.web.tables import User
 
     with session_scope(url) as session:
-        existing = session.scalar(select(Case).order_by(Case.id).limit(1))
+        existing = session.scalar(select(CaseRow).order_by(CaseRow.id).limit(1))
         if existing is not None:
             return existing.id
         letter = _demo_letter(session, precedents)

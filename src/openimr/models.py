@@ -8,7 +8,8 @@ guideline the claims administrator relied on and the one the expert reviewer rel
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from datetime import date as Day  # for fields named `date`
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -60,6 +61,8 @@ class ReviewerCredentials(Model):
     licensure: list[str] = Field(default_factory=list)
     specialties: list[str] = Field(default_factory=list)
     statement: str = ""
+    # Years in active clinical practice, from the panel record (the mailed letter states it).
+    years_in_practice: int | None = Field(default=None, ge=0, le=80)
 
 
 class Item(Model):
@@ -105,15 +108,74 @@ class Letter(Model):
     items: list[Item] = Field(default_factory=list)
 
 
+Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class Parties(Model):
+    """Who the letter is about and to: the parties the mailed letter's header names.
+
+    Left out of the published (redacted) letter. The expert reviewer is never a party here.
+    """
+
+    employee: Text | None = None
+    employer: Text | None = None
+    claims_administrator: Text | None = None
+    requesting_physician: Text | None = None
+    attorney: Text | None = None  # the employee's attorney, where represented
+    claim_number: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+
+
+class DocumentReviewed(Model):
+    """One record of the case file the expert reviewer considered: what, by whom, when."""
+
+    title: Text
+    author: Text | None = None  # the provider or author; left out of the published letter
+    date: Day | None = None
+    through: Day | None = None  # the last date, where the entry covers a date range
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> "DocumentReviewed":
+        if self.through is not None and (self.date is None or self.through < self.date):
+            raise ValueError("through: must be on or after date (and date must be given)")
+        return self
+
+
+class Supersedes(Model):
+    """The earlier Final Determination a letter replaces, and why."""
+
+    determination: Annotated[str, Field(min_length=1, max_length=80)]  # its number, e.g. "CM26-0000001 v1"
+    date: Day  # the date of the superseded letter
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class LetterContext(Model):
+    """What a mailable Final Determination letter needs beyond the Letter itself.
+
+    `reviewer` is the credentials block from the assigned reviewer's panel record; like
+    every model here it has no name field, and any unknown field is refused.
+    `documents`, where given, replace `letter.documents_reviewed`.
+    """
+
+    letter: Letter
+    parties: Parties = Field(default_factory=Parties)
+    documents: list[DocumentReviewed] | None = Field(default=None, max_length=2000)
+    reviewer: ReviewerCredentials | None = None
+    supersedes: Supersedes | None = None
+
+
 __all__ = [
     "LAYOUTS",
     "Citation",
     "Decision",
+    "DocumentReviewed",
     "GuidelineReference",
     "Item",
     "Layout",
     "Letter",
+    "LetterContext",
     "Model",
+    "Parties",
+    "Supersedes",
     "Priority",
     "ReviewerCredentials",
     "Scope",

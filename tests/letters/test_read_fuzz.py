@@ -81,3 +81,12 @@ def test_corrupted_pdfs(pdf, flips):
 @given(st.text(max_size=3000))
 def test_random_text(text):
     _read_or_refuse(lambda: parse_text(text or " ", "random.txt") if text.strip() else read_letter(text or " "))
+
+
+def test_corrupted_pdf_with_empty_item_heading_is_refused():
+    """Found by the fuzzer: one zeroed byte of a real letter leaves an item whose heading lines
+    are empty; the reader used to fail with IndexError instead of refusing the letter."""
+    path = LETTERS_DIR / "CM16-0246487.pdf"
+    data = bytearray(path.read_bytes())
+    data[7720] = 0
+    _read_or_refuse(lambda: read_letter(bytes(data)))

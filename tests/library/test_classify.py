@@ -52,14 +52,16 @@ def test_real_items_are_almost_all_categorised(real_library):
 @pytest.mark.parametrize(
     "request_text, expected",
     [
-        ("Norco 10/325mg #90", dict(category="opioid", drug="Norco", dose="10/325mg", quantity="#90")),
-        ("Physical therapy 2x6 for the lumbar spine", dict(category="physical_therapy", frequency="2x6", body_region="lumbar spine")),
+        ("Norco 10/325mg #90", dict(category="opioid", drug="Norco", dose="10/325mg", quantity="90 tablets")),
+        ("Physical therapy 2x6 for the lumbar spine", dict(category="physical_therapy", frequency="2 per week", duration="6 weeks", quantity="12 sessions",
+                                                           body_region="lumbar spine")),
         ("Acupuncture 12 sessions for the neck", dict(category="acupuncture", quantity="12 sessions", body_region="cervical spine")),
-        ("Chiropractic care two times a week for four weeks", dict(frequency="two times a week", duration="for four weeks")),
+        ("Chiropractic care two times a week for four weeks", dict(frequency="2 per week", duration="4 weeks", quantity="8 sessions")),
         ("Lidoderm 5% patch #30", dict(category="topical_analgesic", drug="Lidoderm")),
         ("Flurbiprofen 20%/Baclofen 5%/Lidocaine 4% cream 180gm", dict(category="compounded")),
         ("Associated surgical service: Shoulder sling", dict(category="dme", body_region="shoulder")),
         ("Butrans 10mcg/hr patch #4", dict(category="opioid")),
+        ("Pantoprazole 40mg, one by mouth, twice a day #60", dict(frequency="2 per day", quantity="60 tablets", dose="40mg")),
     ],
 )
 def test_details_are_extracted(request_text, expected):
@@ -69,7 +71,7 @@ def test_details_are_extracted(request_text, expected):
 
 def test_disputed_portion_is_classified():
     result = classify("Norco 10/325mg #60 was the original request. Gabapentin was authorized.", "Norco 10/325mg #35")
-    assert (result.category, result.quantity) == ("opioid", "#35")
+    assert (result.category, result.quantity) == ("opioid", "35 tablets")
 
 
 def test_guideline_wordings_normalise_to_one_guideline():

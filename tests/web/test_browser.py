@@ -138,8 +138,16 @@ def test_reviewer_signs_in_changes_a_draft_signs_and_downloads(server, browser, 
         form.get_by_role("button", name="Save decision").click()
         page.wait_for_selector(".notice")
     page.screenshot(path=str(SHOTS / "04-case-decided.png"), full_page=True)
-    page.get_by_role("button", name="Sign and issue").click()
-    page.wait_for_selector("text=Version 1")
+    page.locator("#sign-step summary").click()  # the confirm step opens
+    step = page.locator("#sign-step")
+    assert "reviewed the records of the case and decided each disputed item" in step.inner_text()
+    page.get_by_role("button", name="Confirm: sign and issue").click()  # the box is not ticked yet
+    assert page.locator("text=Not signed yet.").count() == 1 and page.evaluate(
+        "!document.querySelector('#attest').checkValidity()")
+    page.screenshot(path=str(SHOTS / "04b-case-confirm-step.png"), full_page=True)
+    page.get_by_label("I, the expert reviewer").check()
+    page.get_by_role("button", name="Confirm: sign and issue").click()
+    page.wait_for_selector("text=Version 1, signed")
     page.screenshot(path=str(SHOTS / "05-case-signed.png"), full_page=True)
     with page.expect_download() as info:
         page.get_by_role("link", name="download PDF").first.click()

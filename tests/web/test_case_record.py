@@ -1,6 +1,6 @@
-"""One record of a case: the workbench reads status, deadlines, events and the reviewer from
-the case part, writes them through it, and stores a new application atomically (both rows
-in one transaction, or neither)."""
+"""One record of a case: the workbench reads status, deadlines, events, documents and the
+reviewer from the case part, writes them through it, and stores a new application
+atomically (the case, its documents and their audit entries in one transaction, or none)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,16 @@ import pytest
 from sqlalchemy import func, select
 
 from .conftest import PASSWORD
-from .test_workflow import _decide_all, _new_assigned_case, application
+from .test_workflow import _decide_all, _new_assigned_case, application, sign
 
 
 def _counts(url: str) -> dict[str, int]:
     from openimr import db as dbmod
-    from openimr.cases.tables import AuditRow, CaseRow
-    from openimr.web.tables import AuditEntry, Case
+    from openimr.cases.tables import AuditRow, CaseRow, DocumentRow
 
     with dbmod.session_scope(url) as session:
         return {t.__tablename__: session.scalar(select(func.count()).select_from(t))
-                for t in (CaseRow, AuditRow, Case, AuditEntry)}
+                for t in (CaseRow, AuditRow, DocumentRow)}
 
 
 def _intake(url: str):
@@ -39,49 +38,44 @@ def _create(url: str, who, app: dict):
 
     with dbmod.session_scope(url) as session:
         session.info["url"] = url
+        documents = app.get("documents", [])
         app = {k: v for k, v in app.items() if k != "documents"}  # the API takes them apart too
-        case = workflow.create_case(session, who, app, [])
+        case = workflow.create_case(session, who, app, documents)
         return case.id, case.case_number
 
 
 def test_a_crash_after_the_case_part_write_stores_nothing_and_a_retry_succeeds(db_url, monkeypatch):
-    from openimr.web import workflow
+    from openimr.cases import record
 
     who = _intake(db_url)
     empty = _counts(db_url)
 
     def crash(*_args, **_kwargs):
-        raise RuntimeError("simulated crash between the case part's row and the workbench's row")
+        raise RuntimeError("simulated crash between the case's row and its document")
 
     with monkeypatch.context() as patch:
-        patch.setattr(workflow, "add_workbench_row", crash)
+        patch.setattr(record, "add_document", crash)
         with pytest.raises(RuntimeError):
             _create(db_url, who, application())
-    assert _counts(db_url) == empty  # no orphan case-part row, no audit entry of either log
+    assert _counts(db_url) == empty  # no orphan case row, no audit entry
     case_id, number = _create(db_url, who, application())
-    assert _counts(db_url) == {"imr_cases": 1, "imr_audit_log": 1, "web_cases": 1, "web_audit": 1}
+    assert _counts(db_url) == {"imr_cases": 1, "imr_audit_log": 2, "imr_documents": 1}
     assert number.endswith("-0000001")  # the failed attempt used no case number
 
 
-def test_a_database_error_on_the_workbench_row_rolls_back_the_case_part_row(db_url):
-    """A real failure of the second insert (a unique case number taken) undoes the first."""
+def test_a_database_error_on_a_document_rolls_back_the_case(db_url, monkeypatch):
+    """A real failure of the second insert (a document too long for its column on
+    PostgreSQL; a NOT NULL text on both) undoes the case's row and its audit entry."""
     from sqlalchemy.exc import IntegrityError
-
-    from openimr import db as dbmod
-    from openimr.web.tables import Case
 
     who = _intake(db_url)
     app = application()
-    taken = f"CM{date.fromisoformat(app['received']).year % 100:02d}-0000001"  # the case part's next number
-    with dbmod.session_scope(db_url) as session:
-        session.add(Case(case_number=taken, documents=[], items=[], assignment={}))
+    app["documents"] = [{"kind": "medical_record", "name": "note", "text": None}]
     with pytest.raises(IntegrityError):
         _create(db_url, who, app)
     assert _counts(db_url)["imr_cases"] == 0 and _counts(db_url)["imr_audit_log"] == 0
-    with dbmod.session_scope(db_url) as session:
-        session.execute(Case.__table__.delete())
-    _case_id, number = _create(db_url, who, app)
-    assert number == taken and _counts(db_url)["imr_cases"] == 1
+    _case_id, number = _create(db_url, who, application())
+    assert number.endswith("-0000001") and _counts(db_url)["imr_cases"] == 1
 
 
 def test_intake_api_refuses_a_bad_application_and_stores_nothing(world):
@@ -126,18 +120,21 @@ def test_workbench_status_changes_are_the_case_parts(world, cli):
 
     assert shown()["status"] == "assigned" and shown()["reviewer_id"] == f"web:{world.users['rev_a']}"
     _decide_all(client, case_id, "Upheld")
-    assert client.post(f"/api/cases/{case_id}/sign").status_code == 201
+    assert sign(client, case_id).status_code == 201
     assert shown()["status"] == "determined" and shown()["has_letter"]
     assert client.get(f"/api/cases/{case_id}").json()["status"] == "determined"
     assert client.post(f"/api/cases/{case_id}/supersede", json={"reason": "records arrived"}).status_code == 200
     assert shown()["status"] == "superseding"
     _decide_all(client, case_id, "Overturned")
-    assert client.post(f"/api/cases/{case_id}/sign").status_code == 201
+    assert sign(client, case_id).status_code == 201
     assert shown()["status"] == "determined"
     trail = json.loads(cli("audit", "show", number, "--json", "--db", world.url).output)
+    decided = [("decision_recorded", "web:rev_a")] * 2
     assert [(e["action"], e["actor"]) for e in trail] == [
-        ("create", "web:intake"), ("assign", "web:admin"), ("attach_letter", "web:rev_a"),
-        ("supersede_started", "web:rev_a"), ("attach_letter", "web:rev_a")]
+        ("create", "web:intake"), ("document_added", "web:intake"), ("assign", "web:admin"), *decided,
+        ("determined", "web:rev_a"), ("determination_signed", "web:rev_a"), ("supersede_started", "web:rev_a"),
+        *decided, ("determination_superseded", "web:rev_a"), ("determined", "web:rev_a"),
+        ("determination_signed", "web:rev_a")]
     assert cli("audit", "verify", "--db", world.url).exit_code == 0
 
 

@@ -15,11 +15,11 @@ def _engine_items(world, case_id: int) -> list[dict]:
     from openimr import db as dbmod
     from openimr.engine.decide import decide_case
     from openimr.engine.models import Case as EngineCase
+    from openimr.cases.tables import CaseRow
     from openimr.web import views
-    from openimr.web.tables import Case
 
     with dbmod.session_scope(world.url) as session:
-        file = views.case_file(session.get(Case, case_id))
+        file = views.case_file(session, session.get(CaseRow, case_id))
     return decide_case(EngineCase.model_validate(file)).model_dump(mode="json")["items"]
 
 

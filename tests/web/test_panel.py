@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from .conftest import PASSWORD
+from .test_workflow import sign
 
 PANEL = json.loads((Path(__file__).parents[1] / "panel" / "data" / "reviewers.json").read_text())
 
@@ -62,7 +63,7 @@ def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
     for item in reviewer.get(f"/api/cases/{case['id']}").json()["disputed_items"]:
         reviewer.put(f"/api/cases/{case['id']}/items/{item['index']}/decision",
                      json={"decision": "Upheld", "guideline": "MTUS", "rationale": "Not supported by the records."})
-    signed = reviewer.post(f"/api/cases/{case['id']}/sign")
+    signed = sign(reviewer, case['id'])
     assert signed.status_code == 201, signed.text
     from openimr import read_letter
 

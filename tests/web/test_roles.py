@@ -8,6 +8,7 @@ import re
 import pytest
 
 from .conftest import REVIEWER_NAMES
+from .test_workflow import sign
 
 # Every route with a case in its path, called by a reviewer the case is not assigned to.
 CASE_ENDPOINTS = (
@@ -40,8 +41,10 @@ def _call(client, method: str, template: str, case_id: int):
     if path.startswith("/api/") and path.endswith("/documents"):
         return client.post(path, files={"file": ("note.txt", b"records", "text/plain")})
     if path.startswith("/api/"):
-        return client.post(path, json={"reason": "a reason"} if path.endswith("supersede") else {})
-    data = {"csrf_token": csrf, "decision": "Overturned", "rationale": "r", "reason": "a reason"}
+        body = {"reason": "a reason"} if path.endswith("supersede") else {}
+        return client.post(path, json={"attest": True, "version": 0} if path.endswith("/sign") else body)
+    data = {"csrf_token": csrf, "decision": "Overturned", "rationale": "r", "reason": "a reason", "attest": "yes",
+            "version": "0"}
     if path.endswith("/documents"):
         return client.post(path, data=data, files={"file": ("note.txt", b"records", "text/plain")})
     return client.post(path, data=data)
@@ -92,7 +95,7 @@ def test_intake_cannot_decide_or_sign(world):
     case_id = world.cases["rev_a"]
     assert client.put(f"/api/cases/{case_id}/items/0/decision",
                       json={"decision": "Upheld", "rationale": "x"}).status_code == 403
-    assert client.post(f"/api/cases/{case_id}/sign").status_code == 403
+    assert sign(client, case_id).status_code == 403
     assert client.get("/api/reviewers").status_code == 403
     assert client.get("/panel").status_code == 403
 
@@ -104,7 +107,7 @@ def test_non_clinician_reviewer_cannot_sign(world):
     for item in detail["disputed_items"]:
         assert client.put(f"/api/cases/{case_id}/items/{item['index']}/decision",
                           json={"decision": "Upheld", "guideline": "MTUS", "rationale": "Not shown."}).status_code == 200
-    response = client.post(f"/api/cases/{case_id}/sign")
+    response = sign(client, case_id)
     assert response.status_code == 403 and "clinician" in response.json()["detail"]
     assert "Sign and issue" not in client.get(f"/cases/{case_id}").text
 

@@ -36,6 +36,19 @@ def application(**changes) -> dict:
     return app
 
 
+def sign(client, case_id: int, **body):
+    """Sign as the page does: the decisions version just seen, and the attestation."""
+    version = client.get(f"/api/cases/{case_id}").json()["decisions_version"]
+    return client.post(f"/api/cases/{case_id}/sign", json={"attest": True, "version": version, **body})
+
+
+def sign_form(client, case_id: int, form: dict, **extra):
+    """The page's confirm step: the attestation box ticked, the version shown."""
+    version = client.get(f"/api/cases/{case_id}").json()["decisions_version"]
+    return client.post(f"/cases/{case_id}/sign", data={**form, "attest": "yes", "version": str(version), **extra},
+                       follow_redirects=False)
+
+
 def pdf_text(content: bytes) -> str:
     pdf = pypdfium2.PdfDocument(content)
     return "\n".join(page.get_textpage().get_text_range() for page in pdf)
@@ -122,12 +135,12 @@ def test_engine_draft_and_reviewer_decision_are_kept_apart(world):
 def test_sign_and_issue_produces_the_letter_without_the_reviewer_name(world):
     case_id = _new_assigned_case(world)
     client = world.client("rev_a")
-    unsigned = client.post(f"/api/cases/{case_id}/sign")
+    unsigned = sign(client, case_id)
     assert unsigned.status_code == 409 and "missing" in unsigned.json()["detail"]
     _decide_all(client, case_id, "Overturned")
     draft = client.get(f"/api/cases/{case_id}/draft.pdf")
     assert draft.status_code == 200 and "DRAFT" in pdf_text(draft.content)
-    signed = client.post(f"/api/cases/{case_id}/sign")
+    signed = sign(client, case_id)
     assert signed.status_code == 201, signed.text
     pdf = client.get(signed.json()["pdf_url"] + "?download=true")
     assert pdf.headers["content-type"] == "application/pdf"
@@ -145,24 +158,24 @@ def test_signed_determination_is_immutable_and_superseding_is_audited(world):
     case_id = _new_assigned_case(world)
     client = world.client("rev_a")
     _decide_all(client, case_id, "Upheld")
-    first = client.post(f"/api/cases/{case_id}/sign").json()
+    first = sign(client, case_id).json()
     first_pdf = client.get(first["pdf_url"]).content
     change = client.put(f"/api/cases/{case_id}/items/0/decision", json={"decision": "Overturned", "rationale": "x"})
     assert change.status_code == 409
-    assert client.post(f"/api/cases/{case_id}/sign").status_code == 409
+    assert sign(client, case_id).status_code == 409
     assert client.post(f"/api/cases/{case_id}/supersede", json={"reason": ""}).status_code == 422
     assert client.post(f"/api/cases/{case_id}/supersede",
                        json={"reason": "new records received"}).status_code == 200
     _decide_all(client, case_id, "Overturned")
-    second = client.post(f"/api/cases/{case_id}/sign").json()
+    second = sign(client, case_id).json()
     assert second["version"] == 2
     detail = client.get(f"/api/cases/{case_id}").json()
     old = next(d for d in detail["determinations"] if d["version"] == 1)
     assert old["superseded_by"] == second["id"] and old["supersede_reason"] == "new records received"
     assert hashlib.sha256(client.get(first["pdf_url"]).content).digest() == hashlib.sha256(first_pdf).digest()
     actions = [a["action"] for a in client.get(f"/api/cases/{case_id}/audit").json()]
-    assert actions.count("determination.signed") == 2
-    assert "determination.supersede_started" in actions and "determination.superseded" in actions
+    assert actions.count("determination_signed") == 2
+    assert "supersede_started" in actions and "determination_superseded" in actions
 
 
 def test_case_page_shows_drafts_highlights_and_the_editor(world):
@@ -195,29 +208,30 @@ def test_panel_page_lists_reviewers_with_load(world):
     assert reviewers["total"] == 3 and all("open_cases" in r for r in reviewers["items"])
 
 
-def test_audit_chain_detects_a_changed_entry(world):
+def test_the_one_audit_log_holds_the_workbench_decisions_and_detects_a_changed_one(world):
     from sqlalchemy import select, update
 
     from openimr import db as dbmod
-    from openimr.web import workflow
-    from openimr.web.tables import AuditEntry
+    from openimr.cases import audit
+    from openimr.cases.tables import CaseRow, DecisionRow
 
     case_id = _new_assigned_case(world)
     _decide_all(world.client("rev_a"), case_id)
     with dbmod.session_scope(world.url) as session:
-        assert workflow.verify_audit(session) == []
-        entry = session.scalar(select(AuditEntry).where(AuditEntry.case_id == case_id,
-                                                        AuditEntry.action == "decision.recorded").limit(1))
-        original = dict(entry.detail)
-        session.execute(update(AuditEntry).where(AuditEntry.id == entry.id)
-                        .values(detail={**original, "decision": "Overturned" if original["decision"] == "Upheld"
-                                        else "Upheld"}))
+        assert audit.verify(session)[1] == []
+        number = session.get(CaseRow, case_id).case_number
+        entries = [r for r in audit.history(session, number) if r.action == "decision_recorded"]
+        assert len(entries) == 2 and entries[0].actor == "web:rev_a"
+        decision = session.scalar(select(DecisionRow).where(DecisionRow.case_id == case_id).limit(1))
+        original = decision.decision
+        session.execute(update(DecisionRow).where(DecisionRow.id == decision.id)
+                        .values(decision="Overturned" if original == "Upheld" else "Upheld"))
     with dbmod.session_scope(world.url) as session:
-        problems = workflow.verify_audit(session)
-        assert problems == [f"audit entry {entry.id}: content changed after it was written"]
-        session.execute(update(AuditEntry).where(AuditEntry.id == entry.id).values(detail=original))
+        problems = audit.verify(session)[1]
+        assert len(problems) == 1 and problems[0].startswith(f"decision {decision.id} of case {number}: ")
+        session.execute(update(DecisionRow).where(DecisionRow.id == decision.id).values(decision=original))
     with dbmod.session_scope(world.url) as session:
-        assert workflow.verify_audit(session) == []
+        assert audit.verify(session)[1] == []
 
 
 def test_page_forms_sign_supersede_and_sign_again(world):
@@ -228,7 +242,7 @@ def test_page_forms_sign_supersede_and_sign_again(world):
         saved = client.post(f"/cases/{case_id}/items/{item['index']}", follow_redirects=False,
                             data={**form, "decision": "Upheld", "guideline": "MTUS", "rationale": "Not shown."})
         assert saved.status_code == 303
-    assert client.post(f"/cases/{case_id}/sign", data=form, follow_redirects=False).status_code == 303
+    assert sign_form(client, case_id, form).status_code == 303
     page = client.get(f"/cases/{case_id}").text
     assert "Version 1" in page and "Save decision" not in page and "Start a superseding determination" in page
     refused = client.post(f"/cases/{case_id}/items/0", data={**form, "decision": "Overturned", "rationale": "x"})
@@ -237,7 +251,7 @@ def test_page_forms_sign_supersede_and_sign_again(world):
                          follow_redirects=False)
     assert opened.status_code == 303
     client.post(f"/cases/{case_id}/items/0", data={**form, "decision": "Overturned", "rationale": "Now supported."})
-    assert client.post(f"/cases/{case_id}/sign", data=form, follow_redirects=False).status_code == 303
+    assert sign_form(client, case_id, form).status_code == 303
     page = client.get(f"/cases/{case_id}").text
     assert "Version 2" in page and "superseded" in page and "records arrived late" in page
 
@@ -260,15 +274,16 @@ def test_overdue_cases_are_marked_and_filtered(world):
 def test_a_case_built_from_a_letter_does_not_cite_that_letter(world):
     detail = world.client("rev_a").get(f"/api/cases/{world.cases['rev_a']}").json()
     from openimr import db as dbmod
-    from openimr.web.tables import Case
-
+    from openimr.cases import record
+    from openimr.cases.tables import CaseRow
     from openimr.web import precedents
 
     with dbmod.session_scope(world.url) as session:
-        case = session.get(Case, world.cases["rev_a"])
-        source = case.documents[0]["source_case_number"]
+        case = session.get(CaseRow, world.cases["rev_a"])
+        source = record.documents(session, case)[0].source_case_number
         session.info["url"] = world.url
-        raw = {h["case_number"] for item in case.items for h in precedents.similar(session, item["request"], 4)}
+        raw = {h["case_number"] for item in record.disputed_items(case)
+               for h in precedents.similar(session, item["request"], 4)}
     assert source in raw, "without the exclusion the letter itself would be cited"
     cited = {p["case_number"] for item in detail["disputed_items"] for p in (item["draft"] or {}).get("precedents", [])}
     assert cited and source not in cited

@@ -273,11 +273,58 @@ def publish_cmd(
 @audit_app.command("verify")
 def verify_cmd(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    against: Optional[Path] = typer.Option(None, "--against", help="An earlier `audit export` file: every row "
+                                           "in it must still be in the log, unchanged."),
     as_json: bool = typer.Option(False, "--json", help="Print {intact, rows, problems} as JSON."),
 ) -> None:
-    """Check the hash chain of the audit log; exit 1 if any row was changed, deleted or reordered.
+    """Check the audit log: its keyed chain and head, and that every stored decision,
+    document and determination PDF still matches its entry; exit 1 on any problem.
 
-    Example: openimr audit verify --db sqlite:///openimr.sqlite
+    The key is the deployment's ($OPENIMR_AUDIT_KEY or $OPENIMR_AUDIT_KEY_FILE; see docs/workflow.md).
+
+    Example: openimr audit verify --db sqlite:///openimr.sqlite --against audit-2026-11.jsonl
+    """
+    from openimr import db as database
+    from openimr.cases import audit
+    from openimr.cases.store import ready
+
+    exported = _read_export(against) if against is not None else None
+    with friendly_errors():
+        with database.session_scope(ready(_url(db))) as session:
+            rows, problems = audit.verify(session, exported)
+    result = {"intact": not problems, "rows": rows, "problems": problems}
+    _print(result, as_json, [f"audit log intact: {rows} rows"] if not problems else [f"audit log BROKEN ({rows} rows):", *problems])
+    if problems:
+        raise typer.Exit(1)
+
+
+def _read_export(path: Path) -> list[dict]:
+    """The rows of an `audit export` file; one line naming the file and line otherwise."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"{path}: cannot be read ({error.__class__.__name__})")
+    rows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("seq"), int):
+                raise ValueError
+        except ValueError:
+            fail(f"{path}: line {number}: not an exported audit row")
+        rows.append(row)
+    return rows
+
+
+@audit_app.command("export")
+def export_cmd(
+    out: Path = typer.Option(..., "--out", "-o", help="The JSON Lines file to write (one audit row per line)."),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Write the whole audit chain to a file for safekeeping outside the database; check the
+    database against it later with `openimr audit verify --against FILE`.
+
+    Example: openimr audit export --out audit-2026-11.jsonl
     """
     from openimr import db as database
     from openimr.cases import audit
@@ -285,11 +332,12 @@ def verify_cmd(
 
     with friendly_errors():
         with database.session_scope(ready(_url(db))) as session:
-            rows, problems = audit.verify(session)
-    result = {"intact": not problems, "rows": rows, "problems": problems}
-    _print(result, as_json, [f"audit log intact: {rows} rows"] if not problems else [f"audit log BROKEN ({rows} rows):", *problems])
-    if problems:
-        raise typer.Exit(1)
+            rows = [audit.canonical(row) for row in audit.export_rows(session)]
+    try:
+        out.write_text("".join(line + "\n" for line in rows), encoding="utf-8")
+    except OSError as error:
+        fail(f"{out}: cannot be written ({error.__class__.__name__})")
+    typer.echo(f"audit log exported: {len(rows)} rows to {out}")
 
 
 @audit_app.command("show")

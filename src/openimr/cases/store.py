@@ -33,6 +33,11 @@ class CaseError(ValueError):
     """A request about a case that cannot be done (one line: case and reason)."""
 
 
+class CaseConflict(CaseError):
+    """A request that contradicts the case's state as stored now (the web answers 409):
+    e.g. signing twice, or signing decisions that changed since the reviewer saw them."""
+
+
 def ready(url: str) -> str:
     """Bring the schema up to date once per process; returns the URL."""
     if url not in _migrated:
@@ -96,14 +101,19 @@ def snapshot(row: CaseRow) -> dict:
         "reviewer_id": row.reviewer_id,
         "credentials": json.loads(row.credentials) if row.credentials else None,
         "consolidated_into": row.consolidated_into,
+        "decisions_version": row.decisions_version or 0,
         "has_letter": row.letter is not None,
         "published": row.published is not None,
     }
 
 
-def get(session: Session, case_number: str) -> CaseRow:
-    """The case with that number, or CaseError."""
-    row = session.scalar(select(CaseRow).where(CaseRow.case_number == case_number.strip()))
+def get(session: Session, case_number: str, fresh: bool = False) -> CaseRow:
+    """The case with that number, or CaseError. `fresh` reads it again from the database
+    (after taking the audit lock: the state every concurrent writer has committed)."""
+    query = select(CaseRow).where(CaseRow.case_number == case_number.strip())
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    row = session.scalar(query)
     if row is None:
         raise CaseError(f"case {case_number}: no such case")
     return row
@@ -182,6 +192,8 @@ def create_case(
             reasons=json.dumps([r.as_json() for r in result.reasons]),
             assumptions="[]",
             created_at=_now(),
+            decisions_version=0,
+            assignment="{}",
         )
         _apply_deadlines(row, app, settings, CaseEvents())
         s.add(row)
@@ -226,7 +238,7 @@ def update(
     """Set columns of a case and log the change; returns the new snapshot (in the caller's
     transaction with `session`, see `writing`)."""
     with writing(url, session) as s:
-        row = get(s, case_number)
+        row = get(s, case_number, fresh=True)
         before = snapshot(row)
         for column, value in changes.items():
             setattr(row, column, value)

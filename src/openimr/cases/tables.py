@@ -1,10 +1,16 @@
-"""Tables of the case workflow and the expert reviewer panel (Alembic branch "cases")."""
+"""Tables of the case workflow and the expert reviewer panel (Alembic branch "cases").
+
+The one record of a case: `imr_cases` (application, parties, screening, deadlines,
+assignment, the decisions' version), its documents, its dated events, the expert reviewer's
+decisions (append-only versions) and its determinations (signed PDFs with their SHA-256).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openimr.db import Base
@@ -35,6 +41,80 @@ class CaseRow(Base):
     letter: Mapped[str | None] = mapped_column(Text, nullable=True)
     published: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[str] = mapped_column(String(40))
+    # the version of the expert reviewer's decisions: +1 on every decision recorded
+    decisions_version: Mapped[int] = mapped_column(Integer, default=0)
+    # the assignment's explanation and a pending supersede reason (JSON)
+    assignment: Mapped[str] = mapped_column(Text, default="{}")
+
+    @property
+    def priority(self) -> str:
+        """standard or expedited, as the letters say it."""
+        return "expedited" if self.review_type == "expedited" else "standard"
+
+    @property
+    def eligibility(self) -> dict:
+        """{eligible, status, reasons, deadlines} of the case's screening."""
+        return {
+            "eligible": self.status not in ("ineligible", "deferred"),
+            "status": self.status,
+            "reasons": json.loads(self.reasons or "[]"),
+            "deadlines": {k: (getattr(self, k).isoformat() if getattr(self, k) else None)
+                          for k in ("filing_deadline", "records_due", "determination_due")},
+        }
+
+
+class DocumentRow(Base):
+    """A record of a case (clinical summary, medical record, UR decision), with its SHA-256."""
+
+    __tablename__ = "imr_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("imr_cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    day: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    source_case_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[str] = mapped_column(String(40))
+
+
+class DecisionRow(Base):
+    """The expert reviewer's decision on one disputed item: append-only; the row with the
+    highest `version` per item counts. `version` is the case's decisions version it made."""
+
+    __tablename__ = "imr_decisions"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("imr_cases.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    item_index: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(16))
+    guideline: Mapped[str] = mapped_column(Text, default="")
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeterminationRow(Base):
+    """A signed Final Determination: never changed, only superseded by a later version.
+    `decisions_version` is the version of the decisions it states."""
+
+    __tablename__ = "imr_determinations"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("imr_cases.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    decisions_version: Mapped[int] = mapped_column(Integer)
+    letter: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    signed_by: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    supersede_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CaseEventRow(Base):
@@ -64,7 +144,7 @@ class ReviewerRow(Base):
 
 
 class AuditRow(Base):
-    """One append-only audit event, chained to the previous one by its hash."""
+    """One append-only audit event, chained to the previous one by its keyed MAC (`hash`)."""
 
     __tablename__ = "imr_audit_log"
 
@@ -81,10 +161,11 @@ class AuditRow(Base):
 
 
 class AuditHeadRow(Base):
-    """The last sequence number and hash of the log: detects a deleted last row."""
+    """The last sequence number and MAC of the log, itself MACed: detects a deleted tail."""
 
     __tablename__ = "imr_audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64), default="")

@@ -20,6 +20,7 @@ from pathlib import Path
 from openimr.engine import facts as factmod
 from openimr.engine.kb import Criterion, KnowledgeBase, Match, citation_for, default_kb, find_region, match_request
 from openimr.engine.models import Case, CriterionResult, Determination, Driver, Evidence, ItemDetermination
+from openimr.request import parse_request
 
 MODEL_PATH = Path(__file__).parent / "data" / "model.json"
 LABELS_PATH = Path(__file__).parent / "data" / "features.yaml"
@@ -132,44 +133,18 @@ def feature_vector(f: ItemFeatures) -> dict[str, float]:
 PHYSICAL_MEDICINE = {"physical_therapy", "chiropractic", "acupuncture"}
 TRIAL_VISITS = 6  # initial trial size: acupuncture 3-6, manipulation ~6, a therapy trial before more
 COURSE_VISITS = 10  # usual course for myalgia/neuralgia: 8-10 / 9-10 visits
-_PARTIAL_RX = re.compile(r"was the original request|\bauthorized\b|\bmodified\b|remaining IMR eligible", re.IGNORECASE)
-_WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-             "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
-_N = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
-_FREQ_RX = re.compile(_N + r"\s*(?:x|times)\s*(?:a |per |/)?\s*(?:week|wk)\w*\s*(?:x|for|times)\s*" + _N + r"\s*(?:weeks?|wks?)?", re.IGNORECASE)
-_PAREN_RX = re.compile(r"\((\d{1,2})(?:\s+(?:sessions|visits))?\)", re.IGNORECASE)
-_SESSIONS_N_RX = re.compile(r"(?:sessions|visits),\s+(\d{1,2})\b", re.IGNORECASE)
-_TIMES_RX = re.compile(_N + r"\s+times\s+" + _N + r"\b(?!\s*(?:a|per)\b)", re.IGNORECASE)
-_MULT_RX = re.compile(r"\b(\d{1,2})\s*x\s*(\d{1,2})\b", re.IGNORECASE)
-_COUNT_RX = re.compile(r"(?:#|\bx\s?|\btimes\s)(\d{1,2})\b|\b" + _N + r"\s+(?:\w+\s+){0,2}(?:sessions|visits|treatments)", re.IGNORECASE)
-
-
-def _num(tok: str) -> int:
-    return int(tok) if tok.isdigit() else _WORD_NUM[tok.lower()]
 
 
 def visits_requested(request: str) -> int | None:
-    """Number of visits a request asks for ("3 times a week for 2 weeks", "2x4", "#6", "x12",
-    "six sessions"), or None when it does not say."""
-    m = _PAREN_RX.search(request) or _SESSIONS_N_RX.search(request)
-    if m:
-        return int(m.group(1))
-    m = _FREQ_RX.search(request) or _TIMES_RX.search(request)
-    if m:
-        return _num(m.group(1)) * _num(m.group(2))
-    m = _MULT_RX.search(request)
-    if m:
-        return int(m.group(1)) * int(m.group(2))
-    m = _COUNT_RX.search(request)
-    if m:
-        return _num(m.group(1) or m.group(2))
-    return None
+    """Number of visits the disputed portion of a request asks for, or None when it does not
+    say (the one request parse, openimr.request)."""
+    return parse_request(request).sessions
 
 
 def form_features(f: ItemFeatures) -> dict[str, float]:
     """Features of the request's printed form: a partly authorised (modified) request, and for
     physical medicine the visits asked for against the trial size and the usual course."""
-    v = {"form_partial": float(bool(_PARTIAL_RX.search(f.request)))}
+    v = {"form_partial": float(parse_request(f.request).authorized is not None)}
     if f.match.category in PHYSICAL_MEDICINE:
         n = visits_requested(f.request)
         v["form_visits_known"] = float(n is not None)

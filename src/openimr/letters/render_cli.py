@@ -1,4 +1,5 @@
-"""The `openimr render` command: a JSON Letter printed as a letter (text, HTML or PDF)."""
+"""The `openimr render` command: a JSON Letter (or a LetterContext, a mailed letter) printed as
+a letter (text, HTML or PDF)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ def _validation_reason(error) -> str:
 
 
 def load_letter(path: Path, index: int = 1):
-    """The index-th Letter (from 1) of a JSON file (one Letter) or a JSON Lines file."""
+    """The index-th Letter (from 1) of a JSON file (one Letter) or a JSON Lines file; a record
+    with a "letter" field is a LetterContext (a mailed letter) and is returned as one."""
     from pydantic import ValidationError
 
-    from openimr.models import Letter
+    from openimr.models import Letter, LetterContext
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -39,11 +41,12 @@ def load_letter(path: Path, index: int = 1):
     if index < 1 or index > len(records):
         raise RenderInputError(f"{path}: no letter number {index} (the file holds {len(records)})")
     line, record = records[index - 1]
+    model = LetterContext if isinstance(record, dict) and "letter" in record else Letter
     try:
-        return Letter.model_validate(record)
+        return model.model_validate(record)
     except ValidationError as error:
         where = f" line {line}" if line else ""
-        raise RenderInputError(f"{path}{where}: not a Letter ({_validation_reason(error)})") from None
+        raise RenderInputError(f"{path}{where}: not a {model.__name__} ({_validation_reason(error)})") from None
 
 
 def _json_records(path: Path, text: str) -> list[tuple[int | None, object]]:
@@ -89,21 +92,36 @@ def register(app: typer.Typer) -> None:
         "render",
         epilog="Example: openimr parse ../shared/data/letters/CM16-0219557.pdf > letter.jsonl && "
         "openimr render letter.jsonl --format pdf --layout L2016 -o letter.pdf\n\n"
-        "Example: openimr render letters.jsonl --index 3 --format html --draft -o draft.html",
+        "Example: openimr render letters.jsonl --index 3 --format html --draft -o draft.html\n\n"
+        "Example (a mailed letter: a LetterContext with letter, parties, documents, reviewer, supersedes): "
+        "openimr render context.json --format pdf --organization org.yaml [--published] -o letter.pdf",
     )
     def render(
-        letter_file: Path = typer.Argument(..., metavar="LETTER.json", help="One Letter as JSON, or JSON Lines of letters."),
+        letter_file: Path = typer.Argument(
+            ..., metavar="LETTER.json",
+            help="One Letter (or LetterContext, for a mailed letter) as JSON, or JSON Lines of them.",
+        ),
         format: str = typer.Option("text", "--format", "-f", help="text, html or pdf."),
         layout: str | None = typer.Option(
             None, "--layout", help="L2013-notice, L2013, L2015, L2016 or L-professional (default: the letter's own)."
         ),
         draft: bool = typer.Option(False, "--draft", help="Mark the letter DRAFT (a recommendation, not signed)."),
         index: int = typer.Option(1, "--index", help="Which letter of a JSON Lines file, counting from 1."),
+        published: bool = typer.Option(
+            False, "--published", help="A mailed letter's published (redacted) version: no parties, no claim number."
+        ),
+        organization_file: Path | None = typer.Option(
+            None, "--organization", metavar="ORG.yaml",
+            help="The letterhead of a mailed letter (default: $OPENIMR_ORGANIZATION, else the bundled one).",
+        ),
         output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
     ) -> None:
         """Print a Final Determination letter from its JSON, in any layout, as text, HTML or PDF."""
         from openimr.letters.write import render as render_letter
-        from openimr.models import LAYOUTS
+        from openimr.letters.write import render_determination
+        from openimr.letters.write.mailing import PublishedNamesError
+        from openimr.letters.write.organization import OrganizationError, load_organization
+        from openimr.models import LAYOUTS, LetterContext
 
         if format not in FORMATS:
             _fail(f"--format: {format!r} is not one of {', '.join(FORMATS)}")
@@ -113,7 +131,22 @@ def register(app: typer.Typer) -> None:
             letter = load_letter(letter_file, index)
         except RenderInputError as error:
             _fail(str(error))
-        rendered = render_letter(letter, format=format, layout=layout, draft=draft)
+        if isinstance(letter, LetterContext):
+            try:
+                organization = load_organization(organization_file)
+            except OrganizationError as error:
+                _fail(str(error))
+            try:
+                rendered = render_determination(
+                    letter, format, published=published, draft=draft, layout=layout, organization=organization
+                ).content
+            except PublishedNamesError as error:
+                _fail(f"{letter_file}: {error}")
+        elif published or organization_file is not None:
+            _fail(f"{letter_file}: --published and --organization need a mailed letter (a LetterContext, with a "
+                  '"letter" field), not a Letter')
+        else:
+            rendered = render_letter(letter, format=format, layout=layout, draft=draft)
         data = rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
         if output is None:
             sys.stdout.buffer.write(data)

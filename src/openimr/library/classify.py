@@ -15,6 +15,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from openimr.request import parse_request
+
 DATA = Path(__file__).parent / "data"
 _FLAGS = re.IGNORECASE
 
@@ -160,28 +162,6 @@ class Classification:
 
 
 _TOPICAL = re.compile(r"\b(cream|gel|ointment|patch(es)?|lotion|topical|transdermal|spray|liniment|roll-?on|pad)\b|%", _FLAGS)
-_NUM = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|sixteen|eighteen|twenty|twenty-four|thirty|sixty|ninety)"
-_DOSE = re.compile(r"\b\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)*\s*(?:mg|mcg|g|gm|grams?|ml|%|iu|units)(?:/(?:g|gm|ml|hr|h))?(?![\w])", _FLAGS)
-_QUANTITY = re.compile(
-    r"#\s*\d+(?:\s*(?:box(?:es)?|tubes?|bottles?|patch(?:es)?|grams?|gm|g))?"
-    rf"|\b{_NUM}\s*(?:\(\d+\)\s*)?(?:\w+\s+){{0,2}}?(?:sessions|visits|treatments|tablets|tabs|capsules|injections)\b"
-    r"|\((\d+)\)|\btimes\s+\d+\b|\bx\s?\d+\s*(?:sessions|visits)\b",
-    _FLAGS,
-)
-_FREQUENCY = re.compile(
-    r"\b\d+\s*x\s*\d+\b"
-    rf"|\b{_NUM}\s*(?:times|x)\s*(?:a|per|/)?\s*(?:week|wk|day|daily|month|weekly)\b"
-    r"|\b(?:once|twice|three times|four times)\s+(?:a\s+|per\s+)?(?:day|daily|week|weekly|month)\b"
-    r"|\b(?:once|twice|three times|four times) daily\b|\bevery\s+\d+(?:-\d+)?\s*(?:hours|hrs|h)\b"
-    r"|\b(?:daily|nightly|weekly|\bbid\b|\btid\b|\bqid\b|\bprn\b|as needed)\b",
-    _FLAGS,
-)
-_DURATION = re.compile(
-    rf"\b(?:for|times|x)\s+{_NUM}\s*(?:weeks?|months?|days?)\b"
-    rf"|\b{_NUM}[- ](?:day|week|month)s?\s*(?:rental|supply|trial|use)?\b"
-    rf"|\b{_NUM}\s+(?:months?|weeks?)\s+(?:supply|coverage|rental)\b",
-    _FLAGS,
-)
 
 
 def request_text(request: str, disputed_request: str | None = None) -> str:
@@ -221,16 +201,36 @@ def _classify_text(text: str) -> Classification:
         category = next((c for c, p in table.after if p.search(core)), "other")
     group = table.taxonomy.categories[category][0]
     region = next((r for r, p in table.regions if p.search(core)), None)
+    parsed = parse_request(text)  # the one request parse: amounts, drug and strength
+    pharma = group == "pharmaceuticals"
+    name = parsed.drug or (drug.lower() if drug else None)
     return Classification(
         category=category,
         category_group=group,
         body_region=region,
-        drug=drug.strip().title() if drug and group == "pharmaceuticals" else None,
-        dose=_first(_DOSE, core) if group == "pharmaceuticals" else None,
-        quantity=_first(_QUANTITY, core),
-        frequency=_first(_FREQUENCY, core),
-        duration=_first(_DURATION, core),
+        drug=name.title() if name and pharma else None,
+        dose=parsed.strength if pharma else None,
+        quantity=_amount(parsed.quantity, parsed.unit),
+        frequency=_frequency(parsed.frequency_per_week, pharma),
+        duration=f"{parsed.weeks} week{'s' if parsed.weeks != 1 else ''}" if parsed.weeks else None,
     )
+
+
+def _amount(quantity: int | None, unit: str | None) -> str | None:
+    if quantity is None:
+        return None
+    if not unit:
+        return str(quantity)
+    plural = {"patch": "patches", "box": "boxes"}.get(unit, unit + "s")
+    return f"{quantity} {unit if quantity == 1 else plural}"
+
+
+def _frequency(per_week: float | None, per_day: bool) -> str | None:
+    if per_week is None:
+        return None
+    if per_day and per_week >= 7:
+        return f"{per_week / 7:g} per day"
+    return f"{per_week:g} per week"
 
 
 def _earliest(rules: list[tuple[str, re.Pattern]], text: str) -> str | None:
@@ -240,11 +240,6 @@ def _earliest(rules: list[tuple[str, re.Pattern]], text: str) -> str | None:
         if match and (best is None or (match.start(), order) < best[:2]):
             best = (match.start(), order, category)
     return best[2] if best else None
-
-
-def _first(pattern: re.Pattern, text: str) -> str | None:
-    match = pattern.search(text)
-    return match.group(0).strip()[:60] if match else None
 
 
 def category_label(category: str) -> str:

@@ -7,7 +7,6 @@ translates between their models and its pages.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import date
 from pathlib import Path
@@ -16,11 +15,6 @@ from openimr.models import Letter
 
 
 log = logging.getLogger("openimr.web")
-
-
-def _module(name: str):
-    """A part's module (imported when first needed, so the app starts quickly)."""
-    return importlib.import_module(name)
 
 
 # ---------------------------------------------------------------- reader
@@ -40,14 +34,10 @@ def read_letter(source: "str | Path | bytes", name: str = "upload") -> Letter:
 # ---------------------------------------------------------------- eligibility
 
 
-def _cases():
-    """The case part's intake, eligibility, settings and store modules."""
-    names = ("openimr.cases.intake", "openimr.cases.eligibility", "openimr.cases.settings", "openimr.cases.store")
-    return [_module(n) for n in names]
-
-
-def _application(intake, application: dict):
+def _application(application: dict):
     """The case part's Application; ValueError listing each problem (field: reason)."""
+    from openimr.cases import intake
+
     try:
         return intake.parse_application(application, "application")
     except ValueError as error:
@@ -58,8 +48,9 @@ def _application(intake, application: dict):
 def check_eligibility(application: dict) -> dict:
     """{"eligible", "reasons": [{code, message}], "deadlines": {...}, "backend"} for an
     application, without storing it (the case part's rules)."""
-    intake, eligibility, settings, _store = _cases()
-    result = eligibility.check(_application(intake, application), settings.load_settings()).as_json()
+    from openimr.cases import eligibility, settings
+
+    result = eligibility.check(_application(application), settings.load_settings()).as_json()
     result["backend"] = "openimr.cases"
     return result
 
@@ -67,9 +58,9 @@ def check_eligibility(application: dict) -> dict:
 def register_case(session, application: dict, actor: str) -> dict:
     """Record the application in the case part's store (its number, status, reasons and
     deadlines, prior IMRs checked), in the caller's transaction; ValueError on bad input."""
-    intake, _eligibility, settings, store = _cases()
-    snap = store.create_case("", _application(intake, application), settings.load_settings(), actor,
-                             session=session)
+    from openimr.cases import settings, store
+
+    snap = store.create_case("", _application(application), settings.load_settings(), actor, session=session)
     return {
         "case_number": snap["case_number"],
         "status": snap["status"],
@@ -91,36 +82,27 @@ def _as_date(value) -> date | None:
         return None
 
 
-def attach_letter(session, case_number: str, letter: Letter, actor: str) -> None:
-    """Give the signed letter to the case part (status determined; for `openimr case publish`),
-    in the caller's transaction; ValueError if refused."""
-    publish, store = _module("openimr.cases.publish"), _module("openimr.cases.store")
-    try:
-        publish.attach_letter("", case_number, letter, actor, session=session)
-    except store.CaseError as error:
-        raise ValueError(str(error)) from None
-
-
 def update_case(session, case_number: str, action: str, changes: dict, actor: str) -> None:
-    """Change the case part's record (status, reviewer) with its audit entry, in the caller's
-    transaction; ValueError if the case part refuses."""
-    store = _module("openimr.cases.store")
-    try:
-        store.update("", case_number, action, changes, actor, session=session)
-    except store.CaseError as error:
-        raise ValueError(str(error)) from None
+    """Change the case part's record (status, reviewer, assignment) with its audit entry, in
+    the caller's transaction; CaseError (a ValueError) if the case part refuses."""
+    from openimr.cases import store
+
+    store.update("", case_number, action, changes, actor, session=session)
 
 
 def case_events(session, case) -> list[dict]:
     """The dated events the case part holds for a case (notice sent, records received...)."""
-    return _module("openimr.cases.store").event_list(session, case.record)
+    from openimr.cases import store
+
+    return store.event_list(session, case)
 
 
 # ---------------------------------------------------------------- panel
 def panel_match(url: str, case_number: str) -> dict | None:
     """The panel part's match of a stored case: {"eligible": [...], "excluded": [...]} keyed
     by panel reviewer id, or None (empty panel, or a case the case part does not hold)."""
-    assign, reviewers = _module("openimr.panel.assign"), _module("openimr.panel.reviewers")
+    from openimr.panel import assign, reviewers
+
     try:
         pool = reviewers.stored(url)
         return assign.match_case(url, case_number, pool=pool) if pool else None
@@ -130,7 +112,8 @@ def panel_match(url: str, case_number: str) -> dict | None:
 
 def panel_reviewers(url: str) -> list[dict]:
     """The panel part's reviewers (name included: admin and QA pages only)."""
-    reviewers = _module("openimr.panel.reviewers")
+    from openimr.panel import reviewers
+
     load = reviewers.assigned_load(url)
     return [{"id": r.id, "name": r.name, "profession": r.profession,
              "licenses": [f"{lic.state} {lic.type}" for lic in r.licenses],
@@ -144,7 +127,8 @@ def assignment_changes(url: str, panel_reviewer_id: str | None, key: str) -> dic
     letter's credentials block when the user is linked to a stored panel reviewer."""
     changes: dict = {"reviewer_id": key, "status": "assigned", "credentials": None}
     if panel_reviewer_id:
-        reviewers, matching = _module("openimr.panel.reviewers"), _module("openimr.panel.matching")
+        from openimr.panel import matching, reviewers
+
         reviewer = next((r for r in reviewers.stored(url) if r.id == panel_reviewer_id), None)
         if reviewer is not None:
             changes["credentials"] = matching.credentials(reviewer).model_dump_json()
@@ -154,9 +138,10 @@ def assignment_changes(url: str, panel_reviewer_id: str | None, key: str) -> dic
 # ---------------------------------------------------------------- engine
 def engine_drafts(case_file: dict, db_url: str | None = None) -> list[dict] | None:
     """The engine's draft per disputed item (dicts as in issue 5), or None if drafting failed."""
-    engine, models = _module("openimr.engine.decide"), _module("openimr.engine.models")
+    from openimr.engine import decide, models
+
     try:
-        result = engine.decide_case(models.Case.model_validate(case_file))
+        result = decide.decide_case(models.Case.model_validate(case_file))
     except Exception as error:  # a draft is decision support: the page still works without it
         log.warning("engine draft failed: %s", type(error).__name__)
         return None

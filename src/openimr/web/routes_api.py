@@ -13,10 +13,11 @@ from openimr.web.app import client_ip, current_user, get_db, set_session_cookie,
 from openimr.web.auth import Principal
 from openimr.web.schemas import (
     ApplicationIn, AssignIn, CaseDetail, CaseSummary, DecisionIn, DecisionOut, DeterminationOut,
-    EligibilityOut, IntakeOut, LetterSummary, LoginIn, LoginOut, Page, ReviewerOut, SearchOut, StatsOut, SupersedeIn,
-    UserOut,
+    EligibilityOut, IntakeOut, LetterSummary, LoginIn, LoginOut, Page, ReviewerOut, SearchOut, SignIn, StatsOut,
+    SupersedeIn, UserOut,
 )
-from openimr.web.tables import Determination, User
+from openimr.cases.tables import DeterminationRow
+from openimr.web.tables import User
 
 router = APIRouter(prefix="/api", tags=["api"])
 PAGE = Query(1, ge=1, le=100000)
@@ -130,9 +131,11 @@ def put_decision(case_id: int, index: int, body: DecisionIn, user: Principal = D
     """The assigned reviewer's decision and rationale on one disputed item."""
     case = workflow.load_case(db, user, case_id)
     row = workflow.record_decision(db, user, case, index, body.decision, body.guideline, body.rationale)
+    version = case.decisions_version
     db.commit()
-    return DecisionOut(id=row.id, item_index=row.item_index, decision=row.decision, guideline=row.guideline,
-                       rationale=row.rationale, created_at=row.created_at)
+    return DecisionOut(id=row.id, version=row.version, decisions_version=version, item_index=row.item_index,
+                       decision=row.decision, guideline=row.guideline, rationale=row.rationale,
+                       created_at=row.created_at)
 
 
 @router.get("/cases/{case_id}/draft.pdf", response_class=Response)
@@ -145,16 +148,21 @@ def draft_pdf(case_id: int, user: Principal = Depends(current_user), db: Session
 
 
 @router.post("/cases/{case_id}/sign", response_model=DeterminationOut, status_code=201)
-def sign(case_id: int, user: Principal = Depends(writer), db: Session = Depends(get_db)):
-    """Sign and issue the Final Determination (the assigned clinician reviewer)."""
+def sign(case_id: int, body: SignIn | None = None, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Sign and issue the Final Determination (the assigned clinician reviewer), as one act:
+    `attest` must be true (the clinician reviewed the records and decided each disputed item)
+    and `version` the decisions version they saw (`decisions_version` of GET /api/cases/{id});
+    409 when the decisions changed since, or when the case is signed already (naming the
+    version in force)."""
     case = workflow.load_case(db, user, case_id)
-    row = workflow.sign(db, user, case)
+    row = workflow.sign(db, user, case, body.version if body else -1, body.attest if body else False)
     db.commit()
     return _determination_out(case.id, row, user.display_name)
 
 
-def _determination_out(case_id: int, row: Determination, signer: str | None) -> DeterminationOut:
-    return DeterminationOut(id=row.id, version=row.version, signed_at=row.signed_at, signed_by=signer,
+def _determination_out(case_id: int, row: DeterminationRow, signer: str | None) -> DeterminationOut:
+    return DeterminationOut(id=row.id, version=row.version, decisions_version=row.decisions_version,
+                            signed_at=row.signed_at, signed_by=signer,
                             superseded_by=row.superseded_by, supersede_reason=row.supersede_reason,
                             pdf_url=f"/api/cases/{case_id}/determinations/{row.id}.pdf")
 
@@ -173,7 +181,7 @@ def determination_pdf(case_id: int, det_id: int, download: bool = False, user: P
                       db: Session = Depends(get_db)):
     """The signed letter's PDF, exactly as signed."""
     case = workflow.load_case(db, user, case_id)
-    row = db.get(Determination, det_id)
+    row = db.get(DeterminationRow, det_id)
     if row is None or row.case_id != case.id:
         raise workflow.NotFound(f"determination {det_id}: not found in case {case.case_number}")
     disposition = "attachment" if download else "inline"
@@ -187,8 +195,7 @@ def case_audit(case_id: int, user: Principal = Depends(current_user), db: Sessio
     case = workflow.load_case(db, user, case_id)
     if user.role == "intake":
         raise auth.AuthError(403, "the audit trail is for QA, admin and the assigned reviewer")
-    return [{"id": a.id, "at": a.at, "action": a.action, "user_id": a.user_id, "detail": a.detail}
-            for a in workflow.audit_trail(db, case.id)]
+    return workflow.audit_trail(db, case)
 
 
 # ---------------------------------------------------------------- panel

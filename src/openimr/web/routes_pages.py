@@ -103,7 +103,7 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
     spans = views.evidence_spans(detail)
     documents = [{**d, "html": Markup(views.highlighted(d["text"], spans.get(d["index"], [])))}
                  for d in detail["documents"]]
-    can_edit = workflow.is_assigned_to(case, user) and case.status not in workflow.DETERMINED
+    can_edit = workflow.is_assigned_to(case, user) and case.status in ("assigned", "superseding")
     ranked = (workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)
               if user.role in ("admin", "qa") and case.status in ("eligible", "assigned") else [])
     engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
@@ -111,7 +111,8 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
                   documents=documents, can_edit=can_edit, can_sign=can_edit and user.clinician, ranked=ranked,
                   message=message, engine_note=views.DRAFT_NOTE, engine_missing=engine_missing,
                   verdict_words=views.VERDICT_WORDS, driver_words=views.driver_words,
-                  audit=workflow.audit_trail(db, case.id) if user.role != "intake" else [])
+                  attestation=workflow.record.ATTESTATION,
+                  audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 
 
 @router.post("/cases/{case_id}/items/{index}")
@@ -124,9 +125,20 @@ def decision_submit(case_id: int, index: int, decision: str = Form(...), guideli
 
 
 @router.post("/cases/{case_id}/sign")
-def sign_submit(case_id: int, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+def sign_submit(case_id: int, version: str = Form(""), attest: str = Form(""), user: Principal = Depends(writer),
+                db: Session = Depends(get_db)):
+    """The confirm step's form: the attestation box and the decisions version shown."""
     case = workflow.load_case(db, user, case_id)
-    row = workflow.sign(db, user, case)
+    if attest != "yes":
+        raise ValueError("attest: tick the box to attest that you reviewed the records and decided each item")
+    if not version.isdigit():
+        raise ValueError("version: the decisions version shown is missing; reload the page")
+    try:
+        row = workflow.sign(db, user, case, int(version), True)
+    except workflow.Conflict as error:
+        db.rollback()
+        # a double-submitted form lands here: say what is in force, sign nothing twice
+        return see_other(f"/cases/{case_id}?{urlencode({'message': str(error)})}#determinations")
     db.commit()
     return see_other(f"/cases/{case_id}?message=Signed+and+issued+version+{row.version}#determinations")
 

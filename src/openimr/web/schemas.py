@@ -138,7 +138,12 @@ class DecisionIn(Out):
 
 
 class DecisionOut(Out):
+    """A decision as stored: `version` is the decisions version it made; `decisions_version`
+    (in answers to a write) the case's version now, which a sign request carries."""
+
     id: int
+    version: int
+    decisions_version: int | None = None
     item_index: int
     decision: Decision
     guideline: str
@@ -164,8 +169,12 @@ class DocumentView(Out):
 
 
 class DeterminationOut(Out):
+    """A signed version of the Final Determination; `decisions_version`: the version of the
+    decisions it states."""
+
     id: int
     version: int
+    decisions_version: int
     signed_at: datetime
     signed_by: str | None = None
     superseded_by: int | None = None
@@ -182,6 +191,10 @@ class CaseEvent(Out):
 
 
 class CaseDetail(CaseSummary):
+    """One case; `decisions_version` is the version of the decisions shown, which a sign
+    request carries."""
+
+    decisions_version: int = 0
     date_of_injury: date | None = None
     ur_denial_date: date | None = None
     records_due: date | None = None
@@ -211,6 +224,14 @@ class IntakeOut(Out):
 
 class AssignIn(Out):
     reviewer_id: int | None = None
+
+
+class SignIn(Out):
+    """A sign request: the clinician's attestation (that they reviewed the records and
+    decided each disputed item) and the decisions version they saw and sign."""
+
+    attest: bool
+    version: int = Field(ge=0)
 
 
 class SupersedeIn(Out):

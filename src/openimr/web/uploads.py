@@ -42,11 +42,9 @@ def upload_text(name: str, content: bytes, kind: str) -> str:
     return text
 
 
-DOCUMENT_KINDS = ("clinical_summary", "medical_record", "ur_decision")
-
-
 async def attach_document(db, user, case_id: int, kind: str, upload: UploadFile | None):
     """Attach an uploaded record to a case (intake and admin): (case, file name, text)."""
+    from openimr.cases.record import DOCUMENT_KINDS
     from openimr.web import workflow
 
     case = workflow.load_case(db, user, case_id)

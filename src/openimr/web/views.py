@@ -6,12 +6,12 @@ import hashlib
 import html
 import json
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openimr.cases import record
+from openimr.cases.tables import CaseRow as Case
 from openimr.web import parts, precedents, workflow
 from openimr.web.auth import Principal
-from openimr.web.tables import Case, Determination
 
 DRAFT_NOTE = "Recommendation of the determination engine: a licensed clinician decides and signs."
 VERDICTS = ("met", "not_met", "not_shown", "no_entry")
@@ -19,16 +19,17 @@ VERDICT_WORDS = {"met": "met", "not_met": "not met", "not_shown": "not shown in 
                  "no_entry": "no guideline entry addresses this request"}
 
 
-def case_file(case: Case) -> dict:
+def case_file(session: Session, case: Case) -> dict:
     """The case as the determination engine reads it (CASE.json of issue 5)."""
+    ur_date = (json.loads(case.application).get("ur_decision") or {}).get("date")
     return {
         "case_number": case.case_number,
         "date_of_injury": case.date_of_injury.isoformat() if case.date_of_injury else None,
-        "ur_denial_date": case.ur_denial_date.isoformat() if case.ur_denial_date else None,
+        "ur_denial_date": ur_date,
         "priority": case.priority,
-        "documents": [{"kind": d.get("kind", "medical_record"), "date": d.get("date"), "text": d.get("text", "")}
-                      for d in case.documents],
-        "disputed_items": [{"request": i["request"], "ur_guideline": i.get("ur_guideline", "")} for i in case.items],
+        "documents": [{"kind": d.kind, "date": d.day, "text": d.text} for d in record.documents(session, case)],
+        "disputed_items": [{"request": i["request"], "ur_guideline": i["ur_guideline"]}
+                           for i in record.disputed_items(case)],
     }
 
 
@@ -65,9 +66,9 @@ def driver_words(driver: dict) -> str:
     return direction(driver["weight"])
 
 
-def drafts(case: Case, cache: dict, db_url: str) -> list[dict] | None:
+def drafts(session: Session, case: Case, cache: dict, db_url: str) -> list[dict] | None:
     """Engine drafts per item, cached per case content (None when no engine is installed)."""
-    file = case_file(case)
+    file = case_file(session, case)
     key = (case.id, hashlib.sha256(json.dumps(file, sort_keys=True, default=str).encode()).hexdigest())
     if key not in cache:
         raw = parts.engine_drafts(file, db_url)
@@ -85,9 +86,8 @@ def _precedents(session: Session, request: str) -> list[dict]:
 
 def determinations(session: Session, case: Case, who: Principal, names: dict[int, str]) -> list[dict]:
     """Signed versions of the case's determination, newest first."""
-    rows = session.scalars(select(Determination).where(Determination.case_id == case.id)
-                           .order_by(Determination.version.desc()))
-    return [{"id": d.id, "version": d.version, "signed_at": d.signed_at,
+    rows = record.determinations(session, case)
+    return [{"id": d.id, "version": d.version, "decisions_version": d.decisions_version, "signed_at": d.signed_at,
              "signed_by": names.get(d.signed_by) if who.may_see_reviewers else None,
              "superseded_by": d.superseded_by, "supersede_reason": d.supersede_reason,
              "pdf_url": f"/api/cases/{case.id}/determinations/{d.id}.pdf"} for d in rows]
@@ -104,39 +104,41 @@ def case_detail(session: Session, who: Principal, case: Case, cache: dict, db_ur
     """Everything the case page shows, as the CaseDetail model's fields."""
     names = workflow.reviewer_names(session) if who.may_see_reviewers else {}
     detail = workflow.case_summary(case, who, names)
+    docs = record.documents(session, case)
     session.commit()  # a read: hand the connection back while the engine drafts
-    engine = drafts(case, cache, db_url) if who.role != "intake" else None  # drafts are for reviewers, QA, admin
-    decisions = workflow.current_decisions(session, case.id)
+    engine = drafts(session, case, cache, db_url) if who.role != "intake" else None  # for reviewers, QA, admin
+    decisions = workflow.current_decisions(session, case)
+    sources = {d.source_case_number for d in docs if d.source_case_number}
     items = []
-    for index, item in enumerate(case.items):
+    for index, item in enumerate(record.disputed_items(case)):
         draft = dict(engine[index]) if engine and index < len(engine) else None
         if draft is not None:
             key = ("precedents", item["request"])
             if key not in cache:
                 cache[key] = _precedents(session, item["request"])
             # a record taken from a published letter never shows that letter as its own precedent
-            sources = {d.get("source_case_number") for d in case.documents if d.get("source_case_number")}
             draft["precedents"] = [p for p in cache[key] if p["case_number"] not in sources][:3]
         decision = decisions.get(index)
         items.append({
             "index": index, "request": item["request"], "ur_guideline": item.get("ur_guideline", ""),
             "outcome": item.get("outcome", ""), "draft": draft,
             "decision": None if decision is None else {
-                "id": decision.id, "item_index": index, "decision": decision.decision,
+                "id": decision.id, "version": decision.version, "item_index": index, "decision": decision.decision,
                 "guideline": decision.guideline, "rationale": decision.rationale,
                 "created_at": decision.created_at},
         })
     detail.update({
         "date_of_injury": case.date_of_injury,
-        "ur_denial_date": case.ur_denial_date,
+        "ur_denial_date": parts._as_date((json.loads(case.application).get("ur_decision") or {}).get("date")),
         "records_due": case.records_due,
+        "decisions_version": case.decisions_version,
         "events": parts.case_events(session, case),
-        "eligibility": case.eligibility or {},
-        "documents": [{"index": i, "kind": d.get("kind", ""), "name": d.get("name", f"document {i + 1}"),
-                       "date": d.get("date"), "text": d.get("text", "")} for i, d in enumerate(case.documents)],
+        "eligibility": case.eligibility,
+        "documents": [{"index": i, "kind": d.kind, "name": d.name, "date": d.day, "text": d.text}
+                      for i, d in enumerate(docs)],
         "disputed_items": items,
         "determinations": determinations(session, case, who, names),
-        "assignment_explanation": (case.assignment or {}).get("why") if who.may_see_reviewers else None,
+        "assignment_explanation": record.assignment_of(case).get("why") if who.may_see_reviewers else None,
     })
     return detail
 

@@ -57,7 +57,10 @@ class ItemsError(ValueError):
 
 
 def _heading_start(lines: list[str]) -> int:
-    """Index of the first line of the heading that ends the given lines."""
+    """Index of the first line of the heading that ends the given lines (0 when there are none:
+    the heading is then empty and `split_heading` refuses it)."""
+    if not lines:
+        return 0
     start = len(lines) - 1
     while start > 0 and not lines[start].strip():
         start -= 1

@@ -4,6 +4,11 @@
 once as blocks (blocks.py, wording from layouts.yaml) and prints the blocks as text or
 through one Jinja2 template as HTML; the PDF is that HTML printed by WeasyPrint, with
 "Page N of M" in the footer. `draft=True` marks every rendering with DRAFT_BANNER.
+
+`render_determination(LetterContext, ...)` is the mailable letter: the same layout with the
+organization's letterhead, the parties, the documents reviewed, how the determination was
+made, a superseded letter and the appeal rights (mailing.py); `published=True` leaves the
+parties out.
 A reader removes what the renderer adds with `artifacts.strip_render_artifacts`.
 
 Not every layout prints every field of a Letter; SURVIVING_FIELDS says which fields a
@@ -12,10 +17,13 @@ layout carries, i.e. which ones read back unchanged after rendering in that layo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from openimr.letters.write.artifacts import DRAFT_BANNER, strip_render_artifacts
-from openimr.models import Letter
+from openimr.letters.write.artifacts import APPEAL_HEADING, DRAFT_BANNER, strip_render_artifacts
+from openimr.models import Letter, LetterContext
+
+if TYPE_CHECKING:
+    from openimr.letters.write.organization import Organization
 
 Format = Literal["text", "html", "pdf"]
 FORMATS: tuple[str, ...] = ("text", "html", "pdf")
@@ -72,7 +80,45 @@ def render(letter: Letter, format: Format = "text", layout: str | None = None, d
     from openimr.letters.write.blocks import letter_blocks
 
     layout = layout or letter.layout
-    blocks = letter_blocks(letter, layout)
+    return _print(letter_blocks(letter, layout), letter, layout, format, draft)
+
+
+class MailedLetter(NamedTuple):
+    """A rendered mailed letter: the Letter as printed (to store beside it) and the document."""
+
+    letter: Letter
+    content: "str | bytes"
+
+
+def render_determination(
+    context: LetterContext,
+    format: Format = "pdf",
+    *,
+    published: bool = False,
+    draft: bool = False,
+    layout: str | None = None,
+    organization: "Organization | None" = None,
+) -> MailedLetter:
+    """The mailable Final Determination letter of `context`, as text, HTML or PDF.
+
+    The letter's layout (default its own) with the organization's letterhead (default: the
+    configured one, see organization.py), the parties and claim number in the header, the
+    documents reviewed, how the determination was made (from `context.reviewer`, the panel's
+    credentials block, never a name), the superseded letter where there is one, and the
+    appeal rights. `published=True` is the redacted version: no parties, no claim number, no
+    authors of documents, no copies list (the free texts are the redaction's job).
+    """
+    from openimr.letters.write.mailing import mailed_blocks
+    from openimr.letters.write.organization import configured_organization
+
+    if not isinstance(context, LetterContext):
+        raise TypeError(f"context must be a LetterContext, not {type(context).__name__}")
+    organization = organization or configured_organization()
+    letter, blocks = mailed_blocks(context, organization, layout, published)
+    return MailedLetter(letter, _print(blocks, letter, layout or letter.layout, format, draft))
+
+
+def _print(blocks, letter: Letter, layout: str, format: str, draft: bool) -> "str | bytes":
     if format == "text":
         from openimr.letters.write.text import render_text
 
@@ -85,4 +131,14 @@ def render(letter: Letter, format: Format = "text", layout: str | None = None, d
     return html if format == "html" else render_pdf(html)
 
 
-__all__ = ["DRAFT_BANNER", "FORMATS", "SURVIVING_FIELDS", "render", "strip_render_artifacts", "surviving_fields"]
+__all__ = [
+    "APPEAL_HEADING",
+    "DRAFT_BANNER",
+    "FORMATS",
+    "SURVIVING_FIELDS",
+    "MailedLetter",
+    "render",
+    "render_determination",
+    "strip_render_artifacts",
+    "surviving_fields",
+]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
+from openimr.letters.write.organization import GUIDELINE_LABEL
 from openimr.letters.write.wording import LayoutWording, wording
 from openimr.models import Item, Letter
 
@@ -22,7 +23,10 @@ class Block:
     """One printable piece of a letter.
 
     kind: "title" | "subtitle" | "fields" | "field_below" | "heading" | "para" | "labeled"
-    | "item" | "entries" | "banner".
+    | "item" | "entries" | "banner"; and in a mailed letter (mailing.py) "letterhead" (text:
+    the name, entries: address and contact lines, image: the logo as a data URI), "notice"
+    (label: its heading), "table" (entries: the column names, rows: the cells) and "lines"
+    (entries printed one to a line, unnumbered).
     """
 
     kind: str
@@ -30,6 +34,8 @@ class Block:
     label: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)
     entries: list[str] = field(default_factory=list)
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    image: str = ""
 
 
 _MODIFIED = re.compile(r"\bwas\s+the\s+original\s+request\b|\bwas\s+authorized\s+by\s+the\s+Claims", re.IGNORECASE)
@@ -74,12 +80,11 @@ def field_rows(pairs: list[tuple[str, str]], per_row: int = 2) -> list[Block]:
 
 
 _DEFAULT_ORGANIZATION = "MAXIMUS Federal Services"
-_ORGANIZATION_LABEL = re.compile(r"[A-Z][A-Za-z .&]{1,60}")
 
 
 def organization_label(label: str, organization: str) -> str:
     """'MAXIMUS guideline:' names the review organization; another organization gets its own name."""
-    if organization != _DEFAULT_ORGANIZATION and _ORGANIZATION_LABEL.fullmatch(organization) and label.startswith("MAXIMUS "):
+    if organization != _DEFAULT_ORGANIZATION and GUIDELINE_LABEL.fullmatch(organization) and label.startswith("MAXIMUS "):
         return organization + label[len("MAXIMUS") :]
     return label
 

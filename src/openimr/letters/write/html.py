@@ -63,14 +63,39 @@ def _css() -> str:
     return (TEMPLATES / "letter.css").read_text(encoding="utf-8")
 
 
+def _field_tables(blocks: list[Block]) -> list[Block]:
+    """Consecutive rows of header fields as one table ("field_rows"), so their columns line up;
+    a field printed below its label in text goes beside a lone field of the row above."""
+    out: list[Block] = []
+    for block in blocks:
+        if block.kind == "field_below" and out and out[-1].kind == "field_rows" and len(out[-1].rows[-1]) == 1:
+            # "Received:" beside a lone field ("Priority:"), as the letters' header table has it
+            out[-1].rows[-1] = (*out[-1].rows[-1], (block.label, block.text))
+        elif block.kind != "fields":
+            out.append(block)
+        elif out and out[-1].kind == "field_rows":
+            out[-1].rows.append(tuple(block.fields))
+        else:
+            out.append(Block("field_rows", rows=[tuple(block.fields)]))
+    return out
+
+
 def render_html(blocks: list[Block], layout: str, title: str, draft: bool = False) -> str:
     """The letter as a standalone HTML page (its style inline)."""
     from markupsafe import Markup
 
     template = _environment().get_template("letter.html.j2")
     return template.render(
-        blocks=blocks, layout=layout, title=title, draft=draft, banner=DRAFT_BANNER, css=Markup(_css())
+        blocks=_field_tables(blocks), layout=layout, title=title, draft=draft, banner=DRAFT_BANNER, css=Markup(_css())
     )
+
+
+@lru_cache(maxsize=1)
+def _local_only():
+    """WeasyPrint's fetcher for data: URIs only (the embedded logo): no network, no files."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"})
 
 
 def render_pdf(html: str) -> bytes:
@@ -81,4 +106,4 @@ def render_pdf(html: str) -> bytes:
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_local_only()).write_pdf()

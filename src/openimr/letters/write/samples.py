@@ -18,7 +18,7 @@ from typing import Protocol, Sequence, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from openimr.models import Item, Letter, ReviewerCredentials
+from openimr.models import DocumentReviewed, Item, Letter, LetterContext, Parties, ReviewerCredentials, Supersedes
 
 VOCABULARY_FILE = Path(__file__).with_name("sample_vocabulary.yaml")
 T = TypeVar("T")
@@ -47,6 +47,8 @@ class Vocabulary(BaseModel):
     summary_sentences: list[str]
     rationale_sentences: list[str]
     documents: list[str]
+    parties: dict[str, list[str]]
+    records: list[tuple[str, str]]  # (title, author: a party key or a provider's name)
 
 
 @lru_cache(maxsize=1)
@@ -232,3 +234,30 @@ def sample_letter(chooser: Chooser, layout: str = "L2016") -> Letter:
         clinical_case_summary=summary,
         items=[sample_item(chooser, dates) for _ in range(chooser.integer(1, 6))],
     )
+
+
+def sample_context(chooser: Chooser, layout: str = "L2016", supersedes: bool = False) -> LetterContext:
+    """A mailed letter's context: a sample letter, its parties, the records reviewed (by
+    author and date), the reviewer's credentials with years in practice, and, if asked, the
+    earlier letter it supersedes."""
+    vocab = vocabulary()
+    letter = sample_letter(chooser, layout)
+    parties = {key: chooser.pick(names) for key, names in vocab.parties.items()}
+    parties["claim_number"] = f"{chooser.integer(10, 99)}-{chooser.integer(100_000, 999_999)}"
+    last = letter.ur_denial_date or letter.decision_date or date(2016, 1, 1)
+    documents = []
+    for title, author in some(chooser, vocab.records, 2, 5):
+        day = last - timedelta(days=chooser.integer(0, 60))
+        through = day + timedelta(days=chooser.integer(7, 40)) if "notes" in title else None
+        documents.append(DocumentReviewed(title=title, author=parties.get(author, author), date=day, through=through))
+    reviewer = letter.reviewer.model_copy(update={"years_in_practice": chooser.integer(6, 35)})
+    earlier = None
+    if supersedes:
+        decided = letter.decision_date or date(2016, 1, 1)
+        earlier = Supersedes(
+            determination=f"{letter.case_number} v1",
+            date=decided - timedelta(days=chooser.integer(3, 20)),
+            reason="The earlier letter gave the wrong date of the utilization review decision.",
+        )
+    return LetterContext(letter=letter, parties=Parties(**parties), documents=documents, reviewer=reviewer,
+                         supersedes=earlier)

@@ -32,6 +32,8 @@ def block_lines(block: Block) -> list[str]:
         return [block.text, ""]
     if kind == "fields":
         cells = [f"{label} {value}" for label, value in block.fields]
+        if len(cells) > 1 and len(cells[0]) >= FIELD_COLUMN - 1:  # too long to share its line
+            return cells
         first = cells[0].ljust(FIELD_COLUMN - 1) + " " if len(cells) > 1 else cells[0]
         return [first + " ".join(cells[1:])]
     if kind == "field_below":
@@ -42,6 +44,15 @@ def block_lines(block: Block) -> list[str]:
         return _wrap(f"{block.label} {block.text}".strip())
     if kind == "item":
         return ["", *_wrap(f"{block.label} {block.text}".strip())]
+    if kind == "letterhead":
+        return [block.text, *block.entries, ""]
+    if kind == "notice":
+        return ["", block.label, *_wrap(block.text)]
+    if kind == "lines":
+        return [line for entry in block.entries for line in _wrap(entry, indent="   ")]
+    if kind == "table":
+        rows = [line for row in block.rows for line in _wrap(" — ".join(cell for cell in row if cell), indent="   ")]
+        return [*(_wrap(block.text) if block.text else []), *rows]
     if kind == "entries":
         lines = []
         for n, entry in enumerate(block.entries, 1):

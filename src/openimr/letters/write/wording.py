@@ -53,3 +53,29 @@ def all_wordings() -> dict[str, LayoutWording]:
 def wording(layout: str) -> LayoutWording:
     """The wording of one layout."""
     return all_wordings()[layout]
+
+
+MAILING_FILE = Path(__file__).with_name("mailing.yaml")
+_MAILING_KEYS = {
+    "labels": ("employee", "employer", "claims_administrator", "claim_number", "requesting_physician", "attorney",
+               "document", "author", "dates"),
+    "headings": ("supersedes", "documents", "copies"),
+    "phrases": ("supersedes", "documents", "how_made", "years", "no_conflict", "attestation", "appeal_final",
+                "appeal_how", "appeal_grounds", "ground_powers", "ground_fraud", "ground_conflict", "ground_bias",
+                "ground_fact", "appeal_detail", "overturned"),
+}
+APPEAL_GROUNDS = ("ground_powers", "ground_fraud", "ground_conflict", "ground_bias", "ground_fact")
+
+
+@lru_cache(maxsize=1)
+def mailing_wording() -> LayoutWording:
+    """What a mailed letter adds to every layout (mailing.yaml), validated at first use."""
+    data = yaml.safe_load(MAILING_FILE.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{MAILING_FILE.name}: expected a mapping with labels, headings and phrases")
+    mailing = LayoutWording.model_validate(data)
+    for part, keys in _MAILING_KEYS.items():
+        absent = [key for key in keys if key not in getattr(mailing, part)]
+        if absent:
+            raise ValueError(f"{MAILING_FILE.name}: {part} lacks {absent}")
+    return mailing

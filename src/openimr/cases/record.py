@@ -1,0 +1,235 @@
+"""The one record of a case and the work done on it: its documents, the expert reviewer's
+decisions (append-only versions) and the Final Determination, signed as one act.
+
+Every function takes the caller's session and writes in its transaction, the audit log's
+lock first (`store.writing`), so concurrent requests on a case run one after the other and
+each sees what the one before it committed. Each change is entered in the audit log with the
+digest of what it stored (`audit.decision_digest`, `audit.document_digest`, the PDF's
+SHA-256).
+
+Signing takes the decisions as they stand at one version (`CaseRow.decisions_version`, +1 on
+every decision) and refuses (CaseConflict) when they changed since the reviewer saw them,
+when the case is already signed, or when it is not open for signing; a later change needs a
+superseding determination (`start_supersede`, then decide and sign again).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openimr.cases import audit, store
+from openimr.cases.store import CaseConflict, CaseError
+from openimr.cases.tables import CaseRow, DecisionRow, DeterminationRow, DocumentRow
+from openimr.models import Citation, Item, Letter, ReviewerCredentials
+
+DECISIONS = ("Upheld", "Overturned")
+DOCUMENT_KINDS = ("clinical_summary", "medical_record", "ur_decision")
+SIGNED = ("determined", "published")  # a Final Determination is in force
+SIGNABLE = ("assigned", "superseding")
+ATTESTATION = ("I, the expert reviewer assigned to this case, reviewed the records of the case and decided "
+               "each disputed item myself; the letter states my decisions.")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def disputed_items(row: CaseRow) -> list[dict]:
+    """The disputed items of a case, from its application's UR decision: request, the
+    guideline UR cited, and UR's outcome."""
+    ur = json.loads(row.application).get("ur_decision") or {}
+    return [{"request": i.get("request", ""), "ur_guideline": i.get("guideline", "") or "",
+             "outcome": i.get("outcome", "denied")} for i in ur.get("items", [])]
+
+
+def assignment_of(row: CaseRow) -> dict:
+    """The assignment's explanation ({"why", "at"}) and a pending supersede reason."""
+    return json.loads(row.assignment or "{}")
+
+
+# ---------------------------------------------------------------- documents
+def documents(session: Session, row: CaseRow) -> list[DocumentRow]:
+    """The case's documents in the order they were added."""
+    return list(session.scalars(select(DocumentRow).where(DocumentRow.case_id == row.id).order_by(DocumentRow.id)))
+
+
+def add_document(session: Session, case_number: str, kind: str, name: str, text: str, actor: str,
+                 day: str | None = None, source_case_number: str | None = None) -> DocumentRow:
+    """Add a record to a case, entered in the audit log with its SHA-256."""
+    if kind not in DOCUMENT_KINDS:
+        raise CaseError(f"kind: must be {', '.join(DOCUMENT_KINDS[:-1])} or {DOCUMENT_KINDS[-1]}")
+    with store.writing("", session) as s:
+        row = store.get(s, case_number, fresh=True)
+        doc = DocumentRow(case_id=row.id, kind=kind, name=name[:200], day=day or date.today().isoformat(), text=text,
+                          source_case_number=source_case_number, sha256="", added_at=_now().isoformat())
+        doc.sha256 = audit.document_digest(doc)
+        s.add(doc)
+        s.flush()
+        audit.append(s, "document_added", "document", row.case_number, None,
+                     {"id": doc.id, "kind": kind, "name": doc.name, "chars": len(text), "sha256": doc.sha256}, actor)
+        return doc
+
+
+# ---------------------------------------------------------------- decisions
+def current_decisions(session: Session, row: CaseRow, version: int | None = None) -> dict[int, DecisionRow]:
+    """The decision in force per item index: the newest one, up to `version` if given."""
+    query = select(DecisionRow).where(DecisionRow.case_id == row.id)
+    if version is not None:
+        query = query.where(DecisionRow.version <= version)
+    return {d.item_index: d for d in session.scalars(query.order_by(DecisionRow.version))}
+
+
+def decide(session: Session, case_number: str, index: int, decision: str, guideline: str, rationale: str,
+           author: str, actor: str) -> tuple[DecisionRow, bool]:
+    """Record the expert reviewer's decision on one disputed item as a new version of the
+    case's decisions; (the decision in force, whether a new version was made). The same
+    decision sent twice (a double-submitted form) makes no new version. CaseConflict once
+    the determination is signed."""
+    if decision not in DECISIONS:
+        raise CaseError("decision: must be Upheld or Overturned")
+    with store.writing("", session) as s:
+        row = store.get(s, case_number, fresh=True)
+        if row.status in SIGNED:
+            raise CaseConflict(f"case {case_number}: the determination is signed (decisions version "
+                               f"{row.decisions_version}): it cannot be changed, only superseded")
+        items = disputed_items(row)
+        if not 0 <= index < len(items):
+            raise store.CaseError(f"item {index}: the case has {len(items)} disputed item(s)")
+        current = current_decisions(s, row).get(index)
+        words = (decision, guideline.strip(), rationale.strip(), author)
+        if current is not None and (current.decision, current.guideline, current.rationale, current.author) == words:
+            return current, False
+        row.decisions_version = (row.decisions_version or 0) + 1
+        new = DecisionRow(case_id=row.id, version=row.decisions_version, item_index=index, decision=decision,
+                          guideline=words[1], rationale=words[2], author=author, created_at=_now())
+        s.add(new)
+        s.flush()
+        before = None if current is None else {"id": current.id, "version": current.version,
+                                                "decision": current.decision}
+        audit.append(s, "decision_recorded", "decision", case_number, before,
+                     {"id": new.id, "item": index, "version": new.version, "decision": decision,
+                      "author": author, "sha256": audit.decision_digest(new)}, actor)
+        return new, True
+
+
+# ---------------------------------------------------------------- the Final Determination
+def determinations(session: Session, row: CaseRow) -> list[DeterminationRow]:
+    """Every signed version of the case's determination, newest first."""
+    return list(session.scalars(select(DeterminationRow).where(DeterminationRow.case_id == row.id)
+                                .order_by(DeterminationRow.version.desc())))
+
+
+def in_force(session: Session, row: CaseRow) -> DeterminationRow | None:
+    """The determination in force (signed and not superseded), if any."""
+    return session.scalar(select(DeterminationRow).where(DeterminationRow.case_id == row.id,
+                                                         DeterminationRow.superseded_by.is_(None)))
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def letter_of(session: Session, row: CaseRow, version: int, fallback: ReviewerCredentials | None = None) -> Letter:
+    """The Final Determination letter stating the decisions at `version` (never the
+    reviewer's name: the panel's credentials block, else `fallback`). CaseError naming
+    the items still without a decision and a rationale."""
+    decisions = current_decisions(session, row, version)
+    items = disputed_items(row)
+    missing = [i + 1 for i in range(len(items)) if i not in decisions or not decisions[i].rationale]
+    if missing:
+        raise CaseConflict("every disputed item needs a decision and a rationale before signing; missing: item "
+                           + ", ".join(map(str, missing)))
+    docs = documents(session, row)
+    application = json.loads(row.application)
+    credentials = (ReviewerCredentials.model_validate_json(row.credentials) if row.credentials else
+                   fallback or ReviewerCredentials(statement="The expert reviewer is a licensed clinician who "
+                                                             "reviewed the records and decided each disputed item."))
+    return Letter(
+        layout="L2016",
+        case_number=row.case_number,
+        date_assigned=_day(assignment_of(row).get("at")),
+        date_of_injury=row.date_of_injury,
+        decision_date=date.today(),
+        ur_denial_date=_day((application.get("ur_decision") or {}).get("date")),
+        application_received=row.received,
+        priority="expedited" if row.review_type == "expedited" else "standard",
+        reviewer=credentials,
+        documents_reviewed=[d.name for d in docs],
+        clinical_case_summary=next((d.text for d in docs if d.kind == "clinical_summary"), ""),
+        items=[Item(request=item["request"], decision=decisions[i].decision,
+                    medically_necessary=decisions[i].decision == "Overturned",
+                    claims_administrator_guideline=Citation(text=item["ur_guideline"]),
+                    imr_guideline=Citation(text=decisions[i].guideline), rationale=decisions[i].rationale)
+               for i, item in enumerate(items)],
+    )
+
+
+def sign(session: Session, case_number: str, seen_version: int, attest: bool, signer: str, actor: str,
+         render_pdf: Callable[[Letter], bytes], fallback: ReviewerCredentials | None = None) -> DeterminationRow:
+    """Sign and issue the Final Determination as one act: the decisions at `seen_version`
+    (the version the reviewer last saw), rendered to PDF and stored with its SHA-256, the case
+    determined. Refused (CaseConflict, naming the version in force) when the case is signed
+    already or not open for signing, or when the decisions changed since `seen_version`;
+    CaseError without the clinician's attestation. Superseding: the new version replaces the
+    one in force, with an audit entry."""
+    if attest is not True:
+        raise CaseError("attest: the expert reviewer must attest that they reviewed the records and decided "
+                        "each disputed item")
+    with store.writing("", session) as s:
+        row = store.get(s, case_number, fresh=True)
+        previous = in_force(s, row)
+        if row.status in SIGNED and previous is not None:
+            raise CaseConflict(f"case {case_number}: already signed: determination version {previous.version} "
+                               f"states decisions version {previous.decisions_version}")
+        if row.status not in SIGNABLE:
+            raise CaseConflict(f"case {case_number}: a {row.status} case cannot be signed")
+        if seen_version != row.decisions_version:
+            raise CaseConflict(f"case {case_number}: the decisions changed since you saw them (you saw version "
+                               f"{seen_version}, they are at version {row.decisions_version}): review them and "
+                               "sign again")
+        letter = letter_of(s, row, row.decisions_version, fallback)
+        if row.credentials:
+            letter = letter.model_copy(update={"reviewer": ReviewerCredentials.model_validate_json(row.credentials)})
+        pdf = render_pdf(letter)
+        letter_json = letter.model_dump_json()
+        version = (s.scalar(select(func.max(DeterminationRow.version))
+                            .where(DeterminationRow.case_id == row.id)) or 0) + 1
+        det = DeterminationRow(case_id=row.id, version=version, decisions_version=row.decisions_version,
+                               letter=letter_json, pdf=pdf, pdf_sha256=audit.sha256(pdf), signed_by=signer,
+                               signed_at=_now())
+        s.add(det)
+        s.flush()
+        if previous is not None:
+            reason = assignment_of(row).get("supersede_reason", "")
+            previous.superseded_by, previous.supersede_reason = det.id, reason
+            audit.append(s, "determination_superseded", "case", case_number, {"determination": previous.id},
+                         {"determination": det.id, "reason": reason}, actor)
+        store.update("", case_number, "determined", {"letter": letter_json, "status": "determined"},
+                     actor, s)
+        audit.append(s, "determination_signed", "determination", case_number, None,
+                     {"id": det.id, "version": version, "decisions_version": det.decisions_version,
+                      "pdf_sha256": det.pdf_sha256, "letter_sha256": audit.sha256(letter_json),
+                      "attested": ATTESTATION, "signed_by": signer}, actor)
+        return det
+
+
+def start_supersede(session: Session, case_number: str, reason: str, actor: str) -> None:
+    """Open a signed case for a superseding determination, with the reason."""
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise CaseError("reason: say why the determination is superseded")
+    with store.writing("", session) as s:
+        row = store.get(s, case_number, fresh=True)
+        if row.status not in SIGNED:
+            raise CaseConflict(f"case {case_number}: only a signed determination can be superseded")
+        changes = {"status": "superseding",
+                   "assignment": json.dumps(assignment_of(row) | {"supersede_reason": reason})}
+        store.update("", case_number, "supersede_started", changes, actor, s)

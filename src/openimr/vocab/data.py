@@ -1,0 +1,43 @@
+"""Loading and validating the vocabulary's data files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+HERE = Path(__file__).parent
+
+
+class VocabError(ValueError):
+    """A vocabulary data file is missing or invalid (the message names the file and field)."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_patterns(patterns: list[str]) -> list[str]:
+    for p in patterns:
+        try:
+            re.compile(p, re.IGNORECASE)
+        except re.error as exc:
+            raise ValueError(f"bad pattern {p!r}: {exc}") from exc
+    return patterns
+
+
+def load(name: str, model: type[BaseModel], path: Path | None = None):
+    """Read and validate one data file; VocabError with the file and the first bad field."""
+    path = path or HERE / name
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise VocabError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise VocabError(f"{path}: {loc}: {err['msg']}") from exc
