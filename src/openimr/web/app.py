@@ -36,7 +36,7 @@ def web_engine(url: str):
 
     if not url.startswith("sqlite"):
         return create_engine(url, pool_size=WORKER_THREADS, max_overflow=WORKER_THREADS, pool_timeout=120,
-                             pool_pre_ping=True)
+                             pool_pre_ping=True, hide_parameters=True)
     return dbmod.sqlite_engine(url, poolclass=NullPool)  # the same set-up as every part's engine
 
 
