@@ -50,6 +50,12 @@ class FactSpec(_Strict):
 
     label: str
     patterns: list[str] = Field(min_length=1)
+    # objective: a finding that counts only where the examination reports it (not a complaint);
+    # regional: a finding that belongs to a body region (bound to the request's region);
+    # neural: a regional finding that also counts for the spinal region supplying the limb.
+    objective: bool = False
+    regional: bool = False
+    neural: bool = False
 
     _v = field_validator("patterns")(_check_regexes)
 
