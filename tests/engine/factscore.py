@@ -27,14 +27,22 @@ def _gold_spans(row: dict) -> list[tuple[str, int, int, bool]]:
     return out
 
 
+def labelled_facts() -> set[str]:
+    """The facts the labelled sets were labelled for (facts added later, e.g. the rules' block
+    at the end of facts.yaml, have no labels yet and are not scored)."""
+    return {m["fact"] for p in (DATA, DEV2, HELDOUT) if p.exists() for r in load_gold(p) for m in r["mentions"]}
+
+
 def score(extract_text, path: Path = DATA) -> dict:
-    """Precision and recall (fact + overlapping span + same negation), and negation accuracy."""
+    """Precision and recall (fact + overlapping span + same negation), and negation accuracy,
+    over the facts the labelled sets cover."""
     tp = fp = fn = 0
     neg_ok = neg_n = 0
     rows = load_gold(path)
+    scored = labelled_facts()
     for row in rows:
         gold = _gold_spans(row)
-        pred = [(m.fact, m.start, m.end, m.negated) for m in extract_text(row["text"])]
+        pred = [(m.fact, m.start, m.end, m.negated) for m in extract_text(row["text"]) if m.fact in scored]
         matched: set[int] = set()
         for f, s, e, n in pred:
             hit = next((i for i, g in enumerate(gold) if i not in matched and g[0] == f and g[1] < e and s < g[2]), None)

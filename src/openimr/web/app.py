@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from openimr import db as dbmod
 from openimr.web import auth
 from openimr.web.auth import AuthError, Principal
+from openimr.cases.lifecycle import NotPermitted
+from openimr.web.limits import BodyLimit
 from openimr.web.workflow import Conflict, NotFound
 
 HERE = Path(__file__).parent
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 WORKER_THREADS = 16
@@ -36,7 +37,7 @@ def web_engine(url: str):
 
     if not url.startswith("sqlite"):
         return create_engine(url, pool_size=WORKER_THREADS, max_overflow=WORKER_THREADS, pool_timeout=120,
-                             pool_pre_ping=True)
+                             pool_pre_ping=True, hide_parameters=True)
     return dbmod.sqlite_engine(url, poolclass=NullPool)  # the same set-up as every part's engine
 
 
@@ -139,6 +140,10 @@ def _install_errors(app: FastAPI) -> None:
     async def _not_found(request: Request, exc: NotFound):
         return _error(request, 404, str(exc))
 
+    @app.exception_handler(NotPermitted)
+    async def _not_permitted(request: Request, exc: NotPermitted):
+        return _error(request, 403, str(exc))
+
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict):
         return _error(request, 409, str(exc))
@@ -193,10 +198,6 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 512 * 1024:
-            return _error(request, 413, f"request too large: uploads are limited to "
-                                        f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -207,6 +208,8 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         if not request.url.path.startswith("/static"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    app.add_middleware(BodyLimit)  # every request body, chunked or not (web.limits)
 
     @app.get("/healthz", include_in_schema=False)
     def _health() -> HTMLResponse:
