@@ -254,7 +254,7 @@ def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None
         chosen = next((r for r in ranked if r["id"] == reviewer_id), None)
         if chosen is None:
             raise NotFound(f"reviewer_id: {reviewer_id} is not a reviewer on the panel")
-        if chosen.get("excluded"):
+        if not chosen["eligible"]:  # excluded by the panel, or not a clinician: could not sign it
             raise Conflict(f"reviewer_id: {reviewer_id} cannot review this case: " + "; ".join(chosen["why"]))
     changes = parts.assignment_changes(session, chosen.get("panel_reviewer_id"),
                                        reviewer_key(chosen["id"], chosen.get("panel_reviewer_id")))
