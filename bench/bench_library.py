@@ -145,7 +145,7 @@ def _analyze(url: str) -> None:
 
 
 def run() -> str:
-    from openimr import pgserver
+    from tests.support import pgserver
     from openimr.db import migrate
     from openimr.library.embed import build_model
 

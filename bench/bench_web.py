@@ -140,7 +140,7 @@ def run() -> str:
             with tempfile.TemporaryDirectory() as folder:
                 sections.append(run_on(f"sqlite:///{Path(folder) / 'bench.sqlite'}", "embedded SQLite", Path(folder)))
         else:
-            from openimr import pgserver
+            from tests.support import pgserver
 
             server = pgserver.start()
             try:

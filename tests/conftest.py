@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # tests.support (the throw-away PostgreSQL server) from the work tree
+    sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("OPENIMR_SHARED", ROOT.parent / "shared"))
 LETTERS_DIR = SHARED / "data" / "letters"
 LETTERS_TEXT_DIR = SHARED / "data" / "letters-text"
@@ -36,7 +39,7 @@ def letter_2013_text() -> Path:
 @pytest.fixture(scope="session")
 def postgres_server():
     """One throw-away PostgreSQL server per test worker, on loopback."""
-    from openimr import pgserver
+    from tests.support import pgserver  # the test harness, not part of the installed package
 
     server = pgserver.start()
     yield server
@@ -92,3 +95,17 @@ def cli():
         return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
     return run
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers from what a test uses: `postgres` for every test on the throw-away PostgreSQL
+    server (the `postgresql` parameter of db_url/world, or the server itself), and `slow`
+    for those, for the browser tests and for tests marked slow in their module, so that
+    `pytest -m "not slow"` is a fast subset on SQLite alone."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgres = "postgresql" in params.values() or "postgres_server" in getattr(item, "fixturenames", ())
+        if on_postgres:
+            item.add_marker(pytest.mark.postgres)
+        if on_postgres or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

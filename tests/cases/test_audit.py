@@ -30,9 +30,9 @@ def _signed_case(url: str, app_data: dict) -> str:
                                    session=session)["case_number"]
         record.add_document(session, number, "clinical_summary", "Clinical summary", "Low back pain, no red flags.",
                             "intake")
-        store.update(url, number, "assign", {"status": "assigned", "reviewer_id": "R-1"}, "admin", session)
-        record.decide(session, number, 0, "Overturned", "MTUS", "Supported.", "R-1", "dr")
-        record.decide(session, number, 0, "Upheld", "MTUS", "Not supported by the records.", "R-1", "dr")
+        store.update(url, number, "assign", {"reviewer_id": "R-1"}, "admin", session)
+        record.decide(session, number, 0, "Overturned", "MTUS", "Supported.", "R-1", "dr", "reviewer")
+        record.decide(session, number, 0, "Upheld", "MTUS", "Not supported by the records.", "R-1", "dr", "reviewer")
         version = store.get(session, number).decisions_version
         record.sign(session, number, version, True, "R-1", "dr", lambda letter: render(letter, "pdf"))
     return number
@@ -152,12 +152,12 @@ def test_export_keeps_a_copy_that_catches_a_replayed_head(app_data, db_url, cli,
     with db.session_scope(db_url) as session:
         head = session.get(AuditHeadRow, 1)
         older = (head.seq, head.hash, head.mac)
-    store.update(db_url, number, "note", {"consolidated_into": None}, "clerk")
+    store.update(db_url, number, "publish", {"published": "{}"}, "clerk")
     out = tmp_path / "audit.jsonl"
     result = cli("audit", "export", "--out", out, "--db", db_url)
     assert result.exit_code == 0 and f"{older[0] + 1} rows" in result.stdout
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["seq"] for r in rows] == list(range(1, older[0] + 2)) and rows[-1]["action"] == "note"
+    assert [r["seq"] for r in rows] == list(range(1, older[0] + 2)) and rows[-1]["action"] == "publish"
     assert _verify(cli, db_url, "--against", str(out))[0] == 0
     # the last row deleted and the older head (recorded before it was appended) put back
     _sql(db_url, "DELETE FROM imr_audit_log WHERE seq = :seq", seq=older[0] + 1)

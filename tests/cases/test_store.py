@@ -73,7 +73,7 @@ def verify(cli, url):
 @pytest.mark.parametrize(
     "attack",
     [
-        "UPDATE imr_audit_log SET after = replace(after, 'eligible', 'ineligible') WHERE seq = 2",
+        "UPDATE imr_audit_log SET after = replace(after, 'notice_sent', 'records_received') WHERE seq = 2",
         "UPDATE imr_audit_log SET actor = 'someone else' WHERE seq = 1",
         "DELETE FROM imr_audit_log WHERE seq = 2",
         "DELETE FROM imr_audit_log WHERE seq = 4",

@@ -10,11 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from openimr import db
-from openimr.cases import store
+from openimr.cases import lifecycle, store
 from openimr.cases.tables import CaseRow
 
 SOURCE = "8 CCR 9792.10.4(a)"
-JOINABLE = ("eligible", "assigned")
+
 
 
 def _same_matter(a: CaseRow, b: CaseRow) -> list[str]:
@@ -37,7 +37,8 @@ def candidates(url: str, case_number: str) -> list[str]:
         return [
             r.case_number
             for r in rows
-            if r.case_number != case_number and r.status in JOINABLE and not _same_matter(primary, r)
+            if r.case_number != case_number and r.status in lifecycle.sources("consolidate")
+            and not _same_matter(primary, r)
         ]
 
 
@@ -46,17 +47,14 @@ def consolidate(url: str, primary_number: str, others: list[str], actor: str | N
     if not others:
         raise store.CaseError("give at least one case to join")
     with store.writing(url) as session:
-        primary = store.get(session, primary_number)
-        if primary.status not in JOINABLE:
-            raise store.CaseError(f"case {primary_number}: status {primary.status}, cannot take joined cases")
+        primary = store.get(session, primary_number, fresh=True)
+        lifecycle.transition(primary_number, primary.status, "join", store.CLI_ROLE)
         for number in others:
-            other = store.get(session, number)
+            other = store.get(session, number, fresh=True)
             if number == primary_number:
                 raise store.CaseError(f"case {number}: cannot be joined to itself")
-            if other.status != "eligible":
-                raise store.CaseError(f"case {number}: status {other.status}; only eligible, unassigned cases are joined")
             problems = _same_matter(primary, other)
             if problems:
                 raise store.CaseError(f"case {number}: cannot be joined to {primary_number}: {', '.join(problems)} ({SOURCE})")
-            store.update(url, number, "consolidate", {"status": "consolidated", "consolidated_into": primary_number}, actor, session)
+            store.update(url, number, "consolidate", {"consolidated_into": primary_number}, actor, session)
         return store.snapshot(primary) | {"joined": others}

@@ -49,14 +49,12 @@ def attach_letter(url: str, case_number: str, letter: Letter, actor: str | None 
 
     With `session`, in the caller's transaction; otherwise in one of its own."""
     with store.writing(url, session) as s:
-        row = store.get(s, case_number)
-        if row.status in ("ineligible", "deferred", "consolidated"):
-            raise store.CaseError(f"case {case_number}: status {row.status}, no determination to attach")
+        row = store.get(s, case_number, fresh=True)
         if row.credentials:
             letter = letter.model_copy(update={"reviewer": ReviewerCredentials.model_validate_json(row.credentials)})
         if letter.case_number is None:
             letter = letter.model_copy(update={"case_number": case_number})
-        store.update(url, case_number, "attach_letter", {"letter": letter.model_dump_json(), "status": "determined"}, actor, s)
+        store.update(url, case_number, "attach_letter", {"letter": letter.model_dump_json()}, actor, s)
         return letter
 
 
@@ -91,6 +89,6 @@ def publish(url: str, case_number: str, format: str = "json", actor: str | None 
     output = render(letter, format)
     with store.writing(url) as session:
         store.update(
-            url, case_number, "publish", {"published": letter.model_dump_json(), "status": "published"}, actor, session
+            url, case_number, "publish", {"published": letter.model_dump_json()}, actor, session
         )
     return output, counts

@@ -22,15 +22,14 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openimr.cases import audit, store
-from openimr.cases.store import CaseConflict, CaseError
+from openimr.cases import audit, lifecycle, store
+from openimr.cases.errors import CaseConflict, CaseError
 from openimr.cases.tables import CaseRow, DecisionRow, DeterminationRow, DocumentRow
 from openimr.models import Citation, Item, Letter, ReviewerCredentials
 
 DECISIONS = ("Upheld", "Overturned")
 DOCUMENT_KINDS = ("clinical_summary", "medical_record", "ur_decision")
-SIGNED = ("determined", "published")  # a Final Determination is in force
-SIGNABLE = ("assigned", "superseding")
+SIGNED = lifecycle.states("signed")  # a Final Determination is in force
 ATTESTATION = ("I, the expert reviewer assigned to this case, reviewed the records of the case and decided "
                "each disputed item myself; the letter states my decisions.")
 
@@ -85,7 +84,7 @@ def current_decisions(session: Session, row: CaseRow, version: int | None = None
 
 
 def decide(session: Session, case_number: str, index: int, decision: str, guideline: str, rationale: str,
-           author: str, actor: str) -> tuple[DecisionRow, bool]:
+           author: str, actor: str, role: str = "reviewer") -> tuple[DecisionRow, bool]:
     """Record the expert reviewer's decision on one disputed item as a new version of the
     case's decisions; (the decision in force, whether a new version was made). The same
     decision sent twice (a double-submitted form) makes no new version. CaseConflict once
@@ -97,6 +96,7 @@ def decide(session: Session, case_number: str, index: int, decision: str, guidel
         if row.status in SIGNED:
             raise CaseConflict(f"case {case_number}: the determination is signed (decisions version "
                                f"{row.decisions_version}): it cannot be changed, only superseded")
+        lifecycle.transition(case_number, row.status, "decide", role)
         items = disputed_items(row)
         if not 0 <= index < len(items):
             raise store.CaseError(f"item {index}: the case has {len(items)} disputed item(s)")
@@ -104,6 +104,8 @@ def decide(session: Session, case_number: str, index: int, decision: str, guidel
         words = (decision, guideline.strip(), rationale.strip(), author)
         if current is not None and (current.decision, current.guideline, current.rationale, current.author) == words:
             return current, False
+        before_case = store.snapshot(row)
+        event = lifecycle.apply(row, "decide", role)
         row.decisions_version = (row.decisions_version or 0) + 1
         new = DecisionRow(case_id=row.id, version=row.decisions_version, item_index=index, decision=decision,
                           guideline=words[1], rationale=words[2], author=author, created_at=_now())
@@ -111,9 +113,10 @@ def decide(session: Session, case_number: str, index: int, decision: str, guidel
         s.flush()
         before = None if current is None else {"id": current.id, "version": current.version,
                                                 "decision": current.decision}
-        audit.append(s, "decision_recorded", "decision", case_number, before,
+        audit.append(s, event, "decision", case_number, before,  # with the status it moved the case to
                      {"id": new.id, "item": index, "version": new.version, "decision": decision,
-                      "author": author, "sha256": audit.decision_digest(new)}, actor)
+                      "author": author, "sha256": audit.decision_digest(new), "status": row.status,
+                      "status_before": before_case["status"]}, actor)
         return new, True
 
 
@@ -173,7 +176,8 @@ def letter_of(session: Session, row: CaseRow, version: int, fallback: ReviewerCr
 
 
 def sign(session: Session, case_number: str, seen_version: int, attest: bool, signer: str, actor: str,
-         render_pdf: Callable[[Letter], bytes], fallback: ReviewerCredentials | None = None) -> DeterminationRow:
+         render_pdf: Callable[[Letter], bytes], fallback: ReviewerCredentials | None = None,
+         role: str = "reviewer") -> DeterminationRow:
     """Sign and issue the Final Determination as one act: the decisions at `seen_version`
     (the version the reviewer last saw), rendered to PDF and stored with its SHA-256, the case
     determined. Refused (CaseConflict, naming the version in force) when the case is signed
@@ -189,8 +193,7 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
         if row.status in SIGNED and previous is not None:
             raise CaseConflict(f"case {case_number}: already signed: determination version {previous.version} "
                                f"states decisions version {previous.decisions_version}")
-        if row.status not in SIGNABLE:
-            raise CaseConflict(f"case {case_number}: a {row.status} case cannot be signed")
+        lifecycle.transition(case_number, row.status, "sign", role)
         if seen_version != row.decisions_version:
             raise CaseConflict(f"case {case_number}: the decisions changed since you saw them (you saw version "
                                f"{seen_version}, they are at version {row.decisions_version}): review them and "
@@ -212,8 +215,7 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
             previous.superseded_by, previous.supersede_reason = det.id, reason
             audit.append(s, "determination_superseded", "case", case_number, {"determination": previous.id},
                          {"determination": det.id, "reason": reason}, actor)
-        store.update("", case_number, "determined", {"letter": letter_json, "status": "determined"},
-                     actor, s)
+        store.update("", case_number, "sign", {"letter": letter_json}, actor, s, role)
         audit.append(s, "determination_signed", "determination", case_number, None,
                      {"id": det.id, "version": version, "decisions_version": det.decisions_version,
                       "pdf_sha256": det.pdf_sha256, "letter_sha256": audit.sha256(letter_json),
@@ -221,15 +223,12 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
         return det
 
 
-def start_supersede(session: Session, case_number: str, reason: str, actor: str) -> None:
+def start_supersede(session: Session, case_number: str, reason: str, actor: str, role: str = "reviewer") -> None:
     """Open a signed case for a superseding determination, with the reason."""
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise CaseError("reason: say why the determination is superseded")
     with store.writing("", session) as s:
         row = store.get(s, case_number, fresh=True)
-        if row.status not in SIGNED:
-            raise CaseConflict(f"case {case_number}: only a signed determination can be superseded")
-        changes = {"status": "superseding",
-                   "assignment": json.dumps(assignment_of(row) | {"supersede_reason": reason})}
-        store.update("", case_number, "supersede_started", changes, actor, s)
+        changes = {"assignment": json.dumps(assignment_of(row) | {"supersede_reason": reason})}
+        store.update("", case_number, "supersede", changes, actor, s, role)

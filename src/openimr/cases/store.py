@@ -17,25 +17,20 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from openimr import db
-from openimr.cases import audit
+from openimr.cases import audit, lifecycle
+from openimr.cases.errors import CaseConflict, CaseError  # noqa: F401  (the store's errors, re-exported)
 from openimr.cases.deadlines import CaseEvents, compute
 from openimr.cases.eligibility import Eligibility, check
 from openimr.cases.intake import Application
 from openimr.cases.settings import Settings
 from openimr.cases.tables import CaseEventRow, CaseRow
 
-OPEN_STATUSES = ("eligible", "assigned")
+OPEN_STATUSES = lifecycle.states("open")  # a determination pending: the lifecycle's open states
+CLI_ROLE = "admin"  # the command line acts as the operator of the system
 EVENT_KINDS = ("notice_sent", "records_received", "converted_expedited")
 _migrated: set[str] = set()
 
 
-class CaseError(ValueError):
-    """A request about a case that cannot be done (one line: case and reason)."""
-
-
-class CaseConflict(CaseError):
-    """A request that contradicts the case's state as stored now (the web answers 409):
-    e.g. signing twice, or signing decisions that changed since the reviewer saw them."""
 
 
 def ready(url: str) -> str:
@@ -173,16 +168,18 @@ def _apply_deadlines(row: CaseRow, app: Application, settings: Settings, events:
 
 
 def create_case(
-    url: str, app: Application, settings: Settings, actor: str | None = None, session: Session | None = None
+    url: str, app: Application, settings: Settings, actor: str | None = None, session: Session | None = None,
+    role: str = CLI_ROLE,
 ) -> dict:
-    """Screen and store a new application; returns the stored case (snapshot).
+    """Screen and store a new application (the lifecycle's `register`: received, then
+    eligible, ineligible or deferred); returns the stored case (snapshot).
 
     With `session`, the case is written in the caller's transaction (see `writing`)."""
     with writing(url, session) as s:
         result = check(app, settings, prior_requests=prior_requests(s, app))
         row = CaseRow(
             case_number=_next_number(s, app.received),
-            status=status_of(result),
+            status=lifecycle.load().initial,
             review_type=app.review_type,
             employee_key=employee_key(app),
             physician_key=physician_key(app),
@@ -195,16 +192,18 @@ def create_case(
             decisions_version=0,
             assignment="{}",
         )
+        event = lifecycle.apply(row, "register", role, to=status_of(result))
         _apply_deadlines(row, app, settings, CaseEvents())
         s.add(row)
         s.flush()
         after = snapshot(row)
-        audit.append(s, "create", "case", row.case_number, None, after, actor)
+        audit.append(s, event, "case", row.case_number, None, after, actor)
         return after
 
 
 def record_event(
-    url: str, case_number: str, kind: str, day: date, settings: Settings, method: str | None = None, actor: str | None = None
+    url: str, case_number: str, kind: str, day: date, settings: Settings, method: str | None = None, actor: str | None = None,
+    role: str = CLI_ROLE,
 ) -> dict:
     """Record a dated event (notice sent, records received) and recompute the deadlines."""
     if kind not in EVENT_KINDS:
@@ -212,17 +211,18 @@ def record_event(
     if kind == "notice_sent" and method not in ("mail", "electronic"):
         raise CaseError("--method: a notice of assignment is sent by mail or electronic")
     with writing(url) as session:
-        row = get(session, case_number)
+        row = get(session, case_number, fresh=True)
         if day < row.received:
             raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
         before = snapshot(row) | {"events": event_list(session, row)}
+        event = lifecycle.apply(row, kind, role)
         session.add(CaseEventRow(case_id=row.id, kind=kind, day=day, method=method, recorded_at=_now()))
         if kind == "converted_expedited":
             row.review_type = "expedited"
         session.flush()
         _apply_deadlines(row, application_of(row), settings, events_of(session, row))
         after = snapshot(row) | {"events": event_list(session, row)}
-        audit.append(session, kind, "case", case_number, before, after, actor)
+        audit.append(session, event, "case", case_number, before, after, actor)
         return after
 
 
@@ -233,18 +233,23 @@ def event_list(session: Session, row: CaseRow) -> list[dict]:
 
 
 def update(
-    url: str, case_number: str, action: str, changes: dict, actor: str | None = None, session: Session | None = None
+    url: str, case_number: str, action: str, changes: dict, actor: str | None = None, session: Session | None = None,
+    role: str = CLI_ROLE,
 ) -> dict:
-    """Set columns of a case and log the change; returns the new snapshot (in the caller's
-    transaction with `session`, see `writing`)."""
+    """Make the lifecycle's `action` on a case (its status moved by the lifecycle, never set
+    here), set the other columns it changes, and log it; returns the new snapshot (in the
+    caller's transaction with `session`, see `writing`)."""
+    if "status" in changes:
+        raise ValueError("update: the status is the lifecycle's to set (name the action instead)")
     with writing(url, session) as s:
         row = get(s, case_number, fresh=True)
         before = snapshot(row)
+        event = lifecycle.apply(row, action, role)
         for column, value in changes.items():
             setattr(row, column, value)
         s.flush()
         after = snapshot(row)
-        audit.append(s, action, "case", case_number, before, after, actor)
+        audit.append(s, event, "case", case_number, before, after, actor)
         return after
 
 

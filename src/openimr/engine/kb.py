@@ -50,6 +50,12 @@ class FactSpec(_Strict):
 
     label: str
     patterns: list[str] = Field(min_length=1)
+    # objective: a finding that counts only where the examination reports it (not a complaint);
+    # regional: a finding that belongs to a body region (bound to the request's region);
+    # neural: a regional finding that also counts for the spinal region supplying the limb.
+    objective: bool = False
+    regional: bool = False
+    neural: bool = False
 
     _v = field_validator("patterns")(_check_regexes)
 
@@ -72,6 +78,88 @@ class Criterion(_Strict):
     against: list[str] = Field(default_factory=list)
 
 
+TESTS = (
+    "always",  # holds for every item of the entry (a treatment the guideline does not recommend)
+    # what the request says (its form)
+    "remainder_after_partial",  # the disputed part is what is left after UR authorized a part
+    "duplicate_request",  # the same request appears earlier in the application
+    "same_class_twice",  # another disputed item of the application is a drug of the same category
+    "no_quantity",  # a drug or supply request with no quantity, duration or supply length
+    "request_matches",  # the request text matches one of `values` (regular expressions)
+    "form_is",  # the drug's form is one of `values` (oral, topical, suspension, patch, injection)
+    "ingredient_not_recommended",  # a listed ingredient of a compound is not recommended topically
+    "ingredients_all_recommended",  # every ingredient read is a recommended topical ingredient
+    "drug_in",  # the drug named (or one of its ingredients) is one of `values` (lower-case names)
+    "medical_food",  # the request is for a medical food
+    "kind_is",  # initial / additional / continued / retrospective / unspecified, one of `values`
+    "region_in",  # the request's body region is one of `values` (region keys)
+    # arithmetic of sessions
+    "requested_over",  # more than `value` visits requested
+    "requested_at_most",  # the visits requested are known and at most `value`
+    "total_over",  # visits already completed plus requested exceed `value`
+    "prior_course",  # the treatment history shows visits of this therapy done, or the request continues a course
+    "no_prior_course",  # neither
+    # timing
+    "weeks_since_injury_over",  # more than `value` weeks from injury to the UR decision
+    "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
+    "long_term_use",  # the drug (or its class) is already in use for weeks or months
+    # what the records show
+    "fact_present",  # `fact` (or one of `values`) affirmed in the records
+    "fact_absent",  # `fact` (and each of `values`) not affirmed in the records
+    "surgery_not_overturned",  # an item serving a surgery whose surgery is not found necessary
+    "surgery_overturned",  # an item serving a surgery that is found necessary
+)
+
+
+class Condition(_Strict):
+    """One test of a rule (see TESTS for what each test reads)."""
+
+    test: Literal[TESTS]  # type: ignore[valid-type]
+    value: float | None = None
+    values: list[str] = Field(default_factory=list)
+    fact: str | None = None
+
+    @model_validator(mode="after")
+    def _has_arguments(self) -> "Condition":
+        needs_value = {"requested_over", "requested_at_most", "total_over", "weeks_since_injury_over",
+                       "weeks_since_injury_under"}
+        needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in"}
+        if self.test in needs_value and self.value is None:
+            raise ValueError(f"test {self.test!r} needs a value")
+        if self.test in needs_values and not self.values:
+            raise ValueError(f"test {self.test!r} needs values")
+        if self.test in {"fact_present", "fact_absent"} and not (self.fact or self.values):
+            raise ValueError(f"test {self.test!r} needs a fact")
+        if self.test == "request_matches":
+            _check_regexes(self.values)
+        return self
+
+
+class Rule(_Strict):
+    """An explicit decision rule of an entry, read top to bottom: the first rule whose
+    conditions all hold decides the item. `firm` marks rules a reviewer applies without
+    weighing (a compound with a not-recommended ingredient, a remainder after a partial
+    authorization): their items are drafted as `clear`. `text` is the deciding criterion in
+    plain words, as the rationale states it; `{requested}`, `{completed}`, `{total}` and
+    `{course}` are filled with the arithmetic of the item."""
+
+    id: str
+    when: list[Condition] = Field(min_length=1)
+    decision: Literal["Upheld", "Overturned"]
+    firm: bool = False
+    text: str = Field(min_length=1)
+    section: str | None = None  # the guideline section this rule comes from, when narrower than the entry's
+
+
+class Course(_Strict):
+    """The guideline's course of a therapy, in visits: a first trial, the usual course, and
+    the most allowed with documented objective functional improvement."""
+
+    trial: int | None = None
+    course: int
+    most: int | None = None
+
+
 class Entry(_Strict):
     """A guideline recommendation for one treatment category and body region."""
 
@@ -84,6 +172,8 @@ class Entry(_Strict):
     summary: str
     mtus_gap: str | None = None
     not_recommended_when: list[str] = Field(default_factory=list)
+    course: Course | None = None
+    rules: list[Rule] = Field(default_factory=list)
     criteria: list[Criterion] = Field(min_length=1)
 
 
@@ -217,8 +307,18 @@ def load_kb(guidelines_dir: Path | None = None, data_dir: Path | None = None) ->
                 for f in [c.fact, *c.also, *c.against]:
                     if f not in facts:
                         raise KBError(f"{path}: entries.{e.id}.criteria.{c.id}: unknown fact {f!r}")
+            for r in e.rules:
+                _check_rule_facts(r, facts, f"{path}: entries.{e.id}.rules.{r.id}")
             entries.append(KBEntry(gf.guideline, e))
     return KnowledgeBase(entries, facts, cats)
+
+
+def _check_rule_facts(rule: Rule, facts: dict, where: str) -> None:
+    for cond in rule.when:
+        if cond.test in {"fact_present", "fact_absent"}:
+            for f in [cond.fact, *cond.values] if cond.fact else cond.values:
+                if f not in facts:
+                    raise KBError(f"{where}: unknown fact {f!r}")
 
 
 @lru_cache(maxsize=1)

@@ -6,13 +6,10 @@ from collections import Counter
 from datetime import date
 
 from openimr import db
-from openimr.cases import store
+from openimr.cases import lifecycle, store
 from openimr.cases.publish import case_applications
 from openimr.panel import reviewers as panel
 from openimr.panel.matching import credentials, match
-
-ASSIGNABLE = ("eligible",)
-
 
 def match_case(url: str, case_number: str, on: date | None = None, show_names: bool = False, pool=None) -> dict:
     """`panel match` for a stored case (its consolidated applications included)."""
@@ -34,17 +31,15 @@ def why_none(result: dict) -> str:
 def assign(url: str, case_number: str, on: date | None = None, actor: str | None = None) -> dict:
     """Assign the best eligible reviewer (one transaction); CaseError explains why none can be."""
     with store.writing(url) as session:
-        row = store.get(session, case_number)
-        if row.status not in ASSIGNABLE:
-            current = f" to reviewer {row.reviewer_id}" if row.reviewer_id else ""
-            raise store.CaseError(f"case {case_number}: status {row.status}{current}; only eligible cases are assigned")
+        row = store.get(session, case_number, fresh=True)
+        lifecycle.transition(case_number, row.status, "assign", store.CLI_ROLE)  # refused before matching
         pool = {r.id: r for r in panel.stored(url, session)}
         result = match(case_applications(session, row), pool.values(), panel.assigned_load(url, session), on)
         if not result["eligible"]:
             raise store.CaseError(f"case {case_number}: no eligible reviewer: {why_none(result)}")
         best = result["eligible"][0]
         block = credentials(pool[best["reviewer"]], on)
-        changes = {"reviewer_id": best["reviewer"], "credentials": block.model_dump_json(), "status": "assigned"}
+        changes = {"reviewer_id": best["reviewer"], "credentials": block.model_dump_json()}
         store.update(url, case_number, "assign", changes, actor, session)
     return {"case_number": case_number, "reviewer": best["reviewer"], "score": best["score"], "why": best["why"],
             "credentials": block.model_dump(mode="json")}

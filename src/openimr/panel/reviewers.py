@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import func, select
 
 from openimr import db
-from openimr.cases import audit
+from openimr.cases import audit, lifecycle
 from openimr.cases.intake import PartyKind, format_errors
 from openimr.cases.store import ready, writing
 from openimr.cases.tables import CaseRow, ReviewerRow
@@ -173,7 +173,7 @@ def assigned_load(url: str, session=None) -> dict[str, int]:
             return assigned_load(url, own)
     rows = session.execute(
         select(CaseRow.reviewer_id, func.count())
-        .where(CaseRow.status == "assigned", CaseRow.reviewer_id.is_not(None))
+        .where(CaseRow.status.in_(lifecycle.states("open")), CaseRow.reviewer_id.is_not(None))
         .group_by(CaseRow.reviewer_id)
     )
     return {reviewer_id: count for reviewer_id, count in rows}

@@ -21,6 +21,7 @@ class Region(Strict):
     odg: str
     acoem_chapter: int | None = None
     covered_by: list[str] = Field(default_factory=list)
+    nerve_supply: str | None = None
     patterns: list[str] = Field(min_length=1)
 
     _v = field_validator("patterns")(check_patterns)
@@ -43,9 +44,9 @@ class RegionsFile(Strict):
         if dup:
             raise ValueError(f"duplicate region keys {sorted(dup)}")
         for r in self.regions:
-            unknown = set(r.covered_by) - set(keys)
+            unknown = (set(r.covered_by) | ({r.nerve_supply} if r.nerve_supply else set())) - set(keys)
             if unknown:
-                raise ValueError(f"region {r.key}: covered_by names unknown regions {sorted(unknown)}")
+                raise ValueError(f"region {r.key}: covered_by/nerve_supply name unknown regions {sorted(unknown)}")
         return self
 
 

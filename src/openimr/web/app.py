@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openimr import db as dbmod
 from openimr.web import auth
 from openimr.web.auth import AuthError, Principal
+from openimr.cases.lifecycle import NotPermitted
 from openimr.web.limits import BodyLimit
 from openimr.web.workflow import Conflict, NotFound
 
@@ -138,6 +139,10 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound):
         return _error(request, 404, str(exc))
+
+    @app.exception_handler(NotPermitted)
+    async def _not_permitted(request: Request, exc: NotPermitted):
+        return _error(request, 403, str(exc))
 
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict):

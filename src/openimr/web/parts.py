@@ -55,12 +55,13 @@ def check_eligibility(application: dict) -> dict:
     return result
 
 
-def register_case(session, application: dict, actor: str) -> dict:
+def register_case(session, application: dict, actor: str, role: str) -> dict:
     """Record the application in the case part's store (its number, status, reasons and
     deadlines, prior IMRs checked), in the caller's transaction; ValueError on bad input."""
     from openimr.cases import settings, store
 
-    snap = store.create_case("", _application(application), settings.load_settings(), actor, session=session)
+    snap = store.create_case("", _application(application), settings.load_settings(), actor, session=session,
+                             role=role)
     return {
         "case_number": snap["case_number"],
         "status": snap["status"],
@@ -82,12 +83,12 @@ def _as_date(value) -> date | None:
         return None
 
 
-def update_case(session, case_number: str, action: str, changes: dict, actor: str) -> None:
-    """Change the case part's record (status, reviewer, assignment) with its audit entry, in
-    the caller's transaction; CaseError (a ValueError) if the case part refuses."""
+def update_case(session, case_number: str, action: str, changes: dict, actor: str, role: str) -> None:
+    """Make a lifecycle action on the case part's record (reviewer, assignment) with its
+    audit entry, in the caller's transaction; CaseError (a ValueError) if refused."""
     from openimr.cases import store
 
-    store.update("", case_number, action, changes, actor, session=session)
+    store.update("", case_number, action, changes, actor, session=session, role=role)
 
 
 def case_events(session, case) -> list[dict]:
@@ -123,9 +124,9 @@ def panel_reviewers(url: str) -> list[dict]:
 
 
 def assignment_changes(url: str, panel_reviewer_id: str | None, key: str) -> dict:
-    """The case part's columns for an assignment: the reviewer (`key`) and status, and the
-    letter's credentials block when the user is linked to a stored panel reviewer."""
-    changes: dict = {"reviewer_id": key, "status": "assigned", "credentials": None}
+    """The case part's columns for an assignment: the reviewer (`key`), and the letter's
+    credentials block when the user is linked to a stored panel reviewer."""
+    changes: dict = {"reviewer_id": key, "credentials": None}
     if panel_reviewer_id:
         from openimr.panel import matching, reviewers
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from openimr.cases import lifecycle
 from openimr.web import auth, charts, parts, precedents, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import AuthError, Principal
@@ -103,9 +104,10 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
     spans = views.evidence_spans(detail)
     documents = [{**d, "html": Markup(views.highlighted(d["text"], spans.get(d["index"], [])))}
                  for d in detail["documents"]]
-    can_edit = workflow.is_assigned_to(case, user) and case.status in ("assigned", "superseding")
+    can_edit = workflow.is_assigned_to(case, user) and case.status in lifecycle.sources("decide")
+    assignable = (*lifecycle.sources("assign"), *lifecycle.sources("reassign"))
     ranked = (workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)
-              if user.role in ("admin", "qa") and case.status in ("eligible", "assigned") else [])
+              if user.role in ("admin", "qa") and case.status in assignable else [])
     engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
                   documents=documents, can_edit=can_edit, can_sign=can_edit and user.clinician, ranked=ranked,
@@ -245,7 +247,7 @@ async def intake_submit(request: Request, user: Principal = Depends(writer), db:
 def panel_page(request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     if not user.may_see_reviewers:
         raise AuthError(403, "the panel is not shown to intake users")
-    unassigned, _ = workflow.case_queue(db, user, status="eligible", per_page=50)
+    unassigned, _ = workflow.case_queue(db, user, status=lifecycle.sources("assign"), per_page=50)
     panel = workflow.reviewers(db)
     url = request.app.state.db_url
     linked = {r["panel_reviewer_id"] for r in panel if r.get("panel_reviewer_id")}

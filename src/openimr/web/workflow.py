@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openimr.cases import audit as case_audit
-from openimr.cases import record
+from openimr.cases import lifecycle, record
 from openimr.cases.store import CaseConflict
 from openimr.cases.tables import AuditRow, CaseRow, DecisionRow, DeterminationRow
 from openimr.models import ReviewerCredentials
@@ -29,11 +29,10 @@ from openimr.web.auth import AuthError, Principal
 from openimr.web.tables import User, reviewer_key, utcnow
 
 DUE_SOON_DAYS = 3
-# the case part's statuses: a determination is pending while eligible, assigned or superseding
-OPEN_STATUSES = ("eligible", "assigned", "superseding")
-DETERMINED = record.SIGNED  # the Final Determination was signed and issued
-STATUSES = ("eligible", "ineligible", "deferred", "assigned", "superseding", "determined", "published",
-            "consolidated")
+# the statuses are the case lifecycle's (cases/data/lifecycle.yaml)
+OPEN_STATUSES = lifecycle.states("open")  # a determination is pending
+DETERMINED = lifecycle.states("signed")  # a Final Determination is in force
+STATUSES = lifecycle.states()
 SORTS = {
     "due": (CaseRow.determination_due.asc().nulls_last(), CaseRow.id),
     "received": (CaseRow.received.desc(), CaseRow.id),
@@ -101,7 +100,7 @@ def require_assigned_reviewer(case: Case, who: Principal) -> None:
 
 
 # ---------------------------------------------------------------- queue
-def case_queue(session: Session, who: Principal, status: str = "", priority: str = "",
+def case_queue(session: Session, who: Principal, status: str | tuple[str, ...] = "", priority: str = "",
                due: str = "", sort: str = "due", page: int = 1, per_page: int = 25, reviewer: int | None = None):
     """(cases, total) for the queue, with filters and sorting; ValueError on a bad option.
     The reviewer filter is for users who may see reviewers. A read: it writes nothing."""
@@ -111,7 +110,9 @@ def case_queue(session: Session, who: Principal, status: str = "", priority: str
             raise AuthError(403, "reviewer identities are not shown to intake users")
         user = session.get(User, reviewer)
         query = query.where(CaseRow.reviewer_id == (reviewer_key(user.id, user.panel_reviewer_id) if user else None))
-    if status:
+    if isinstance(status, tuple):
+        query = query.where(CaseRow.status.in_(status))
+    elif status:
         query = query.where(CaseRow.status == status)
     if priority == "expedited":
         query = query.where(CaseRow.review_type == "expedited")
@@ -173,10 +174,9 @@ def case_summary(case: Case, who: Principal, names: dict[int, str]) -> dict:
 # ---------------------------------------------------------------- intake
 def create_case(session: Session, who: Principal, application: dict, documents: list[dict]) -> Case:
     """Record a new application with its eligibility result and its documents; intake and
-    admin only. One transaction (the caller commits); ValueError (field: reason) on a bad
-    application."""
-    require_role(who, "intake", "admin")
-    registered = parts.register_case(session, application, actor(who))
+    admin only (the lifecycle's `register`). One transaction (the caller commits);
+    ValueError (field: reason) on a bad application."""
+    registered = parts.register_case(session, application, actor(who), who.role)
     for doc in documents:
         record.add_document(session, registered["case_number"], doc.get("kind", "medical_record"),
                             doc.get("name", "document"), doc.get("text", ""), actor(who), doc.get("date"),
@@ -243,9 +243,8 @@ def rank_reviewers(case: Case, panel: list[dict], url: str | None = None) -> lis
 
 def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None) -> dict:
     """Assign a reviewer (the best ranked when none is given); admin and QA only."""
-    require_role(who, "admin", "qa")
-    if case.status in (*DETERMINED, "ineligible", "deferred", "superseding", "consolidated"):
-        raise Conflict(f"case {case.case_number}: cannot assign a {case.status} case")
+    action = "reassign" if case.status in lifecycle.sources("reassign") else "assign"
+    lifecycle.transition(case.case_number, case.status, action, who.role)  # refused before ranking
     from openimr.web.precedents import session_url
 
     url = session_url(session)
@@ -263,7 +262,7 @@ def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None
     changes = parts.assignment_changes(url, chosen.get("panel_reviewer_id"),
                                        reviewer_key(chosen["id"], chosen.get("panel_reviewer_id")))
     changes["assignment"] = json.dumps({"why": chosen["why"], "at": utcnow().isoformat()})
-    parts.update_case(session, case.case_number, "assign", changes, actor(who))
+    parts.update_case(session, case.case_number, action, changes, actor(who), who.role)
     return chosen
 
 
@@ -286,7 +285,7 @@ def record_decision(session: Session, who: Principal, case: Case, index: int, de
     if not 0 <= index < len(record.disputed_items(case)):
         raise NotFound(f"item {index}: the case has {len(record.disputed_items(case))} disputed item(s)")
     row, _new = record.decide(session, case.case_number, index, decision, guideline, rationale, who.reviewer_key,
-                              actor(who))
+                              actor(who), who.role)
     return row
 
 
@@ -306,7 +305,8 @@ def sign(session: Session, who: Principal, case: Case, version: int, attest: boo
     if not who.clinician:
         raise AuthError(403, "only a clinician reviewer can sign a determination")
     return record.sign(session, case.case_number, version, attest, who.reviewer_key, actor(who),
-                       lambda letter: parts.render_pdf(letter, draft=False), fallback_credentials(session, who))
+                       lambda letter: parts.render_pdf(letter, draft=False), fallback_credentials(session, who),
+                       who.role)
 
 
 def start_supersede(session: Session, who: Principal, case: Case, reason: str) -> None:
@@ -314,7 +314,7 @@ def start_supersede(session: Session, who: Principal, case: Case, reason: str) -
     require_assigned_reviewer(case, who)
     if not who.clinician:
         raise AuthError(403, "only a clinician reviewer can supersede a determination")
-    record.start_supersede(session, case.case_number, reason, actor(who))
+    record.start_supersede(session, case.case_number, reason, actor(who), who.role)
 
 
 def draft_letter_pdf(session: Session, who: Principal, case: Case) -> bytes:
