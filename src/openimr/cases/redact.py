@@ -46,6 +46,7 @@ class Vocabulary(Model):
     never_alone: list[str]
     common_words: list[str]
     relation_words: list[str]
+    not_name_words: list[str]
     credentials: list[str]
     id_labels: list[str]
     street_suffixes: list[str]
@@ -107,9 +108,9 @@ def patterns() -> dict[str, re.Pattern]:
     identifier = r"(?:[A-Za-z]{1,4}[\s-])?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,}[A-Za-z0-9]"
     return {
         "titled_name": re.compile(rf"\b{TITLES}\s+((?:{INITIAL}\s*)*{PERSON})"),
-        "credentialed_name": re.compile(rf"((?:{INITIAL}\s*)*{PERSON}),?\s+(?:{credentials})(?![\w-])"),
+        "credentialed_name": re.compile(rf"((?:{INITIAL}\s*)*{PERSON}),\s+(?:{credentials})(?![\w-])"),
         "relation_name": re.compile(
-            rf"(?i:\b(?:{relations})\b)(?:['’]s)?,?\s+(?:(?i:named|called|is|was)\s+)?((?:{INITIAL}\s*)*{PERSON})"
+            rf"(?i:\b(?:{relations})\b),?\s+(?:(?i:named|called)\s+)?((?:{INITIAL}\s*)*{PERSON})"
         ),
         "street_address": re.compile(
             rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'’.-]*\s+){{1,4}}(?:{suffix})\b\.?"
@@ -222,10 +223,14 @@ class Redactor:
             for m in pattern.finditer(text)
             if m.group(0)[0].isupper()
         ]
+        not_names = set(vocabulary().not_name_words)
         for kind, pattern in patterns().items():
             for m in pattern.finditer(text):
                 group = 1 if pattern.groups and kind != "ssn" else 0
-                found.append(Span(m.start(group), m.end(group), "person" if kind.endswith("_name") else kind))
+                person = kind in ("titled_name", "credentialed_name", "relation_name")
+                if person and re.split(r"[\s.'’-]", m.group(group), maxsplit=1)[0].lower() in not_names:
+                    continue  # "Doctor's First Report" names no one
+                found.append(Span(m.start(group), m.end(group), "person" if person else kind))
         return [_with_initials(text, s) for s in found if s.end > s.start]
 
     def redact_text(self, text: str, counts: Counter | None = None) -> str:
