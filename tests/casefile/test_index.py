@@ -64,7 +64,7 @@ def _f1(truth, found):
 
 
 def test_scanned_pages_are_read_with_tesseract(tmp_path, summary):
-    cf = case_file(summary, seed=5, scanned_share=0.4, max_events=3)
+    cf = case_file(summary, seed=5, scanned_share=0.3, max_events=2)
     cf_path = tmp_path / "scanned.pdf"
     cf_path.write_bytes(cf.pdf)
     result = index_file(cf_path)
@@ -79,15 +79,28 @@ def test_scanned_pages_are_read_with_tesseract(tmp_path, summary):
 
 
 def test_ocr_never_leaves_scans_unread_and_always_reads_text_pages(tmp_path, summary):
-    cf = case_file(summary, seed=5, scanned_share=0.0, max_events=1)
-    path = tmp_path / "f.pdf"
-    path.write_bytes(cf.pdf)
-    never = index_file(path, ocr="never")
-    assert never["ocr"] == []
-    first = cf.pages[0]["text"].splitlines()[1]
-    always_pages = list(__import__("openimr.casefile.worker", fromlist=["read_pages"]).read_pages(path, ocr="always"))
-    assert all(p["scanned"] for p in always_pages)
-    assert first.split()[0] in always_pages[0]["text"]
+    from openimr.casefile.pdfwrite import PdfWriter
+    from openimr.casefile.synth import _placed, _render
+    from openimr.casefile.worker import read_pages
+
+    import random
+
+    lines = [(13, True, "OPERATIVE REPORT"), (10, False, "Date of surgery: 02/03/2016"),
+             (10, False, "Procedure performed: Right shoulder arthroscopy with subacromial decompression.")]
+    writer = PdfWriter()
+    writer.text_page(_placed(lines))
+    writer.image_page(_render(lines, 200, random.Random(2), fax=False))
+    path = tmp_path / "two.pdf"
+    path.write_bytes(writer.getvalue())
+    auto = list(read_pages(path, ocr="auto"))
+    assert [p["scanned"] for p in auto] == [False, True]
+    assert "arthroscopy" in auto[0]["text"] and "arthroscopy" in auto[1]["text"]
+    never = list(read_pages(path, ocr="never"))
+    assert [p["scanned"] for p in never] == [False, False] and never[1]["text"].strip() == ""
+    always = list(read_pages(path, ocr="always"))
+    assert [p["scanned"] for p in always] == [True, True]
+    assert "subacromial" in always[0]["text"]
+    assert index_file(path, ocr="never")["ocr"] == []
 
 
 def _image_pages(summary, count):
@@ -168,7 +181,7 @@ def test_json_contract_and_cluster(tmp_path, summary):
     cf = case_file(summary, seed=3, scanned_share=0.0, max_events=2)
     path = tmp_path / "r.pdf"
     path.write_bytes(cf.pdf)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         out = CliRunner().invoke(app, ["casefile", "index", str(path), str(path), "--json",
                                        "--cluster", cluster.scheduler_address])
     assert out.exit_code == 0, out.output

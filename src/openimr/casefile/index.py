@@ -28,7 +28,7 @@ def index_frames(name: str, frames: list[dict]) -> dict:
 
 
 def index_file(path: "str | Path", ocr: str = "auto",
-               progress: Callable[[int, int | None], None] | None = None) -> dict:
+               progress: Callable[[int, int | None], None] | None = None, keep_pages: bool = False) -> dict:
     """The index of one case file; CaseFileError when the file cannot be read at all."""
     if ocr not in OCR_MODES:
         raise CaseFileError("--ocr", f"must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
@@ -39,7 +39,10 @@ def index_file(path: "str | Path", ocr: str = "auto",
         frames.append(frame)
         if progress:
             progress(frame["page"], None)
-    return index_frames(str(path), frames)
+    out = index_frames(str(path), frames)
+    if keep_pages:  # each page's text and OCR figures, for the benchmark (not in the contract)
+        out["_pages"] = frames
+    return out
 
 
 def _safe(path: str, ocr: str) -> dict:

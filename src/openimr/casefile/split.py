@@ -8,8 +8,8 @@ taken off first, so that a faxed copy reads like its original. A document is typ
 title (data/doctypes.yaml), else by its keywords; dated by the first labelled date ("Date of
 service:", "DOS", "dated ..."), else by its first date that is not a birth or injury date;
 its author is the labelled provider or signer, else the organization of its letterhead.
-A document whose words are (nearly) those of an earlier one of the same type and date is a
-duplicate: `duplicate_of` is the 1-based number of that earlier document, and a duplicate is
+A document whose words are (nearly) those of an earlier one of the same type and date (or with
+no date read on one of them) is a duplicate: `duplicate_of` is the 1-based number of that earlier document, and a duplicate is
 never counted again (chronology, documents reviewed, summary)."""
 
 from __future__ import annotations
@@ -29,8 +29,16 @@ _DATE = re.compile(DATE, re.I)
 DUPLICATE_SIMILARITY = 0.6  # Jaccard similarity of the word sets
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100  # a "7016" read off a fax is not a date
+
+
 def parse_date(match: re.Match) -> dt.date | None:
     g = match.groupdict()
+    day = _parse(g)
+    return day if day and EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
+
+
+def _parse(g: dict) -> dt.date | None:
     try:
         if g["m"]:
             year = int(g["y"])
@@ -249,9 +257,13 @@ def mark_duplicates(documents: list[Document]) -> None:
     originals: list[Document] = []
     for document in documents:
         for original in originals:
-            if (original.type == document.type and original.date == document.date
-                    and similarity(original.words, document.words) >= DUPLICATE_SIMILARITY):
+            if original.type != document.type:
+                continue
+            # the same date, or no date read on one of them (OCR can misread one)
+            same_day = original.date == document.date or None in (original.date, document.date)
+            if same_day and similarity(original.words, document.words) >= DUPLICATE_SIMILARITY:
                 document.duplicate_of = original.number
+                document.date = document.date or original.date
                 break
         else:
             originals.append(document)

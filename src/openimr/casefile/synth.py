@@ -154,8 +154,12 @@ class _Builder:
         return [(10, False, line) for line in wrapped] + [(10, False, "")]
 
     def _filler(self, count: int) -> list:
-        return [(10, False, line) for s in self.rng.sample(_FILLER, min(count, len(_FILLER)))
-                for line in textwrap.wrap(s, WRAP)]
+        """`count` lines of examination and discussion (paragraphs of two to four sentences)."""
+        out: list = []
+        while len(out) < count:
+            text = " ".join(self.rng.sample(_FILLER, self.rng.randint(2, 4)))
+            out += [(10, False, line) for line in textwrap.wrap(text, WRAP)] + [(10, False, "")]
+        return out[:count]
 
     def clinical(self, event: Event) -> TruthDoc:
         kind, day = event.type, event.date
@@ -174,7 +178,7 @@ class _Builder:
             lines = self._head(org, "PHYSICAL THERAPY DAILY NOTE") + self._patient()
             lines += [(10, False, f"Date of visit: {_d(day)}"), (10, False, f"Visit number: {self.rng.randint(2, 12)}"),
                       (10, False, "")]
-            lines += self._para("Assessment", event.finding) + self._filler(3)
+            lines += self._para("Assessment", event.finding) + self._filler(self.rng.randint(3, 20))
             lines += [(10, False, ""), (10, False, f"Therapist: {author}")]
             return TruthDoc(kind, day, author, finding=event.finding, lines=lines)
         if kind == "operative_report":
@@ -183,14 +187,14 @@ class _Builder:
             lines = self._head(org, "OPERATIVE REPORT") + self._patient()
             lines += [(10, False, f"Date of surgery: {_d(day)}"), (10, False, f"Surgeon: {author}"), (10, False, "")]
             lines += self._para("Procedure performed", event.finding)
-            lines += self._para("Anesthesia", "General endotracheal anesthesia.") + self._filler(4)
+            lines += self._para("Anesthesia", "General endotracheal anesthesia.") + self._filler(self.rng.randint(10, 50))
             return TruthDoc(kind, day, author, finding=event.finding, lines=lines)
         if kind == "medical_legal_report":
             author = self.names.doctor()
             org = self.names.org("Medical-Legal Evaluations")
             lines = self._head(org, "QUALIFIED MEDICAL EVALUATOR'S REPORT") + self._patient()
             lines += [(10, False, f"Date of evaluation: {_d(day)}"), (10, False, f"Evaluator: {author}"), (10, False, "")]
-            lines += self._para("Summary", event.finding) + self._filler(10) + self._filler(10) + self._filler(10)
+            lines += self._para("Summary", event.finding) + self._filler(self.rng.randint(60, 110))
             return TruthDoc(kind, day, author, finding=event.finding, lines=lines)
         if kind == "lab_report":
             org = self.names.org("Toxicology Laboratory")
@@ -206,10 +210,10 @@ class _Builder:
         lines = self._head(org, "PRIMARY TREATING PHYSICIAN'S PROGRESS REPORT (PR-2)") + self._patient()
         lines += [(10, False, f"Date of service: {_d(day)}"), (10, False, "")]
         lines += self._para("Subjective", "The patient returns for re-evaluation of ongoing symptoms.")
-        lines += self._filler(self.rng.randint(3, 10)) + self._filler(self.rng.randint(0, 10))
+        lines += self._filler(self.rng.randint(4, 40))
         lines += [(10, False, "")] + self._para("Assessment", event.finding)
         lines += self._para("Plan", "Continue the current treatment plan; follow up in four to six weeks.")
-        lines += self._filler(self.rng.randint(0, 8))
+        lines += self._filler(self.rng.randint(0, 30))
         lines += [(10, False, ""), (10, False, f"Electronically signed by: {author}")]
         return TruthDoc("progress_report", day, author, finding=event.finding, lines=lines)
 
