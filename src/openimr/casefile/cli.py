@@ -19,6 +19,10 @@ def index_cmd(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one a line."),
     ocr: str = typer.Option("auto", "--ocr", help="auto: only pages without a usable text layer; always; never."),
     cluster: Optional[str] = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:PORT)."),
+    case: Optional[str] = typer.Option(None, "--case", help="Also store the documents in this case's record "
+                                       "and record the records-received event."),
+    db: Optional[str] = typer.Option(None, "--db", help="Database URL (with --case; default $OPENIMR_DB)."),
+    actor: Optional[str] = typer.Option(None, "--actor", help="Who stores the records (audit log)."),
 ) -> None:
     """Read case files page by page and index them: documents (type, date, author, pages,
     duplicates), chronology, documents reviewed, drafted clinical case summary.
@@ -30,8 +34,13 @@ def index_cmd(
     if ocr not in OCR_MODES:
         typer.echo(f"--ocr: must be one of {', '.join(OCR_MODES)}, not {ocr!r}", err=True)
         raise typer.Exit(1)
+    if case and cluster:
+        typer.echo("--case: index on one machine to store the documents (not with --cluster)", err=True)
+        raise typer.Exit(1)
     failed = False
-    for result in index_files([str(f) for f in files], ocr=ocr, cluster=cluster):
+    results = _with_case(files, ocr, case, db, actor) if case else index_files([str(f) for f in files], ocr=ocr,
+                                                                             cluster=cluster)
+    for result in results:
         if "error" in result:
             typer.echo(result["error"], err=True)
             failed = True
@@ -54,6 +63,29 @@ def index_cmd(
         typer.echo(result["summary"])
     if failed:
         raise typer.Exit(1)
+
+
+def _with_case(files, ocr: str, case: str, db: Optional[str], actor: Optional[str]):
+    """Index each file and store its documents in the case; a case error is one line, exit 1."""
+    import getpass
+    import os
+
+    from openimr.cases.cli import _url, friendly_errors
+    from openimr.casefile.index import index_file
+    from openimr.casefile.record import store_documents
+    from openimr.casefile.worker import CaseFileError
+
+    for path in files:
+        documents: list = []
+        try:
+            result = index_file(path, ocr, keep=documents)
+        except CaseFileError as error:
+            yield {"file": str(path), "error": str(error)}
+            continue
+        with friendly_errors():
+            result["stored"] = store_documents(_url(db), case, str(path), documents,
+                                               actor or os.environ.get("OPENIMR_ACTOR") or getpass.getuser())
+        yield result
 
 
 def register(app: typer.Typer) -> None:

@@ -12,12 +12,15 @@ from openimr.casefile.worker import CaseFileError, read_pages
 OCR_MODES = ("auto", "always", "never")
 
 
-def index_frames(name: str, frames: list[dict]) -> dict:
-    """The index of a case file from its page frames (the worker's answers)."""
+def index_frames(name: str, frames: list[dict], keep: list | None = None) -> dict:
+    """The index of a case file from its page frames (the worker's answers); with `keep`, the
+    Document objects are appended to it (to store them)."""
     from openimr.casefile.chronology import read
     from openimr.casefile.split import split
 
     documents = split(frames)
+    if keep is not None:
+        keep.extend(documents)
     out = {"file": name, "pages": len(frames),
            "documents": [d.as_json() for d in documents]}
     out.update(read(documents))
@@ -28,7 +31,8 @@ def index_frames(name: str, frames: list[dict]) -> dict:
 
 
 def index_file(path: "str | Path", ocr: str = "auto",
-               progress: Callable[[int, int | None], None] | None = None, keep_pages: bool = False) -> dict:
+               progress: Callable[[int, int | None], None] | None = None, keep_pages: bool = False,
+               keep: list | None = None) -> dict:
     """The index of one case file; CaseFileError when the file cannot be read at all."""
     if ocr not in OCR_MODES:
         raise CaseFileError("--ocr", f"must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
@@ -39,7 +43,7 @@ def index_file(path: "str | Path", ocr: str = "auto",
         frames.append(frame)
         if progress:
             progress(frame["page"], None)
-    out = index_frames(str(path), frames)
+    out = index_frames(str(path), frames, keep)
     if keep_pages:  # each page's text and OCR figures, for the benchmark (not in the contract)
         out["_pages"] = frames
     return out
