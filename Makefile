@@ -15,12 +15,15 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 # Debian packages the tests need: PostgreSQL 15 server binaries, Chromium for the browser
-# tests, poppler-utils for looking at rendered PDFs. Installed only where missing.
+# tests, poppler-utils for looking at rendered PDFs, Tesseract's models (tesseract-ocr,
+# tesseract-ocr-eng) for OCR of scanned case files. Installed only where missing.
 system-deps:
 	@missing=""; \
 	test -x $(PG_BIN)/initdb || missing="$$missing postgresql-15"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
+	ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata >/dev/null 2>&1 || missing="$$missing tesseract-ocr-eng"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

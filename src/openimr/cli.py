@@ -26,6 +26,7 @@ AREAS = (
     "openimr.cases.cli",
     "openimr.panel.cli",
     "openimr.engine.cli",
+    "openimr.casefile.cli",
     "openimr.web.cli",
     "openimr.demo",
 )

@@ -11,7 +11,7 @@ import os
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -51,7 +51,8 @@ def sqlite_engine(url: str, **options) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, **options)
+    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, hide_parameters=True,
+                           **options)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -69,7 +70,7 @@ def engine_for(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)  # no bound values in errors or logs
 
 
 def migrate(url: str) -> None:
@@ -80,9 +81,50 @@ def migrate(url: str) -> None:
     engine = engine_for(url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with exclusive(url, "migrate"), engine.begin() as connection:  # one process at a time
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
+
+
+@contextmanager
+def exclusive(url: str, name: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the database's lock `name`, waiting for it (`on_wait()` first, when another
+    process holds it): a second process setting up the same database waits its turn instead
+    of racing it. SQLite: a lock file beside the database; PostgreSQL: an advisory lock."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if not path or path == ":memory:":
+            yield
+            return
+        import fcntl
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{path}.{name}.lock", "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait:
+                    on_wait()
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        return
+    import zlib
+
+    from sqlalchemy import text
+
+    key = zlib.crc32(f"openimr:{name}".encode())
+    with engine_for(url).connect() as connection:
+        if not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}):
+            if on_wait:
+                on_wait()
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            connection.commit()
 
 
 @contextmanager

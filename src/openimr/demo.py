@@ -132,15 +132,19 @@ def demo(
     from openimr import db as dbmod
 
     url = dbmod.normalise_url(db or dbmod.default_url())
-    dbmod.migrate(url)
-    ensure_users(url)
-    paths = letter_paths(letters) if letters.is_dir() else []
-    if not paths:
-        typer.echo(f"no letters found in {letters}; the library starts empty", err=True)
-    summary = load_letters(url, paths)
-    typer.echo(f"library: {summary['added']} letters added, {summary['unchanged']} already there, "
-               f"{len(summary['failed'])} unreadable")
-    case_id = ensure_demo_case(url)
+    listener = _reserve_port(host, port) if serve else None
+    in_use = lambda: typer.echo(f"database {url} is in use: another `openimr demo` is setting it up; "  # noqa: E731
+                                "waiting for it to finish, then reusing what it made", err=True)
+    with dbmod.exclusive(url, "demo", in_use):  # a second demo on this database waits, then reuses it
+        dbmod.migrate(url)
+        ensure_users(url)
+        paths = letter_paths(letters) if letters.is_dir() else []
+        if not paths:
+            typer.echo(f"no letters found in {letters}; the library starts empty", err=True)
+        summary = load_letters(url, paths)
+        typer.echo(f"library: {summary['added']} letters added, {summary['unchanged']} already there, "
+                   f"{len(summary['failed'])} unreadable")
+        case_id = ensure_demo_case(url)
     typer.echo(f"database: {url}")
     typer.echo(f"\nOpenIMR workbench: http://{host}:{port}/")
     if case_id:
@@ -151,7 +155,25 @@ def demo(
 
         from openimr.web.app import create_app
 
-        uvicorn.run(create_app(url), host=host, port=port, log_level="warning", timeout_keep_alive=75)
+        config = uvicorn.Config(create_app(url), log_level="warning", timeout_keep_alive=75)
+        uvicorn.Server(config).run(sockets=[listener])
+
+
+def _reserve_port(host: str, port: int):
+    """The listening address, bound now: a second demo learns at once that it is taken."""
+    import socket
+
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError as error:
+        listener.close()
+        typer.echo(f"error: {host}:{port} is in use ({error.strerror}): another workbench is running there; "
+                   "choose another --port", err=True)
+        raise typer.Exit(1) from None
+    return listener
 
 
 def register(app: typer.Typer) -> None:

@@ -61,23 +61,30 @@ def test_decide_help_has_example():
 
 
 def test_evaluate_reports_engine_and_baselines(nlp_loaded, letter_pdfs, tmp_path):
-    model = tmp_path / "model.json"
-    res = runner.invoke(app, ["evaluate", *map(str, letter_pdfs[:24]), "--folds", "3", "--json", "--save-model", str(model)])
+    table = tmp_path / "calibration.json"
+    res = runner.invoke(app, ["evaluate", *map(str, letter_pdfs[:24]), "--folds", "3", "--json",
+                              "--save-calibration", str(table)])
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert report["letters"] == 24 and report["folds"] == 3
-    assert set(report["systems"]) == {"engine", "engine_p50", "engine_acc88", "engine_before", "tfidf", "always_upheld"}
-    assert len(report["engine_configs_chosen"]) == 3
-    up = report["systems"]["always_upheld"]
+    systems = report["all"]["systems"]
+    assert set(systems) == {"engine (rules)", "always Upheld", "category overturn rate", "TF-IDF + logistic regression"}
+    up = systems["always Upheld"]
     assert up["overturn_recall"] == 0 and up["balanced_accuracy"] == 0.5
     assert abs(up["accuracy"] - (1 - report["overturned"] / report["items"])) < 1e-9
-    for m in report["systems"].values():
-        assert 0 <= m["brier"] <= 1 and len(m["ci95"]["accuracy"]) == 2
-    assert 0 <= report["guideline_match"]["share"] <= 1
-    assert "imaging" in report["per_category"]
-    saved = json.loads(model.read_text())
-    assert 0 < saved["threshold"] <= 1 and saved["config"]
-    assert len(saved["coef"]) == len(saved["features"]) or saved.get("lgbm")
+    for m in systems.values():
+        assert 0 <= m["brier"] <= 1
+    engine = systems["engine (rules)"]
+    assert 0 <= engine["clear_coverage"] <= 1 and engine["clear_items"] <= report["items"]
+    assert report["all"]["decision_criteria_disagreements"] == 0
+    assert 0 <= report["all"]["guideline_match"]["share"] <= 1
+    assert report["all"]["items"] == report["holdout"]["items"] + report["development"]["items"]
+    assert "imaging" in report["per_category"] and len(report["all"]["ci95"]["accuracy"]) == 2
+    errors = sum(1 for e in report["errors"])
+    assert errors == round(report["items"] * (1 - engine["accuracy"]))
+    saved = json.loads(table.read_text())
+    assert sum(n for n, _o in saved["outcomes"].values()) == report["items"]
+    assert sum(o for _n, o in saved["families"].values()) == report["overturned"]
 
 
 def test_evaluate_bad_file(tmp_path):

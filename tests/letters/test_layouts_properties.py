@@ -88,3 +88,21 @@ def test_draft_text_round_trip_and_layout_change(layout, data):
     other = data.draw(st.sampled_from([x for x in LAYOUTS if x != layout]))
     moved = letter.model_copy(update={"layout": other})
     assert_round_trip(moved, parse_text(render(letter, "text", layout=other)), other)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mailed_text_round_trip_of_generated_letters(layout, data):
+    """A mailed letter (letterhead, parties, documents, supersede notice, appeal rights) and its
+    published version read back like the letter they print, whatever the parties are called."""
+    from openimr.letters.write import render_determination
+    from openimr.letters.write.samples import sample_context
+
+    context = sample_context(DrawChooser(data.draw), layout, supersedes=data.draw(st.booleans()))
+    context = context.model_copy(update={"letter": data.draw(letters(layout))})
+    names = {key: f"{value} {data.draw(noise_word)}" for key, value in context.parties.model_dump().items() if value}
+    context = context.model_copy(update={"parties": context.parties.model_copy(update=names)})
+    for published in (False, True):
+        mailed = render_determination(context, "text", published=published, draft=data.draw(st.booleans()))
+        assert_round_trip(mailed.letter, parse_text(mailed.content), layout)

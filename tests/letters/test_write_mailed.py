@@ -122,7 +122,7 @@ def test_how_the_determination_was_made_comes_from_the_credentials_never_a_name(
         assert "State(s) of Licensure: " + ", ".join(context.reviewer.licensure) in text
         assert "Certification(s)/Specialty: " + ", ".join(context.reviewer.specialties) in text
         assert "no material professional, family or financial tie" in text
-        assert "attested" in text
+        assert "attested to having reviewed the records of the case and decided each disputed item" in text
     assert REVIEWER_NAME not in mailed.letter.model_dump_json()
 
 
@@ -175,6 +175,8 @@ def test_every_layout_mailed_as_text_reads_back(layout):
         text = rendered.content
         assert (context.parties.employee in text) is not flag
         assert APPEAL_HEADING in text and context.supersedes.reason in collapse(text)
+        if layout != "L2015":  # (L2015 keeps its title: its reader knows the layout by it)
+            assert "MAXIMUS" not in text.upper(), "the organization is the configured one"
         back = parse_text(text)
         assert surviving_fields(back, layout) == surviving_fields(rendered.letter, layout)
 
@@ -312,3 +314,11 @@ def test_a_published_letter_still_naming_a_party_is_refused(context):
     # The mailed (unpublished) letter may name the parties anywhere.
     assert context.parties.employee in render_determination(
         context.model_copy(update={"letter": leaky}), "text").content
+
+
+def test_a_party_named_like_a_header_field_does_not_change_what_is_read(context):
+    odd = context.parties.model_copy(update={"employer": "Date of Injury: 01/01/1999", "attorney": "Priority: Expedited"})
+    rendered = render_determination(context.model_copy(update={"parties": odd}), "text")
+    back = parse_text(rendered.content)
+    assert back.date_of_injury == context.letter.date_of_injury
+    assert back.priority == context.letter.priority

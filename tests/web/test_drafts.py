@@ -23,7 +23,7 @@ def _engine_items(world, case_id: int) -> list[dict]:
     return decide_case(EngineCase.model_validate(file)).model_dump(mode="json")["items"]
 
 
-def test_the_api_draft_carries_the_engines_criteria_verdict_and_drivers(world):
+def test_the_api_draft_carries_the_engines_criteria_verdict_confidence_and_drivers(world):
     case_id = world.cases["rev_a"]  # a real letter's case with many disputed items
     detail = world.client("rev_a").get(f"/api/cases/{case_id}").json()
     engine = _engine_items(world, case_id)
@@ -32,12 +32,13 @@ def test_the_api_draft_carries_the_engines_criteria_verdict_and_drivers(world):
         draft = item["draft"]
         assert draft["criteria_verdict"] == expected["criteria_verdict"]
         assert draft["criteria_verdict"] in VERDICT_WORDS
+        assert draft["confidence"] == expected["confidence"] in ("clear", "uncertain")
         assert [(d["feature"], d["label"], d["value"], d["weight"]) for d in draft["drivers"]] == \
             [(d["feature"], d["label"], d["value"], d["weight"]) for d in expected["drivers"]]
-    assert any(item["draft"]["drivers"] for item in detail["disputed_items"])  # not vacuous
+    assert {item["draft"]["confidence"] for item in detail["disputed_items"]} == {"clear", "uncertain"}  # not vacuous
 
 
-def test_the_case_page_says_the_verdict_and_which_way_each_driver_moved(world):
+def test_the_case_page_says_the_verdict_and_the_confidence(world):
     case_id = world.cases["rev_a"]
     client = world.client("rev_a")
     detail = client.get(f"/api/cases/{case_id}").json()
@@ -47,11 +48,12 @@ def test_the_case_page_says_the_verdict_and_which_way_each_driver_moved(world):
         article = page.split(f'id="item-{item["index"]}"', 1)[1].split("</article>", 1)[0]
         words = VERDICT_WORDS[item["draft"]["criteria_verdict"]]
         assert re.search(rf"Criteria alone: <strong>{re.escape(words)}</strong>", article)
-        for driver in item["draft"]["drivers"]:
+        assert f'<span class="confidence">{item["draft"]["confidence"]}</span>' in article
+        ways.add(item["draft"]["confidence"])
+        for driver in item["draft"]["drivers"]:  # drafts of the earlier, learned engine only
             way = "toward overturning" if driver["weight"] > 0 else "toward upholding"
             assert re.search(rf"{re.escape(driver['label'])}: <span[^>]*>{way}</span>", article), driver
-            ways.add(way)
-    assert ways == {"toward overturning", "toward upholding"}  # both ways were checked
+    assert ways == {"clear", "uncertain"}  # both confidences were checked
 
 
 def test_intake_users_never_see_the_engines_draft(world):

@@ -85,8 +85,9 @@ def decide(
     fmt: str = typer.Option("text", "--format", help="Letter format: text, html or pdf."),
     db: Optional[str] = typer.Option(None, "--db", help="Library database URL: add precedents (similar past items)."),
 ) -> None:
-    """Draft the determination of each disputed item: decision, calibrated probability,
-    guideline (MTUS first), criteria with evidence, rationale. Every draft is a
+    """Draft the determination of each disputed item by explicit rules: decision, criteria
+    verdict, confidence (clear / uncertain), probability calibrated per rule outcome, guideline
+    (MTUS first), criteria with evidence, rationale. Every draft is a
     recommendation for a licensed clinician to sign.
 
     Example: openimr decide case.json --letter draft.pdf --format pdf
@@ -127,7 +128,7 @@ def decide(
 def _text(det) -> str:
     lines = [f"Case {det.case_number or '-'} — {det.notice}"]
     for i in det.items:
-        lines.append(f"- {i.request}: {i.decision} (p overturned {i.probability_overturned:.2f}); {i.imr_guideline.text}")
+        lines.append(f"- {i.request}: {i.decision}, {i.confidence} (p overturned {i.probability_overturned:.2f}); {i.imr_guideline.text}")
     return "\n".join(lines)
 
 
@@ -135,10 +136,12 @@ def evaluate(
     letters: List[Path] = typer.Argument(..., help="Final Determination letters (PDF or text) with their decisions."),
     folds: int = typer.Option(5, "--folds", min=2, help="Grouped cross-validation folds (by letter)."),
     as_json: bool = typer.Option(False, "--json", help="Full report as JSON."),
-    save_model: Optional[Path] = typer.Option(None, "--save-model", help="Also fit the probability model on all letters and write it (JSON)."),
+    save_calibration: Optional[Path] = typer.Option(None, "--save-calibration", help="Also count the calibration of every rule outcome on all letters and write it (JSON)."),
 ) -> None:
-    """Measure the engine on real letters with the outcome hidden, against the baselines
-    always-Upheld and TF-IDF + logistic regression on the same folds.
+    """Measure the engine on real letters with the outcome hidden: accuracy, balanced
+    accuracy, Brier, AUC, guideline match, clear coverage and agreement, decision/criteria
+    disagreements, overall, on the held-out split and per category, beside the baselines
+    (always Upheld, category rate, TF-IDF + logistic regression) on the same folds.
 
     Example: openimr evaluate ../shared/data/letters/*.pdf --folds 5 --json
     """
@@ -152,13 +155,13 @@ def evaluate(
     except ValueError as exc:
         _fail(str(exc))
     typer.echo(ev.dumps(report) if as_json else ev.format_text(report))
-    if save_model is not None:
+    if save_calibration is not None:
         import json
 
-        model = ev.fit_model(list(letters))
-        tmp = save_model.with_name(save_model.name + ".part")
-        tmp.write_text(json.dumps(model, indent=1), encoding="utf-8")
-        tmp.replace(save_model)
+        table = ev.fit_calibration(list(letters))
+        tmp = save_calibration.with_name(save_calibration.name + ".part")
+        tmp.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(save_calibration)
 
 
 def register(app: typer.Typer) -> None:

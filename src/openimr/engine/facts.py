@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from openimr.engine.kb import KnowledgeBase, default_kb
+from openimr.vocab import prefer_level
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,21 @@ class Mention:
     historical: bool = False
     hypothetical: bool = False
     family: bool = False
+    # where in the record the mention stands: the examination ("exam"), the worker's complaints
+    # ("complaint"), the history of treatment ("history"), utilization review's own reasoning
+    # ("ur"), the plan or a request ("plan"), else "other"; and the body region it is bound to
+    section: str = "other"
+    region: str | None = None
 
     @property
     def affirmed(self) -> bool:
         """The mention asserts the fact for this worker (not negated, not family)."""
         return not self.negated and not self.family
+
+    @property
+    def from_records(self) -> bool:
+        """The mention reports what the records show (not utilization review's reasoning)."""
+        return self.section != "ur"
 
     def evidence(self) -> dict:
         """The evidence span {document, start, end, text, fact, negated}."""
@@ -80,6 +91,9 @@ def _context_rules():
         ConTextRule("was negative", "NEGATED_EXISTENCE", direction="BACKWARD",
                     pattern=[{"LOWER": {"IN": ["was", "is", "were", "are"]}}, {"LOWER": "negative"}]),
         ConTextRule("no evidence of", "NEGATED_EXISTENCE", direction="FORWARD"),
+        # "negative McMurray test": a negative examination sign names the test right after it
+        ConTextRule("negative (sign)", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3,
+                    pattern=[{"LOWER": "negative"}]),
         ConTextRule("did not", "NEGATED_EXISTENCE", direction="FORWARD"),
         ConTextRule("has not", "NEGATED_EXISTENCE", direction="FORWARD"),
         ConTextRule("had not", "NEGATED_EXISTENCE", direction="FORWARD"),
@@ -166,9 +180,11 @@ def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) 
         for _name, proc in nlp.pipeline:
             doc = proc(doc)
         categories = _categories_within_sentence(doc)
+        places = _Places(text, doc)
         out = []
         for sp in doc.spans["facts"]:
             found = categories.get((sp.start, sp.end, sp.label_), set())
+            section, region = places.of(sp.start_char, sp.end_char)
             out.append(
                 Mention(
                     fact=sp.label_,
@@ -181,6 +197,8 @@ def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) 
                     historical="HISTORICAL" in found,
                     hypothetical="HYPOTHETICAL" in found,
                     family="FAMILY" in found,
+                    section=section,
+                    region=region,
                 )
             )
     out.sort(key=lambda m: (m.document, m.start, m.fact))
@@ -204,6 +222,152 @@ def _categories_within_sentence(doc) -> dict[tuple[int, int, str], set[str]]:
             continue
         out.setdefault((target.start, target.end, target.label_), set()).add(modifier.category)
     return out
+
+
+# --- where a mention stands: section and region -----------------------------------------
+
+SECTIONS = ("exam", "complaint", "history", "ur", "plan", "other")
+# A sentence that reports utilization review's (or the claims administrator's) decision or
+# reasons: what it says is missing or present is UR's reading, not the records.
+_UR_RX = re.compile(
+    r"\butilization review\b|\bUR\b|claims administrator|\bnon-?certif\w*|previously (?:been )?(?:denied|modified|non-?certified)"
+    r"|(?:was|were) (?:denied|modified|non-?certified)\b|(?:denied|non-?certified|modified) (?:the|this|a) request"
+    r"|(?:the )?(?:prior|previous) review(?:er)?\b|\breviewer (?:noted|stated|indicated|found)", re.IGNORECASE)
+# A sentence right after UR's that goes on saying what is not documented is UR's too.
+_UR_GOES_ON = re.compile(r"\b(?:no|lack of|absence of)\s+(?:\w+\s+){0,2}(?:documentation|indication|evidence)\b"
+                         r"|\bnot (?:been )?(?:documented|supported|indicated|established)\b|\bguidelines?\b", re.IGNORECASE)
+_CUES: list[tuple[str, re.Pattern[str]]] = [
+    ("exam", re.compile(
+        r"\b(?:physical|objective|neurologic(?:al)?|orthopedic|musculoskeletal|motor|sensory) (?:exam(?:ination)?|findings?)\b"
+        r"|\bexam(?:ination)?\b(?! (?:was |is )?(?:requested|ordered))|\bon exam\b|\bobjective(?:ly)?\b|\bpalpation\b|\binspection\b"
+        r"|\b(?:revealed|demonstrated|showed|noted) (?:\w+ ){0,3}(?:tenderness|decreased|diminished|positive|negative|weakness|spasm|\d/5)"
+        r"|\btenderness\b|\brange of motion\b|\bstrength (?:was|is|of|in|testing)\b|\breflexes\b|\b(?:[0-5][+-]?)/5\b"
+        r"|\bpositive\b|\bnegative\b", re.IGNORECASE)),
+    ("complaint", re.compile(
+        r"\bcomplain\w*|\bc/o\b|\bden(?:ies|ied|ying)\b|\breport(?:s|ed|ing)\b(?! (?:dated|of|from))|\bendors\w*|\bdescribed as\b|\bsubjective\w*"
+        r"|\bstat(?:es|ed) (?:that )?(?:she|he|the (?:patient|applicant|injured worker))|\bnoted (?:ongoing|continued|persistent)\b"
+        r"|\bsymptoms?\b|\b(?:he|she) (?:has|had|feels|felt|notes|noted)\b", re.IGNORECASE)),
+    ("history", re.compile(
+        r"\b(?:x-?rays?|MRI|CT(?: scan)?|imaging|radiograph\w*|diagnostic studies|studies|EMG|NCV|NCS)\b(?=[^.]{0,60}?\b(?:showed|shows|revealed|"
+        r"reveals|demonstrated|noted|was (?:negative|positive|normal|unremarkable)))"
+        r"|\b(?:treatment|therapy|care) to date\b|\bto date\b|\bhas included\b|\bincluded\b|\bprior (?:treatment|history)\b"
+        r"|\bhistory of\b|\bpreviously\b|\bunderwent\b|\bstatus[- ]post\b|\bhad (?:been|undergone|completed|received)\b",
+        re.IGNORECASE)),
+    ("plan", re.compile(
+        r"\b(?:treatment )?plan\b|\brecommend\w*|\brequest\w*|\bRFA\b|\border(?:ed|s)?\b|\bwill\b|\bwould\b|\bconsider\w*"
+        r"|\bpropos\w*|\bschedul\w*|\bprescrib\w*", re.IGNORECASE)),
+]
+
+
+_PLACED_IN = re.compile(r"^\s*(?:(?:is|was|were|are)\s+)?(?:noted\s+)?(?:in|of|over|at|to|along|on|about|around|involving)\s+"
+                        r"(?:the\s+)?(?:(?:left|right|bilateral|both|lateral|medial|anterior|posterior)\s+)*$", re.IGNORECASE)
+
+
+class _Places:
+    """Section and region of a span: the section of the nearest cue before it in its sentence
+    (else the sentence's first cue, else "exam" carried over from an examination sentence just
+    before); the body region named nearest to it in the sentence."""
+
+    def __init__(self, text: str, doc) -> None:
+        from openimr.vocab import regions_in
+
+        self.text = text
+        self.sentences: list[tuple[int, int, str, list[tuple[int, str]], list[tuple[int, int, str]]]] = []
+        previous = "other"
+        for sent in doc.sents:
+            start, end = sent.start_char, sent.end_char
+            chunk = text[start:end]
+            if _UR_RX.search(chunk) or (previous == "ur" and _UR_GOES_ON.search(chunk)):
+                self.sentences.append((start, end, "ur", [], regions_in(chunk)))
+                previous = "ur"
+                continue
+            cues = sorted((m.start(), name) for name, rx in _CUES for m in rx.finditer(chunk))
+            # a sentence without a cue goes on with the examination or complaints before it
+            default = cues[0][1] if cues else (previous if previous in ("exam", "complaint") else "other")
+            self.sentences.append((start, end, default, cues, regions_in(chunk)))
+            previous = cues[-1][1] if cues else default
+            if re.search(r"(?:examination|exam|findings)\s*:?\s*$", chunk, re.IGNORECASE):
+                previous = "exam"
+
+        levels = {k for s in self.sentences for _a, _b, k in s[4] if k in ("cervical", "thoracic", "lumbar")}
+        self.only_level = next(iter(levels)) if len(levels) == 1 else None
+
+    def of(self, start: int, end: int) -> tuple[str, str | None]:
+        for index, (s_start, s_end, default, cues, regions) in enumerate(self.sentences):
+            if s_start <= start < s_end:
+                rel = start - s_start
+                before = [name for pos, name in cues if pos <= rel]
+                section = before[-1] if before and default != "ur" else default
+                region = None
+                if regions:
+                    rel_end = end - s_start
+                    chunk = self.text[s_start:s_end]
+                    # "decreased sensation in the left hand": a region the finding is placed in
+                    following = [r for r in regions if 0 <= r[0] - rel_end <= 30 and _PLACED_IN.match(chunk[rel_end:r[0]])]
+                    region = (following[0] if following else
+                              min(regions, key=lambda r: min(abs(r[0] - rel_end), abs(rel - r[1]))))[2]
+                    if region == "spine":  # "cervical spine ... paraspinal": the level named
+                        region = prefer_level([r[2] for r in regions]) or region
+                elif index and section in ("exam", "ur"):
+                    # an examination (or UR) sentence naming no region goes on with the region of
+                    # the sentence before it in the same section
+                    prev = self.sentences[index - 1]
+                    if prev[2] == section and prev[4]:
+                        region = prefer_level([r[2] for r in prev[4]])
+                if region == "spine" and self.only_level:
+                    region = self.only_level  # the one spinal level the document names
+                return section, region
+        return "other", None
+
+
+def for_criteria(mentions: list[Mention], region: str | None = None, kb: KnowledgeBase | None = None) -> list[Mention]:
+    """The mentions that count as what the records show for a request's criteria:
+
+    - a mention in a sentence reporting utilization review's own reasoning never counts;
+    - an objective finding (a fact marked `objective` in data/facts.yaml) counts only where the
+      examination reports it — a complained-of weakness is not a motor deficit;
+    - a regional finding (marked `regional`) bound to another body region than the request's
+      does not count (a thumb fracture is no red flag for a shoulder MRI); one whose sentence
+      names no region is kept.
+
+    Call `summarize(for_criteria(mentions, region))` to get the per-fact summary of what counts.
+    """
+    kb = kb or default_kb()
+    out = []
+    for m in mentions:
+        if m.section == "ur":
+            continue
+        spec = kb.facts.get(m.fact)
+        if spec is not None and spec.objective and m.section != "exam" and m.document != CASE_DATES:
+            continue
+        if region and spec is not None and spec.regional and m.region and not region_counts(m.region, region, spec.neural):
+            continue
+        out.append(m)
+    return out
+
+
+def region_counts(finding: str, request: str, neural: bool = False) -> bool:
+    """Whether a finding in region `finding` bears on a request for region `request`: the same
+    region, one the request falls under or that falls under it (covered_by); for a neurologic
+    finding (`neural`) also a limb whose nerve roots the requested spine supplies, or the spine
+    that supplies the requested limb."""
+    from openimr.vocab import region as region_of
+
+    if finding == request:
+        return True
+    f, r = region_of(finding), region_of(request)
+    if f is None or r is None:
+        return True
+    if request in f.covered_by or finding in r.covered_by:
+        return True
+    if neural:
+        spine_of = lambda x: x.nerve_supply or (x.key if x.key in ("cervical", "lumbar", "thoracic") else None)  # noqa: E731
+        sf, sr = spine_of(f), spine_of(r)
+        if sf and sr and sf == sr and (f.nerve_supply is None or r.nerve_supply is None):
+            return True  # the limb and the spine that supplies it
+        if sf and sr and sf == sr and "extremity" in (finding + request):
+            return True  # an extremity and a part of it ("upper extremities" / "hand")
+    return False
 
 
 AGE_RX = re.compile(r"\b(\d{2,3})[- ](?:year|yr)s?[- ]old\b", re.IGNORECASE)

@@ -18,8 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from openimr.models import Citation, GuidelineReference
 
@@ -50,6 +49,12 @@ class FactSpec(_Strict):
 
     label: str
     patterns: list[str] = Field(min_length=1)
+    # objective: a finding that counts only where the examination reports it (not a complaint);
+    # regional: a finding that belongs to a body region (bound to the request's region);
+    # neural: a regional finding that also counts for the spinal region supplying the limb.
+    objective: bool = False
+    regional: bool = False
+    neural: bool = False
 
     _v = field_validator("patterns")(_check_regexes)
 
@@ -72,6 +77,88 @@ class Criterion(_Strict):
     against: list[str] = Field(default_factory=list)
 
 
+TESTS = (
+    "always",  # holds for every item of the entry (a treatment the guideline does not recommend)
+    # what the request says (its form)
+    "remainder_after_partial",  # the disputed part is what is left after UR authorized a part
+    "duplicate_request",  # the same request appears earlier in the application
+    "same_class_twice",  # another disputed item of the application is a drug of the same category
+    "no_quantity",  # a drug or supply request with no quantity, duration or supply length
+    "request_matches",  # the request text matches one of `values` (regular expressions)
+    "form_is",  # the drug's form is one of `values` (oral, topical, suspension, patch, injection)
+    "ingredient_not_recommended",  # a listed ingredient of a compound is not recommended topically
+    "ingredients_all_recommended",  # every ingredient read is a recommended topical ingredient
+    "drug_in",  # the drug named (or one of its ingredients) is one of `values` (lower-case names)
+    "medical_food",  # the request is for a medical food
+    "kind_is",  # initial / additional / continued / retrospective / unspecified, one of `values`
+    "region_in",  # the request's body region is one of `values` (region keys)
+    # arithmetic of sessions
+    "requested_over",  # more than `value` visits requested
+    "requested_at_most",  # the visits requested are known and at most `value`
+    "total_over",  # visits already completed plus requested exceed `value`
+    "prior_course",  # the treatment history shows visits of this therapy done, or the request continues a course
+    "no_prior_course",  # neither
+    # timing
+    "weeks_since_injury_over",  # more than `value` weeks from injury to the UR decision
+    "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
+    "long_term_use",  # the drug (or its class) is already in use for weeks or months
+    # what the records show
+    "fact_present",  # `fact` (or one of `values`) affirmed in the records
+    "fact_absent",  # `fact` (and each of `values`) not affirmed in the records
+    "surgery_not_overturned",  # an item serving a surgery whose surgery is not found necessary
+    "surgery_overturned",  # an item serving a surgery that is found necessary
+)
+
+
+class Condition(_Strict):
+    """One test of a rule (see TESTS for what each test reads)."""
+
+    test: Literal[TESTS]  # type: ignore[valid-type]
+    value: float | None = None
+    values: list[str] = Field(default_factory=list)
+    fact: str | None = None
+
+    @model_validator(mode="after")
+    def _has_arguments(self) -> "Condition":
+        needs_value = {"requested_over", "requested_at_most", "total_over", "weeks_since_injury_over",
+                       "weeks_since_injury_under"}
+        needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in"}
+        if self.test in needs_value and self.value is None:
+            raise ValueError(f"test {self.test!r} needs a value")
+        if self.test in needs_values and not self.values:
+            raise ValueError(f"test {self.test!r} needs values")
+        if self.test in {"fact_present", "fact_absent"} and not (self.fact or self.values):
+            raise ValueError(f"test {self.test!r} needs a fact")
+        if self.test == "request_matches":
+            _check_regexes(self.values)
+        return self
+
+
+class Rule(_Strict):
+    """An explicit decision rule of an entry, read top to bottom: the first rule whose
+    conditions all hold decides the item. `firm` marks rules a reviewer applies without
+    weighing (a compound with a not-recommended ingredient, a remainder after a partial
+    authorization): their items are drafted as `clear`. `text` is the deciding criterion in
+    plain words, as the rationale states it; `{requested}`, `{completed}`, `{total}` and
+    `{course}` are filled with the arithmetic of the item."""
+
+    id: str
+    when: list[Condition] = Field(min_length=1)
+    decision: Literal["Upheld", "Overturned"]
+    firm: bool = False
+    text: str = Field(min_length=1)
+    section: str | None = None  # the guideline section this rule comes from, when narrower than the entry's
+
+
+class Course(_Strict):
+    """The guideline's course of a therapy, in visits: a first trial, the usual course, and
+    the most allowed with documented objective functional improvement."""
+
+    trial: int | None = None
+    course: int
+    most: int | None = None
+
+
 class Entry(_Strict):
     """A guideline recommendation for one treatment category and body region."""
 
@@ -84,15 +171,45 @@ class Entry(_Strict):
     summary: str
     mtus_gap: str | None = None
     not_recommended_when: list[str] = Field(default_factory=list)
+    course: Course | None = None
+    rules: list[Rule] = Field(default_factory=list)
     criteria: list[Criterion] = Field(min_length=1)
 
 
 class GuidelineHead(_Strict):
+    """The guideline a knowledge-base file belongs to: `key` names a guideline of the one
+    registry (openimr.vocab, vocab/guidelines.yaml), which gives its scope, the name drafts print
+    (for the MTUS the name letters print after "MTUS", otherwise the full title), its ACOEM
+    chapter and its year. A head may still state scope/name/year/chapter; they must agree with
+    the registry (a head without `key` is found by its name)."""
+
     id: str
-    scope: Literal["MTUS", "non-MTUS"]
-    name: str
+    key: str | None = None
+    scope: Literal["MTUS", "non-MTUS"] | None = None
+    name: str | None = None
     year: int | None = None
     chapter: int | None = None
+
+    @model_validator(mode="after")
+    def _from_registry(self) -> "GuidelineHead":
+        from openimr.vocab.guidelines import by_name, guideline, guidelines
+
+        g = guideline(self.key) if self.key else (
+            by_name(self.name, self.scope) or next((x for x in guidelines() if x.title == self.name), None))
+        if g is None:
+            raise ValueError(f"guideline {self.key or self.name!r} is not in the guideline registry (vocab/guidelines.yaml)")
+        printed_name = g.name if g.scope == "MTUS" and g.name else g.title
+        for field, want in (("scope", g.scope), ("chapter", g.acoem_chapter)):
+            have = getattr(self, field)
+            if have is not None and have != want:
+                raise ValueError(f"guideline {g.key}: {field} {have!r} disagrees with the registry's {want!r}")
+        object.__setattr__(self, "key", g.key)
+        object.__setattr__(self, "scope", g.scope)
+        object.__setattr__(self, "name", self.name if self.name in (g.name, g.title, *g.aliases) and self.name else printed_name)
+        object.__setattr__(self, "chapter", g.acoem_chapter)
+        if self.year is None and "year" not in self.model_fields_set:
+            object.__setattr__(self, "year", g.year)
+        return self
 
 
 class GuidelineFile(_Strict):
@@ -116,13 +233,6 @@ class CategoryRule(_Strict):
     _v = field_validator("patterns")(_check_regexes)
 
 
-class RegionRule(_Strict):
-    region: str
-    odg: str
-    patterns: list[str] = Field(min_length=1)
-    _v = field_validator("patterns")(_check_regexes)
-
-
 class LibraryScope(_Strict):
     """Engine categories allowed within one library category: refinement rules tried in
     order, else the default (None: no engine category)."""
@@ -136,7 +246,6 @@ class CategoriesFile(_Strict):
 
     within: dict[str, LibraryScope]
     rules: list[CategoryRule]
-    regions: list[RegionRule]
 
     @model_validator(mode="after")
     def _scopes_are_complete(self) -> "CategoriesFile":
@@ -184,16 +293,10 @@ class KnowledgeBase:
 
 
 def _load_yaml(path: Path, model: type[BaseModel]):
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise KBError(f"{path}: cannot read: {exc}".splitlines()[0]) from exc
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise KBError(f"{path}: {loc}: {err['msg']}") from exc
+    """One data file, validated; KBError naming the file and the first bad field."""
+    from openimr.vocab.data import load
+
+    return load(path.name, model, path, error=KBError)
 
 
 def load_kb(guidelines_dir: Path | None = None, data_dir: Path | None = None) -> KnowledgeBase:
@@ -217,8 +320,18 @@ def load_kb(guidelines_dir: Path | None = None, data_dir: Path | None = None) ->
                 for f in [c.fact, *c.also, *c.against]:
                     if f not in facts:
                         raise KBError(f"{path}: entries.{e.id}.criteria.{c.id}: unknown fact {f!r}")
+            for r in e.rules:
+                _check_rule_facts(r, facts, f"{path}: entries.{e.id}.rules.{r.id}")
             entries.append(KBEntry(gf.guideline, e))
     return KnowledgeBase(entries, facts, cats)
+
+
+def _check_rule_facts(rule: Rule, facts: dict, where: str) -> None:
+    for cond in rule.when:
+        if cond.test in {"fact_present", "fact_absent"}:
+            for f in [cond.fact, *cond.values] if cond.fact else cond.values:
+                if f not in facts:
+                    raise KBError(f"{where}: unknown fact {f!r}")
 
 
 @lru_cache(maxsize=1)
@@ -248,24 +361,18 @@ def classify_request(request: str, kb: KnowledgeBase | None = None) -> str | Non
 
 
 def find_region(text: str, kb: KnowledgeBase | None = None) -> str | None:
-    """The body region named first in `text`, or None."""
-    kb = kb or default_kb()
-    best: tuple[int, int, str] | None = None
-    for order, rule in enumerate(kb.categories.regions):
-        for p in rule.patterns:
-            m = _rx(p).search(text)
-            if m and (best is None or (m.start(), order) < best[:2]):
-                best = (m.start(), order, rule.region)
-    return best[2] if best else None
+    """The body region named first in `text` (a key of the one region set, openimr.vocab), or None."""
+    from openimr.vocab import find_region as vocab_find_region
+
+    return vocab_find_region(text)
 
 
 def odg_chapter(region: str | None, kb: KnowledgeBase | None = None) -> str:
     """The ODG chapter name of a body region ("Pain" when unknown)."""
-    kb = kb or default_kb()
-    for rule in kb.categories.regions:
-        if rule.region == region:
-            return rule.odg
-    return "Pain"
+    from openimr.vocab import region as region_of
+
+    r = region_of(region)
+    return r.odg if r else "Pain"
 
 
 @dataclass(frozen=True)
@@ -278,13 +385,15 @@ class Match:
     left_mtus_because: str | None = None
 
 
-_REGION_ALIASES = {"ankle": {"ankle", "foot"}, "foot": {"ankle", "foot"}, "thoracic": {"thoracic"}}
-
-
 def _region_fits(entry: Entry, region: str | None) -> int:
-    """2: the entry names the region; 1: the entry covers any region; 0: no fit."""
-    if region and (region in entry.regions or _REGION_ALIASES.get(region, set()) & set(entry.regions)):
-        return 2
+    """2: the entry names the region or one it falls under (vocab regions' covered_by: an arm
+    under the neck's entries, a foot under the ankle's); 1: the entry covers any region; 0: no fit."""
+    from openimr.vocab import region as region_of
+
+    if region:
+        r = region_of(region)
+        if region in entry.regions or (r is not None and set(r.covered_by) & set(entry.regions)):
+            return 2
     return 1 if "any" in entry.regions else 0
 
 

@@ -74,8 +74,8 @@ class Precedent(Model):
 
 
 class Driver(Model):
-    """One feature that moved the drafted probability: its plain-words label, its value for
-    this item, and its weight in log-odds (positive: toward Overturned)."""
+    """Kept so that stored drafts of the earlier engine still read: one feature that moved a
+    learned probability. Drafts of the rule engine leave `drivers` empty."""
 
     feature: str
     label: str
@@ -100,6 +100,11 @@ class ItemDetermination(Model):
     kb_entry: str | None = None
     criteria_verdict: Literal["met", "not_met", "not_shown", "no_entry"] | None = None
     drivers: list[Driver] = Field(default_factory=list)
+    confidence: Literal["clear", "uncertain"] | None = None
+    rule: str | None = None  # the rule outcome that decided: rule:<entry>:<rule> or criteria:<entry>:<verdict>
+    probability_interval: tuple[float, float] | None = None  # 90% interval of probability_overturned
+    calibration_items: int | None = None  # shared-letter items the calibration of this outcome rests on
+    evidence_step: Literal["MTUS", "ACOEM/ODG", "other guidelines", "studies"] | None = None
 
 
 class Determination(Model):

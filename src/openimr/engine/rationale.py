@@ -1,5 +1,7 @@
-"""The rationale of a draft determination, in the manner of the letters: the guideline relied
-on, what it asks for, what this case's records show (quoted), and the conclusion."""
+"""The rationale of a draft determination, in the manner of the letters and for a physician to
+sign: the decision first; then the deciding criterion with its quote from the records (or what
+the records do not document) and the arithmetic where there is one; the exact guideline
+section relied on, and why the MTUS was left when it was; the conclusion."""
 
 from __future__ import annotations
 
@@ -32,97 +34,106 @@ def _quote(case: Case, ev) -> str:
     return f'"{ev.text}"'
 
 
-def _guideline_phrase(feat) -> str:
+def _sentence(text: str) -> str:
+    text = " ".join(text.split()).strip()
+    return (text[0].upper() + text[1:]) if text else text
+
+
+def guideline_sentence(feat) -> str:
+    """The guideline relied on, its exact section and pages, and (for a non-MTUS guideline)
+    why the MTUS was left (the evidence search sequence, 8 CCR 9792.21.1)."""
     entry = feat.match.kb_entry
     if entry is None:
-        return ("No entry of the knowledge base addresses this request, so the draft could not follow the "
-                "evidence search sequence (8 CCR 9792.21.1). A treatment may not be denied solely because the "
-                "MTUS does not address it (8 CCR 9792.21(d)): the expert reviewer must search ACOEM or ODG, then "
-                "other evidence-based guidelines and studies. The decision below is the statistical default for "
-                "such requests, not a finding on the merits.")
+        return ("No entry of the draft's knowledge base addresses this request. A treatment may not be denied "
+                "solely because the MTUS does not address it (8 CCR 9792.21(d)); the expert reviewer should search "
+                "ACOEM or ODG, then other evidence-based guidelines and studies, before signing.")
     g, e = entry.guideline, entry.entry
+    rule = feat.outcome.rule if feat.outcome else None
+    sections = [rule.section] if rule is not None and rule.section else list(e.sections)
     if g.scope == "MTUS":
-        where = f"the MTUS {g.name}" + (f" ({g.year})" if g.year else "")
-        if e.sections:
-            where += ", " + "; ".join(e.sections)
+        if g.chapter:
+            where = f"the MTUS ACOEM Practice Guidelines, Chapter {g.chapter} {g.name}" + (f" ({g.year})" if g.year else "")
+        else:
+            where = f"the MTUS {g.name} Guidelines" + (f" ({g.year})" if g.year else "")
+        if sections:
+            where += ", " + "; ".join(sections)
+        if e.pages and not (rule is not None and rule.section):
+            where += ", page" + ("s " if len(e.pages) > 1 else " ") + "-".join([e.pages[0], e.pages[-1]] if len(e.pages) > 1 else e.pages)
+        out = f"Guideline relied on: {where} (evidence search sequence, step 1). {_sentence(e.summary)}"
     else:
-        where = (e.title or g.name).replace("{odg_chapter}", "ODG")
-    return f"Under {where}: {e.summary}"
+        from openimr.engine.kb import odg_chapter
 
-
-def _criteria_sentences(feat, case: Case) -> list[str]:
-    """What the records show for each criterion: required and sufficient ones first."""
-    order = {"required": 0, "sufficient": 1, "supporting": 2}
-    crits = sorted(feat.criteria, key=lambda cr: order[cr[0].role])
-    out = []
-    met = [(c, r) for c, r in crits if r.status == "met"]
-    for c, r in met[:3]:
-        out.append(f"Criterion met: {c.text}; the records state {_quote(case, r.evidence[0])}." if r.evidence
-                   else f"Criterion met: {c.text}.")
-    not_met = [(c, r) for c, r in crits if r.status == "not_met"]
-    for c, r in not_met[:3]:
-        # a sufficient criterion that is absent is no reason to deny: it only cannot decide alone
-        head = "Not present" if c.role == "sufficient" else "Criterion not met"
-        out.append(f"{head}: {c.text}; the records state {_quote(case, r.evidence[0])}." if r.evidence
-                   else f"{head}: {c.text}.")
-    missing = [c for c, r in crits if r.status == "insufficient" and c.role == "required"]
-    if missing:
-        out.append("The records provided do not document: " + "; ".join(c.text for c in missing) + ".")
+        name = (e.title or g.name).replace("{odg_chapter}", odg_chapter(feat.match.region))
+        where = name + (", " + "; ".join(sections) if sections else "")
+        out = (f"Guideline relied on: {where} (evidence search sequence, step 2: the MTUS was searched first and "
+               f"{(feat.match.left_mtus_because or 'does not address this request').rstrip('.')}). {_sentence(e.summary)}")
     return out
 
 
-def direction(weight: float) -> str:
-    """Which way a driver's weight moved the estimate, in plain words."""
-    return "toward overturning" if weight > 0 else "toward upholding"
+def _evidence_phrase(case: Case, evidence, limit: int = 2) -> str:
+    quotes = []
+    for ev in evidence[:limit]:
+        q = _quote(case, ev)
+        if q not in quotes:
+            quotes.append(q)
+    return "; ".join(quotes)
 
 
-def _reasons(drivers, toward_overturn: bool | None) -> str:
-    chosen = [d for d in drivers if toward_overturn is None or (d.weight > 0) == toward_overturn] or list(drivers)
-    return "; ".join(f"{d.label} ({direction(d.weight)})" for d in chosen)
+def _deciding(feat, case: Case) -> list[str]:
+    """The deciding criterion: the rule that fired with its record quote and arithmetic, or
+    the criteria (met with quotes; contradicted with quotes; not documented)."""
+    from openimr.engine.rules import fill
+
+    o = feat.outcome
+    if o.rule is not None:
+        text = fill(o.rule.text, feat.context)
+        out = [f"Deciding criterion: {text}."]
+        facts = [n for n in o.notes if n and n[:12] not in text]
+        if facts:
+            out.append(_sentence("; ".join(facts)) + ".")
+        if o.evidence:
+            out.append(f"The records state {_evidence_phrase(case, o.evidence)}.")
+        return out
+    crits = o.criteria
+    if o.verdict == "met":
+        shown = [(c, r) for c, r in crits if r.status == "met" and c.role in ("required", "sufficient")]
+        sufficient = [(c, r) for c, r in shown if c.role == "sufficient"]
+        chosen = sufficient[:1] if sufficient else shown
+        parts = []
+        for c, r in chosen[:4]:
+            parts.append(f"{c.text} (the records state {_quote(case, r.evidence[0])})" if r.evidence else c.text)
+        head = "Deciding criterion met" if len(chosen) == 1 else "Deciding criteria met"
+        return [f"{head}: " + "; ".join(parts) + "."]
+    if o.verdict == "not_met":
+        c, r = next((c, r) for c, r in crits if c.role == "required" and r.status == "not_met")
+        quote = f", and the records state {_quote(case, r.evidence[0])}" if r.evidence else ""
+        return [f"Deciding criterion not met: the guideline asks for {c.text}{quote}."]
+    if o.verdict == "not_shown":
+        missing = [c.text for c, r in crits if c.role == "required" and r.status == "insufficient"]
+        if not missing:  # no required criterion is open: what would have indicated the treatment
+            missing = [c.text for c, r in crits if c.role == "sufficient" and r.status != "met"]
+        if not missing:
+            missing = [c.text for c, r in crits if r.status != "met"]
+        if not missing:
+            return [f"Deciding criterion: the guideline does not give this treatment an indication the records show "
+                    f"({', '.join(c.text for c, _r in crits)})."]
+        return ["The records provided do not document: " + "; ".join(missing) + "."] if missing else []
+    return []
 
 
-def _basis(verdict: str | None, overturn: bool, probability: float | None, threshold: float | None, drivers,
-           trained_on: dict | None = None) -> list[str]:
-    """How the recommendation follows from the criteria and the calibrated estimate; says so
-    plainly when the two disagree."""
-    if probability is None:
-        return []
-    chance = (f"the estimated chance that an expert reviewer finds this request medically necessary is "
-              f"{probability:.0%}" + (f" (the draft recommends overturning at {threshold:.0%} or more)" if threshold else ""))
-    weighed = f"; what weighed most: {_reasons(drivers, None)}" if drivers else ""
-    if verdict == "met" and not overturn:
-        base = ""
-        if trained_on:
-            base = (f" The estimate starts from how rarely reviewers overturned in the published determinations "
-                    f"it was fitted on ({trained_on['overturned']} of {trained_on['items']} items), and the criteria "
-                    f"moved it only a little{weighed}.")
-        return [f"The criteria read as met, yet the draft recommends upholding: {chance}.{base} The expert reviewer "
-                "should judge whether the findings quoted are as clear as the guideline requires."]
-    if verdict in ("not_met", "not_shown") and overturn:
-        return [f"Although the records do not show every required criterion, the draft recommends overturning: "
-                f"{chance}, mostly because of: {_reasons(drivers, True)}. The expert reviewer should confirm the "
-                "missing criteria in the records before relying on this."]
-    return [chance[0].upper() + chance[1:] + weighed + "."]
-
-
-def write_rationale(feat, overturn: bool, case: Case, follows_surgery: bool = False, surgery_overturned: bool = False,
-                    verdict: str | None = None, probability: float | None = None, drivers=(),
-                    threshold: float | None = None, trained_on: dict | None = None) -> str:
-    """The rationale text for one item: the guideline relied on, what the case's own records
-    show for each criterion, how the recommendation follows (criteria and calibrated estimate,
-    and where they disagree), and the conclusion."""
-    parts = [f"Recommendation: the request for {feat.request.strip()} is "
-             f"{'medically necessary' if overturn else 'not medically necessary'}."]
-    parts.append(_guideline_phrase(feat))
-    if feat.match.left_mtus_because:
-        parts.append(f"The MTUS was searched first; this draft relies on a non-MTUS guideline because "
-                     f"{feat.match.left_mtus_because}")
-    parts += _criteria_sentences(feat, case)
-    if follows_surgery:
-        parts.append("This item serves a surgery disputed in the same application; it follows that surgery's "
-                     f"outcome ({'medically necessary' if surgery_overturned else 'not medically necessary'}).")
-    else:
-        parts += _basis(verdict, overturn, probability, threshold, drivers, trained_on)
-    parts.append("Therefore, the request is " + ("medically necessary." if overturn else "not medically necessary."))
+def write_rationale(feat, case: Case) -> str:
+    """The rationale text for one decided item."""
+    overturn = feat.outcome.decision == "Overturned"
+    necessary = "medically necessary" if overturn else "not medically necessary"
+    parts = [f"{feat.outcome.decision}: the request for {feat.request.strip().rstrip('.')} is {necessary}."]
+    parts += _deciding(feat, case)
+    parts.append(guideline_sentence(feat))
+    parts.append(f"Therefore, the request is {necessary}.")
     parts.append(DRAFT_NOTICE)
     return " ".join(parts)
+
+
+def direction(weight: float) -> str:
+    """Which way a driver's weight moved a learned estimate, in plain words (drafts of the
+    earlier engine, still shown by the workbench when stored)."""
+    return "toward overturning" if weight > 0 else "toward upholding"

@@ -111,11 +111,12 @@ def parse_unit(unit: Unit):
 
     if unit.kind == "json":
         return Letter.model_validate_json(unit.payload)
-    from openimr.letters.read import parse_text, read_letter
+    from openimr.letters.read import parse_text
+    from openimr.letters.read.source import bytes_text
 
     if unit.kind == "text":
         return parse_text(str(unit.payload), unit.name)
-    return read_letter(unit.payload)
+    return parse_text(bytes_text(unit.payload, unit.name), unit.name)  # PDF text read bounded
 
 
 def prepare_chunk(units: list[Unit], embed: bool = True) -> list[tuple[str, str, Any]]:
@@ -161,10 +162,14 @@ def _local_results(chunks: Iterator[list[Unit]], workers: int, embed: bool) -> I
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    from openimr.letters.read.bounded import die_with_parent, started_from_main_thread
+
     # fork: workers start at once with the reader imported; they use none of the parent's
     # threads or connections (the CLI starts its progress bar only once results arrive)
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    # each worker dies with this process (a kill -9 of `openimr ingest` leaves no orphan)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent,
+                             initargs=(os.getpid(), started_from_main_thread())) as pool:
         yield from _bounded(lambda c: pool.submit(prepare_chunk, c, embed), chunks, workers * 3, lambda fs: wait(fs, return_when=FIRST_COMPLETED))
 
 

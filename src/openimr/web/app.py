@@ -18,10 +18,10 @@ from openimr import db as dbmod
 from openimr.web import auth
 from openimr.web.auth import AuthError, Principal
 from openimr.cases.lifecycle import NotPermitted
+from openimr.web.limits import BodyLimit
 from openimr.web.workflow import Conflict, NotFound
 
 HERE = Path(__file__).parent
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 WORKER_THREADS = 16
@@ -37,7 +37,7 @@ def web_engine(url: str):
 
     if not url.startswith("sqlite"):
         return create_engine(url, pool_size=WORKER_THREADS, max_overflow=WORKER_THREADS, pool_timeout=120,
-                             pool_pre_ping=True)
+                             pool_pre_ping=True, hide_parameters=True)
     return dbmod.sqlite_engine(url, poolclass=NullPool)  # the same set-up as every part's engine
 
 
@@ -198,10 +198,6 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 512 * 1024:
-            return _error(request, 413, f"request too large: uploads are limited to "
-                                        f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -212,6 +208,8 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         if not request.url.path.startswith("/static"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    app.add_middleware(BodyLimit)  # every request body, chunked or not (web.limits)
 
     @app.get("/healthz", include_in_schema=False)
     def _health() -> HTMLResponse:

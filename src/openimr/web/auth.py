@@ -14,10 +14,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from openimr.web.tables import ROLES, LoginAttempt, User, WebSession, reviewer_key, utcnow
+from openimr.web import ratelimit
+from openimr.web.tables import ROLES, User, WebSession, reviewer_key, utcnow
 
 SESSION_COOKIE = "openimr_session"
 LOGIN_CSRF_COOKIE = "openimr_login_csrf"
@@ -146,27 +147,23 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def check_rate_limit(session: Session, username: str, ip: str) -> None:
-    """Refuse (429) when this username or address failed too often in the last 15 minutes."""
-    since = utcnow() - FAILURE_WINDOW
-    failed = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.success.is_(False), LoginAttempt.at >= since
-    )
-    if session.scalar(failed.where(LoginAttempt.username == username)) >= MAX_FAILURES_PER_USER:
-        raise AuthError(429, "too many failed sign-ins for this user; try again in 15 minutes")
-    if session.scalar(failed.where(LoginAttempt.ip == ip)) >= MAX_FAILURES_PER_IP:
-        raise AuthError(429, "too many failed sign-ins from this address; try again in 15 minutes")
+def check_rate_limit(session: Session, username: str, ip: str) -> int:
+    """Reserve a sign-in attempt, or refuse (429) when this username or address failed too
+    often in the last 15 minutes; atomic across requests and processes (web.ratelimit)."""
+    try:
+        return ratelimit.reserve(session, username, ip, MAX_FAILURES_PER_USER, MAX_FAILURES_PER_IP, FAILURE_WINDOW)
+    except ratelimit.Refused as refused:
+        raise AuthError(429, str(refused)) from None
 
 
 def sign_in(session: Session, username: str, password: str, ip: str) -> tuple[str, Principal]:
     """Check the password (rate-limited) and open a session: (cookie token, principal)."""
     username = (username or "").strip()[:64]
-    check_rate_limit(session, username, ip)
+    attempt = check_rate_limit(session, username, ip)
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     ok = verify_password(user.password_hash if user else _dummy_hash(), password or "")
-    session.add(LoginAttempt(username=username, ip=ip[:64], success=bool(user and ok)))
+    ratelimit.settle(session, attempt, bool(user and ok))  # a failure counts from the reservation on
     if not (user and ok):
-        session.commit()  # the failed attempt counts even though we refuse
         raise AuthError(401, "wrong username or password")
     token = secrets.token_urlsafe(32)
     row = WebSession(

@@ -31,17 +31,6 @@ def read_letter(source: "str | Path | bytes", name: str = "upload") -> Letter:
         raise ValueError(f"{name}: not a readable IMR letter: {message}") from None
 
 
-def pdf_text(content: bytes, name: str = "upload") -> str:
-    """The text of a PDF (pypdfium2); ValueError when it is not a readable PDF."""
-    import pypdfium2
-
-    try:
-        pdf = pypdfium2.PdfDocument(content, password="")
-        return "\n".join(page.get_textpage().get_text_range() for page in pdf)
-    except Exception as error:
-        raise ValueError(f"{name}: not a readable PDF ({type(error).__name__})") from None
-
-
 # ---------------------------------------------------------------- eligibility
 
 

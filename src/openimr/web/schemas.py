@@ -117,7 +117,9 @@ class DraftView(Out):
     """The determination engine's recommendation for one item (never the reviewer's; never
     shown to intake users). `criteria_verdict` is what the guideline's criteria alone say:
     met, not_met, not_shown (the records do not document them) or no_entry (no knowledge-base
-    entry addresses the request); `drivers` are what moved the probability most."""
+    entry addresses the request); `confidence` is "clear" when a firm rule decided (else
+    "uncertain"); `drivers` are what moved a learned probability (drafts of the earlier engine;
+    the rule engine leaves them empty)."""
 
     decision: str
     probability_overturned: float | None = None
@@ -125,6 +127,7 @@ class DraftView(Out):
     rationale: str = ""
     criteria: list[CriterionView] = Field(default_factory=list)
     criteria_verdict: Literal["met", "not_met", "not_shown", "no_entry"] | None = None
+    confidence: Literal["clear", "uncertain"] | None = None
     drivers: list[DriverView] = Field(default_factory=list)
     precedents: list[PrecedentView] = Field(default_factory=list)
 

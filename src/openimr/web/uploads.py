@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import UploadFile
 
-MAX_BYTES = 10 * 1024 * 1024
+from openimr.web.limits import MAX_UPLOAD_BYTES as MAX_BYTES
 TYPES = {".pdf": "PDF", ".txt": "text"}
 
 
@@ -34,9 +34,9 @@ async def read_upload(upload: UploadFile | None, field: str = "file") -> tuple[s
 
 def upload_text(name: str, content: bytes, kind: str) -> str:
     """The text of an uploaded record."""
-    from openimr.web import parts
+    from openimr.letters.read.source import pdf_text  # bounded: pages, characters, memory, time
 
-    text = parts.pdf_text(content, name) if kind == "pdf" else content.decode("utf-8")
+    text = pdf_text(content, name) if kind == "pdf" else content.decode("utf-8")
     if not text.strip():
         raise ValueError(f"{name}: no text found (a scanned PDF without a text layer?)")
     return text

@@ -49,6 +49,7 @@ def _draft_view(raw: dict) -> dict:
         "rationale": raw.get("rationale", ""),
         "criteria": criteria,
         "criteria_verdict": verdict if verdict in VERDICTS else None,
+        "confidence": raw.get("confidence") if raw.get("confidence") in ("clear", "uncertain") else None,
         "drivers": [_driver_view(d) for d in raw.get("drivers", []) or []],
         "precedents": [],
     }

@@ -2,53 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from openimr.letters.read.errors import LetterError
 
 # A text this size or larger is not a letter but something else (a letter is 2-10 pages).
 MAX_BYTES = 50 * 1024 * 1024
-log = logging.getLogger(__name__)
 
 
 def pdf_text(data: bytes, name: str) -> str:
-    """The text of a PDF, page after page. pypdfium2 first, pypdf as a fallback."""
-    try:
-        return _pdfium_text(data)
-    except Exception as first:  # noqa: BLE001 - any pdfium failure falls back to pypdf
-        try:
-            return _pypdf_text(data)
-        except Exception:  # noqa: BLE001
-            raise LetterError(name, f"unreadable PDF ({type(first).__name__})") from None
+    """The text of a PDF, page after page, read in a bounded worker subprocess (pages,
+    characters, memory and time limited; see openimr.letters.read.bounded)."""
+    from openimr.letters.read.bounded import pdf_text as bounded_pdf_text
 
-
-def _pdfium_text(data: bytes) -> str:
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(data)
-    try:
-        pages = []
-        for page in pdf:
-            textpage = page.get_textpage()
-            pages.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-        return "\n".join(pages)
-    finally:
-        pdf.close()
-
-
-def _pypdf_text(data: bytes) -> str:
-    import io
-
-    from pypdf import PdfReader
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings would go to stderr
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted:
-        reader.decrypt("")
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+    return bounded_pdf_text(data, name)
 
 
 def decode_text(data: bytes, name: str) -> str:

@@ -242,7 +242,8 @@ def notice_findings(letter: Letter, w: LayoutWording) -> Block:
     entries = []
     for item in letter.items:
         necessity = "medically necessary" if item.medically_necessary else "not medically necessary"
-        entries.append(w.phrases["finding"].format(request=short_request(item), necessity=necessity))
+        entries.append(w.phrases["finding"].format(
+            organization=letter.review_organization, request=short_request(item), necessity=necessity))
     return Block("entries", entries=entries)
 
 

@@ -181,14 +181,17 @@ def mailed_blocks(
     letter = letter.model_copy(update={"layout": layout})
     m = mailing_wording()
     body = letter_blocks(letter, layout)
+    w = wording(layout)
+    if layout == "L2013-notice" and letter.review_organization != _DEFAULT_ORGANIZATION:
+        # The notice opens with the organization's name: the letterhead says it.
+        body = [b for b in body if not (b.kind == "title" and b.text == w.headings["title"])]
     header_end = 0
     while header_end < len(body) and body[header_end].kind in _HEADER_KINDS:
         header_end += 1
-    body[header_end:header_end] = supersede_notice(context, m)
-    if not published:  # the parties go in the header table, after its first row (the case number)
-        first_row = next((i for i in range(header_end) if body[i].kind == "fields"), header_end - 1)
-        body[first_row + 1 : first_row + 1] = party_rows(context, m)
-    w = wording(layout)
+    # The parties close the header table, after the layout's own fields: a reader looks for
+    # each field's label in the header and takes the first, so a party's name cannot stand in
+    # for one.
+    body[header_end:header_end] = ([] if published else party_rows(context, m)) + supersede_notice(context, m)
     if "documents" not in w.headings and "documents" not in w.labels:
         summary = next(i for i, b in enumerate(body) if b.kind == "heading" and b.text == w.headings["summary"])
         body[summary:summary] = documents_section(context, m, published)

@@ -1,0 +1,93 @@
+"""`openimr casefile ...`: index a case file as it arrives (PDF, TIFF, PNG, JPEG)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+casefile_app = typer.Typer(help="Case files as they arrive: OCR, split, type, date, chronology, summary.",
+                           no_args_is_help=True)
+
+
+@casefile_app.command("index")
+def index_cmd(
+    files: List[Path] = typer.Argument(..., help="Case files: PDF (text layer or scanned), TIFF, PNG, JPEG."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one a line."),
+    ocr: str = typer.Option("auto", "--ocr", help="auto: only pages without a usable text layer; always; never."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:PORT)."),
+    case: Optional[str] = typer.Option(None, "--case", help="Also store the documents in this case's record "
+                                       "and record the records-received event."),
+    db: Optional[str] = typer.Option(None, "--db", help="Database URL (with --case; default $OPENIMR_DB)."),
+    actor: Optional[str] = typer.Option(None, "--actor", help="Who stores the records (audit log)."),
+) -> None:
+    """Read case files page by page and index them: documents (type, date, author, pages,
+    duplicates), chronology, documents reviewed, drafted clinical case summary.
+
+    Example: openimr casefile index records.pdf fax.tif --json
+    """
+    from openimr.casefile.index import OCR_MODES, index_files
+
+    if ocr not in OCR_MODES:
+        typer.echo(f"--ocr: must be one of {', '.join(OCR_MODES)}, not {ocr!r}", err=True)
+        raise typer.Exit(1)
+    if case and cluster:
+        typer.echo("--case: index on one machine to store the documents (not with --cluster)", err=True)
+        raise typer.Exit(1)
+    failed = False
+    results = _with_case(files, ocr, case, db, actor) if case else index_files([str(f) for f in files], ocr=ocr,
+                                                                             cluster=cluster)
+    for result in results:
+        if "error" in result:
+            typer.echo(result["error"], err=True)
+            failed = True
+            continue
+        for line in result["errors"]:
+            typer.echo(line, err=True)
+            failed = True
+        if as_json:
+            sys.stdout.write(json.dumps(result) + "\n")
+            continue
+        scanned = sum(1 for d in result["documents"] if d["scanned"])
+        dupes = sum(1 for d in result["documents"] if d["duplicate_of"])
+        typer.echo(f"{result['file']}: {result['pages']} pages, {len(result['documents'])} documents "
+                   f"({scanned} scanned, {dupes} duplicates), {len(result['chronology'])} dated events")
+        for number, doc in enumerate(result["documents"], start=1):
+            dup = f"  duplicate of {doc['duplicate_of']}" if doc["duplicate_of"] else ""
+            typer.echo(f"  {number:>3}. pages {doc['first_page']}-{doc['last_page']}  {doc['type']:<20} "
+                       f"{doc['date'] or '-':<10}  {doc['author'] or '-'}{dup}")
+        typer.echo("")
+        typer.echo(result["summary"])
+    if failed:
+        raise typer.Exit(1)
+
+
+def _with_case(files, ocr: str, case: str, db: Optional[str], actor: Optional[str]):
+    """Index each file and store its documents in the case; a case error is one line, exit 1."""
+    import getpass
+    import os
+
+    from openimr.cases.cli import _url, friendly_errors
+    from openimr.casefile.index import index_file
+    from openimr.casefile.record import store_documents
+    from openimr.casefile.worker import CaseFileError
+
+    for path in files:
+        documents: list = []
+        try:
+            result = index_file(path, ocr, keep=documents)
+        except CaseFileError as error:
+            yield {"file": str(path), "error": str(error)}
+            continue
+        with friendly_errors():
+            result["stored"] = store_documents(_url(db), case, str(path), documents,
+                                               actor or os.environ.get("OPENIMR_ACTOR") or getpass.getuser())
+        yield result
+
+
+def register(app: typer.Typer) -> None:
+    """Add `casefile` to the `openimr` application."""
+    app.add_typer(casefile_app, name="casefile")

@@ -1,0 +1,40 @@
+"""An indexed case file into the case record: each document (duplicates left out) becomes one
+of the case's documents through the cases part's `add_document` (UR decisions as
+`ur_decision`, the rest as `medical_record`), all in one transaction; then the receipt is
+recorded as the records-received event (the deadlines are recomputed by `record_event`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openimr.casefile.split import Document
+
+
+def _kind(document: Document) -> str:
+    return "ur_decision" if document.type == "ur_decision" else "medical_record"
+
+
+def _text(document: Document) -> str:
+    """The document's text with its pages marked, so that citations keep their page."""
+    return "\n".join(f"[page {page.number}]\n{page.text}" for page in document.pages)
+
+
+def store_documents(url: str, case_number: str, name: str, documents: list[Document], actor: str,
+                    received: dt.date | None = None) -> list[int]:
+    """Add the case file's documents to case `case_number`; the ids of the stored documents."""
+    from openimr.cases import record, store
+    from openimr.cases.settings import load_settings
+
+    ids = []
+    with store.writing(url) as session:
+        for document in documents:
+            if document.duplicate_of is not None:
+                continue
+            label = f"{Path(name).name} p. {document.first_page}-{document.last_page}: {document.type}"
+            row = record.add_document(session, case_number, _kind(document), label, _text(document), actor,
+                                      day=document.date.isoformat() if document.date else None)
+            ids.append(row.id)
+    store.record_event(url, case_number, "records_received", received or dt.date.today(), load_settings(),
+                       actor=actor, role="intake")
+    return ids

@@ -1,0 +1,350 @@
+"""Explicit decision rules: how a knowledge-base entry decides a disputed item.
+
+Order, for every item (the first that decides wins):
+1. the form rules of `data/rules.yaml` (requests reviewers decide on their form: the
+   remainder after a partial authorization, a duplicate, a drug with no quantity, an item
+   serving a surgery that is not found necessary);
+2. the entry's own `rules:` in its guideline data file (its "not recommended" conditions and
+   its arithmetic: sessions completed plus requested against the course, initial trial versus
+   continuation, short-term-only drugs, compounds ingredient by ingredient);
+3. the entry's criteria: every required criterion met (or a sufficient one) -> Overturned;
+   otherwise Upheld (a required criterion contradicted by the records: `not_met`; not
+   documented: `not_shown`).
+An item no entry addresses is Upheld with verdict `no_entry` and is never `clear`.
+
+Each decision names its outcome key (`rule:<entry>:<rule>` or `criteria:<category>:<verdict>`),
+which the calibration (`data/calibration.json`) maps to a probability of Overturned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from openimr.engine.kb import Condition, Criterion, KBEntry, KBError, Rule, _check_rule_facts, _load_yaml
+from openimr.engine.models import CriterionResult, Evidence
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FormRule(Rule):
+    """A rule applied before any entry's own rules, to the categories it names (or all)."""
+
+    categories: list[str] = Field(default_factory=list)
+    except_categories: list[str] = Field(default_factory=list)
+
+
+class TopicalIngredients(_Strict):
+    """Topical ingredients by the Chronic Pain guideline's topical analgesics section."""
+
+    not_recommended: dict[str, str]  # ingredient -> why (in plain words)
+    recommended: dict[str, str]
+
+
+class RulesFile(_Strict):
+    form_rules: list[FormRule]
+    drug_categories: list[str]  # categories whose requests are drugs (quantity rule, form)
+    topical: TopicalIngredients
+
+
+@lru_cache(maxsize=1)
+def rules_data() -> RulesFile:
+    """The form rules and drug facts (data/rules.yaml), validated at load."""
+    from openimr.engine.kb import default_kb
+
+    path = DATA_DIR / "rules.yaml"
+    data = _load_yaml(path, RulesFile)
+    facts = default_kb().facts
+    for r in data.form_rules:
+        _check_rule_facts(r, facts, f"{path}: form_rules.{r.id}")
+    return data
+
+
+# --- what an item is: the request read, the case's facts and history -------------------
+
+def parse(request: str):
+    """The one request parse (openimr.request)."""
+    from openimr.request import parse_request
+
+    return parse_request(request)
+
+
+@dataclass
+class ItemContext:
+    """What the rules read about one disputed item."""
+
+    request: str
+    category: str | None
+    region: str | None
+    entry: KBEntry | None
+    summary: dict
+    weeks: float | None = None
+    requested: int | None = None
+    completed: int | None = None
+    completed_evidence: list = field(default_factory=list)
+    kind: str = "unspecified"
+    form: str | None = None
+    ingredients: list[str] = field(default_factory=list)
+    drug: str | None = None
+    medical_food: bool = False
+    drug_months: float | None = None  # how long the requested drug has been taken (treatment history)
+    drug_evidence: list = field(default_factory=list)
+    partial: bool = False
+    duplicate: bool = False
+    same_class: list[str] = field(default_factory=list)  # the other items of the application in this category
+    has_quantity: bool = True
+    surgery_overturned: bool | None = None  # the disputed surgery's decision, for items serving it
+    dependent: bool = False
+
+
+def read_item(parsed) -> dict:
+    """What the rules read from the request's form, from the one request parse: kind, drug
+    form, ingredients, a remainder after a partial authorization, whether a quantity or
+    duration is stated, visits asked for."""
+    kind = "retrospective" if parsed.retrospective else parsed.kind
+    if kind == "continued":
+        kind = "additional"
+    return {
+        "kind": kind,
+        "form": parsed.form,
+        "ingredients": list(parsed.ingredients),
+        "drug": parsed.drug,
+        "medical_food": parsed.medical_food,
+        "partial": parsed.remainder_after_partial,
+        "has_quantity": any(v is not None for v in (parsed.quantity, parsed.weeks, parsed.sessions, parsed.refills)),
+        "requested": parsed.sessions,
+    }
+
+
+# --- conditions --------------------------------------------------------------------------
+
+
+@dataclass
+class Held:
+    """Whether a condition holds, with the record spans that show it and a note of the
+    arithmetic or form read."""
+
+    holds: bool
+    evidence: list = field(default_factory=list)
+    note: str | None = None
+
+
+def _affirmed(summary: dict, names: list[str]) -> list:
+    return [m for n in names for m in summary.get(n, {}).get("affirmed", [])]
+
+
+def _facts(cond: Condition) -> list[str]:
+    return ([cond.fact] if cond.fact else []) + list(cond.values)
+
+
+def _names_in(text: str, names: list[str]) -> list[str]:
+    low = text.lower()
+    return [n for n in names if re.search(r"\b" + re.escape(n.lower()) + r"\b", low)]
+
+
+def check(cond: Condition, ctx: ItemContext) -> Held:
+    """Evaluate one condition of a rule on an item."""
+    t = cond.test
+    if t == "always":
+        return Held(True)
+    if t == "remainder_after_partial":
+        return Held(ctx.partial, note="the claims administrator authorized part of the request" if ctx.partial else None)
+    if t == "duplicate_request":
+        return Held(ctx.duplicate, note="the same request appears earlier in this application" if ctx.duplicate else None)
+    if t == "same_class_twice":
+        return Held(bool(ctx.same_class), note=f"the application also requests {ctx.same_class[0]}" if ctx.same_class else None)
+    if t == "no_quantity":
+        return Held(not ctx.has_quantity, note="the request states no quantity, duration or supply" if not ctx.has_quantity else None)
+    if t == "request_matches":
+        hit = next((p for p in cond.values if re.search(p, ctx.request, re.I)), None)
+        return Held(hit is not None)
+    if t == "form_is":
+        return Held(ctx.form in cond.values, note=f"the request is for a {ctx.form} form" if ctx.form in cond.values else None)
+    if t == "medical_food":
+        return Held(ctx.medical_food, note="the request is for a medical food" if ctx.medical_food else None)
+    if t == "drug_in":
+        found = _names_in(" ".join([ctx.request, *ctx.ingredients]), cond.values)
+        return Held(bool(found), note=f"the request names {found[0]}" if found else None)
+    if t == "kind_is":
+        return Held(ctx.kind in cond.values)
+    if t == "region_in":
+        return Held(ctx.region in cond.values, note=f"the request is for the {ctx.region} region" if ctx.region in cond.values else None)
+    if t == "requested_at_most":
+        ok = ctx.requested is not None and ctx.requested <= cond.value
+        return Held(ok, note=f"{ctx.requested} visits requested" if ctx.requested is not None else None)
+    if t == "ingredient_not_recommended":
+        bad = [i for i in ctx.ingredients if i in rules_data().topical.not_recommended]
+        if bad:
+            why = rules_data().topical.not_recommended[bad[0]]
+            return Held(True, note=f"it contains {', '.join(bad)}; {why}")
+        return Held(False)
+    if t == "ingredients_all_recommended":
+        good = rules_data().topical.recommended
+        ok = bool(ctx.ingredients) and all(i in good for i in ctx.ingredients)
+        return Held(ok)
+    if t == "requested_over":
+        ok = ctx.requested is not None and ctx.requested > cond.value
+        return Held(ok, note=f"{ctx.requested} visits requested" if ctx.requested is not None else None)
+    if t == "total_over":
+        if ctx.requested is None or ctx.completed is None:
+            return Held(False)
+        total = ctx.requested + ctx.completed
+        return Held(total > cond.value, ctx.completed_evidence,
+                    f"{ctx.completed} visits completed and {ctx.requested} requested ({total} in all)")
+    if t == "prior_course":
+        ok = bool(ctx.completed) or ctx.kind == "additional"
+        note = None if ctx.completed else ("the request continues an earlier course" if ok else None)
+        return Held(ok, ctx.completed_evidence, note)
+    if t == "no_prior_course":
+        return Held(not (ctx.completed or ctx.kind == "additional"))
+    if t == "weeks_since_injury_over":
+        ok = ctx.weeks is not None and ctx.weeks > cond.value
+        return Held(ok, note=f"{ctx.weeks:.0f} weeks from the injury to utilization review" if ctx.weeks is not None else None)
+    if t == "weeks_since_injury_under":
+        ok = ctx.weeks is not None and ctx.weeks < cond.value
+        return Held(ok, note=f"{ctx.weeks:.0f} weeks from the injury to utilization review" if ctx.weeks is not None else None)
+    if t == "long_term_use":
+        if ctx.drug_months is not None and ctx.drug_months >= 1:
+            return Held(True, ctx.drug_evidence, f"the records show the drug taken for about {ctx.drug_months:.0f} months")
+        ev = _affirmed(ctx.summary, ["long_term_drug_use"])
+        if ev:
+            return Held(True, ev)
+        if ctx.kind == "additional" or (ctx.weeks is not None and ctx.weeks > 12):
+            note = "the request renews a drug already prescribed" if ctx.kind == "additional" else (
+                f"the injury is {ctx.weeks:.0f} weeks old, so the drug is part of chronic care")
+            return Held(True, note=note)
+        return Held(False)
+    if t == "fact_present":
+        ev = _affirmed(ctx.summary, _facts(cond))
+        return Held(bool(ev), ev)
+    if t == "fact_absent":
+        ev = _affirmed(ctx.summary, _facts(cond))
+        negated = [m for n in _facts(cond) for m in ctx.summary.get(n, {}).get("negated", [])]
+        return Held(not ev, negated)
+    if t == "surgery_not_overturned":
+        return Held(ctx.dependent and ctx.surgery_overturned is False,
+                    note="the surgery it serves is not found medically necessary")
+    if t == "surgery_overturned":
+        return Held(ctx.dependent and ctx.surgery_overturned is True, note="the surgery it serves is found medically necessary")
+    raise KBError(f"unknown rule test {t!r}")  # the schema forbids this
+
+
+# --- deciding ----------------------------------------------------------------------------
+
+
+@dataclass
+class RuleDecision:
+    """How an item was decided: the rule (or the criteria), the outcome key, the record spans
+    and arithmetic that decided it."""
+
+    decision: str
+    verdict: str
+    key: str
+    firm: bool
+    rule: Rule | None
+    evidence: list
+    notes: list[str]
+    criteria: list[tuple[Criterion, CriterionResult]]
+
+
+def _status(crit: Criterion, summary: dict) -> tuple[str, list]:
+    """Status of one criterion and the mentions that show it."""
+    names = [crit.fact, *crit.also]
+    affirmed = [m for n in names for m in summary.get(n, {}).get("affirmed", [])]
+    negated = [m for n in names for m in summary.get(n, {}).get("negated", [])]
+    against = [m for n in crit.against for m in summary.get(n, {}).get("affirmed", [])]
+    if crit.expect == "present":
+        if affirmed:
+            return "met", affirmed
+        if against or negated:
+            return "not_met", against + negated
+        return "insufficient", []
+    if affirmed:
+        return "not_met", affirmed
+    if negated:
+        return "met", negated
+    return "insufficient", []
+
+
+def evaluate_criteria(entry: KBEntry | None, summary: dict) -> list[tuple[Criterion, CriterionResult]]:
+    """Each criterion of the entry with its status and up to three evidence spans."""
+    if entry is None:
+        return []
+    out = []
+    for crit in entry.entry.criteria:
+        status, mentions = _status(crit, summary)
+        ev = [Evidence(**m.evidence()) for m in mentions[:3]]
+        out.append((crit, CriterionResult(criterion=crit.text, role=crit.role, status=status, evidence=ev)))
+    return out
+
+
+def criteria_outcome(criteria: list[tuple[Criterion, CriterionResult]]) -> str:
+    """What the criteria say: met (a sufficient criterion met, or every required one),
+    not_met (a required criterion contradicted by the records) or not_shown."""
+    if any(c.role == "sufficient" and r.status == "met" for c, r in criteria):
+        return "met"
+    required = [r for c, r in criteria if c.role == "required"]
+    if required and all(r.status == "met" for r in required):
+        return "met"
+    if any(r.status == "not_met" for r in required):
+        return "not_met"
+    return "not_shown"
+
+
+def _applies(rule: FormRule, category: str | None) -> bool:
+    if rule.categories and category not in rule.categories:
+        return False
+    return category not in rule.except_categories
+
+
+def decide_item(ctx: ItemContext) -> RuleDecision:
+    """Decide one item by the form rules, then its entry's rules, then its criteria."""
+    criteria = evaluate_criteria(ctx.entry, ctx.summary)
+    data = rules_data()
+    candidates: list[tuple[str, Rule]] = [("form", r) for r in data.form_rules if _applies(r, ctx.category)]
+    if ctx.entry is not None:
+        candidates += [(ctx.entry.entry.id, r) for r in ctx.entry.entry.rules]
+    for owner, rule in candidates:
+        held = [check(c, ctx) for c in rule.when]
+        if all(h.holds for h in held):
+            evidence = [m for h in held for m in h.evidence]
+            notes = [h.note for h in held if h.note]
+            verdict = "met" if rule.decision == "Overturned" else "not_met"
+            return RuleDecision(rule.decision, verdict, f"rule:{owner}:{rule.id}", rule.firm, rule, evidence, notes, criteria)
+    if ctx.entry is None:
+        return RuleDecision("Upheld", "no_entry", f"criteria:{ctx.category}:no_entry", False, None, [], [], criteria)
+    verdict = criteria_outcome(criteria)
+    decision = "Overturned" if verdict == "met" else "Upheld"
+    return RuleDecision(decision, verdict, f"criteria:{ctx.entry.entry.id}:{verdict}", False, None, [], [], criteria)
+
+
+def fill(text: str, ctx: ItemContext) -> str:
+    """A rule's text with the item's arithmetic filled in."""
+    course = ctx.entry.entry.course if ctx.entry is not None else None
+    total = (ctx.requested or 0) + (ctx.completed or 0)
+    values = {
+        "requested": ctx.requested if ctx.requested is not None else "the",
+        "completed": ctx.completed if ctx.completed is not None else "an earlier course of",
+        "total": total,
+        "course": _course_words(course),
+        "trial": course.trial if course and course.trial else "a short",
+        "most": course.most if course and course.most else (course.course if course else ""),
+    }
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError):
+        return text
+
+
+def _course_words(course) -> str:
+    if course is None:
+        return "the guideline's course"
+    return f"{course.course} visits"

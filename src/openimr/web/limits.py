@@ -1,0 +1,83 @@
+"""A limit on request bodies, whatever the transfer encoding (pure ASGI middleware).
+
+A declared Content-Length over the limit is refused before any byte is read. A body without
+one (chunked transfer encoding) is counted as it arrives: once past the limit the
+application gets no more of it, and whatever it was about to answer is replaced by the
+413 — one line, JSON for the API, plain text for pages.
+"""
+
+from __future__ import annotations
+
+import json
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the largest file a user may upload (a PDF or .txt)
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 512 * 1024  # and room for the form around it
+
+
+class _TooLarge(Exception):
+    """Raised into the application when the body passes the limit (caught here)."""
+
+
+MESSAGE = f"request too large: uploads are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for an HTTP request whose body passes `max_bytes`."""
+
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, send)
+            return
+        state = {"read": 0, "over": False, "started": False, "refused": False}
+
+        async def limited_receive():
+            if state["over"]:
+                return {"type": "http.disconnect"}
+            event = await receive()
+            if event["type"] == "http.request":
+                state["read"] += len(event.get("body", b""))
+                if state["read"] > self.max_bytes:
+                    state["over"] = True
+                    raise _TooLarge()
+            return event
+
+        async def guarded_send(event):
+            if state["over"] and not state["started"]:
+                if not state["refused"]:
+                    state["refused"] = True
+                    await self._refuse(scope, send)
+                return  # the application's own answer to a truncated body is dropped
+            if event["type"] == "http.response.start":
+                state["started"] = True
+            await send(event)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except _TooLarge:
+            pass
+        except Exception:
+            if not state["over"]:
+                raise
+        if state["over"] and not state["started"] and not state["refused"]:
+            state["refused"] = True
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope, send) -> None:
+        text = MESSAGE
+        if scope.get("path", "").startswith("/api") or scope.get("path") == "/openapi.json":
+            body, kind = json.dumps({"detail": text}).encode(), b"application/json"
+        else:
+            body, kind = (text + "\n").encode(), b"text/plain; charset=utf-8"
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
