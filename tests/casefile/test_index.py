@@ -192,3 +192,25 @@ def test_json_contract_and_cluster(tmp_path, summary):
     assert set(one["documents"][0]) == {"type", "date", "first_page", "last_page", "author", "scanned", "duplicate_of"}
     assert set(one["chronology"][0]) == {"date", "document", "page", "text"}
     assert one["documents"][0]["first_page"] == 1
+
+
+def test_a_page_over_the_memory_limit_costs_that_page_only(tmp_path, monkeypatch):
+    """OCR needs more address space than 200 MB: the scanned page is refused by the limit, the
+    worker is replaced, and the text pages before and after it are read."""
+    import random
+
+    from openimr.casefile.pdfwrite import PdfWriter
+    from openimr.casefile.synth import _placed, _render
+
+    lines = [(13, True, "OPERATIVE REPORT"), (10, False, "Date of surgery: 02/03/2016, right shoulder arthroscopy.")]
+    writer = PdfWriter()
+    writer.text_page(_placed(lines))
+    writer.image_page(_render(lines, 150, random.Random(1), fax=False))
+    writer.text_page(_placed(lines))
+    path = tmp_path / "three.pdf"
+    path.write_bytes(writer.getvalue())
+    monkeypatch.setenv("OPENIMR_PDF_MEMORY_MB", "200")
+    result = index_file(path)
+    assert result["errors"] == [f"{path}: page 2: over the memory limit of 200 MB"]
+    assert result["pages"] == 3
+    assert [d["first_page"] for d in result["documents"]] == [1, 3]
