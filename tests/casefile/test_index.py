@@ -214,3 +214,35 @@ def test_a_page_over_the_memory_limit_costs_that_page_only(tmp_path, monkeypatch
     assert result["errors"] == [f"{path}: page 2: over the memory limit of 200 MB"]
     assert result["pages"] == 3
     assert [d["first_page"] for d in result["documents"]] == [1, 3]
+
+
+def test_interrupted_indexing_resumes_where_it_stopped(tmp_path, summary):
+    from openimr.casefile.index import _checkpoint
+
+    cf = case_file(summary, seed=3, scanned_share=0.0, max_events=2)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(cf.pdf)
+    keep = tmp_path / "work"
+    seen = []
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_at_four(page, pages):
+        seen.append((page, pages))
+        if page == 4:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        index_file(path, resume=keep, progress=stop_at_four)
+    assert seen == [(n, len(cf.pages)) for n in range(1, 5)]
+    checkpoint = _checkpoint(keep, path, "auto")
+    with checkpoint.open("a") as handle:
+        handle.write('{"page": 5, "te')  # torn by the interruption
+    again = []
+    result = index_file(path, resume=keep, progress=lambda page, pages: again.append(page))
+    assert result["resumed_pages"] == 4 and again == list(range(5, len(cf.pages) + 1))
+    assert _found(result) == _truth(cf)
+    assert index_file(path, resume=keep)["resumed_pages"] == len(cf.pages)  # all kept: nothing read
+    out = CliRunner().invoke(app, ["casefile", "index", str(path), "--progress"])
+    assert f"{path}: page {len(cf.pages)} of {len(cf.pages)}" in out.stderr

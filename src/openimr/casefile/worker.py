@@ -276,10 +276,11 @@ def read_pages(path: "str | Path", ocr: str = "auto", start: int = 0, lim: Limit
                     if frame.get("done"):
                         break
                     index = frame["page"]
+                    frame["of"] = total
                     yield frame
                     continue
                 index += 1
-                yield {"page": index, "error": reason}
+                yield {"page": index, "error": reason, "of": total}
                 died = True
                 break
             if not died:
