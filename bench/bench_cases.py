@@ -1,4 +1,4 @@
-"""Case workflow figures: redaction on the 129 real letters, and case intake throughput."""
+"""Case workflow figures: case intake throughput (redaction: bench_redaction.py)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LETTERS = ROOT.parent / "shared" / "data" / "letters"
 APPLICATION = ROOT / "tests" / "cases" / "data" / "application.json"
-
-
-def _redaction() -> list[str]:
-    import openimr
-    from openimr.cases.redaction_check import measure
-
-    letters = [(p.name, openimr.read_letter(p)) for p in sorted(LETTERS.glob("*.pdf"))]
-    started = time.perf_counter()
-    result = measure(letters)
-    seconds = time.perf_counter() - started
-    return [
-        f"| letters | {result.letters} |",
-        f"| identifiers planted (summary and every rationale) | {result.planted} |",
-        f"| planted identifiers not present before redaction | {len(result.not_planted)} |",
-        f"| planted identifiers surviving redaction (rendered text) | {len(result.survived)} |",
-        f"| clinical text kept, unplanted letters | {100 * result.kept_ratio:.3f} % |",
-        f"| plant + redact + render, per letter | {1000 * seconds / max(result.letters, 1):.1f} ms |",
-    ]
 
 
 def _intake(count: int = 200) -> list[str]:
@@ -53,7 +35,7 @@ def _intake(count: int = 200) -> list[str]:
 
 def run() -> str:
     """Markdown section with the measured figures."""
-    rows = _redaction() + _intake()
+    rows = _intake()
     return "## Case workflow\n\n| measure | value |\n| --- | --- |\n" + "\n".join(rows) + "\n"
 
 

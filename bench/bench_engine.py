@@ -67,21 +67,21 @@ def _evaluation(paths) -> list[str]:
     from openimr.engine import evaluate as ev
 
     r = ev.evaluate(paths, folds=5)
-    rows = [f"{r['letters']} letters, {r['items']} items ({r['overturned']} overturned), 5-fold grouped CV by letter.", "",
-            "| system | accuracy | balanced acc. | overturn precision | overturn recall | Brier | AUC | AUC within folds |",
-            "|---|---|---|---|---|---|---|---|"]
-    for name, m in r["systems"].items():
-        ci = m["ci95"]
-        rows.append(
-            f"| {name} | {m['accuracy']:.3f} [{ci['accuracy'][0]:.2f}–{ci['accuracy'][1]:.2f}] "
-            f"| {m['balanced_accuracy']:.3f} [{ci['balanced_accuracy'][0]:.2f}–{ci['balanced_accuracy'][1]:.2f}] "
-            f"| {m['overturn_precision']:.3f} | {m['overturn_recall']:.3f} | {m['brier']:.3f} | {m['auc']:.3f} | {m['auc_within_folds']:.3f} |"
-        )
-    rows += ["", "engine = configuration chosen per outer fold by inner grouped CV: "
-             + "; ".join(f"fold {i + 1}: {c}" for i, c in enumerate(r.get("engine_configs_chosen", [])))]
-    g = r["guideline_match"]
-    rows += ["", f"Guideline match: {g['share']:.3f} of {g['items_counted']} items "
-                 f"({g['items_reviewer_cited_none']} where the reviewer cited no guideline)."]
+    rows = [f"{r['letters']} letters, {r['items']} items ({r['overturned']} overturned); decisions from the rules, "
+            "calibration out-of-fold (5-fold grouped by letter).", ""]
+    for part, title in (("all", "all letters"), ("development", "development letters"),
+                        ("holdout", f"held-out split ({r['holdout_letters']} letters, not read while writing rules)")):
+        q = r[part]
+        rows += [f"{title}: {q['items']} items, {q['overturned']} overturned", "",
+                 "| system | accuracy | balanced acc. | overturn precision | overturn recall | Brier | AUC |",
+                 "|---|---|---|---|---|---|---|"]
+        for name, m in q["systems"].items():
+            rows.append(f"| {name} | {m['accuracy']:.3f} | {m['balanced_accuracy']:.3f} | {m['overturn_precision']:.3f} "
+                        f"| {m['overturn_recall']:.3f} | {m['brier']:.3f} | {m['auc']:.3f} |")
+        e, g = q["systems"]["engine (rules)"], q["guideline_match"]
+        rows += ["", f"clear: {e['clear_items']} items ({e['clear_coverage']:.3f}), agreement {e['clear_agreement']:.3f}; "
+                     f"guideline match {g['share']:.3f} of {g['items_counted']}; decision/criteria disagreements "
+                     f"{q['decision_criteria_disagreements']}.", ""]
     return rows
 
 

@@ -122,6 +122,22 @@ _PARTIAL_FORMS = (
 )
 
 
+_LETTER_FORMS = 3  # the first three forms are the Final Determination letters' own headings
+
+
+def letter_portions(heading: str) -> dict[str, str | None] | None:
+    """The portions of a letter's item heading when it states a partial authorization:
+    {"original_request", "authorized", "disputed_request"} as printed (the letter reader's
+    fields), else None. Only the letters' own heading forms are read here."""
+    for rx, _remainder in _PARTIAL_FORMS[:_LETTER_FORMS]:
+        m = rx.match(heading)
+        if m:
+            g = m.groupdict()
+            return {"original_request": g.get("original"), "authorized": g["authorized"].strip(" ,"),
+                    "disputed_request": g["disputed"].strip(" ,")}
+    return None
+
+
 def partial_portions(text: str) -> tuple[str | None, str | None, str | None, bool] | None:
     """(original, authorized, disputed, remainder) when `text` states that the claims
     administrator authorized part of the request, else None. `remainder` is True when what is
@@ -490,4 +506,4 @@ def _regions_of(text: str) -> list[str]:
     return out
 
 
-__all__ = ["RequestParse", "parse_request", "partial_portions"]
+__all__ = ["RequestParse", "letter_portions", "parse_request", "partial_portions"]

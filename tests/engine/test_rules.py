@@ -139,10 +139,15 @@ def test_ppi_only_with_gastrointestinal_risk(nlp_loaded):
 
 
 def test_short_term_only_drugs_in_long_term_use_are_upheld(nlp_loaded):
-    relaxant, benzo, soma = decide_case(_case("Cyclobenzaprine 7.5mg #90", "Diazepam 5mg #30", "Soma 350mg #60")).items
+    relaxant, benzo = decide_case(_case("Cyclobenzaprine 7.5mg #90", "Diazepam 5mg #30")).items
     assert relaxant.rule == "rule:cp_muscle_relaxant:long_term_without_flare" and relaxant.decision == "Upheld"
     assert benzo.rule == "rule:cp_benzodiazepine:long_term" and benzo.decision == "Upheld"
+    (soma,) = decide_case(_case("Soma 350mg #60")).items
     assert soma.rule == "rule:cp_muscle_relaxant:carisoprodol"
+    # two of one class in one application: neither is needed beside the other
+    first, second = decide_case(_case("Soma 350mg #60", "Tizanidine 4mg #60")).items
+    assert first.rule == second.rule == "rule:form:two_of_one_class"
+    assert "Tizanidine 4mg #60" in first.rationale
 
 
 def test_opioid_continuation_needs_documented_function(nlp_loaded):

@@ -31,9 +31,9 @@ def test_a_case_record_gives_the_mailed_letter_its_parties_and_documents(sqlite_
                             day="2026-02-18")
         record.add_document(session, number, "medical_record", "PR-2 progress report", "Exam notes.", "intake",
                             day="2026-02-12")
-        store.update(sqlite_url, number, "assign", {"status": "assigned", "reviewer_id": "R-1",
-                                                    "credentials": credentials.model_dump_json()}, "admin", session)
-        record.decide(session, number, 0, "Upheld", "MTUS", "Not supported by the records.", "R-1", "dr")
+        store.update(sqlite_url, number, "assign", {"reviewer_id": "R-1", "credentials": credentials.model_dump_json()},
+                     "admin", session)
+        record.decide(session, number, 0, "Upheld", "MTUS", "Not supported by the records.", "R-1", "dr", "reviewer")
         row = store.get(session, number)
         letter = record.letter_of(session, row, row.decisions_version)
         # (An L2016 letter without "Date Assigned:" reads back as L2013: this case was assigned

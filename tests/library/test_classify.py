@@ -54,8 +54,8 @@ def test_real_items_are_almost_all_categorised(real_library):
     [
         ("Norco 10/325mg #90", dict(category="opioid", drug="Norco", dose="10/325mg", quantity="90 tablets")),
         ("Physical therapy 2x6 for the lumbar spine", dict(category="physical_therapy", frequency="2 per week", duration="6 weeks", quantity="12 sessions",
-                                                           body_region="lumbar spine")),
-        ("Acupuncture 12 sessions for the neck", dict(category="acupuncture", quantity="12 sessions", body_region="cervical spine")),
+                                                           body_region="lumbar")),
+        ("Acupuncture 12 sessions for the neck", dict(category="acupuncture", quantity="12 sessions", body_region="cervical")),
         ("Chiropractic care two times a week for four weeks", dict(frequency="2 per week", duration="4 weeks", quantity="8 sessions")),
         ("Lidoderm 5% patch #30", dict(category="topical_analgesic", drug="Lidoderm")),
         ("Flurbiprofen 20%/Baclofen 5%/Lidocaine 4% cream 180gm", dict(category="compounded")),

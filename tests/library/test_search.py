@@ -51,7 +51,7 @@ def test_relevance_on_postgresql(postgres_server, letter_pdfs):
 def test_filters_and_snippets(real_library):
     hits = search(real_library, "physical therapy", Filters(decision="Overturned"), limit=20)
     assert hits and all(h.decision == "Overturned" for h in hits)
-    mri = search(real_library, "imaging", Filters(category="mri", region="lumbar spine"), limit=50)
+    mri = search(real_library, "imaging", Filters(category="mri", region="lumbar"), limit=50)
     assert mri and all(h.category == "mri" for h in mri)
     group = search(real_library, "pain", Filters(category="pharmaceuticals"), limit=50)
     assert group and all(h.category in {"opioid", "nsaid", "muscle_relaxant", "topical_analgesic", "compounded", "proton_pump_inhibitor", "anticonvulsant", "antidepressant", "sleep_aid", "other_drug"} for h in group)

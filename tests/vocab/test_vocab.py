@@ -52,3 +52,59 @@ def test_bad_drug_file_names_the_product(tmp_path):
     bad.write_text("generics: [hydrocodone]\nproducts:\n  norco: [hydrocodone, acetaminophen]\n")
     with pytest.raises(VocabError, match=r"drugs.yaml: .*products.norco"):
         load_drugs(bad)
+
+
+# --- guidelines ---------------------------------------------------------------------------
+
+from openimr.vocab.guidelines import by_acoem_chapter, by_name, guideline, guidelines, load_guidelines  # noqa: E402
+
+
+def test_one_registry_serves_reader_library_and_knowledge_base():
+    from openimr.engine.kb import default_kb
+    from openimr.letters.read.citations import canonical_guideline, chapter_of
+    from openimr.library.classify import normalise_guideline
+
+    # the reader's canonical names are the registry's printed names
+    assert canonical_guideline("Chronic Pain Medical Treatment Guidelines") == guideline("mtus-chronic-pain").name
+    assert chapter_of("Low Back Complaints") == guideline("mtus-acoem-low-back").acoem_chapter == 12
+    # the library's keys are the registry's keys, whatever the wording
+    assert normalise_guideline("CA MTUS Chronic Pain Medical Treatment Guidelines Page(s): 78").key == "mtus-chronic-pain"
+    assert normalise_guideline("Low Back", "MTUS", 12).key == by_acoem_chapter(12).key
+    assert normalise_guideline("Medicare Physician Fee Schedule", "non-MTUS").key == "medicare-fee-schedule"
+    # every knowledge-base file's head names a registry guideline, and takes its scope and chapter
+    for e in default_kb().entries:
+        g = guideline(e.guideline.key)
+        assert g is not None and e.guideline.scope == g.scope and e.guideline.chapter == g.acoem_chapter
+
+
+def test_every_guideline_has_a_title_and_scope_and_keys_are_unique():
+    keys = [g.key for g in guidelines()]
+    assert len(keys) == len(set(keys)) and len(keys) >= 20
+    assert by_name("Official Disability Guidelines (ODG)", "non-MTUS").key == "odg"
+    assert by_acoem_chapter(3).key == "mtus-acoem-general-approaches"
+
+
+def test_bad_guideline_file_names_the_problem(tmp_path):
+    bad = tmp_path / "guidelines.yaml"
+    bad.write_text("guidelines:\n  - {key: a, title: A, scope: MTUS}\n  - {key: a, title: B, scope: MTUS}\n")
+    with pytest.raises(VocabError, match="duplicate guideline key"):
+        load_guidelines(bad)
+    bad.write_text("guidelines:\n  - {key: a, name: X, title: A, scope: MTUS}\n  - {key: b, name: x, title: B, scope: MTUS}\n")
+    with pytest.raises(VocabError, match="already names a"):
+        load_guidelines(bad)
+    bad.write_text("guidelines:\n  - {key: a, title: A, scope: WHO}\n")
+    with pytest.raises(VocabError, match=r"guidelines.yaml: guidelines.0.scope"):
+        load_guidelines(bad)
+
+
+def test_knowledge_base_head_must_name_a_registry_guideline(tmp_path):
+    import shutil
+
+    from openimr.engine.kb import DATA_DIR, GUIDELINES_DIR, KBError, load_kb
+
+    gdir = tmp_path / "g"
+    shutil.copytree(GUIDELINES_DIR, gdir)
+    path = gdir / "knee.yaml"
+    path.write_text(path.read_text().replace("key: mtus-acoem-knee", "key: mtus-acoem-kneecap"))
+    with pytest.raises(KBError, match="knee.yaml: guideline"):
+        load_kb(gdir, DATA_DIR)

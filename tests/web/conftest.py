@@ -4,7 +4,11 @@ with real letters in the library, users of every role and cases assigned to revi
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
+from contextlib import contextmanager
 
 # Two test workers share two cores: one BLAS/torch thread each avoids oversubscription.
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -61,6 +65,28 @@ class World:
         return client
 
 
+@contextmanager
+def live_server(app):
+    """The app served by uvicorn on a free loopback port, in a thread: its base URL."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert instance.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(10)
+
+
 def _new_url(kind: str, tmp_path_factory, request) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('web') / 'openimr.sqlite'}"
@@ -95,7 +121,8 @@ def build_world(url: str, letter_paths) -> World:
             admin = auth.principal_of(session.get(User, world.users["admin"]), "")
             application, documents = demo_application(letter, date.today())
             case = workflow.create_case(session, intake, application, documents)
-            workflow.assign(session, admin, case, world.users[owner])
+            if owner != "rev_nc":  # a reviewer who is not a clinician cannot be assigned (test_roles)
+                workflow.assign(session, admin, case, world.users[owner])
             world.cases[owner] = case.id
     return world
 

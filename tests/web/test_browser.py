@@ -5,14 +5,11 @@ download the PDF; every page screenshotted and checked for keyboard use and labe
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import PASSWORD, ROOT_DIR
+from .conftest import PASSWORD, ROOT_DIR, live_server
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -21,29 +18,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(sqlite_world):
     """The app served by uvicorn on a free loopback port, in a thread."""
-    import uvicorn
-
-    port = _free_port()
-    config = uvicorn.Config(sqlite_world.app, host="127.0.0.1", port=port, log_level="warning")
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert instance.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
+    with live_server(sqlite_world.app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

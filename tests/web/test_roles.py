@@ -100,16 +100,19 @@ def test_intake_cannot_decide_or_sign(world):
     assert client.get("/panel").status_code == 403
 
 
-def test_non_clinician_reviewer_cannot_sign(world):
-    client = world.client("rev_nc")
+def test_a_reviewer_who_cannot_sign_cannot_be_assigned(world):
+    """A case can no longer be assigned to someone who cannot sign it: the non-clinician
+    reviewer is refused (409, with the reason), the case stays unassigned and out of their
+    queue; signing itself still checks that the signer is a clinician."""
     case_id = world.cases["rev_nc"]
-    detail = client.get(f"/api/cases/{case_id}").json()
-    for item in detail["disputed_items"]:
-        assert client.put(f"/api/cases/{case_id}/items/{item['index']}/decision",
-                          json={"decision": "Upheld", "guideline": "MTUS", "rationale": "Not shown."}).status_code == 200
-    response = sign(client, case_id)
-    assert response.status_code == 403 and "clinician" in response.json()["detail"]
-    assert "Sign and issue" not in client.get(f"/cases/{case_id}").text
+    admin = world.client("admin")
+    refused = admin.post(f"/api/cases/{case_id}/assign", json={"reviewer_id": world.users["rev_nc"]})
+    assert refused.status_code == 409 and "not a clinician: cannot sign" in refused.json()["detail"]
+    assert admin.get(f"/api/cases/{case_id}").json()["assigned"] is False
+    client = world.client("rev_nc")
+    assert client.get(f"/api/cases/{case_id}").status_code == 403
+    ranked = admin.get(f"/api/cases/{case_id}/match").json()["ranked"]
+    assert next(r for r in ranked if r["id"] == world.users["rev_nc"])["eligible"] is False
 
 
 def _intake_views(world) -> dict[str, str]:
@@ -139,6 +142,8 @@ def test_reviewer_names_never_reach_intake_users(world):
 
 def test_intake_sees_that_a_case_is_assigned_but_not_to_whom(world):
     listed = world.client("intake").get("/api/cases").json()["items"]
-    assert all(c["assigned"] and c["assigned_reviewer"] is None for c in listed if c["id"] in world.cases.values())
+    assigned = {world.cases["rev_a"], world.cases["rev_b"]}
+    mine = [c for c in listed if c["id"] in assigned]
+    assert len(mine) == 2 and all(c["assigned"] and c["assigned_reviewer"] is None for c in mine)
     page = world.client("intake").get("/cases").text
     assert re.search(r"<td>assigned</td>", page)

@@ -8,9 +8,7 @@ attestation is required."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -19,34 +17,17 @@ from sqlalchemy import select
 
 from openimr import read_letter
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, live_server
 from .test_workflow import _decide_all, _new_assigned_case
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live(world):
     """The world's app served by uvicorn on a free loopback port, in a thread."""
-    import uvicorn
-
-    port = _free_port()
-    instance = uvicorn.Server(uvicorn.Config(world.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert instance.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
+    with live_server(world.app) as base:
+        yield base
 
 
 def _signed_in(base: str, username: str) -> httpx.Client:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from openimr import db
 from openimr.cases import store
 from openimr.cases.intake import Application, format_errors
-from openimr.cases.redact import for_application, redact_letter
+from openimr.cases.redact import for_application, redact_letter, workbench_names
 from openimr.cases.tables import CaseRow, ReviewerRow
 from openimr.models import Letter, ReviewerCredentials
 
@@ -66,7 +66,7 @@ def redacted(url: str, case_number: str) -> tuple[Letter, Counter]:
             raise store.CaseError(f"case {case_number}: no letter yet (give --letter LETTER.json)")
         apps = case_applications(session, row)
         reviewer = session.get(ReviewerRow, row.reviewer_id) if row.reviewer_id else None
-        redactor = for_application(apps, reviewer.name if reviewer else None)
+        redactor = for_application(apps, reviewer.name if reviewer else None, workbench_names(session))
         return redact_letter(Letter.model_validate_json(row.letter), redactor)
 
 

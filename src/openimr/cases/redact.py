@@ -1,64 +1,139 @@
 """Redaction of a Final Determination letter for publication, as the DWC posts letters.
 
 Detection and action are separate (the Presidio shape): recognizers find spans of
-identifying text — the known parties of the case (names in several written forms,
-addresses, the date of birth, claim numbers, phones) and patterns (titled names, street
-addresses, claim/ADJ numbers, phone, SSN, e-mail, dates after "DOB") — and `redact_text`
-removes every span, leaving the surrounding spaces as the published letters do
-("a represented  employee"). Nothing is logged: only counts per kind are returned.
+identifying text and `redact_text` removes every span, leaving the surrounding spaces as the
+published letters do ("a represented  employee"). Two kinds of recognizers:
+
+- the case's own identifiers: every party's name (the whole name, first and last, "LAST,
+  FIRST", every part of a hyphenated or compound surname, in any letter case and with or
+  without accents, with initials next to it), the expert reviewer's and the workbench
+  users' names, addresses (with and without the house number), the date of birth in every
+  written form, the claim number and the phone;
+- patterns for what the case does not list: titled names ("Dr. Reyes"), names with a
+  credential ("Ana Reyes, PA-C"), people named by their relation to the worker ("his wife,
+  Carmen"), street addresses and street names, numbers after a label (medical record,
+  account, claim, ADJ, policy, member numbers...), SSNs with any separators, phone numbers,
+  e-mail addresses and labelled dates of birth.
+
+The words these need (organization words, English words that are also names, relation
+words, credentials, number labels, street types) are in data/redaction.yaml. Nothing is
+logged: only counts per kind are returned.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
-from openimr.models import Letter
+import yaml
 
-PERSON_KINDS = {"employee", "physician", "attorney", "family", "adjuster", "reviewer", "person", "officer"}
-ORG_WORDS = {
-    "inc", "llc", "corp", "corporation", "company", "co", "ltd", "lp", "llp", "pc", "apc", "group", "center",
-    "centre", "hospital", "clinic", "services", "service", "insurance", "mutual", "fund", "associates",
-    "medical", "health", "healthcare", "logistics", "partners", "law", "office", "offices", "firm", "county",
-    "city", "state", "district", "university", "pharmacy", "pharmaceuticals", "labs", "laboratories",
-    "systems", "solutions", "management", "network", "institute", "foundation", "department", "the", "of", "and",
-    "attorneys", "lawyers", "legal", "injury", "counsel", "insurers", "claims", "trust", "agency", "inc.",
-}
-# English words that are also short names: a single one of these is not removed on its own
-SHORT_WORDS = {
-    "a", "i", "am", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me", "my", "no",
-    "of", "oh", "ok", "on", "or", "so", "to", "up", "us", "we",
-}
-TITLES = r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Prof|Attorney|Atty)\.?"
-NAME_WORD = r"[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['’-][^\W\d_]+)*"
+from openimr.models import Letter, Model
+
+DATA_FILE = Path(__file__).parent / "data" / "redaction.yaml"
+
+
+class Vocabulary(Model):
+    """The word lists of data/redaction.yaml."""
+
+    organization_words: list[str]
+    organization_suffixes: list[str]
+    never_alone: list[str]
+    common_words: list[str]
+    relation_words: list[str]
+    not_name_words: list[str]
+    credentials: list[str]
+    id_labels: list[str]
+    street_suffixes: list[str]
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    return Vocabulary.model_validate(yaml.safe_load(DATA_FILE.read_text(encoding="utf-8")))
+
+
+PERSON_KINDS = {"employee", "physician", "attorney", "family", "adjuster", "reviewer", "person", "officer", "other"}
+TITLES = r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Attorney|Atty|Nurse)\.?"
+NAME_WORD = r"(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž][^\W\d_]*(?:['’-][^\W\d_]+)*"
+INITIAL = r"[A-Z]\."
+PARTICLE = r"(?:de|del|de\s+la|de\s+los|van|van\s+der|von|da|di|du|le|la|st\.?|san)"
+# a person's name as written: words, initials, particles ("Maria Q. de la Cruz")
+PERSON = rf"{NAME_WORD}(?:\s+(?:{INITIAL}|{PARTICLE}\s+{NAME_WORD}|{NAME_WORD})){{0,3}}"
 MONTHS = "January February March April May June July August September October November December".split()
+MONTH_TEXT = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 DATE_TEXT = (
-    r"(?:\d{1,2}[/-]\d{1,2}[/-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4})"
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|\d{8}|"
+    rf"{MONTH_TEXT}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}}|"
+    rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_TEXT},?\s+\d{{2,4}})"
 )
-STREET_SUFFIX = (
-    r"(?:Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl|Parkway|Pkwy|"
-    r"Highway|Hwy|Circle|Cir|Terrace|Ter|Trail|Plaza|Square|Sq)"
-)
-PATTERNS: dict[str, re.Pattern] = {
-    "titled_name": re.compile(rf"\b{TITLES}\s+({NAME_WORD}(?:\s+[A-Z]\.)?(?:\s+{NAME_WORD})?)"),
-    "street_address": re.compile(
-        rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'’.-]*\s+){{1,4}}{STREET_SUFFIX}\b\.?"
-        r"(?:,?\s+(?:Suite|Ste|Apt|Unit|#)\.?\s*[\w-]+)?"
-        r"(?:,\s*[A-Z][A-Za-z .]+,?\s+(?:CA|California)\s+\d{5}(?:-\d{4})?)?"
-    ),
-    "city_zip": re.compile(r"\b[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},\s*(?:CA|California)\s+\d{5}(?:-\d{4})?\b"),
-    "po_box": re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I),
-    "claim_number": re.compile(r"(?i:\b(?:claim|clm)\s*(?:number|no\.?|#)\s*[:#]?\s*)([A-Z0-9][A-Z0-9-]{3,})"),
-    "adj_number": re.compile(r"\bADJ\s?\d{5,}\b", re.I),
-    "ssn": re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),
-    "phone": re.compile(r"(?:\(\d{3}\)\s?|\b\d{3}[-.\s])\d{3}[-.\s]\d{4}\b"),
-    "email": re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"),
-    "date_of_birth": re.compile(rf"(?i:\b(?:date of birth|birth ?date|d\.?o\.?b\.?|born(?: on)?)\s*[:\-]?\s*)({DATE_TEXT})"),
+ACCENTS = {
+    "a": "aáàâäãå", "e": "eéèêë", "i": "iíìîï", "o": "oóòôöõø", "u": "uúùûü", "n": "nñ", "c": "cç", "y": "yýÿ",
 }
+
+
+def _fold(ch: str) -> str:
+    """A character class matching the letter with or without its accent ("í" -> [iíìîï])."""
+    base = unicodedata.normalize("NFD", ch)[0].lower()
+    if base in ACCENTS or base != ch.lower():
+        variants = ACCENTS.get(base, base) + ch.lower()
+        return "[" + variants + variants.upper() + "]"
+    if ch in "'’":
+        return "['’]"
+    return re.escape(ch)
+
+
+def _word(word: str) -> str:
+    return "".join(_fold(ch) for ch in word)
+
+
+def _label_pattern(labels: Iterable[str]) -> str:
+    words = sorted({w.lower() for w in labels}, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in words)
+
+
+@lru_cache(maxsize=1)
+def patterns() -> dict[str, re.Pattern]:
+    """The case-independent recognizers; those with a group remove only the group."""
+    v = vocabulary()
+    suffix = "|".join(sorted(map(re.escape, v.street_suffixes), key=len, reverse=True))
+    named_suffix = "|".join(re.escape(s) for s in v.street_suffixes if len(s) > 2 and s not in ("Row", "Loop"))
+    credentials = "|".join(sorted((re.escape(c) for c in v.credentials), key=len, reverse=True))
+    relations = _label_pattern(v.relation_words)
+    labels = _label_pattern(v.id_labels)
+    identifier = r"(?:[A-Za-z]{1,4}[\s-])?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,}[A-Za-z0-9]"
+    return {
+        "titled_name": re.compile(rf"\b{TITLES}\s+((?:{INITIAL}\s*)*{PERSON})"),
+        "credentialed_name": re.compile(rf"((?:{INITIAL}\s*)*{PERSON}),\s+(?:{credentials})(?![\w-])"),
+        "relation_name": re.compile(
+            rf"(?i:\b(?:{relations})\b),?\s+(?:(?i:named|called)\s+)?((?:{INITIAL}\s*)*{PERSON})"
+        ),
+        "street_address": re.compile(
+            rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'’.-]*\s+){{1,4}}(?:{suffix})\b\.?"
+            r"(?:,?\s+(?:Suite|Ste|Apt|Unit|#)\.?\s*[\w-]+)?"
+            r"(?:,\s*[A-Z][A-Za-z .]+,?\s+(?:CA|California)\s+\d{5}(?:-\d{4})?)?"
+        ),
+        "street_name": re.compile(rf"\b(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){{1,3}}(?:{named_suffix})\b\.?"),
+        "city_zip": re.compile(r"\b[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},\s*(?:CA|California)\s+\d{5}(?:-\d{4})?\b"),
+        "po_box": re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d+\b", re.I),
+        "labelled_number": re.compile(
+            rf"(?i:\b(?:{labels})\b\.?\s*(?:number|no\.?|num\.?|#|id)?\s*[:#.]?\s*#?\s*)({identifier})"
+        ),
+        "adj_number": re.compile(r"\bADJ[\s#:-]*\d{5,}\b", re.I),
+        "ssn": re.compile(r"(?<![\d-])\d{3}([-\s./]?)\d{2}\1\d{4}(?![\d-])"),
+        "phone": re.compile(
+            r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|(?<![\d/.-])\d{3}[-.\s]?)\d{3}[-.\s]?\d{4}(?![\d/-])"
+            r"(?:\s*(?:ext\.?|x)\s*\d{1,5})?"
+        ),
+        "email": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+        "date_of_birth": re.compile(
+            rf"(?i:\b(?:date\s+of\s+birth|birth\s?date|birthday|d\.?o\.?b\.?|born(?:\s+on)?)\s*[:\-]?\s*)({DATE_TEXT})"
+        ),
+    }
 
 
 @dataclass
@@ -68,39 +143,61 @@ class Span:
     kind: str
 
 
+_INITIALS_BEFORE = re.compile(r"(?:\b[A-Z]\.\s*){1,3}$")
+_INITIALS_AFTER = re.compile(r"^,?\s*(?:[A-Z]\.\s*){1,3}(?![\w])")
+
+
 @dataclass
 class Redactor:
     """Recognizers for one case: its parties' names, addresses, DOB, claim numbers."""
 
     terms: list[tuple[re.Pattern, str]] = field(default_factory=list)
-    # single name words: matched in any case but only where written with a capital
+    # name words that are also English words: matched only where written with a capital
     capitalised: list[tuple[re.Pattern, str]] = field(default_factory=list)
 
     def add_name(self, name: str | None, kind: str) -> None:
         """A party's name in the forms a letter may write it."""
         if not name or not name.strip():
             return
-        words = re.findall(r"[\w'’&-]+", name)
-        person = (
-            (kind in PERSON_KINDS or kind == "other")
-            and len(words) <= 5
-            and not any(w.lower() in ORG_WORDS for w in words)
-        )
+        v = vocabulary()
+        org_words = set(v.organization_words)
+        words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)*\.?|&", name)
+        while words and re.fullmatch(TITLES, words[0]):  # "Dr. Ana Reyes": the title is no name
+            words = words[1:]
+        credentials = {c.lower().replace(".", "") for c in v.credentials}
+        while len(words) > 1 and words[-1].lower().replace(".", "") in credentials:
+            words = words[:-1]
+        if not words:
+            return
+        person = kind in PERSON_KINDS and len(words) <= 6 and not any(w.lower().rstrip(".") in org_words for w in words)
         for variant in name_variants(words, person):
-            self.terms.append((_phrase(variant, ignore_case=True), kind))
-        if person:
-            for word in words:
-                if len(word.strip(".")) >= 2 and word.lower() not in ORG_WORDS | SHORT_WORDS:
-                    # a single name word only where it is written capitalised
-                    self.capitalised.append((re.compile(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", re.I), kind))
+            self.terms.append((_phrase(variant), "person" if person else kind))
+        if not person:
+            return
+        core = [w for w in words if len(w.rstrip(".")) > 1]
+        if len(core) >= 2:  # initials: "M.Q.G.", "M. G." (first, middle initials, last)
+            middle = [w[0] for w in words[1:-1] if len(w.rstrip(".")) == 1 and w[0].isupper()]
+            for letters in ([core[0][0], *middle, core[-1][0]], [core[0][0], core[-1][0]]):
+                body = r"\s?".join(rf"{letter.upper()}\." for letter in letters)
+                self.terms.append((re.compile(rf"(?<![\w.]){body}(?![\w.])"), "person"))
+        common, never = set(v.common_words), set(v.never_alone)
+        for word in words:
+            bare = word.rstrip(".")
+            if len(bare) < 2 or bare.lower() in never:
+                continue
+            if bare.lower() in common:  # capitalised, and not a part of a word ("X-Ray")
+                self.capitalised.append((re.compile(rf"(?<![\w'’-]){_word(bare)}(?![\w-])", re.I), kind))
+            else:  # in any case, also as a part of a hyphenated name
+                self.terms.append((re.compile(rf"(?<![\w'’]){_word(bare)}(?![\w])", re.I), "person"))
 
     def add_phrase(self, text: str | None, kind: str) -> None:
         """A literal identifier (claim number, phone, address line), spacing and case ignored."""
         if text and len(text.strip()) >= 3:
-            self.terms.append((_phrase(re.findall(r"[A-Za-z0-9]+", text), ignore_case=True, loose=True), kind))
+            self.terms.append((_phrase(re.findall(r"[A-Za-z0-9]+", text), loose=True), kind))
 
     def add_address(self, address: str | None) -> None:
-        """The whole address and each comma-separated part that is specific enough."""
+        """The whole address, each comma-separated part specific enough, and the street
+        without its house number."""
         if not address:
             return
         self.add_phrase(address, "address")
@@ -108,6 +205,9 @@ class Redactor:
             part = part.strip()
             if re.search(r"\d", part) or len(part) >= 4:
                 self.add_phrase(part, "address")
+            street = re.match(r"^\d+[A-Za-z]?\s+(.{4,})$", part)
+            if street:
+                self.add_phrase(street.group(1), "address")
 
     def add_date(self, day: date | None, kind: str) -> None:
         """A date in every common written form."""
@@ -123,52 +223,79 @@ class Redactor:
             for m in pattern.finditer(text)
             if m.group(0)[0].isupper()
         ]
-        for kind, pattern in PATTERNS.items():
+        not_names = set(vocabulary().not_name_words)
+        for kind, pattern in patterns().items():
             for m in pattern.finditer(text):
-                group = 1 if pattern.groups else 0
-                found.append(Span(m.start(group), m.end(group), kind))
-        return [s for s in found if s.end > s.start]
+                group = 1 if pattern.groups and kind != "ssn" else 0
+                person = kind in ("titled_name", "credentialed_name", "relation_name")
+                if person and re.split(r"[\s.'’-]", m.group(group), maxsplit=1)[0].lower() in not_names:
+                    continue  # "Doctor's First Report" names no one
+                found.append(Span(m.start(group), m.end(group), "person" if person else kind))
+        return [_with_initials(text, s) for s in found if s.end > s.start]
 
     def redact_text(self, text: str, counts: Counter | None = None) -> str:
         """`text` with every identifying span removed."""
         spans = merge(self.spans(text))
         if counts is not None:
             counts.update(s.kind for s in spans)
-        for span in reversed(spans):
-            text = text[: span.start] + text[span.end :]
-        return text
+        pieces, last = [], 0
+        for span in spans:
+            pieces.append(text[last : span.start])
+            last = span.end
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+
+def _with_initials(text: str, span: Span) -> Span:
+    """A person's name span widened to the initials written next to it ("M. Q. Gonzalez",
+    "Gonzalez, M.")."""
+    if span.kind != "person":
+        return span
+    before = _INITIALS_BEFORE.search(text, max(0, span.start - 12), span.start)
+    after = _INITIALS_AFTER.match(text[span.end : span.end + 14])
+    start = before.start() if before else span.start
+    end = span.end + (after.end() if after else 0)
+    return Span(start, end, span.kind)
 
 
 def name_variants(words: list[str], person: bool) -> list[list[str]]:
-    """Full name; for persons also first+last and last, first; for organizations without suffix."""
+    """Full name; for persons also without initials, first+last and last, first; for
+    organizations also without their legal-form suffix."""
     variants = [words]
     if person and len(words) >= 2:
         core = [w for w in words if len(w.rstrip(".")) > 1] or words
         variants += [core, [core[0], core[-1]], [core[-1], core[0]]]
+        if len(core) >= 3:  # a compound surname: "de la Cruz", "García López"
+            variants += [core[1:], [core[-1], *core[:-1]]]
     elif not person:
-        trimmed = [w for w in words if w.lower().rstrip(".") not in {"inc", "llc", "corp", "co", "ltd", "lp", "llp", "pc", "apc"}]
+        suffixes = set(vocabulary().organization_suffixes)
+        trimmed = [w for w in words if w.lower().rstrip(".") not in suffixes]
         if trimmed and trimmed != words:
             variants.append(trimmed)
     return [v for v in variants if v]
 
 
-def _phrase(words: Iterable[str], ignore_case: bool, loose: bool = False) -> re.Pattern:
-    sep = r"[\s,.\-/#]*" if loose else r"[\s,.]+"
-    body = sep.join(re.escape(w.rstrip(".")) for w in words)
-    return re.compile(rf"(?<![\w])(?:{body})(?![\w])", re.I if ignore_case else 0)
+def _phrase(words: Iterable[str], loose: bool = False) -> re.Pattern:
+    sep = r"[\s,.\-/#]*" if loose else r"[\s,.\-]+"
+    body = sep.join(_word(w.rstrip(".")) for w in words)
+    return re.compile(rf"(?<![\w])(?:{body})(?![\w])", re.I)
 
 
 def date_pattern(day: date) -> re.Pattern:
-    """A date written as 01/02/1980, 1/2/80, 1980-01-02, January 2, 1980, 2 January 1980."""
+    """A date in every written form: 01/02/1980, 1/2/80, 01-02-1980, 01.02.1980, 1980-01-02,
+    1980/01/02, 19800102, January 2, 1980, Jan. 2nd 1980, 2 January 1980, the 2nd of January."""
     m, d, y = day.month, day.day, day.year
     month = MONTHS[m - 1]
+    months = rf"(?:{month}|{month[:3]}\.?|{month[:4]}\.?)"
+    ordinal = r"(?:st|nd|rd|th)?"
     forms = [
-        rf"0?{m}[/-]0?{d}[/-](?:{y}|{y % 100:02d})",
-        rf"{y}-{m:02d}-{d:02d}",
-        rf"(?:{month}|{month[:3]}\.?)\s+0?{d}(?:st|nd|rd|th)?,?\s+{y}",
-        rf"0?{d}\s+(?:{month}|{month[:3]}\.?),?\s+{y}",
+        rf"0?{m}([/.-])0?{d}(?:\1)(?:{y}|{y % 100:02d})",
+        rf"{y}([/.-])0?{m}(?:\2)0?{d}",
+        rf"{y}{m:02d}{d:02d}|{m:02d}{d:02d}{y}",
+        rf"{months}\s+0?{d}{ordinal},?\s+(?:{y}|'?{y % 100:02d})",
+        rf"0?{d}{ordinal}\s+(?:of\s+)?{months},?\s+(?:{y}|'?{y % 100:02d})",
     ]
-    return re.compile(rf"(?<![\w/-])(?:{'|'.join(forms)})(?![\w/])", re.I)
+    return re.compile(rf"(?<![\w/.-])(?:{'|'.join(forms)})(?![\w/])", re.I)
 
 
 def merge(spans: list[Span]) -> list[Span]:
@@ -182,19 +309,36 @@ def merge(spans: list[Span]) -> list[Span]:
     return out
 
 
-def for_application(apps: Iterable, reviewer_name: str | None = None) -> Redactor:
-    """A redactor knowing every party of the case's applications (and the reviewer's name)."""
+def for_application(apps: Iterable, reviewer_name: str | None = None, people: Iterable[str] = ()) -> Redactor:
+    """A redactor knowing every party of the case's applications, the reviewer's name and
+    other people's (`people`: e.g. the workbench users who worked the case)."""
     redactor = Redactor()
     for app in apps:
         for kind, name in app.party_names():
-            redactor.add_name(name, kind if kind != "claims_administrator" or name != app.claims_administrator.adjuster else "adjuster")
+            adjuster = kind == "claims_administrator" and name == app.claims_administrator.adjuster
+            redactor.add_name(name, "adjuster" if adjuster else kind)
         redactor.add_address(app.employee.address)
         redactor.add_address(app.claims_administrator.address)
         redactor.add_date(app.employee.date_of_birth, "date_of_birth")
         redactor.add_phrase(app.employee.claim_number, "claim_number")
         redactor.add_phrase(app.employee.phone, "phone")
     redactor.add_name(reviewer_name, "reviewer")
+    for name in people:
+        redactor.add_name(name, "person")
     return redactor
+
+
+def workbench_names(session) -> list[str]:
+    """The display names of the workbench's users (none when the workbench is not set up)."""
+    from sqlalchemy import inspect, select
+
+    try:
+        from openimr.web.tables import User
+    except ImportError:  # pragma: no cover - the workbench ships with OpenIMR
+        return []
+    if not inspect(session.get_bind()).has_table(User.__tablename__):
+        return []
+    return [name for name in session.scalars(select(User.display_name)) if name]
 
 
 KEEP_FIELDS = {"layout", "case_number", "review_organization", "decision", "priority", "scope", "year", "chapter"}

@@ -18,9 +18,6 @@ from openimr.engine.models import Case
 from openimr.vocab import find_region
 from openimr.vocab.drugs import drug_names, ingredients_of
 
-_I = re.compile  # shorthand below
-
-
 @dataclass(frozen=True)
 class Span:
     """Where an item was read: document index in the case, character offsets, the text."""

@@ -18,8 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from openimr.models import Citation, GuidelineReference
 
@@ -178,11 +177,39 @@ class Entry(_Strict):
 
 
 class GuidelineHead(_Strict):
+    """The guideline a knowledge-base file belongs to: `key` names a guideline of the one
+    registry (openimr.vocab, vocab/guidelines.yaml), which gives its scope, the name drafts print
+    (for the MTUS the name letters print after "MTUS", otherwise the full title), its ACOEM
+    chapter and its year. A head may still state scope/name/year/chapter; they must agree with
+    the registry (a head without `key` is found by its name)."""
+
     id: str
-    scope: Literal["MTUS", "non-MTUS"]
-    name: str
+    key: str | None = None
+    scope: Literal["MTUS", "non-MTUS"] | None = None
+    name: str | None = None
     year: int | None = None
     chapter: int | None = None
+
+    @model_validator(mode="after")
+    def _from_registry(self) -> "GuidelineHead":
+        from openimr.vocab.guidelines import by_name, guideline, guidelines
+
+        g = guideline(self.key) if self.key else (
+            by_name(self.name, self.scope) or next((x for x in guidelines() if x.title == self.name), None))
+        if g is None:
+            raise ValueError(f"guideline {self.key or self.name!r} is not in the guideline registry (vocab/guidelines.yaml)")
+        printed_name = g.name if g.scope == "MTUS" and g.name else g.title
+        for field, want in (("scope", g.scope), ("chapter", g.acoem_chapter)):
+            have = getattr(self, field)
+            if have is not None and have != want:
+                raise ValueError(f"guideline {g.key}: {field} {have!r} disagrees with the registry's {want!r}")
+        object.__setattr__(self, "key", g.key)
+        object.__setattr__(self, "scope", g.scope)
+        object.__setattr__(self, "name", self.name if self.name in (g.name, g.title, *g.aliases) and self.name else printed_name)
+        object.__setattr__(self, "chapter", g.acoem_chapter)
+        if self.year is None and "year" not in self.model_fields_set:
+            object.__setattr__(self, "year", g.year)
+        return self
 
 
 class GuidelineFile(_Strict):
@@ -206,13 +233,6 @@ class CategoryRule(_Strict):
     _v = field_validator("patterns")(_check_regexes)
 
 
-class RegionRule(_Strict):
-    region: str
-    odg: str
-    patterns: list[str] = Field(min_length=1)
-    _v = field_validator("patterns")(_check_regexes)
-
-
 class LibraryScope(_Strict):
     """Engine categories allowed within one library category: refinement rules tried in
     order, else the default (None: no engine category)."""
@@ -226,7 +246,6 @@ class CategoriesFile(_Strict):
 
     within: dict[str, LibraryScope]
     rules: list[CategoryRule]
-    regions: list[RegionRule]
 
     @model_validator(mode="after")
     def _scopes_are_complete(self) -> "CategoriesFile":
@@ -274,16 +293,10 @@ class KnowledgeBase:
 
 
 def _load_yaml(path: Path, model: type[BaseModel]):
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise KBError(f"{path}: cannot read: {exc}".splitlines()[0]) from exc
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise KBError(f"{path}: {loc}: {err['msg']}") from exc
+    """One data file, validated; KBError naming the file and the first bad field."""
+    from openimr.vocab.data import load
+
+    return load(path.name, model, path, error=KBError)
 
 
 def load_kb(guidelines_dir: Path | None = None, data_dir: Path | None = None) -> KnowledgeBase:
@@ -348,24 +361,18 @@ def classify_request(request: str, kb: KnowledgeBase | None = None) -> str | Non
 
 
 def find_region(text: str, kb: KnowledgeBase | None = None) -> str | None:
-    """The body region named first in `text`, or None."""
-    kb = kb or default_kb()
-    best: tuple[int, int, str] | None = None
-    for order, rule in enumerate(kb.categories.regions):
-        for p in rule.patterns:
-            m = _rx(p).search(text)
-            if m and (best is None or (m.start(), order) < best[:2]):
-                best = (m.start(), order, rule.region)
-    return best[2] if best else None
+    """The body region named first in `text` (a key of the one region set, openimr.vocab), or None."""
+    from openimr.vocab import find_region as vocab_find_region
+
+    return vocab_find_region(text)
 
 
 def odg_chapter(region: str | None, kb: KnowledgeBase | None = None) -> str:
     """The ODG chapter name of a body region ("Pain" when unknown)."""
-    kb = kb or default_kb()
-    for rule in kb.categories.regions:
-        if rule.region == region:
-            return rule.odg
-    return "Pain"
+    from openimr.vocab import region as region_of
+
+    r = region_of(region)
+    return r.odg if r else "Pain"
 
 
 @dataclass(frozen=True)
@@ -378,13 +385,15 @@ class Match:
     left_mtus_because: str | None = None
 
 
-_REGION_ALIASES = {"ankle": {"ankle", "foot"}, "foot": {"ankle", "foot"}, "thoracic": {"thoracic"}}
-
-
 def _region_fits(entry: Entry, region: str | None) -> int:
-    """2: the entry names the region; 1: the entry covers any region; 0: no fit."""
-    if region and (region in entry.regions or _REGION_ALIASES.get(region, set()) & set(entry.regions)):
-        return 2
+    """2: the entry names the region or one it falls under (vocab regions' covered_by: an arm
+    under the neck's entries, a foot under the ankle's); 1: the entry covers any region; 0: no fit."""
+    from openimr.vocab import region as region_of
+
+    if region:
+        r = region_of(region)
+        if region in entry.regions or (r is not None and set(r.covered_by) & set(entry.regions)):
+            return 2
     return 1 if "any" in entry.regions else 0
 
 

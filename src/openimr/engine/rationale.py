@@ -106,8 +106,8 @@ def _deciding(feat, case: Case) -> list[str]:
         return [f"{head}: " + "; ".join(parts) + "."]
     if o.verdict == "not_met":
         c, r = next((c, r) for c, r in crits if c.role == "required" and r.status == "not_met")
-        quote = f"; the records state {_quote(case, r.evidence[0])}" if r.evidence else ""
-        return [f"Deciding criterion not met: {c.text}{quote}."]
+        quote = f", and the records state {_quote(case, r.evidence[0])}" if r.evidence else ""
+        return [f"Deciding criterion not met: the guideline asks for {c.text}{quote}."]
     if o.verdict == "not_shown":
         missing = [c.text for c, r in crits if c.role == "required" and r.status == "insufficient"]
         if not missing:  # no required criterion is open: what would have indicated the treatment

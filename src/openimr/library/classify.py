@@ -1,8 +1,9 @@
 """Classify disputed items: treatment category, body region, drug, dose, quantity,
 frequency and duration; normalise guideline citations.
 
-The knowledge lives in data files beside this module (data/taxonomy.yaml,
-data/regions.yaml, data/guidelines.yaml), validated at load.
+The taxonomy lives in data/taxonomy.yaml beside this module; body regions and guideline names
+come from the one vocabulary (openimr.vocab: regions.yaml, guidelines.yaml); amounts, drug and
+strength from the one request parse (openimr.request). All validated at load.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from openimr.request import parse_request
+from openimr.vocab import find_region
+from openimr.vocab.guidelines import Guideline, loose_rules
+from openimr.vocab.guidelines import guidelines as registry
 
 DATA = Path(__file__).parent / "data"
 _FLAGS = re.IGNORECASE
@@ -62,37 +66,6 @@ class Taxonomy(_Strict):
         return self
 
 
-class Region(_Strict):
-    region: str
-    patterns: list[str] = Field(min_length=1)
-
-
-class Regions(_Strict):
-    regions: list[Region]
-
-
-class GuidelineAlias(_Strict):
-    key: str
-    name: str
-    scope: str
-    patterns: list[str] = Field(min_length=1)
-
-
-class Guidelines(_Strict):
-    """Guideline aliases (data/guidelines.yaml)."""
-
-    guidelines: list[GuidelineAlias]
-    chapters: dict[int, str]
-
-    @model_validator(mode="after")
-    def _chapters_known(self) -> "Guidelines":
-        keys = {g.key for g in self.guidelines}
-        for chapter, key in self.chapters.items():
-            if key not in keys:
-                raise ValueError(f"chapter {chapter}: unknown guideline key {key!r}")
-        return self
-
-
 def _load(name: str, model: type[BaseModel]):
     path = DATA / name
     try:
@@ -119,14 +92,12 @@ class Compiled:
     after: list[tuple[str, re.Pattern]]
     drug_pattern: re.Pattern
     drug_category: dict[str, str]
-    regions: list[tuple[str, re.Pattern]]
 
 
 @lru_cache(maxsize=1)
 def compiled() -> Compiled:
     """Load and compile the data files once per process."""
     taxonomy: Taxonomy = _load("taxonomy.yaml", Taxonomy)
-    regions: Regions = _load("regions.yaml", Regions)
     prefix = re.compile(r"^\s*(?:(?:" + "|".join(taxonomy.prefixes) + r")\b[\s:,-]*)+", _FLAGS)
 
     def one(patterns: list[str]) -> re.Pattern:
@@ -140,8 +111,7 @@ def compiled() -> Compiled:
             drug_category.setdefault(name.lower(), category)
     names = sorted(drug_category, key=len, reverse=True)
     drug_pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w])", _FLAGS)
-    region_rules = [(r.region, one(r.patterns)) for r in regions.regions]
-    return Compiled(taxonomy, prefix, before, after, drug_pattern, drug_category, region_rules)
+    return Compiled(taxonomy, prefix, before, after, drug_pattern, drug_category)
 
 
 @dataclass(frozen=True)
@@ -200,8 +170,8 @@ def _classify_text(text: str) -> Classification:
     if category is None:
         category = next((c for c, p in table.after if p.search(core)), "other")
     group = table.taxonomy.categories[category][0]
-    region = next((r for r, p in table.regions if p.search(core)), None)
-    parsed = parse_request(text)  # the one request parse: amounts, drug and strength
+    parsed = parse_request(text)  # the one request parse: amounts, drug, strength and region
+    region = parsed.region or find_region(core)
     pharma = group == "pharmaceuticals"
     name = parsed.drug or (drug.lower() if drug else None)
     return Classification(
@@ -265,11 +235,12 @@ class GuidelineName:
     scope: str
 
 
-@lru_cache(maxsize=1)
-def _guidelines() -> tuple[list[tuple[GuidelineAlias, re.Pattern]], dict[int, str], dict[str, GuidelineAlias]]:
-    data: Guidelines = _load("guidelines.yaml", Guidelines)
-    compiled_aliases = [(g, re.compile("|".join(f"(?:{p})" for p in g.patterns), _FLAGS)) for g in data.guidelines]
-    return compiled_aliases, data.chapters, {g.key: g for g in data.guidelines}
+def _guidelines() -> tuple[list[tuple[Guideline, re.Pattern]], dict[int, str], dict[str, Guideline]]:
+    """The one guideline registry (openimr.vocab): loose-wording rules in order, ACOEM chapter
+    numbers, and guidelines by key."""
+    rules = loose_rules()
+    return rules, {c: g.key for g, _ in rules for c in g.acoem_chapters if g.scope == "MTUS"}, {
+        g.key: g for g in registry()}
 
 
 def _scope_of(text: str, scope: str | None) -> str | None:
@@ -298,12 +269,12 @@ def normalise_guideline(text: str | None, scope: str | None = None, chapter: int
     name = _CUT.sub("", raw)
     if chapter is not None and scope != "non-MTUS" and chapter in chapters:
         alias = by_key[chapters[chapter]]
-        return GuidelineName(alias.key, alias.name, alias.scope)
+        return GuidelineName(alias.key, alias.title, alias.scope)
     for alias, pattern in aliases:
         if scope is not None and alias.scope != scope:
             continue
         if pattern.search(name):
-            return GuidelineName(alias.key, alias.name, alias.scope)
+            return GuidelineName(alias.key, alias.title, alias.scope)
     cleaned = re.sub(r"\s+", " ", _NOISE.sub(" ", re.sub(r"non[- ]?MTUS|\bMTUS\b", " ", name, flags=_FLAGS))).strip(" ,.;:-")
     if not cleaned:
         return None

@@ -141,7 +141,7 @@ def _filters(category, region, decision, guideline, specialty, date_from, date_t
 def search_command(
     query: str = typer.Argument(..., help="Words to look for in requests and rationales."),
     category: Optional[str] = typer.Option(None, "--category", help="Category or group key (e.g. opioid, diagnostics)."),
-    region: Optional[str] = typer.Option(None, "--region", help='Body region (e.g. "lumbar spine").'),
+    region: Optional[str] = typer.Option(None, "--region", help='Body region: a key of the one region set (e.g. "lumbar", "upper_extremity") or its name.'),
     decision: Optional[str] = typer.Option(None, "--decision", help="Upheld or Overturned."),
     guideline: Optional[str] = typer.Option(None, "--guideline", help="Guideline key or its start (e.g. mtus-chronic-pain, odg)."),
     specialty: Optional[str] = typer.Option(None, "--specialty", help="Reviewer specialty (part of its name)."),

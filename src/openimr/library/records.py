@@ -53,10 +53,10 @@ def guideline_label(key: str | None) -> str | None:
         return None
     if key.startswith("other:"):
         return key[6:]
-    from openimr.library.classify import _guidelines
+    from openimr.vocab.guidelines import guideline
 
-    alias = _guidelines()[2].get(key)
-    return alias.name if alias else key
+    g = guideline(key)
+    return g.title if g else key
 
 
 def letter_record(letter: Letter, source_name: str, source_hash: str) -> dict[str, Any]:

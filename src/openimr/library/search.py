@@ -57,6 +57,12 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
 
+    def __post_init__(self) -> None:
+        if self.region:  # a region key, label or former name ("lumbar spine") -> its key
+            from openimr.vocab import region_key
+
+            self.region = region_key(self.region) or self.region
+
     def any(self) -> bool:
         return any(v is not None for v in asdict(self).values())
 

@@ -11,12 +11,16 @@ from openimr.cases.publish import case_applications
 from openimr.panel import reviewers as panel
 from openimr.panel.matching import credentials, match
 
-def match_case(url: str, case_number: str, on: date | None = None, show_names: bool = False, pool=None) -> dict:
-    """`panel match` for a stored case (its consolidated applications included)."""
-    with db.session_scope(store.ready(url)) as session:
-        apps = case_applications(session, store.get(session, case_number))
-        pool = pool if pool is not None else panel.stored(url, session)
-        return match(apps, pool, panel.assigned_load(url, session), on, show_names)
+def match_case(url: str, case_number: str, on: date | None = None, show_names: bool = False, pool=None,
+               session=None) -> dict:
+    """`panel match` for a stored case (its consolidated applications included); in the
+    caller's session when given (the workbench's request), else in one of its own."""
+    if session is None:
+        with db.session_scope(store.ready(url)) as own:
+            return match_case(url, case_number, on, show_names, pool, own)
+    apps = case_applications(session, store.get(session, case_number))
+    pool = pool if pool is not None else panel.stored(url, session)
+    return match(apps, pool, panel.assigned_load(url, session), on, show_names)
 
 
 def why_none(result: dict) -> str:

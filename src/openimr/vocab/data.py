@@ -28,16 +28,17 @@ def check_patterns(patterns: list[str]) -> list[str]:
     return patterns
 
 
-def load(name: str, model: type[BaseModel], path: Path | None = None):
-    """Read and validate one data file; VocabError with the file and the first bad field."""
+def load(name: str, model: type[BaseModel], path: Path | None = None, error: type[ValueError] = VocabError):
+    """Read and validate one YAML data file; `error` (VocabError unless the caller names its
+    own) with the file and the first bad field."""
     path = path or HERE / name
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise VocabError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
+        raise error(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        raise VocabError(f"{path}: {loc}: {err['msg']}") from exc
+        raise error(f"{path}: {loc}: {err['msg']}") from exc

@@ -18,6 +18,7 @@ class Region(Strict):
 
     key: str
     label: str
+    aliases: list[str] = Field(default_factory=list)
     odg: str
     acoem_chapter: int | None = None
     covered_by: list[str] = Field(default_factory=list)
@@ -54,6 +55,10 @@ class _Compiled:
     def __init__(self, data: RegionsFile) -> None:
         self.regions = data.regions
         self.by_key = {r.key: r for r in data.regions}
+        self.by_name: dict[str, str] = {}
+        for r in data.regions:
+            for name in [r.key, r.label, *r.aliases]:
+                self.by_name.setdefault(" ".join(name.lower().replace("_", " ").split()), r.key)
         self.rules = [(i, r.key, re.compile("|".join(f"(?:{p})" for p in r.patterns), re.IGNORECASE))
                       for i, r in enumerate(data.regions)]
 
@@ -79,6 +84,14 @@ def region_keys() -> list[str]:
 def region(key: str | None) -> Region | None:
     """The region of a key (None for None or an unknown key)."""
     return _compiled().by_key.get(key or "")
+
+
+def region_key(value: str | None) -> str | None:
+    """The region key a user means: a key, a label or an alias ("lumbar spine" -> "lumbar");
+    None when the value names no region."""
+    if not value:
+        return None
+    return _compiled().by_name.get(" ".join(value.lower().replace("_", " ").split()))
 
 
 def regions_in(text: str) -> list[tuple[int, int, str]]:

@@ -99,45 +99,42 @@ def case_events(session, case) -> list[dict]:
 
 
 # ---------------------------------------------------------------- panel
-def panel_match(url: str, case_number: str) -> dict | None:
-    """The panel part's match of a stored case: {"eligible": [...], "excluded": [...]} keyed
-    by panel reviewer id, or None (empty panel, or a case the case part does not hold)."""
+def panel_match(session, case_number: str) -> dict | None:
+    """The panel part's match of a stored case, in the request's session: {"eligible": [...],
+    "excluded": [...]} keyed by panel reviewer id, or None (an empty panel)."""
     from openimr.panel import assign, reviewers
 
-    try:
-        pool = reviewers.stored(url)
-        return assign.match_case(url, case_number, pool=pool) if pool else None
-    except ValueError:  # the case part does not know this case
-        return None
+    pool = reviewers.stored("", session)
+    return assign.match_case("", case_number, pool=pool, session=session) if pool else None
 
 
-def panel_reviewers(url: str) -> list[dict]:
+def panel_reviewers(session) -> list[dict]:
     """The panel part's reviewers (name included: admin and QA pages only)."""
     from openimr.panel import reviewers
 
-    load = reviewers.assigned_load(url)
+    load = reviewers.assigned_load("", session)
     return [{"id": r.id, "name": r.name, "profession": r.profession,
              "licenses": [f"{lic.state} {lic.type}" for lic in r.licenses],
              "certifications": [c.specialty for c in r.board_certifications if c.current],
              "years": r.years_active_practice, "hours": r.hours_per_week,
-             "open_cases": r.open_cases + load.get(r.id, 0)} for r in reviewers.stored(url)]
+             "open_cases": r.open_cases + load.get(r.id, 0)} for r in reviewers.stored("", session)]
 
 
-def assignment_changes(url: str, panel_reviewer_id: str | None, key: str) -> dict:
+def assignment_changes(session, panel_reviewer_id: str | None, key: str) -> dict:
     """The case part's columns for an assignment: the reviewer (`key`), and the letter's
     credentials block when the user is linked to a stored panel reviewer."""
     changes: dict = {"reviewer_id": key, "credentials": None}
     if panel_reviewer_id:
         from openimr.panel import matching, reviewers
 
-        reviewer = next((r for r in reviewers.stored(url) if r.id == panel_reviewer_id), None)
+        reviewer = next((r for r in reviewers.stored("", session) if r.id == panel_reviewer_id), None)
         if reviewer is not None:
             changes["credentials"] = matching.credentials(reviewer).model_dump_json()
     return changes
 
 
 # ---------------------------------------------------------------- engine
-def engine_drafts(case_file: dict, db_url: str | None = None) -> list[dict] | None:
+def engine_drafts(case_file: dict) -> list[dict] | None:
     """The engine's draft per disputed item (dicts as in issue 5), or None if drafting failed."""
     from openimr.engine import decide, models
 

@@ -95,7 +95,7 @@ def get_case(case_id: int, request: Request, user: Principal = Depends(current_u
              db: Session = Depends(get_db)):
     """One case with documents, disputed items, engine drafts, decisions and determinations."""
     case = workflow.load_case(db, user, case_id)
-    return views.case_detail(db, user, case, request.app.state.draft_cache, request.app.state.db_url)
+    return views.case_detail(db, user, case, request.app.state.draft_cache)
 
 
 @router.post("/cases/{case_id}/documents", status_code=201)
@@ -111,7 +111,7 @@ def match(case_id: int, request: Request, user: Principal = Depends(current_user
     """Reviewers ranked for this case, each with the match explanation (admin, QA)."""
     case = workflow.load_case(db, user, case_id)
     workflow.require_role(user, "admin", "qa")
-    ranked = workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)
+    ranked = workflow.rank_reviewers(db, case, workflow.reviewers(db))
     return {"case_id": case.id, "ranked": ranked}
 
 

@@ -100,13 +100,13 @@ def queue_page(request: Request, status: str = "", priority: str = "", due: str 
 def case_page(case_id: int, request: Request, message: str = "", user: Principal = Depends(current_user),
               db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
-    detail = views.case_detail(db, user, case, request.app.state.draft_cache, request.app.state.db_url)
+    detail = views.case_detail(db, user, case, request.app.state.draft_cache)
     spans = views.evidence_spans(detail)
     documents = [{**d, "html": Markup(views.highlighted(d["text"], spans.get(d["index"], [])))}
                  for d in detail["documents"]]
     can_edit = workflow.is_assigned_to(case, user) and case.status in lifecycle.sources("decide")
     assignable = (*lifecycle.sources("assign"), *lifecycle.sources("reassign"))
-    ranked = (workflow.rank_reviewers(case, workflow.reviewers(db), request.app.state.db_url)
+    ranked = (workflow.rank_reviewers(db, case, workflow.reviewers(db))
               if user.role in ("admin", "qa") and case.status in assignable else [])
     engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
@@ -249,12 +249,11 @@ def panel_page(request: Request, user: Principal = Depends(current_user), db: Se
         raise AuthError(403, "the panel is not shown to intake users")
     unassigned, _ = workflow.case_queue(db, user, status=lifecycle.sources("assign"), per_page=50)
     panel = workflow.reviewers(db)
-    url = request.app.state.db_url
     linked = {r["panel_reviewer_id"] for r in panel if r.get("panel_reviewer_id")}
-    panel_part = parts.panel_reviewers(url) if user.role in ("admin", "qa") else []
+    panel_part = parts.panel_reviewers(db) if user.role in ("admin", "qa") else []
     return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned, panel_part=panel_part,
                   linked=linked,
-                  suggestions={c.id: workflow.rank_reviewers(c, panel, url)[:1] for c in unassigned})
+                  suggestions={c.id: workflow.rank_reviewers(db, c, panel)[:1] for c in unassigned})
 
 
 # ---------------------------------------------------------------- precedents

@@ -67,12 +67,12 @@ def driver_words(driver: dict) -> str:
     return direction(driver["weight"])
 
 
-def drafts(session: Session, case: Case, cache: dict, db_url: str) -> list[dict] | None:
+def drafts(session: Session, case: Case, cache: dict) -> list[dict] | None:
     """Engine drafts per item, cached per case content (None when no engine is installed)."""
     file = case_file(session, case)
     key = (case.id, hashlib.sha256(json.dumps(file, sort_keys=True, default=str).encode()).hexdigest())
     if key not in cache:
-        raw = parts.engine_drafts(file, db_url)
+        raw = parts.engine_drafts(file)
         cache[key] = None if raw is None else [_draft_view(r) for r in raw]
         if len(cache) > 256:
             cache.pop(next(iter(cache)))
@@ -101,13 +101,13 @@ def editor_rationale(draft: dict | None) -> str:
     return (text[:cut] if cut >= 0 else text).strip()
 
 
-def case_detail(session: Session, who: Principal, case: Case, cache: dict, db_url: str) -> dict:
+def case_detail(session: Session, who: Principal, case: Case, cache: dict) -> dict:
     """Everything the case page shows, as the CaseDetail model's fields."""
     names = workflow.reviewer_names(session) if who.may_see_reviewers else {}
     detail = workflow.case_summary(case, who, names)
     docs = record.documents(session, case)
     session.commit()  # a read: hand the connection back while the engine drafts
-    engine = drafts(session, case, cache, db_url) if who.role != "intake" else None  # for reviewers, QA, admin
+    engine = drafts(session, case, cache) if who.role != "intake" else None  # for reviewers, QA, admin
     decisions = workflow.current_decisions(session, case)
     sources = {d.source_case_number for d in docs if d.source_case_number}
     items = []

@@ -212,14 +212,14 @@ def match_explanation(case: Case, reviewer: dict) -> list[str]:
     return why
 
 
-def rank_reviewers(case: Case, panel: list[dict], url: str | None = None) -> list[dict]:
+def rank_reviewers(session: Session, case: Case, panel: list[dict]) -> list[dict]:
     """Reviewers for a case, best first, each with `why` and `eligible`.
 
     With the panel part and reviewers linked to it (`openimr user add --panel-id`), the
     panel's match decides: licence, certification, experience, practice, specialty,
     conflicts and workload. Otherwise clinicians first, then the lightest load.
     """
-    match = parts.panel_match(url, case.case_number) if url else None
+    match = parts.panel_match(session, case.case_number)
     if match is None:
         ranked = sorted(panel, key=lambda r: (not r["clinician"], r["open_cases"], r["id"]))
         return [{**r, "why": match_explanation(case, r), "eligible": r["clinician"]} for r in ranked]
@@ -245,10 +245,7 @@ def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None
     """Assign a reviewer (the best ranked when none is given); admin and QA only."""
     action = "reassign" if case.status in lifecycle.sources("reassign") else "assign"
     lifecycle.transition(case.case_number, case.status, action, who.role)  # refused before ranking
-    from openimr.web.precedents import session_url
-
-    url = session_url(session)
-    ranked = rank_reviewers(case, reviewers(session), url)
+    ranked = rank_reviewers(session, case, reviewers(session))
     if reviewer_id is None:
         if not ranked or not ranked[0]["eligible"]:
             raise Conflict("no eligible reviewer: " + ("; ".join(ranked[0]["why"]) if ranked else "the panel is empty"))
@@ -257,9 +254,9 @@ def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None
         chosen = next((r for r in ranked if r["id"] == reviewer_id), None)
         if chosen is None:
             raise NotFound(f"reviewer_id: {reviewer_id} is not a reviewer on the panel")
-        if chosen.get("excluded"):
+        if not chosen["eligible"]:  # excluded by the panel, or not a clinician: could not sign it
             raise Conflict(f"reviewer_id: {reviewer_id} cannot review this case: " + "; ".join(chosen["why"]))
-    changes = parts.assignment_changes(url, chosen.get("panel_reviewer_id"),
+    changes = parts.assignment_changes(session, chosen.get("panel_reviewer_id"),
                                        reviewer_key(chosen["id"], chosen.get("panel_reviewer_id")))
     changes["assignment"] = json.dumps({"why": chosen["why"], "at": utcnow().isoformat()})
     parts.update_case(session, case.case_number, action, changes, actor(who), who.role)

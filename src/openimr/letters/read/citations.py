@@ -3,61 +3,35 @@
 A letter's guideline line names zero or more guidelines: "Decision based on MTUS Low Back
 Complaints 2004, Section(s): Special Studies, and Chronic Pain Medical Treatment 2016.
 Decision based on Non-MTUS Citation Official Disability Guidelines (ODG), Low Back." The
-guideline names and their spellings come from letters/data/guidelines.yaml.
+guideline names and their spellings come from the one guideline registry (openimr.vocab,
+vocab/guidelines.yaml).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
 
 from openimr.letters.read.common import collapse
 from openimr.models import Citation, GuidelineReference
-
-CATALOG_FILE = Path(__file__).resolve().parents[1] / "data" / "guidelines.yaml"
-
-
-class GuidelineEntry(BaseModel):
-    """One guideline of the catalog."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    aliases: list[str] = Field(default_factory=list)
-    chapter: int | None = None
-    sections_with_commas: list[str] = Field(default_factory=list)
-
-
-class GuidelineCatalog(BaseModel):
-    """The guideline catalog data file."""
-
-    model_config = ConfigDict(extra="forbid")
-    mtus: list[GuidelineEntry]
-    non_mtus: list[GuidelineEntry]
-
+from openimr.vocab.guidelines import Guideline, printed
 
 class _Compiled:
-    """The catalog turned into patterns."""
+    """The registry's printed guideline names turned into patterns."""
 
-    def __init__(self, catalog: GuidelineCatalog) -> None:
-        self.catalog = catalog
-        self.mtus_names = self._names(catalog.mtus)
-        self.non_mtus_names = self._names(catalog.non_mtus)
+    def __init__(self, mtus: list[Guideline], non_mtus: list[Guideline]) -> None:
+        self.mtus_names = self._names(mtus)
+        self.non_mtus_names = self._names(non_mtus)
         self.mtus_pattern = self._pattern(self.mtus_names)
         self.non_mtus_pattern = self._pattern(self.non_mtus_names)
-        self.comma_sections = {
-            s.lower() for entry in catalog.mtus + catalog.non_mtus for s in entry.sections_with_commas
-        }
-        self.chapters = {e.name: e.chapter for e in catalog.mtus if e.chapter}
+        self.comma_sections = {s.lower() for g in mtus + non_mtus for s in g.sections_with_commas}
+        self.chapters = {g.name: g.acoem_chapter for g in mtus if g.acoem_chapter}
 
     @staticmethod
-    def _names(entries: list[GuidelineEntry]) -> dict[str, str]:
+    def _names(entries: list[Guideline]) -> dict[str, str]:
         names: dict[str, str] = {}
         for entry in entries:
-            for spelling in [entry.name, *entry.aliases]:
+            for spelling in entry.spellings:
                 names.setdefault(collapse(spelling).lower(), entry.name)
         return names
 
@@ -74,9 +48,8 @@ class _Compiled:
 
 @lru_cache(maxsize=1)
 def catalog() -> _Compiled:
-    """The guideline catalog, validated at first use."""
-    data = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
-    return _Compiled(GuidelineCatalog.model_validate(data))
+    """The guidelines letters print by name (the one registry, openimr.vocab), compiled once."""
+    return _Compiled(printed("MTUS"), printed("non-MTUS"))
 
 
 def canonical_guideline(name: str) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from openimr.request import letter_portions
 from openimr.letters.read.citations import parse_citation
 from openimr.letters.read.common import collapse
 from openimr.models import Item
@@ -30,27 +31,6 @@ _CONTINUES_HEADING = re.compile(
 # A line ending "... was the original request." opens a modified request's heading.
 _OPENS_MODIFIED = re.compile(r"was\s+the\s+original\s+request\.\s*$", re.IGNORECASE)
 _ENDS_SENTENCE = re.compile(r"""[.!?]["')\]]*\s*$|set\s+forth\s+below\s*:\s*$""", re.IGNORECASE)
-
-_MODIFIED = (
-    re.compile(
-        r"^(?P<original>.+?)\s+was\s+the\s+original\s+request\.\s+(?P<authorized>.+?)\s+was\s+authorized\s+by\s+"
-        r"the\s+Claims\s+Administrator\.?\s+The\s+remaining\s+IMR\s+eligible\s+portion\s+of\s+the\s+original\s+"
-        r"request,\s+(?P<disputed>.+)$",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"^(?P<original>.+?)\s+was\s+the\s+original\s+request\.\s+The\s+Claims\s+Administrator\s+authorized\s+"
-        r"(?P<authorized>.+?),?\s+leaving\s+the\s+original\s+request\s+IMR\s+eligible\.\s+The\s+original\s+"
-        r"request,\s+(?P<disputed>.+)$",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"^(?P<authorized>.+?)\s+was\s+authorized\s+by\s+the\s+Claims\s+Administrator\.?\s+The\s+remaining\s+IMR\s+"
-        r"eligible\s+portion\s+of\s+the\s+original\s+request,\s+(?P<disputed>.+)$",
-        re.IGNORECASE,
-    ),
-)
-
 
 class ItemsError(ValueError):
     """The items section does not hold what an item needs."""
@@ -91,17 +71,8 @@ def split_heading(heading: str) -> tuple[str, str, dict[str, str | None]]:
         raise ItemsError(f"item heading without Upheld/Overturned: {heading[:80]!r}")
     request = heading[: match.start()].strip()
     decision = match.group(1).capitalize()
-    parts: dict[str, str | None] = {"original_request": None, "authorized": None, "disputed_request": None}
-    for pattern in _MODIFIED:
-        modified = pattern.match(request)
-        if modified:
-            groups = modified.groupdict()
-            parts = {
-                "original_request": groups.get("original"),
-                "authorized": groups["authorized"].strip(" ,"),
-                "disputed_request": groups["disputed"].strip(" ,"),
-            }
-            break
+    # the partial-authorization forms are read by the one request parse (openimr.request)
+    parts = letter_portions(request) or {"original_request": None, "authorized": None, "disputed_request": None}
     return request, decision, parts
 
 
