@@ -131,6 +131,9 @@ def test_tiff_fax_and_png_pages(tmp_path, summary):
     one = index_file(png)
     assert one["pages"] == 1 and one["documents"][0]["type"] == cf.documents[1].type
     assert one["documents"][0]["date"] == cf.documents[1].date.isoformat()
+    jpeg = tmp_path / "page.jpg"
+    images[2].save(jpeg, "JPEG", quality=80, dpi=(200, 200))
+    assert index_file(jpeg)["documents"][0]["type"] == cf.documents[2].type
 
 
 def test_corrupt_page_is_named_and_the_others_still_read(tmp_path, summary):
