@@ -65,7 +65,7 @@ def run() -> str:
     dup_truth = dup_found = dup_false = 0
     events = event_hits = 0
     text_pages = ocr_pages = 0
-    text_cpu = ocr_cpu = bare_cpu = bare_raw_cpu = 0.0
+    text_cpu = ocr_cpu = bare_cpu = bare_raw_cpu = render_cpu = 0.0
     cer = {}
     confidences = []
     wall = 0.0
@@ -118,7 +118,9 @@ def run() -> str:
                 ocr_pages += 1
                 ocr_cpu += frame["cpu"]
                 confidences.append(frame["confidence"])
+                t0 = time.process_time()
                 image = pdf[page_no - 1].render(scale=RENDER_DPI / 72, grayscale=True).to_pil().convert("L")
+                render_cpu += time.process_time() - t0
                 t0 = time.process_time()
                 reader.bare(image)
                 bare_raw_cpu += time.process_time() - t0
@@ -167,7 +169,9 @@ def run() -> str:
     rows += [
         ("text-layer pages per second per core", f"{text_pages / text_cpu:.1f}" if text_cpu else "n/a"),
         ("OCR pages per second per core", f"{ocr_pages / ocr_cpu:.2f}" if ocr_cpu else "n/a"),
-        ("OCR time / bare Tesseract on the same pages, deskewed as ours are (goal <= 1.25)",
+        ("OCR time / (rendering the page + bare Tesseract on it, deskewed as ours are) (goal <= 1.25)",
+         f"{ocr_cpu / (bare_cpu + render_cpu):.2f}" if bare_cpu else "n/a"),
+        ("OCR time / bare Tesseract alone on the same deskewed page images",
          f"{ocr_cpu / bare_cpu:.2f}" if bare_cpu else "n/a"),
         ("OCR time / bare Tesseract on the pages as scanned (skewed: bare reads far less text)",
          f"{ocr_cpu / bare_raw_cpu:.2f}" if bare_raw_cpu else "n/a"),
@@ -180,7 +184,9 @@ def run() -> str:
             "bound in arrival order with a duplicate and a faxed copy, about half the pages degraded as scans and "
             "faxes. Speed is CPU time of the bounded worker per page (render, deskew, OCR, OSD when the reading "
             "is poor); bare Tesseract is tesserocr (one engine, kept loaded) on the same 300 dpi page images in the "
-            "same run, once deskewed as ours are (the same Tesseract work) and once as scanned. On a page skewed by "
+            "same run, once deskewed as ours are (the same Tesseract work) and once as scanned; the first ratio also "
+            "counts, on the bare side, rendering the PDF page to the 300 dpi image that any use of Tesseract on a "
+            "PDF needs, the second does not. On a page skewed by "
             "a degree or two bare Tesseract gives up on most lines and returns quickly, so the second ratio "
             "overstates our cost.\n\n"
             f"| measure | value |\n| --- | --- |\n{table}\n")

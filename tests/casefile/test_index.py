@@ -131,6 +131,9 @@ def test_tiff_fax_and_png_pages(tmp_path, summary):
     one = index_file(png)
     assert one["pages"] == 1 and one["documents"][0]["type"] == cf.documents[1].type
     assert one["documents"][0]["date"] == cf.documents[1].date.isoformat()
+    jpeg = tmp_path / "page.jpg"
+    images[2].save(jpeg, "JPEG", quality=80, dpi=(200, 200))
+    assert index_file(jpeg)["documents"][0]["type"] == cf.documents[2].type
 
 
 def test_corrupt_page_is_named_and_the_others_still_read(tmp_path, summary):
@@ -192,3 +195,57 @@ def test_json_contract_and_cluster(tmp_path, summary):
     assert set(one["documents"][0]) == {"type", "date", "first_page", "last_page", "author", "scanned", "duplicate_of"}
     assert set(one["chronology"][0]) == {"date", "document", "page", "text"}
     assert one["documents"][0]["first_page"] == 1
+
+
+def test_a_page_over_the_memory_limit_costs_that_page_only(tmp_path, monkeypatch):
+    """OCR needs more address space than 200 MB: the scanned page is refused by the limit, the
+    worker is replaced, and the text pages before and after it are read."""
+    import random
+
+    from openimr.casefile.pdfwrite import PdfWriter
+    from openimr.casefile.synth import _placed, _render
+
+    lines = [(13, True, "OPERATIVE REPORT"), (10, False, "Date of surgery: 02/03/2016, right shoulder arthroscopy.")]
+    writer = PdfWriter()
+    writer.text_page(_placed(lines))
+    writer.image_page(_render(lines, 150, random.Random(1), fax=False))
+    writer.text_page(_placed(lines))
+    path = tmp_path / "three.pdf"
+    path.write_bytes(writer.getvalue())
+    monkeypatch.setenv("OPENIMR_PDF_MEMORY_MB", "200")
+    result = index_file(path)
+    assert result["errors"] == [f"{path}: page 2: over the memory limit of 200 MB"]
+    assert result["pages"] == 3
+    assert [d["first_page"] for d in result["documents"]] == [1, 3]
+
+
+def test_interrupted_indexing_resumes_where_it_stopped(tmp_path, summary):
+    from openimr.casefile.index import _checkpoint
+
+    cf = case_file(summary, seed=3, scanned_share=0.0, max_events=2)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(cf.pdf)
+    keep = tmp_path / "work"
+    seen = []
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_at_four(page, pages):
+        seen.append((page, pages))
+        if page == 4:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        index_file(path, resume=keep, progress=stop_at_four)
+    assert seen == [(n, len(cf.pages)) for n in range(1, 5)]
+    checkpoint = _checkpoint(keep, path, "auto")
+    with checkpoint.open("a") as handle:
+        handle.write('{"page": 5, "te')  # torn by the interruption
+    again = []
+    result = index_file(path, resume=keep, progress=lambda page, pages: again.append(page))
+    assert result["resumed_pages"] == 4 and again == list(range(5, len(cf.pages) + 1))
+    assert _found(result) == _truth(cf)
+    assert index_file(path, resume=keep)["resumed_pages"] == len(cf.pages)  # all kept: nothing read
+    out = CliRunner().invoke(app, ["casefile", "index", str(path), "--progress"])
+    assert f"{path}: page {len(cf.pages)} of {len(cf.pages)}" in out.stderr

@@ -23,6 +23,9 @@ def index_cmd(
                                        "and record the records-received event."),
     db: Optional[str] = typer.Option(None, "--db", help="Database URL (with --case; default $OPENIMR_DB)."),
     actor: Optional[str] = typer.Option(None, "--actor", help="Who stores the records (audit log)."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Folder keeping each page as it is read: "
+                                          "run again after an interruption and it goes on where it stopped."),
+    progress: bool = typer.Option(False, "--progress", help="Show 'FILE: page N of M' on stderr as pages are read."),
 ) -> None:
     """Read case files page by page and index them: documents (type, date, author, pages,
     duplicates), chronology, documents reviewed, drafted clinical case summary.
@@ -38,8 +41,9 @@ def index_cmd(
         typer.echo("--case: index on one machine to store the documents (not with --cluster)", err=True)
         raise typer.Exit(1)
     failed = False
-    results = _with_case(files, ocr, case, db, actor) if case else index_files([str(f) for f in files], ocr=ocr,
-                                                                             cluster=cluster)
+    show = _show_progress if progress else None
+    results = _with_case(files, ocr, case, db, actor, resume, show) if case else index_files(
+        [str(f) for f in files], ocr=ocr, cluster=cluster, resume=str(resume) if resume else None, progress=show)
     for result in results:
         if "error" in result:
             typer.echo(result["error"], err=True)
@@ -65,7 +69,12 @@ def index_cmd(
         raise typer.Exit(1)
 
 
-def _with_case(files, ocr: str, case: str, db: Optional[str], actor: Optional[str]):
+def _show_progress(path: str, page: int, pages: int) -> None:
+    sys.stderr.write(f"\r{path}: page {page} of {pages}" + ("\n" if page >= pages else ""))
+    sys.stderr.flush()
+
+
+def _with_case(files, ocr: str, case: str, db: Optional[str], actor: Optional[str], resume=None, show=None):
     """Index each file and store its documents in the case; a case error is one line, exit 1."""
     import getpass
     import os
@@ -78,7 +87,8 @@ def _with_case(files, ocr: str, case: str, db: Optional[str], actor: Optional[st
     for path in files:
         documents: list = []
         try:
-            result = index_file(path, ocr, keep=documents)
+            result = index_file(path, ocr, keep=documents, resume=resume,
+                                progress=(lambda page, pages, p=str(path): show(p, page, pages)) if show else None)
         except CaseFileError as error:
             yield {"file": str(path), "error": str(error)}
             continue

@@ -30,43 +30,96 @@ def index_frames(name: str, frames: list[dict], keep: list | None = None) -> dic
     return out
 
 
+def _checkpoint(folder: Path, path: Path, ocr: str) -> Path:
+    """Where the pages read so far of this file (its path, size, time and OCR mode) are kept."""
+    import hashlib
+
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ocr}"
+    return folder / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".jsonl")
+
+
+def _saved(checkpoint: Path | None) -> list[dict]:
+    import json
+
+    if checkpoint is None or not checkpoint.exists():
+        return []
+    frames = []
+    for line in checkpoint.read_text(encoding="utf-8").splitlines():
+        try:
+            frame = json.loads(line)
+        except ValueError:  # the line being written when the work was interrupted
+            break
+        if frame.get("page") != len(frames) + 1:
+            break
+        frames.append(frame)
+    return frames
+
+
 def index_file(path: "str | Path", ocr: str = "auto",
-               progress: Callable[[int, int | None], None] | None = None, keep_pages: bool = False,
-               keep: list | None = None) -> dict:
-    """The index of one case file; CaseFileError when the file cannot be read at all."""
+               progress: Callable[[int, int], None] | None = None, keep_pages: bool = False,
+               keep: list | None = None, resume: "str | Path | None" = None) -> dict:
+    """The index of one case file; CaseFileError when the file cannot be read at all.
+    `progress(page, pages)` after each page; with `resume` (a folder), each page read is kept
+    there as it is read, and an interrupted indexing of the same file goes on where it stopped."""
+    import json
+
     if ocr not in OCR_MODES:
         raise CaseFileError("--ocr", f"must be one of {', '.join(OCR_MODES)}, not {ocr!r}")
-    frames = []
-    for frame in read_pages(path, ocr=ocr):
-        if frame.get("error") == "corrupt page":
-            frame["error"] = f"corrupt page {frame['page']}"
-        frames.append(frame)
-        if progress:
-            progress(frame["page"], None)
+    path = Path(path)
+    checkpoint = None
+    if resume is not None:
+        Path(resume).mkdir(parents=True, exist_ok=True)
+        checkpoint = _checkpoint(Path(resume), path, ocr)
+    frames = _saved(checkpoint)
+    resumed = len(frames)
+    total = frames[-1].get("of") if frames else None
+    if total is None or len(frames) < total:
+        sink = checkpoint.open("w", encoding="utf-8") if checkpoint else None
+        try:
+            if sink:  # rewrite what was kept (a torn last line is dropped), then append
+                for frame in frames:
+                    sink.write(json.dumps(frame) + "\n")
+                sink.flush()
+            for frame in read_pages(path, ocr=ocr, start=len(frames)):
+                if frame.get("error") == "corrupt page":
+                    frame["error"] = f"corrupt page {frame['page']}"
+                frames.append(frame)
+                if sink:
+                    sink.write(json.dumps(frame) + "\n")
+                    sink.flush()
+                if progress:
+                    progress(frame["page"], frame.get("of") or 0)
+        finally:
+            if sink:
+                sink.close()
     out = index_frames(str(path), frames, keep)
+    if checkpoint is not None:
+        out["resumed_pages"] = resumed  # pages taken from the checkpoint, not read again
     if keep_pages:  # each page's text and OCR figures, for the benchmark (not in the contract)
         out["_pages"] = frames
     return out
 
 
-def _safe(path: str, ocr: str) -> dict:
+def _safe(path: str, ocr: str, resume: str | None = None, progress=None) -> dict:
     try:
-        return index_file(path, ocr)
+        return index_file(path, ocr, resume=resume, progress=progress)
     except CaseFileError as error:
         return {"file": path, "error": str(error)}
 
 
-def index_files(paths: Iterable[str], ocr: str = "auto", cluster: str | None = None) -> Iterator[dict]:
+def index_files(paths: Iterable[str], ocr: str = "auto", cluster: str | None = None,
+                resume: str | None = None, progress=None) -> Iterator[dict]:
     """Each file's index (or {"file", "error"}), in the order given; on a Dask cluster when
     `cluster` is its scheduler's address (the workers must see the same paths)."""
     paths = [str(p) for p in paths]
     if not cluster:
         for path in paths:
-            yield _safe(path, ocr)
+            yield _safe(path, ocr, resume, (lambda page, pages, p=path: progress(p, page, pages)) if progress else None)
         return
     from distributed import Client
 
     with Client(cluster, timeout="20s") as client:
-        futures = client.map(_safe, paths, ocr=ocr, pure=False)
+        futures = client.map(_safe, paths, ocr=ocr, resume=resume, pure=False)
         for future in futures:
             yield future.result()

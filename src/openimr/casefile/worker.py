@@ -40,8 +40,11 @@ class CaseFileError(Exception):
 
 
 def casefile_limits() -> Limits:
-    """The letters' limits, with room for OCR in the address space."""
+    """The letters' limits, with room for OCR in the address space (unless
+    OPENIMR_PDF_MEMORY_MB says otherwise)."""
     lim = bounded.limits()
+    if os.environ.get("OPENIMR_PDF_MEMORY_MB"):
+        return lim
     return replace(lim, memory_mb=max(lim.memory_mb, OCR_MEMORY_MB))
 
 
@@ -147,7 +150,10 @@ def _read_page(pages: _Pages, index: int, ocr: str, reader_box: list) -> dict:
         if not reader_box:
             from openimr.casefile.ocr import Reader
 
-            reader_box.append(Reader())
+            try:
+                reader_box.append(Reader())
+            except (RuntimeError, MemoryError, ImportError):  # how tesserocr fails to allocate
+                raise MemoryError from None
         answer.update(reader_box[0].page(image, dpi))
         answer["scanned"] = True
     answer["cpu"] = round(time.process_time() - started, 4)
@@ -165,6 +171,7 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
     import numpy  # noqa: F401 - loaded before the limit
     import pypdfium2  # noqa: F401
     from PIL import Image  # noqa: F401
+    import tesserocr  # noqa: F401 - its shared libraries are mapped before the limit
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024, resource.RLIM_INFINITY))
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer
@@ -204,8 +211,11 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
 # --- the parent -----------------------------------------------------------------------------
 
 
-class _Worker:
-    def __init__(self, memory_mb: int):
+class _Worker(bounded._Worker):
+    """The letters' worker handle (its kill()), started on this module's worker_main."""
+
+    def __init__(self, memory_mb: int):  # noqa: D107 - not the letters' command line
+        self.memory_mb = memory_mb
         self.process = subprocess.Popen(
             [sys.executable, "-m", "openimr.casefile.worker", str(os.getpid()), str(memory_mb),
              "1" if bounded.started_from_main_thread() else "0"],
@@ -227,16 +237,6 @@ class _Worker:
         if self.process.returncode == -signal.SIGXCPU:
             return f"over the CPU time limit of {lim.cpu_seconds} s"
         return f"over the memory limit of {memory_mb} MB"
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
-                stream.close()
-            except OSError:  # pragma: no cover
-                pass
 
 
 def read_pages(path: "str | Path", ocr: str = "auto", start: int = 0, lim: Limits | None = None):
@@ -276,10 +276,11 @@ def read_pages(path: "str | Path", ocr: str = "auto", start: int = 0, lim: Limit
                     if frame.get("done"):
                         break
                     index = frame["page"]
+                    frame["of"] = total
                     yield frame
                     continue
                 index += 1
-                yield {"page": index, "error": reason}
+                yield {"page": index, "error": reason, "of": total}
                 died = True
                 break
             if not died:

@@ -89,7 +89,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     kb = kb or default_kb()
     texts = case_texts(case)
     mentions = factmod.extract(texts, kb) + factmod.date_facts(case.date_of_injury, case.ur_denial_date)
-    summary = factmod.summarize(mentions)
+    summaries: dict[str | None, dict] = {}  # what counts for a request of each region (facts.for_criteria)
     context_region = find_region(" ".join(texts)[:1500], kb) if texts else None
     weeks = None
     if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
@@ -101,6 +101,9 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     out = []
     for item in case.disputed_items:
         match = match_request(item.request, context_region, kb)
+        if match.region not in summaries:
+            summaries[match.region] = factmod.summarize(factmod.for_criteria(mentions, match.region, kb))
+        summary = summaries[match.region]
         parsed = rulemod.parse(item.request)
         form = rulemod.read_item(parsed)
         completed, completed_ev = _completed(history, match.category)
