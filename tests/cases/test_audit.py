@@ -169,6 +169,13 @@ def test_export_keeps_a_copy_that_catches_a_replayed_head(app_data, db_url, cli,
                                                 "the database"]
 
 
+def test_a_log_read_with_another_key_says_so(app_data, db_url, cli, monkeypatch):
+    _signed_case(db_url, app_data)
+    monkeypatch.setenv("OPENIMR_AUDIT_KEY", "not the key the log was written with")
+    code, report = _verify(cli, db_url)
+    assert code == 1 and report["problems"][0].startswith("no row matches its MAC: the audit key is not the one")
+
+
 def test_a_bad_key_or_export_file_is_one_line(app_data, sqlite_url, cli, tmp_path, monkeypatch):
     store.ready(sqlite_url)
     bad = tmp_path / "bad.jsonl"

@@ -248,6 +248,10 @@ def verify(session: Session, against: list[dict] | None = None) -> tuple[int, li
         if head.seq != last_seq or head.hash != last:
             problems.append(f"audit head records row {head.seq} but the log ends at row {last_seq} "
                             "(rows at the end were deleted)")
+    mismatched = sum("does not match its MAC" in p for p in problems)
+    if count > 1 and mismatched == count + (head is not None):
+        problems.insert(0, "no row matches its MAC: the audit key is not the one the log was written with "
+                           "(see docs/workflow.md), or every row was changed")
     _stored(session, entries, problems)
     if against is not None:
         stored = {r.seq: r.hash for r in session.scalars(select(AuditRow))}
