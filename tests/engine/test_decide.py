@@ -105,7 +105,9 @@ def test_every_evidence_span_counts_the_way_its_status_says(nlp_loaded, letters,
                     checked += 1
                 if res.status == "insufficient":
                     assert not res.evidence
-    assert checked > 400
+    # a floor so the test cannot pass vacuously: 398 spans on the shared letters since criteria read
+    # only what counts for the request (facts.for_criteria drops UR reasoning and other regions)
+    assert checked > 350
 
 
 def test_non_mtus_draft_says_why_it_left_the_mtus(nlp_loaded):
