@@ -41,6 +41,11 @@ test: $(STAMP) system-deps
 library-model: $(STAMP)
 	$(BIN)/openimr library-model
 
+# Lint: ruff (rules in pyproject.toml) and mypy (modules still on its baseline list are skipped).
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -67,7 +67,7 @@ def main(selected: list[str]) -> None:
         print(f"== {name}", flush=True)
         section = _run_isolated(name)
         print(section, flush=True)
-        stamp = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         kept[name] = _marked(name, section.rstrip() + f"\n\n_({name}: measured {stamp}, took {time.perf_counter() - started:.0f} s)_\n")
     header = HEADER.format(python=platform.python_version(), machine=platform.machine())
     OUT.write_text(header + "\n".join(kept[n] for n in sorted(kept)))

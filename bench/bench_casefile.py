@@ -83,7 +83,7 @@ def run() -> str:
             found = {(d["first_page"], d["last_page"]): d for d in result["documents"]}
             truth_docs += len(cf.documents)
             found_docs += len(result["documents"])
-            for index, doc in enumerate(cf.documents, start=1):
+            for doc in cf.documents:
                 got = found.get((doc.first_page, doc.last_page))
                 if got is None:
                     continue

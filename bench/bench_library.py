@@ -90,9 +90,7 @@ def scale_to(url: str, items: int) -> int:
 
 def latencies(url: str) -> dict[str, tuple[float, float, float]]:
     """(p50, p95, max) milliseconds per search mode, the index already in memory."""
-    from openimr.library.search import ranked_ids
-
-    from openimr.library.search import Filters
+    from openimr.library.search import Filters, ranked_ids
 
     results = {}
     filtered = Filters(decision="Upheld", category="pharmaceuticals")
@@ -104,7 +102,7 @@ def latencies(url: str) -> dict[str, tuple[float, float, float]]:
     ):
         ranked_ids(url, "warm up", filters, mode=mode, limit=10)
         times = []
-        for repeat in range(2):
+        for _repeat in range(2):
             for query in QUERIES:
                 started = time.perf_counter()
                 ranked_ids(url, query, filters, mode=mode, limit=10)
@@ -145,9 +143,9 @@ def _analyze(url: str) -> None:
 
 
 def run() -> str:
-    from tests.support import pgserver
     from openimr.db import migrate
     from openimr.library.embed import build_model
+    from tests.support import pgserver
 
     build_model()
     root = Path(tempfile.mkdtemp(prefix="openimr-bench-library-"))

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from openimr.models import Letter
 
 
-def read_letter(source: "str | Path | bytes") -> "Letter":
+def read_letter(source: str | Path | bytes) -> Letter:
     """Read a Final Determination letter from a PDF or text file path, PDF bytes, or text."""
     from openimr.letters.read import read_letter as _read
 

@@ -81,7 +81,7 @@ class Item(Model):
     disputed_request: str | None = None
 
     @model_validator(mode="after")
-    def _decision_matches_necessity(self) -> "Item":
+    def _decision_matches_necessity(self) -> Item:
         if self.medically_necessary != (self.decision == "Overturned"):
             raise ValueError(
                 f"decision {self.decision!r} contradicts medically_necessary="
@@ -134,7 +134,7 @@ class DocumentReviewed(Model):
     through: Day | None = None  # the last date, where the entry covers a date range
 
     @model_validator(mode="after")
-    def _range_in_order(self) -> "DocumentReviewed":
+    def _range_in_order(self) -> DocumentReviewed:
         if self.through is not None and (self.date is None or self.through < self.date):
             raise ValueError("through: must be on or after date (and date must be given)")
         return self

@@ -3,8 +3,8 @@ typed, dated, attributed, deduplicated, chronology and summary (synthetic case f
 
 from __future__ import annotations
 
-import json
 import datetime as dt
+import json
 
 import pytest
 from typer.testing import CliRunner
@@ -79,11 +79,11 @@ def test_scanned_pages_are_read_with_tesseract(tmp_path, summary):
 
 
 def test_ocr_never_leaves_scans_unread_and_always_reads_text_pages(tmp_path, summary):
+    import random
+
     from openimr.casefile.pdfwrite import PdfWriter
     from openimr.casefile.synth import _placed, _render
     from openimr.casefile.worker import read_pages
-
-    import random
 
     lines = [(13, True, "OPERATIVE REPORT"), (10, False, "Date of surgery: 02/03/2016"),
              (10, False, "Procedure performed: Right shoulder arthroscopy with subacromial decompression.")]
@@ -104,9 +104,9 @@ def test_ocr_never_leaves_scans_unread_and_always_reads_text_pages(tmp_path, sum
 
 
 def _image_pages(summary, count):
-    from openimr.casefile.synth import _render
-
     import random
+
+    from openimr.casefile.synth import _render
 
     cf = case_file(summary, seed=7, scanned_share=0.0, max_events=1)
     from openimr.casefile.synth import _paginate

@@ -6,7 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 import yaml
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from openimr.cases.deadlines import (

@@ -60,7 +60,9 @@ def test_cli_new_rejects_invalid_file_and_stores_nothing(app_data, write_json, c
     assert listed.exit_code == 0 and listed.stdout.strip() == "[]"
 
 
-from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import settings as hsettings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=12) | st.sampled_from(["2026-03-10", "regular", "denied"]),

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from bench.redaction_plant import as_text, make_case, plant, survivors
 from openimr.cases.intake import parse_application
 from openimr.cases.redact import Redactor, for_application
-from bench.redaction_plant import as_text, make_case, plant, survivors
 
 CLINICAL = (
     "MRI of the lumbar spine at L4-L5 showed a 3 mm protrusion. Norco 10/325 mg #60 was renewed on "

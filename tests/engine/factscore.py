@@ -112,7 +112,7 @@ def score_sections(path: Path) -> dict:
             reg_ok += (m.region == g_reg) or (m.region is not None and g_reg is not None and facts.region_counts(m.region, g_reg))
         fn += len(gold) - len(used)
 
-        def gold_counts(g):
+        def gold_counts(g, want_region=want_region):
             spec = kb.facts[g["fact"]]
             if g["section"] == "ur" or (spec.objective and g["section"] != "exam"):
                 return False

@@ -166,9 +166,9 @@ def test_weeks_since_injury_comes_from_the_case_dates(nlp_loaded):
     late.date_of_injury, late.ur_denial_date = dt.date(2016, 10, 1), dt.date(2016, 12, 22)
     crit = "symptoms have lasted beyond the first four to six weeks"
     (e,) = [c for c in decide_case(early).items[0].criteria if c.criterion == crit]
-    (l,) = [c for c in decide_case(late).items[0].criteria if c.criterion == crit]
+    (late_crit,) = [c for c in decide_case(late).items[0].criteria if c.criterion == crit]
     assert e.status == "not_met" and "(3 weeks)" in e.evidence[0].text and e.evidence[0].document == -1
-    assert l.status == "met" and "(11 weeks)" in l.evidence[0].text
+    assert late_crit.status == "met" and "(11 weeks)" in late_crit.evidence[0].text
 
 
 def test_request_outside_the_knowledge_base_is_not_denied_for_that_reason(nlp_loaded):

@@ -75,7 +75,7 @@ def test_labelled_requests_precision_and_recall_per_field():
     print()
     for f, (p, r, n) in scores.items():
         print(f"  {f:24s} precision {p:.3f} recall {r:.3f} (labelled {n})")
-    for f, (p, r, n) in scores.items():
+    for f, (p, r, _n) in scores.items():
         assert p >= 0.95, f
         assert r >= 0.90, f
 

@@ -95,8 +95,9 @@ def test_ingest_refuses_bombs_and_stores_nothing_of_them(cli, tmp_path, letter_p
     reasons = {row["source"].rsplit("/", 1)[-1]: row["reason"] for row in summary["failed"]}
     assert reasons == {"bomb.pdf": million,
                        "pages.pdf": "refused: 160000 pages, over the limit of 2,000 pages"}
-    from openimr.db import session_scope
     from sqlalchemy import text
+
+    from openimr.db import session_scope
 
     with session_scope(db_url) as session:
         assert session.execute(text("SELECT count(*) FROM library_letters")).scalar() == 1

@@ -14,7 +14,7 @@ from openimr.letters.read.source import letter_text
 from openimr.letters.write import render, surviving_fields
 from openimr.letters.write.wording import wording
 from openimr.models import Letter
-from tests.conftest import FIXTURES, LETTERS_DIR
+from tests.conftest import FIXTURES
 
 SAMPLE_DIR = FIXTURES / "letters"
 LAYOUTS = ("L2013-notice", "L2015", "L-professional")

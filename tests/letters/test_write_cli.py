@@ -123,6 +123,6 @@ def test_help_has_an_example(runner):
 
 def test_a_json_array_of_letters_works_too(runner, tmp_path, letters):
     path = tmp_path / "letters.json"
-    path.write_text(json.dumps([json.loads(l.model_dump_json()) for l in letters]), encoding="utf-8")
+    path.write_text(json.dumps([json.loads(one.model_dump_json()) for one in letters]), encoding="utf-8")
     result = runner.invoke(app, ["render", str(path), "--index", "2"])
     assert result.exit_code == 0 and "MAXIMUS FEDERAL SERVICES, INC." in result.stdout

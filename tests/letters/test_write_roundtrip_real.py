@@ -6,7 +6,7 @@ so that pytest-xdist spreads the PDF rendering over the workers.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from tests.conftest import LETTERS_DIR
 LETTERS = sorted(p.name for p in LETTERS_DIR.glob("*.pdf"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def original(name: str) -> Letter:
     return read_letter(LETTERS_DIR / name)
 

@@ -12,7 +12,6 @@ import time
 from sqlalchemy import text
 
 from openimr.db import engine_for
-from openimr.library.ingest import ingest
 
 from .conftest import make_letter, write_jsonl
 

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 
 from openimr.db import engine_for
-
 from openimr.library.evaluate import evaluate, load_labels, ndcg
 from openimr.library.ingest import ingest
 from openimr.library.search import Filters, search, similar

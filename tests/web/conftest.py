@@ -9,16 +9,17 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-
-# Two test workers share two cores: one BLAS/torch thread each avoids oversubscription.
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
+# Two test workers share two cores: one BLAS/torch thread each avoids oversubscription
+# (set before any test imports torch or numpy's BLAS).
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 LETTERS = Path(os.environ.get("OPENIMR_SHARED", ROOT_DIR.parent / "shared")) / "data" / "letters"

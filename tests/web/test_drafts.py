@@ -13,9 +13,9 @@ VERDICT_WORDS = {"met": "met", "not_met": "not met", "not_shown": "not shown in 
 def _engine_items(world, case_id: int) -> list[dict]:
     """The engine's own drafts of a stored case, straight from the engine part."""
     from openimr import db as dbmod
+    from openimr.cases.tables import CaseRow
     from openimr.engine.decide import decide_case
     from openimr.engine.models import Case as EngineCase
-    from openimr.cases.tables import CaseRow
     from openimr.web import views
 
     with dbmod.session_scope(world.url) as session:

@@ -5,7 +5,7 @@ entries), the reviewer's work stays, the one audit log verifies."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
@@ -36,7 +36,7 @@ def _upgrade(url: str, *targets: str) -> None:
 
 
 def _old_web_case(connection, number: str, app: dict, status: str, reviewer: int | None) -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     items = [{"request": i["request"], "ur_guideline": i.get("guideline", ""), "outcome": "denied"}
              for i in app["ur_decision"]["items"]]
     connection.execute(OLD_CASES.insert().values(
@@ -102,7 +102,7 @@ def test_upgrade_from_the_previous_head_keeps_every_case_and_the_reviewers_work(
         alone_id = _old_web_case(connection, "CM26-9000002", alone_app, "signed", reviewer_id)
     _upgrade(db_url, "web_0003")  # the previous head
     pdf = b"%PDF-1.4 signed letter bytes"
-    signed_at = datetime.now(timezone.utc)
+    signed_at = datetime.now(UTC)
     with engine.begin() as connection:
         for index, (decision, rationale) in enumerate((("Upheld", "Kept."), ("Overturned", "Also kept."))):
             connection.execute(OLD_DECISIONS.insert().values(

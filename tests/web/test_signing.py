@@ -138,7 +138,7 @@ def test_double_submitted_forms_are_harmless(world, live):
     first, second = _signed_in(live, "rev_a"), _signed_in(live, "rev_a")
     form = {"decision": "Upheld", "guideline": "MTUS", "rationale": "Not supported by the records."}
     for index in range(len(first.get(f"/api/cases/{case_id}").json()["disputed_items"])):
-        answers = _at_once([lambda c=c: c.post(f"/cases/{case_id}/items/{index}", data={**form, "csrf_token": c.csrf})
+        answers = _at_once([lambda c=c, index=index: c.post(f"/cases/{case_id}/items/{index}", data={**form, "csrf_token": c.csrf})
                             for c in (first, second)])
         assert [a.status_code for a in answers] == [303, 303]
     detail = first.get(f"/api/cases/{case_id}").json()

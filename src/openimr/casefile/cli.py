@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -15,15 +14,15 @@ casefile_app = typer.Typer(help="Case files as they arrive: OCR, split, type, da
 
 @casefile_app.command("index")
 def index_cmd(
-    files: List[Path] = typer.Argument(..., help="Case files: PDF (text layer or scanned), TIFF, PNG, JPEG."),
+    files: list[Path] = typer.Argument(..., help="Case files: PDF (text layer or scanned), TIFF, PNG, JPEG."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one a line."),
     ocr: str = typer.Option("auto", "--ocr", help="auto: only pages without a usable text layer; always; never."),
-    cluster: Optional[str] = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:PORT)."),
-    case: Optional[str] = typer.Option(None, "--case", help="Also store the documents in this case's record "
+    cluster: str | None = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:PORT)."),
+    case: str | None = typer.Option(None, "--case", help="Also store the documents in this case's record "
                                        "and record the records-received event."),
-    db: Optional[str] = typer.Option(None, "--db", help="Database URL (with --case; default $OPENIMR_DB)."),
-    actor: Optional[str] = typer.Option(None, "--actor", help="Who stores the records (audit log)."),
-    resume: Optional[Path] = typer.Option(None, "--resume", help="Folder keeping each page as it is read: "
+    db: str | None = typer.Option(None, "--db", help="Database URL (with --case; default $OPENIMR_DB)."),
+    actor: str | None = typer.Option(None, "--actor", help="Who stores the records (audit log)."),
+    resume: Path | None = typer.Option(None, "--resume", help="Folder keeping each page as it is read: "
                                           "run again after an interruption and it goes on where it stopped."),
     progress: bool = typer.Option(False, "--progress", help="Show 'FILE: page N of M' on stderr as pages are read."),
 ) -> None:
@@ -74,15 +73,15 @@ def _show_progress(path: str, page: int, pages: int) -> None:
     sys.stderr.flush()
 
 
-def _with_case(files, ocr: str, case: str, db: Optional[str], actor: Optional[str], resume=None, show=None):
+def _with_case(files, ocr: str, case: str, db: str | None, actor: str | None, resume=None, show=None):
     """Index each file and store its documents in the case; a case error is one line, exit 1."""
     import getpass
     import os
 
-    from openimr.cases.cli import _url, friendly_errors
     from openimr.casefile.index import index_file
     from openimr.casefile.record import store_documents
     from openimr.casefile.worker import CaseFileError
+    from openimr.cases.cli import _url, friendly_errors
 
     for path in files:
         documents: list = []

@@ -4,8 +4,8 @@ command line, the benchmark and a Dask cluster call."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from openimr.casefile.worker import CaseFileError, read_pages
 
@@ -56,9 +56,9 @@ def _saved(checkpoint: Path | None) -> list[dict]:
     return frames
 
 
-def index_file(path: "str | Path", ocr: str = "auto",
+def index_file(path: str | Path, ocr: str = "auto",
                progress: Callable[[int, int], None] | None = None, keep_pages: bool = False,
-               keep: list | None = None, resume: "str | Path | None" = None) -> dict:
+               keep: list | None = None, resume: str | Path | None = None) -> dict:
     """The index of one case file; CaseFileError when the file cannot be read at all.
     `progress(page, pages)` after each page; with `resume` (a folder), each page read is kept
     there as it is read, and an interrupted indexing of the same file goes on where it stopped."""

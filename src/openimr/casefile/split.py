@@ -192,7 +192,7 @@ def _date_of(text: str, r: Rules) -> dt.date | None:
             day = parse_date(_DATE.search(match.group(0)))
             if day:
                 return day
-    not_dates = re.compile(r"\b(?:%s)\b" % "|".join(r.not_dates), re.I)
+    not_dates = re.compile(r"\b(?:" + "|".join(r.not_dates) + r")\b", re.I)
     for match in _DATE.finditer(text):
         if not not_dates.search(text[max(0, match.start() - 30): match.start()]):
             day = parse_date(match)

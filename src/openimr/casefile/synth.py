@@ -359,8 +359,6 @@ def case_file(summary: str, seed: int, scanned_share: float = 0.5, injury: dt.da
         copy = TruthDoc(source.type, source.date, source.author, duplicate_of=index + 1, finding=source.finding,
                         lines=source.lines, faxed=fax)
         docs.insert(rng.randint(index + 1, len(docs)), copy)
-        for later in docs:  # originals after the insertion point moved one place on
-            pass
     # renumber duplicate_of to the originals' final places
     for doc in docs:
         if doc.duplicate_of is not None:

@@ -170,8 +170,8 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import numpy  # noqa: F401 - loaded before the limit
     import pypdfium2  # noqa: F401
-    from PIL import Image  # noqa: F401
     import tesserocr  # noqa: F401 - its shared libraries are mapped before the limit
+    from PIL import Image  # noqa: F401
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024, resource.RLIM_INFINITY))
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer
@@ -239,7 +239,7 @@ class _Worker(bounded._Worker):
         return f"over the memory limit of {memory_mb} MB"
 
 
-def read_pages(path: "str | Path", ocr: str = "auto", start: int = 0, lim: Limits | None = None):
+def read_pages(path: str | Path, ocr: str = "auto", start: int = 0, lim: Limits | None = None):
     """Yield {"page", "text", "scanned", "confidence", ...} or {"page", "error"} for each page
     of a case file, from page `start` (0-based), as the worker reads them. CaseFileError when
     the file as a whole cannot be read (too big, too many pages, not a PDF or image,

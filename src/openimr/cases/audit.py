@@ -23,10 +23,10 @@ import hmac
 import json
 import os
 import secrets
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -107,7 +107,7 @@ def row_mac(fields: dict[str, object], prev_hash: str, secret: bytes | None = No
 
 def head_mac(seq: int, last: str, secret: bytes | None = None) -> str:
     """The MAC of the head record (the last sequence number and the last row's MAC)."""
-    return hmac.new(secret or key(), f"head:{seq}:{last}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(secret or key(), f"head:{seq}:{last}".encode(), hashlib.sha256).hexdigest()
 
 
 def content(row: AuditRow) -> dict[str, object]:
@@ -159,7 +159,7 @@ def append(
         session.flush()
     row = AuditRow(
         seq=head.seq + 1,
-        at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+        at=datetime.now(UTC).isoformat(timespec="microseconds"),
         actor=actor or default_actor(),
         action=action,
         entity=entity,

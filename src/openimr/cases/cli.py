@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Optional
 
 import typer
 
@@ -19,7 +19,7 @@ SETTINGS_HELP = "YAML/JSON file of settings overriding the defaults (see docs/wo
 ACTOR_HELP = "Who makes the change (audit log; default $OPENIMR_ACTOR or the OS user)."
 
 
-def _url(db: Optional[str]) -> str:
+def _url(db: str | None) -> str:
     from openimr.db import default_url
 
     return db or default_url()
@@ -50,7 +50,7 @@ def friendly_errors() -> Iterator[None]:
         fail(str(error))
 
 
-def _parse_date(value: Optional[str], option: str) -> Optional[date]:
+def _parse_date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
@@ -70,9 +70,9 @@ def _print(data, as_json: bool, lines: list[str]) -> None:
 @case_app.command("new")
 def new(
     application: Path = typer.Argument(..., help="APPLICATION.json (DWC Form IMR fields)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    settings: Optional[Path] = typer.Option(None, "--settings", help=SETTINGS_HELP),
-    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    settings: Path | None = typer.Option(None, "--settings", help=SETTINGS_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the stored case as JSON."),
 ) -> None:
     """Screen and store a new IMR application.
@@ -94,8 +94,8 @@ def new(
 @case_app.command("check")
 def check_cmd(
     application: Path = typer.Argument(..., help="APPLICATION.json."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP + " Read for prior IMRs of the same worker."),
-    settings: Optional[Path] = typer.Option(None, "--settings", help=SETTINGS_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP + " Read for prior IMRs of the same worker."),
+    settings: Path | None = typer.Option(None, "--settings", help=SETTINGS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print {eligible, reasons, deadlines} as JSON."),
 ) -> None:
     """Check an application's eligibility and deadlines without storing anything.
@@ -120,9 +120,9 @@ def check_cmd(
 
 @case_app.command("list")
 def list_cmd(
-    due_before: Optional[str] = typer.Option(None, "--due-before", help="Only open cases with a deadline before this date."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only cases with this status."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    due_before: str | None = typer.Option(None, "--due-before", help="Only open cases with a deadline before this date."),
+    status: str | None = typer.Option(None, "--status", help="Only cases with this status."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List cases, e.g. those with records or a determination due before a date.
@@ -144,7 +144,7 @@ def list_cmd(
 @case_app.command("show")
 def show_cmd(
     case_number: str = typer.Argument(..., help="Case number (CM26-0000001)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Show one case as JSON (application, events, deadlines; the reviewer by id only).
 
@@ -161,10 +161,10 @@ def event_cmd(
     case_number: str = typer.Argument(..., help="Case number."),
     kind: str = typer.Argument(..., help="notice_sent, records_received or converted_expedited."),
     day: str = typer.Argument(..., help="Date of the event (YYYY-MM-DD)."),
-    method: Optional[str] = typer.Option(None, "--method", help="For notice_sent: mail or electronic."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    settings: Optional[Path] = typer.Option(None, "--settings", help=SETTINGS_HELP),
-    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    method: str | None = typer.Option(None, "--method", help="For notice_sent: mail or electronic."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    settings: Path | None = typer.Option(None, "--settings", help=SETTINGS_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the case as JSON."),
 ) -> None:
     """Record a dated event of a case; the deadlines are recomputed.
@@ -182,8 +182,8 @@ def event_cmd(
 
 @case_app.command("late")
 def late_cmd(
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of the report (default today)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    as_of: str | None = typer.Option(None, "--as-of", help="Date of the report (default today)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Late report: open cases whose records or determination are past due.
@@ -202,9 +202,9 @@ def late_cmd(
 @case_app.command("assign")
 def assign_cmd(
     case_number: str = typer.Argument(..., help="Case number."),
-    on: Optional[str] = typer.Option(None, "--on", help="Date for licence expiry checks (default today)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    on: str | None = typer.Option(None, "--on", help="Date for licence expiry checks (default today)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the assignment and credentials block as JSON."),
 ) -> None:
     """Assign the best eligible expert reviewer of the panel, or explain why none.
@@ -221,9 +221,9 @@ def assign_cmd(
 @case_app.command("consolidate")
 def consolidate_cmd(
     case_number: str = typer.Argument(..., help="The primary case."),
-    others: Optional[list[str]] = typer.Argument(None, help="Cases to join into it (none: list candidates)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    others: list[str] | None = typer.Argument(None, help="Cases to join into it (none: list candidates)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Join applications of the same worker, physician and date of injury.
@@ -244,11 +244,11 @@ def consolidate_cmd(
 @case_app.command("publish")
 def publish_cmd(
     case_number: str = typer.Argument(..., help="Case number."),
-    letter: Optional[Path] = typer.Option(None, "--letter", help="LETTER.json: attach this determination letter first."),
+    letter: Path | None = typer.Option(None, "--letter", help="LETTER.json: attach this determination letter first."),
     format: str = typer.Option("json", "--format", help="json, text, html or pdf."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write here (default: stdout; required for pdf)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    out: Path | None = typer.Option(None, "--out", help="Write here (default: stdout; required for pdf)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
     """Write the redacted letter the DWC posts (names, addresses, DOB, claim numbers removed).
 
@@ -272,8 +272,8 @@ def publish_cmd(
 
 @audit_app.command("verify")
 def verify_cmd(
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    against: Optional[Path] = typer.Option(None, "--against", help="An earlier `audit export` file: every row "
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    against: Path | None = typer.Option(None, "--against", help="An earlier `audit export` file: every row "
                                            "in it must still be in the log, unchanged."),
     as_json: bool = typer.Option(False, "--json", help="Print {intact, rows, problems} as JSON."),
 ) -> None:
@@ -319,7 +319,7 @@ def _read_export(path: Path) -> list[dict]:
 @audit_app.command("export")
 def export_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="The JSON Lines file to write (one audit row per line)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Write the whole audit chain to a file for safekeeping outside the database; check the
     database against it later with `openimr audit verify --against FILE`.
@@ -343,7 +343,7 @@ def export_cmd(
 @audit_app.command("show")
 def audit_show_cmd(
     entity_id: str = typer.Argument(..., help="A case number or a reviewer id."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the events with their before/after JSON."),
 ) -> None:
     """Show the audit events of one case or reviewer, oldest first (admin use).

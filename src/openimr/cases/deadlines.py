@@ -43,7 +43,7 @@ class HolidayRule(Model):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "HolidayRule":
+    def _one_kind(self) -> HolidayRule:
         if (self.day is None) == (self.weekday is None):
             raise ValueError(f"{self.name}: give either day or weekday+nth")
         if self.weekday and self.nth not in (1, 2, 3, 4, -1):

@@ -9,8 +9,8 @@ prior_imr, liability_dispute.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from openimr.cases.deadlines import CaseEvents, Deadlines, compute
 from openimr.cases.intake import Application

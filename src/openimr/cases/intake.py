@@ -105,7 +105,7 @@ class URDecision(Model):
     items: list[DisputedItem] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _served_after_decision(self) -> "URDecision":
+    def _served_after_decision(self) -> URDecision:
         if self.served < self.date:
             raise ValueError(f"served ({self.served}) is before the UR decision date ({self.date})")
         return self
@@ -147,7 +147,7 @@ class Application(Model):
         return value
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "Application":
+    def _dates_in_order(self) -> Application:
         if self.received < self.ur_decision.date:
             raise ValueError(
                 f"received ({self.received}) is before the UR decision date ({self.ur_decision.date})"

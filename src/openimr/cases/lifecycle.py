@@ -51,7 +51,7 @@ class Lifecycle(Model):
     transitions: list[Transition]
 
     @model_validator(mode="after")
-    def _names(self) -> "Lifecycle":
+    def _names(self) -> Lifecycle:
         known = set(self.states)
         if self.initial not in known:
             raise ValueError(f"initial: {self.initial!r} is not a state")

@@ -16,8 +16,8 @@ superseding determination (`start_supersede`, then decide and sign again).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ ATTESTATION = ("I, the expert reviewer assigned to this case, reviewed the recor
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def disputed_items(row: CaseRow) -> list[dict]:

@@ -9,18 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from typing import Iterable, Iterator
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from openimr import db
 from openimr.cases import audit, lifecycle
-from openimr.cases.errors import CaseConflict, CaseError  # noqa: F401  (the store's errors, re-exported)
 from openimr.cases.deadlines import CaseEvents, compute
 from openimr.cases.eligibility import Eligibility, check
+from openimr.cases.errors import CaseConflict, CaseError  # noqa: F401  (the store's errors, re-exported)
 from openimr.cases.intake import Application
 from openimr.cases.settings import Settings
 from openimr.cases.tables import CaseEventRow, CaseRow
@@ -57,7 +57,7 @@ def writing(url: str, session: Session | None = None) -> Iterator[Session]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _norm(text: str | None) -> str:

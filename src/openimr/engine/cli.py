@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -79,11 +78,11 @@ def precedents_for(db: str, request: str, limit: int = 3, exclude_case: str | No
 
 
 def decide(
-    cases: List[Path] = typer.Argument(..., help="CASE.json files (one case each)."),
+    cases: list[Path] = typer.Argument(..., help="CASE.json files (one case each)."),
     as_json: bool = typer.Option(True, "--json/--no-json", help="JSON Lines out (default), one determination per case."),
-    letter: Optional[Path] = typer.Option(None, "--letter", help="Also draft the Final Determination letter to FILE (one case only)."),
+    letter: Path | None = typer.Option(None, "--letter", help="Also draft the Final Determination letter to FILE (one case only)."),
     fmt: str = typer.Option("text", "--format", help="Letter format: text, html or pdf."),
-    db: Optional[str] = typer.Option(None, "--db", help="Library database URL: add precedents (similar past items)."),
+    db: str | None = typer.Option(None, "--db", help="Library database URL: add precedents (similar past items)."),
 ) -> None:
     """Draft the determination of each disputed item by explicit rules: decision, criteria
     verdict, confidence (clear / uncertain), probability calibrated per rule outcome, guideline
@@ -133,10 +132,10 @@ def _text(det) -> str:
 
 
 def evaluate(
-    letters: List[Path] = typer.Argument(..., help="Final Determination letters (PDF or text) with their decisions."),
+    letters: list[Path] = typer.Argument(..., help="Final Determination letters (PDF or text) with their decisions."),
     folds: int = typer.Option(5, "--folds", min=2, help="Grouped cross-validation folds (by letter)."),
     as_json: bool = typer.Option(False, "--json", help="Full report as JSON."),
-    save_calibration: Optional[Path] = typer.Option(None, "--save-calibration", help="Also count the calibration of every rule outcome on all letters and write it (JSON)."),
+    save_calibration: Path | None = typer.Option(None, "--save-calibration", help="Also count the calibration of every rule outcome on all letters and write it (JSON)."),
 ) -> None:
     """Measure the engine on real letters with the outcome hidden: accuracy, balanced
     accuracy, Brier, AUC, guideline match, clear coverage and agreement, decision/criteria

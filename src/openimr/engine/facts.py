@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Iterable
 
 from openimr.engine.kb import KnowledgeBase, default_kb
 from openimr.vocab import prefer_level
@@ -76,8 +76,8 @@ def _quiet_pyrush() -> None:
 
 def _context_rules():
     """Default ConText rules, with the backward-only heading rules made clause-final."""
-    from medspacy.context import ConText, ConTextRule
     import spacy
+    from medspacy.context import ConText, ConTextRule
 
     defaults = ConText(spacy.blank("en"), rules="default").rules
     kept = [r for r in defaults if r.literal.strip().lower() not in {": no", ": none"}]
@@ -123,8 +123,8 @@ def _context_rules():
 @lru_cache(maxsize=1)
 def _pipeline():
     """The blank spaCy pipeline with PyRuSH and ConText (built once per process)."""
-    import spacy
     import medspacy  # noqa: F401  (registers the medspaCy factories)
+    import spacy
 
     _quiet_pyrush()
     nlp = spacy.blank("en")

@@ -18,6 +18,7 @@ from openimr.engine.models import Case
 from openimr.vocab import find_region
 from openimr.vocab.drugs import drug_names, ingredients_of
 
+
 @dataclass(frozen=True)
 class Span:
     """Where an item was read: document index in the case, character offsets, the text."""

@@ -119,7 +119,7 @@ class Condition(_Strict):
     fact: str | None = None
 
     @model_validator(mode="after")
-    def _has_arguments(self) -> "Condition":
+    def _has_arguments(self) -> Condition:
         needs_value = {"requested_over", "requested_at_most", "total_over", "weeks_since_injury_over",
                        "weeks_since_injury_under"}
         needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in"}
@@ -191,7 +191,7 @@ class GuidelineHead(_Strict):
     chapter: int | None = None
 
     @model_validator(mode="after")
-    def _from_registry(self) -> "GuidelineHead":
+    def _from_registry(self) -> GuidelineHead:
         from openimr.vocab.guidelines import by_name, guideline, guidelines
 
         g = guideline(self.key) if self.key else (
@@ -219,7 +219,7 @@ class GuidelineFile(_Strict):
     entries: list[Entry] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _non_mtus_says_why(self) -> "GuidelineFile":
+    def _non_mtus_says_why(self) -> GuidelineFile:
         if self.guideline.scope == "non-MTUS":
             for e in self.entries:
                 if not e.mtus_gap:
@@ -248,7 +248,7 @@ class CategoriesFile(_Strict):
     rules: list[CategoryRule]
 
     @model_validator(mode="after")
-    def _scopes_are_complete(self) -> "CategoriesFile":
+    def _scopes_are_complete(self) -> CategoriesFile:
         from openimr.library.classify import categories as library_categories
 
         library = set(library_categories())

@@ -54,7 +54,7 @@ class Taxonomy(_Strict):
     drugs: dict[str, list[str]]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Taxonomy":
+    def _consistent(self) -> Taxonomy:
         for key, (group, _label) in self.categories.items():
             if group not in self.groups:
                 raise ValueError(f"category {key!r}: unknown group {group!r}")

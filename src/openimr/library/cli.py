@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Optional
 
 import typer
 
@@ -17,7 +17,7 @@ DB_HELP = "Database URL: sqlite:///path or postgresql://… (default: $OPENIMR_D
 JSON_HELP = "Machine-readable JSON output."
 
 
-def _url(db: Optional[str]) -> str:
+def _url(db: str | None) -> str:
     from openimr.db import default_url
 
     return db or default_url()
@@ -34,20 +34,20 @@ def _errors() -> Iterator[None]:
         raise
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
-        raise typer.Exit(0)
+        raise typer.Exit(0) from None
     except (ValueError, LookupError, OSError, ArgumentError) as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
         typer.echo(f"error: database: {str(exc.orig if getattr(exc, 'orig', None) else exc).splitlines()[0]}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
 
 
 def _print_json(value) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n")
 
 
-def _parse_date(value: Optional[str], option: str) -> Optional[date]:
+def _parse_date(value: str | None, option: str) -> date | None:
     if value is None:
         return None
     try:
@@ -69,9 +69,9 @@ def register(app: typer.Typer) -> None:
 
 def ingest_command(
     paths: list[Path] = typer.Argument(..., help="PDFs, text files, JSON Lines of letters, or folders of them."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Parsing processes (default: all cores)."),
-    cluster: Optional[str] = typer.Option(None, "--cluster", help="Run the parsing on a Dask cluster (tcp://host:port)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Parsing processes (default: all cores)."),
+    cluster: str | None = typer.Option(None, "--cluster", help="Run the parsing on a Dask cluster (tcp://host:port)."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Ingest Final Determination letters into the precedent library (idempotent)."""
@@ -140,16 +140,16 @@ def _filters(category, region, decision, guideline, specialty, date_from, date_t
 
 def search_command(
     query: str = typer.Argument(..., help="Words to look for in requests and rationales."),
-    category: Optional[str] = typer.Option(None, "--category", help="Category or group key (e.g. opioid, diagnostics)."),
-    region: Optional[str] = typer.Option(None, "--region", help='Body region: a key of the one region set (e.g. "lumbar", "upper_extremity") or its name.'),
-    decision: Optional[str] = typer.Option(None, "--decision", help="Upheld or Overturned."),
-    guideline: Optional[str] = typer.Option(None, "--guideline", help="Guideline key or its start (e.g. mtus-chronic-pain, odg)."),
-    specialty: Optional[str] = typer.Option(None, "--specialty", help="Reviewer specialty (part of its name)."),
-    date_from: Optional[str] = typer.Option(None, "--from", help="Decided on or after (YYYY-MM-DD)."),
-    date_to: Optional[str] = typer.Option(None, "--to", help="Decided on or before (YYYY-MM-DD)."),
+    category: str | None = typer.Option(None, "--category", help="Category or group key (e.g. opioid, diagnostics)."),
+    region: str | None = typer.Option(None, "--region", help='Body region: a key of the one region set (e.g. "lumbar", "upper_extremity") or its name.'),
+    decision: str | None = typer.Option(None, "--decision", help="Upheld or Overturned."),
+    guideline: str | None = typer.Option(None, "--guideline", help="Guideline key or its start (e.g. mtus-chronic-pain, odg)."),
+    specialty: str | None = typer.Option(None, "--specialty", help="Reviewer specialty (part of its name)."),
+    date_from: str | None = typer.Option(None, "--from", help="Decided on or after (YYYY-MM-DD)."),
+    date_to: str | None = typer.Option(None, "--to", help="Decided on or before (YYYY-MM-DD)."),
     mode: str = typer.Option("fused", "--mode", help="fused, fulltext or semantic."),
     limit: int = typer.Option(10, "--limit", min=1, max=1000, help="How many results."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Search precedents: full text and semantic similarity fused into one ranking."""
@@ -169,7 +169,7 @@ def search_command(
 def similar_command(
     item_id: int = typer.Argument(..., help="The item's id (from search results)."),
     limit: int = typer.Option(10, "--limit", min=1, max=1000, help="How many precedents."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """The nearest precedents of one item, from other letters."""
@@ -206,8 +206,8 @@ def _show_hits(results, as_json: bool, title: str) -> None:
 
 def stats_command(
     by: str = typer.Option("decision", "--by", help="decision, category, guideline, specialty, month or region."),
-    chart: Optional[Path] = typer.Option(None, "--chart", help="Also write a chart: .png or interactive .html."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    chart: Path | None = typer.Option(None, "--chart", help="Also write a chart: .png or interactive .html."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Items, upheld and overturned counts and rates (Wilson 95% intervals) per group."""
@@ -238,8 +238,8 @@ def stats_command(
 
 def export_command(
     format: str = typer.Option("csv", "--format", help="csv, parquet or jsonl."),
-    out: Optional[Path] = typer.Option(None, "--out", help="File to write (csv and jsonl: standard output if omitted)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    out: Path | None = typer.Option(None, "--out", help="File to write (csv and jsonl: standard output if omitted)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Export every item (with its letter's fields and classification)."""
@@ -266,7 +266,7 @@ def synth_command(
     format: str = typer.Option("text", "--format", help="text (rendered letters) or jsonl."),
     source: list[Path] = typer.Option(None, "--source", help="Real letters to draw from (default: the shared letters)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP + " (unused: synth writes files)"),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP + " (unused: synth writes files)"),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Make realistic synthetic letters from the real letters' distributions (benchmarks)."""
@@ -282,9 +282,9 @@ def synth_command(
 
 
 def model_command(
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the model (default: $OPENIMR_MODEL_DIR or the user's data dir)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the model (default: $OPENIMR_MODEL_DIR or the user's data dir)."),
     force: bool = typer.Option(False, "--force", help="Rebuild even if present."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP + " (unused)"),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP + " (unused)"),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Build the offline semantic model (distilled from the packaged MiniLM) once."""

@@ -11,7 +11,6 @@ again is "unchanged", a changed one replaces its earlier version.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field

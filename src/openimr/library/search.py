@@ -66,12 +66,12 @@ class Filters:
     def any(self) -> bool:
         return any(v is not None for v in asdict(self).values())
 
-    def in_memory(self) -> "Filters":
+    def in_memory(self) -> Filters:
         """The filters the vector index holds as columns (category, region, decision, dates)."""
         return Filters(category=self.category, region=self.region, decision=self.decision,
                        date_from=self.date_from, date_to=self.date_to)
 
-    def in_sql(self) -> "Filters":
+    def in_sql(self) -> Filters:
         """The filters only SQL checks (guideline, specialty)."""
         return Filters(guideline=self.guideline, specialty=self.specialty)
 

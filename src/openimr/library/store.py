@@ -10,8 +10,9 @@ migration).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -206,7 +207,7 @@ def _reserve_ids(session: Session, table, count: int) -> list[int]:
 
 
 def _insert_records(session: Session, records: list[dict[str, Any]], letter_ids: list[int], item_ids: list[int]) -> None:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     letter_rows, item_rows, citation_rows, credential_rows = [], [], [], []
     items = [(letter_id, item) for letter_id, record in zip(letter_ids, records) for item in record["items"]]
     for letter_id, record in zip(letter_ids, records):

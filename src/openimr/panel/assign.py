@@ -11,6 +11,7 @@ from openimr.cases.publish import case_applications
 from openimr.panel import reviewers as panel
 from openimr.panel.matching import credentials, match
 
+
 def match_case(url: str, case_number: str, on: date | None = None, show_names: bool = False, pool=None,
                session=None) -> dict:
     """`panel match` for a stored case (its consolidated applications included); in the

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from openimr.cases.cli import DB_HELP, ACTOR_HELP, _parse_date, _print, _url, fail, friendly_errors
+from openimr.cases.cli import ACTOR_HELP, DB_HELP, _parse_date, _print, _url, fail, friendly_errors
 
 panel_app = typer.Typer(help="Expert reviewers: add, list, match to a case.", no_args_is_help=True)
 NAMES_HELP = "ADMIN USE ONLY: also show the reviewers' confidential names."
@@ -17,8 +15,8 @@ NAMES_HELP = "ADMIN USE ONLY: also show the reviewers' confidential names."
 @panel_app.command("add")
 def add_cmd(
     reviewer_file: Path = typer.Argument(..., help="REVIEWER.json (one reviewer or a list)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    actor: Optional[str] = typer.Option(None, "--actor", help=ACTOR_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
     """Add (or replace) expert reviewers of the panel.
 
@@ -37,7 +35,7 @@ def add_cmd(
 
 @panel_app.command("list")
 def list_cmd(
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     show_names: bool = typer.Option(False, "--show-names", help=NAMES_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -61,9 +59,9 @@ def list_cmd(
 @panel_app.command("match")
 def match_cmd(
     target: str = typer.Argument(..., help="A case number, or an APPLICATION.json file."),
-    reviewers: Optional[Path] = typer.Option(None, "--reviewers", help="FILE.json: a list of reviewers instead of the stored panel."),
-    on: Optional[str] = typer.Option(None, "--on", help="Date for licence expiry checks (default today)."),
-    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    reviewers: Path | None = typer.Option(None, "--reviewers", help="FILE.json: a list of reviewers instead of the stored panel."),
+    on: str | None = typer.Option(None, "--on", help="Date for licence expiry checks (default today)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
     show_names: bool = typer.Option(False, "--show-names", help=NAMES_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print {eligible, excluded} as JSON."),
 ) -> None:

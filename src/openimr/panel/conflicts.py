@@ -10,7 +10,7 @@ attorney; the parallel MPN rule (8 CCR 9768.2) also bars a reviewer who treated 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from openimr.cases.intake import Application
 

@@ -9,11 +9,11 @@ then the same specialty as the requesting physician, then the lightest load.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 from pydantic import ValidationError, model_validator
@@ -43,7 +43,7 @@ class FitTable(Model):
     profession_titles: dict[str, str]
 
     @model_validator(mode="after")
-    def _names_known(self) -> "FitTable":
+    def _names_known(self) -> FitTable:
         specialties = {f for kind in self.kinds for f in kind.fits} | set(self.general_medicine)
         for alias, target in self.aliases.items():
             if target not in specialties and target not in self.professions:
@@ -126,7 +126,7 @@ def fields_of(reviewer) -> list[str]:
 
 def current_licenses(reviewer, on: date) -> list:
     """Unrestricted licenses not expired on `on`."""
-    return [l for l in reviewer.licenses if l.unrestricted and (l.expires is None or l.expires >= on)]
+    return [lic for lic in reviewer.licenses if lic.unrestricted and (lic.expires is None or lic.expires >= on)]
 
 
 @dataclass
@@ -145,13 +145,13 @@ class Verdict:
 def _check_license(v: Verdict, on: date, settings: PanelSettings) -> None:
     valid = current_licenses(v.reviewer, on)
     if settings.require_california_license:
-        valid = [l for l in valid if l.state == "CA"]
+        valid = [lic for lic in valid if lic.state == "CA"]
     if not valid:
         where = "California" if settings.require_california_license else "any U.S. state"
         problems = [
-            f"{l.state} {'restricted' if not l.unrestricted else 'expired ' + l.expires.isoformat()}"
-            for l in v.reviewer.licenses
-            if not l.unrestricted or (l.expires and l.expires < on)
+            f"{lic.state} {'restricted' if not lic.unrestricted else 'expired ' + lic.expires.isoformat()}"
+            for lic in v.reviewer.licenses
+            if not lic.unrestricted or (lic.expires and lic.expires < on)
         ]
         detail = f" ({'; '.join(problems)})" if problems else ""
         v.add("license", f"no current unrestricted license in {where}{detail} (Lab. Code 139.5(d)(4))")
@@ -264,7 +264,7 @@ def credentials(reviewer, on: date | None = None, organization: str | None = Non
     on = on or date.today()
     settings = panel_settings()
     names = states()
-    licensure = list(dict.fromkeys(names[l.state] for l in current_licenses(reviewer, on)))
+    licensure = list(dict.fromkeys(names[lic.state] for lic in current_licenses(reviewer, on)))
     table = fit_table()
     if is_physician(reviewer):
         specialties = [c.specialty for c in reviewer.board_certifications if c.current]

@@ -8,7 +8,7 @@ else identifies a reviewer by id.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -147,7 +147,7 @@ def _add_one(session, reviewer: Reviewer, actor: str | None) -> None:
     if before:
         before.pop("name", None)
     if row is None:
-        row = ReviewerRow(id=reviewer.id, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        row = ReviewerRow(id=reviewer.id, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
         session.add(row)
     row.name = reviewer.name
     row.profession = reviewer.profession

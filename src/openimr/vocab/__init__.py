@@ -6,7 +6,7 @@ validated at first use by the pydantic models of `openimr.vocab.data`; a bad fil
 `VocabError` naming the file and the field.
 """
 
-from openimr.vocab.regions import Region, find_region, prefer_level, region, region_key, region_keys, regions, regions_in
 from openimr.vocab.data import VocabError
+from openimr.vocab.regions import Region, find_region, prefer_level, region, region_key, region_keys, regions, regions_in
 
 __all__ = ["Region", "VocabError", "find_region", "prefer_level", "region", "region_key", "region_keys", "regions", "regions_in"]

@@ -18,7 +18,7 @@ class DrugsFile(Strict):
     medical_foods: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _ingredients_are_generics(self) -> "DrugsFile":
+    def _ingredients_are_generics(self) -> DrugsFile:
         known = set(self.generics)
         for name, ingredients in self.products.items():
             unknown = [i for i in ingredients if i not in known]

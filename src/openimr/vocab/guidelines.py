@@ -54,7 +54,7 @@ class GuidelinesFile(Strict):
     guidelines: list[Guideline] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GuidelinesFile":
+    def _consistent(self) -> GuidelinesFile:
         seen: dict[str, str] = {}
         chapters: dict[int, str] = {}
         for g in self.guidelines:

@@ -39,7 +39,7 @@ class RegionsFile(Strict):
     regions: list[Region] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "RegionsFile":
+    def _consistent(self) -> RegionsFile:
         keys = [r.key for r in self.regions]
         dup = {k for k in keys if keys.count(k) > 1}
         if dup:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import AsyncIterator
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,9 +15,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
 from openimr import db as dbmod
+from openimr.cases.lifecycle import NotPermitted
 from openimr.web import auth
 from openimr.web.auth import AuthError, Principal
-from openimr.cases.lifecycle import NotPermitted
 from openimr.web.limits import BodyLimit
 from openimr.web.workflow import Conflict, NotFound
 

@@ -13,12 +13,11 @@ from pathlib import Path
 
 from openimr.models import Letter
 
-
 log = logging.getLogger("openimr.web")
 
 
 # ---------------------------------------------------------------- reader
-def read_letter(source: "str | Path | bytes", name: str = "upload") -> Letter:
+def read_letter(source: str | Path | bytes, name: str = "upload") -> Letter:
     """Read a letter with the letter reader; ValueError with a one-line reason otherwise."""
     from openimr import read_letter as _read
 

@@ -146,7 +146,8 @@ def _marked(snippet: str) -> str:
 
 def search(session: Session, query: str, filters: dict, page: int, per_page: int):
     """(hits, total, facets) for a precedent search: full text and semantic, fused."""
-    from openimr.library.search import Filters, search as library_search
+    from openimr.library.search import Filters
+    from openimr.library.search import search as library_search
 
     url = session_url(session)
     session.commit()  # reads only: the library opens its own connection, never two per thread

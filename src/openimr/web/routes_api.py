@@ -7,16 +7,32 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openimr.cases.tables import DeterminationRow
 from openimr.models import Letter
 from openimr.web import auth, parts, precedents, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import Principal
 from openimr.web.schemas import (
-    ApplicationIn, AssignIn, CaseDetail, CaseSummary, DecisionIn, DecisionOut, DeterminationOut,
-    EligibilityOut, IntakeOut, LetterSummary, LoginIn, LoginOut, Page, ReviewerOut, SearchOut, SignIn, StatsOut,
-    SupersedeIn, UserOut,
+    ApplicationIn,
+    AssignIn,
+    CaseDetail,
+    CaseSummary,
+    DecisionIn,
+    DecisionOut,
+    DeterminationOut,
+    EligibilityOut,
+    IntakeOut,
+    LetterSummary,
+    LoginIn,
+    LoginOut,
+    Page,
+    ReviewerOut,
+    SearchOut,
+    SignIn,
+    StatsOut,
+    SupersedeIn,
+    UserOut,
 )
-from openimr.cases.tables import DeterminationRow
 from openimr.web.tables import User
 
 router = APIRouter(prefix="/api", tags=["api"])

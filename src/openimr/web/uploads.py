@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import UploadFile
 
 from openimr.web.limits import MAX_UPLOAD_BYTES as MAX_BYTES
+
 TYPES = {".pdf": "PDF", ".txt": "text"}
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from openimr.cases import audit as case_audit
 from openimr.cases import lifecycle, record
 from openimr.cases.store import CaseConflict
-from openimr.cases.tables import AuditRow, CaseRow, DecisionRow, DeterminationRow
+from openimr.cases.tables import CaseRow, DecisionRow, DeterminationRow
 from openimr.models import ReviewerCredentials
 from openimr.web import parts
 from openimr.web.auth import AuthError, Principal

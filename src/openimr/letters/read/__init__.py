@@ -35,7 +35,7 @@ def parse_text(text: str, name: str = "<text>") -> Letter:
     raise LetterError(name, "not an IMR Final Determination letter (no known layout recognised)")
 
 
-def read_letter(source: "str | Path | bytes") -> Letter:
+def read_letter(source: str | Path | bytes) -> Letter:
     """Read one letter from a path (PDF or text), PDF bytes, or the letter's text itself."""
     name, text = letter_text(source)
     return parse_text(text, name)

@@ -43,7 +43,7 @@ class Limits:
     wall_seconds: int = 60  # elapsed time per document, then the worker is killed
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         base = cls()
         names = {"max_pages": "MAX_PAGES", "max_chars": "MAX_CHARS", "memory_mb": "MEMORY_MB",
                  "cpu_seconds": "CPU_SECONDS", "wall_seconds": "WALL_SECONDS"}
@@ -233,8 +233,8 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
     parent, memory_mb, kernel = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
     die_with_parent(parent, kernel)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; it ends us
-    import pypdfium2  # noqa: F401 - loaded before the limit, once, like the parent's pool expects
     import pypdf  # noqa: F401
+    import pypdfium2  # noqa: F401 - loaded before the limit, once, like the parent's pool expects
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024, resource.RLIM_INFINITY))
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer

@@ -16,6 +16,7 @@ from openimr.letters.read.common import collapse
 from openimr.models import Citation, GuidelineReference
 from openimr.vocab.guidelines import Guideline, printed
 
+
 class _Compiled:
     """The registry's printed guideline names turned into patterns."""
 

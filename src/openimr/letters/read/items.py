@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 
-from openimr.request import letter_portions
 from openimr.letters.read.citations import parse_citation
 from openimr.letters.read.common import collapse
 from openimr.models import Item
+from openimr.request import letter_portions
 
 CLAIMS_LABEL = re.compile(r"^[ \t]*Claims\s+Administrator\s+guideline\s*:", re.IGNORECASE | re.MULTILINE)
 IMR_LABEL = re.compile(

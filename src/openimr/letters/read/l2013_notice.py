@@ -24,10 +24,10 @@ from openimr.letters.layout_text import (
     split_numbered,
     words_pattern,
 )
+from openimr.letters.read.body import prose_credentials
 from openimr.letters.read.citations import parse_citation
 from openimr.letters.read.common import collapse, parse_date
 from openimr.letters.read.errors import LetterError
-from openimr.letters.read.body import prose_credentials
 from openimr.letters.read.items import CLAIMS_LABEL, parse_items, split_heading
 from openimr.letters.write.wording import wording
 from openimr.models import Citation, Item, Letter, ReviewerCredentials

@@ -41,7 +41,7 @@ def bytes_text(data: bytes, name: str) -> str:
     return decode_text(data, name)
 
 
-def letter_text(source: "str | Path | bytes") -> tuple[str, str]:
+def letter_text(source: str | Path | bytes) -> tuple[str, str]:
     """(name, text) of a source: a path to a PDF or text file, PDF/text bytes, or text."""
     if isinstance(source, bytes):
         return "<bytes>", bytes_text(source, "<bytes>")

@@ -75,7 +75,7 @@ def letter_title(letter: Letter) -> str:
     return f"IMR Final Determination{case}"
 
 
-def render(letter: Letter, format: Format = "text", layout: str | None = None, draft: bool = False) -> "str | bytes":
+def render(letter: Letter, format: Format = "text", layout: str | None = None, draft: bool = False) -> str | bytes:
     """The letter in a layout (default: its own) as text (str), HTML (str) or PDF (bytes)."""
     from openimr.letters.write.blocks import letter_blocks
 
@@ -87,7 +87,7 @@ class MailedLetter(NamedTuple):
     """A rendered mailed letter: the Letter as printed (to store beside it) and the document."""
 
     letter: Letter
-    content: "str | bytes"
+    content: str | bytes
 
 
 def render_determination(
@@ -97,7 +97,7 @@ def render_determination(
     published: bool = False,
     draft: bool = False,
     layout: str | None = None,
-    organization: "Organization | None" = None,
+    organization: Organization | None = None,
 ) -> MailedLetter:
     """The mailable Final Determination letter of `context`, as text, HTML or PDF.
 
@@ -118,7 +118,7 @@ def render_determination(
     return MailedLetter(letter, _print(blocks, letter, layout or letter.layout, format, draft))
 
 
-def _print(blocks, letter: Letter, layout: str, format: str, draft: bool) -> "str | bytes":
+def _print(blocks, letter: Letter, layout: str, format: str, draft: bool) -> str | bytes:
     if format == "text":
         from openimr.letters.write.text import render_text
 

@@ -9,9 +9,9 @@ of a letter saying the same thing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 
 from openimr.letters.write.organization import GUIDELINE_LABEL
 from openimr.letters.write.wording import LayoutWording, wording

@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from markupsafe import Markup, escape
+
 from openimr.letters.write.artifacts import DRAFT_BANNER
 from openimr.letters.write.blocks import Block
 
@@ -18,10 +20,8 @@ _LONGEST_KEPT = 80
 _LONGEST_SHRUNK = 200
 
 
-def keep_words(text: object) -> "Markup":
+def keep_words(text: object) -> Markup:
     """Escaped text whose words with inner break opportunities are kept on one line."""
-    from markupsafe import Markup, escape
-
     words = str(text or "").split()
     out: list[str] = []
     index = 0

@@ -10,10 +10,11 @@ what a reader would make of the printed letter.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, Sequence, TypeVar
+from typing import Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict

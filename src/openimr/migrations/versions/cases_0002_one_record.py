@@ -17,7 +17,7 @@ Revises: cases_0001
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -50,11 +50,11 @@ HEAD = sa.table("imr_audit_head", sa.column("id"), sa.column("seq"), sa.column("
 def _utc(value) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _iso(value) -> str:
-    return _utc(value).astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return _utc(value).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _create_tables() -> None:
@@ -115,7 +115,7 @@ def _move(session, numbers: dict[int, tuple[int, str]], keys: dict[int, str]) ->
 
     bind = session.connection()
     entries: list[tuple] = []  # (at, action, entity, case_number, after)
-    moved_at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    moved_at = datetime.now(UTC).isoformat(timespec="microseconds")
     for web in bind.execute(sa.select(WEB_CASES).order_by(WEB_CASES.c.id)).all():
         case_id, number = numbers[web.id]
         for doc in web.documents or []:

@@ -17,7 +17,7 @@ Revises: web_0002
 
 import hashlib
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -86,7 +86,7 @@ def _append(bind, action: str, number: str, before, after) -> None:
         bind.execute(HEAD.insert().values(id=1, seq=0, hash="0" * 64))
         head = (0, "0" * 64)
     seq, prev = head[0] + 1, head[1]
-    fields = {"seq": seq, "at": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "actor": ACTOR,
+    fields = {"seq": seq, "at": datetime.now(UTC).isoformat(timespec="microseconds"), "actor": ACTOR,
               "action": action, "entity": "case", "entity_id": number, "before": _canonical(before),
               "after": _canonical(after)}
     digest = hashlib.sha256((prev + _canonical(fields)).encode("utf-8")).hexdigest()
@@ -123,7 +123,7 @@ def _adopt(bind, web) -> None:
         date_of_injury=_day(web.date_of_injury) or received, received=received,
         application=json.dumps(application), reasons=json.dumps(eligibility.get("reasons") or []),
         assumptions="[]", determination_due=_day(web.determination_due),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     ))
     _append(bind, "adopt", web.case_number, None, _snapshot(_case(bind, web.case_number)))
 
