@@ -149,6 +149,7 @@ def test_credentials_block_from_the_reviewer(panel_data):
     block = credentials(reviewer, ON)
     assert block.licensure == ["California", "Texas"]
     assert block.specialties == ["Occupational Medicine"]
+    assert block.years_in_practice == int(reviewer.years_active_practice)
     assert "more than 5 years" in block.statement and reviewer.name not in block.model_dump_json()
     chiro = credentials(parse_reviewers(panel_data, "p")[3], ON)
     assert chiro.specialties == ["Chiropractic"]

@@ -271,7 +271,9 @@ def credentials(reviewer, on: date | None = None, organization: str | None = Non
     else:
         specialties = [table.profession_titles.get(reviewer.profession, reviewer.profession.title())]
     organization = organization or Letter.model_fields["review_organization"].default
-    return ReviewerCredentials(licensure=licensure, specialties=specialties, statement=statement(settings, organization))
+    years = int(reviewer.years_active_practice)
+    return ReviewerCredentials(licensure=licensure, specialties=specialties, years_in_practice=years,
+                               statement=statement(settings, organization))
 
 
 def statement(settings: PanelSettings, organization: str) -> str:
