@@ -21,7 +21,7 @@ from openimr.cases.tables import AuditHeadRow, AuditRow
 
 def _signed_case(url: str, app_data: dict) -> str:
     """A case with a document, two decisions and a signed determination (a real PDF)."""
-    from openimr.letters.write import render
+    from openimr.letters.write import render_determination
 
     store.ready(url)
     app_data["ur_decision"]["items"] = app_data["ur_decision"]["items"][:1]
@@ -34,7 +34,7 @@ def _signed_case(url: str, app_data: dict) -> str:
         record.decide(session, number, 0, "Overturned", "MTUS", "Supported.", "R-1", "dr", "reviewer")
         record.decide(session, number, 0, "Upheld", "MTUS", "Not supported by the records.", "R-1", "dr", "reviewer")
         version = store.get(session, number).decisions_version
-        record.sign(session, number, version, True, "R-1", "dr", lambda letter: render(letter, "pdf"))
+        record.sign(session, number, version, True, "R-1", "dr", lambda context: tuple(render_determination(context, "pdf")))
     return number
 
 

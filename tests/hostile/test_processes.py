@@ -58,6 +58,14 @@ def _ingest(url: str, folder: Path, **popen) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
 
+def _cmdline(pid: int) -> bytes:
+    """A process's command line, empty when it has ended meanwhile (it was listed a moment ago)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
+
+
 def test_kill_9_of_ingest_leaves_no_orphan_and_the_next_run_finishes(tmp_path, letter_pdfs, sqlite_url):
     folder = tmp_path / "letters"
     folder.mkdir()
@@ -68,7 +76,7 @@ def test_kill_9_of_ingest_leaves_no_orphan_and_the_next_run_finishes(tmp_path, l
     workers: list[int] = []
     while time.monotonic() < deadline and run.poll() is None:
         workers = descendants(run.pid)
-        extraction = [p for p in workers if b"bounded" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        extraction = [p for p in workers if b"bounded" in _cmdline(p)]
         if len(workers) >= 4 and extraction and _letters(sqlite_url) >= 8:
             break
         time.sleep(0.05)

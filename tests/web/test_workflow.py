@@ -152,6 +152,16 @@ def test_sign_and_issue_produces_the_letter_without_the_reviewer_name(world):
     letter = read_letter(pdf.content)
     assert [i.decision for i in letter.items] == ["Overturned", "Overturned"]
     assert letter.items[0].request == "MRI of the lumbar spine"
+    # the mailable letter: the organization's letterhead, the parties entered at intake, the
+    # case file's documents and the appeal rights
+    from openimr.letters.write.artifacts import APPEAL_HEADING
+    from openimr.letters.write.organization import configured_organization
+
+    flat = " ".join(text.split())
+    assert configured_organization().name in flat
+    assert APPEAL_HEADING in flat and "30 days" in flat
+    assert "Acme Logistics" in flat and "Example Claims Co" in flat
+    assert "Clinical summary" in flat
 
 
 def test_signed_determination_is_immutable_and_superseding_is_audited(world):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from openimr.cases import audit, lifecycle, store
 from openimr.cases.errors import CaseConflict, CaseError
 from openimr.cases.tables import CaseRow, DecisionRow, DeterminationRow, DocumentRow
-from openimr.models import Citation, Item, Letter, ReviewerCredentials
+from openimr.models import Citation, DocumentReviewed, Item, Letter, LetterContext, Parties, ReviewerCredentials, Supersedes
 
 DECISIONS = ("Upheld", "Overturned")
 DOCUMENT_KINDS = ("clinical_summary", "medical_record", "ur_decision")
@@ -175,8 +175,31 @@ def letter_of(session: Session, row: CaseRow, version: int, fallback: ReviewerCr
     )
 
 
+def mailing_context(session: Session, row: CaseRow, letter: Letter,
+                    previous: DeterminationRow | None = None) -> LetterContext:
+    """What the mailed letter needs beside the Letter: the parties as entered at intake, the
+    case file's documents, the reviewer's credentials block and the determination it supersedes."""
+    from pydantic import ValidationError
+
+    from openimr.cases.intake import Application
+    from openimr.letters.write.mailing import parties_of
+
+    try:
+        parties = parties_of(Application.model_validate(json.loads(row.application)))
+    except (ValidationError, ValueError):
+        parties = Parties()
+    docs = [DocumentReviewed(title=d.name, date=_day(d.day)) for d in documents(session, row)]
+    supersedes = None
+    if previous is not None:
+        reason = assignment_of(row).get("supersede_reason") or "a superseding determination was issued"
+        supersedes = Supersedes(determination=f"{row.case_number} v{previous.version}",
+                                date=_day(previous.signed_at) or date.today(), reason=reason)
+    return LetterContext(letter=letter, parties=parties, documents=docs, reviewer=letter.reviewer,
+                         supersedes=supersedes)
+
+
 def sign(session: Session, case_number: str, seen_version: int, attest: bool, signer: str, actor: str,
-         render_pdf: Callable[[Letter], bytes], fallback: ReviewerCredentials | None = None,
+         render_pdf: Callable[[LetterContext], tuple[Letter, bytes]], fallback: ReviewerCredentials | None = None,
          role: str = "reviewer") -> DeterminationRow:
     """Sign and issue the Final Determination as one act: the decisions at `seen_version`
     (the version the reviewer last saw), rendered to PDF and stored with its SHA-256, the case
@@ -201,7 +224,7 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
         letter = letter_of(s, row, row.decisions_version, fallback)
         if row.credentials:
             letter = letter.model_copy(update={"reviewer": ReviewerCredentials.model_validate_json(row.credentials)})
-        pdf = render_pdf(letter)
+        letter, pdf = render_pdf(mailing_context(s, row, letter, previous))
         letter_json = letter.model_dump_json()
         version = (s.scalar(select(func.max(DeterminationRow.version))
                             .where(DeterminationRow.case_id == row.id)) or 0) + 1

@@ -11,7 +11,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from openimr.models import Letter
+from openimr.models import Letter, LetterContext
 
 log = logging.getLogger("openimr.web")
 
@@ -147,8 +147,10 @@ def engine_drafts(case_file: dict) -> list[dict] | None:
 
 
 # ---------------------------------------------------------------- writer
-def render_pdf(letter: Letter, draft: bool = False) -> bytes:
-    """The letter as PDF, in the letter writer's layout."""
-    from openimr.letters.write import render
+def render_pdf(context: LetterContext, draft: bool = False) -> tuple[Letter, bytes]:
+    """The mailable letter as PDF (letterhead, parties, documents reviewed, appeal rights), and
+    the Letter as printed, in the letter writer's layout."""
+    from openimr.letters.write import render_determination
 
-    return render(letter, "pdf", draft=draft)
+    mailed = render_determination(context, "pdf", draft=draft)
+    return mailed.letter, mailed.content

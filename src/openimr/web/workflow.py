@@ -302,7 +302,7 @@ def sign(session: Session, who: Principal, case: Case, version: int, attest: boo
     if not who.clinician:
         raise AuthError(403, "only a clinician reviewer can sign a determination")
     return record.sign(session, case.case_number, version, attest, who.reviewer_key, actor(who),
-                       lambda letter: parts.render_pdf(letter, draft=False), fallback_credentials(session, who),
+                       lambda context: parts.render_pdf(context, draft=False), fallback_credentials(session, who),
                        who.role)
 
 
@@ -318,4 +318,4 @@ def draft_letter_pdf(session: Session, who: Principal, case: Case) -> bytes:
     """A DRAFT preview of the letter from the current decisions (assigned reviewer)."""
     require_assigned_reviewer(case, who)
     letter = record.letter_of(session, case, case.decisions_version, fallback_credentials(session, who))
-    return parts.render_pdf(letter, draft=True)
+    return parts.render_pdf(record.mailing_context(session, case, letter, record.in_force(session, case)), draft=True)[1]
