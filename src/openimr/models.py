@@ -11,7 +11,7 @@ from datetime import date
 from datetime import date as Day  # for fields named `date`
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Layout = Literal["L2013-notice", "L2013", "L2015", "L2016", "L-professional"]
 LAYOUTS: tuple[str, ...] = ("L2013-notice", "L2013", "L2015", "L2016", "L-professional")
@@ -19,6 +19,14 @@ Decision = Literal["Upheld", "Overturned"]
 Priority = Literal["standard", "expedited"]
 Scope = Literal["MTUS", "non-MTUS", "none"]
 
+
+
+def first_error(error: ValidationError, whole: str = "") -> str:
+    """A pydantic error in one line: the first problem's field path (`whole` when the input
+    as a whole is wrong) and its message — what a refusal naming the field says."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or whole
+    return f"{where}: {first.get('msg', 'invalid')}"
 
 class Model(BaseModel):
     """Base for every OpenIMR model: unknown fields are an error, not silently dropped."""

@@ -17,7 +17,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from openimr.cases.errors import CaseConflict, CaseError
-from openimr.models import Model
+from openimr.models import Model, first_error
 
 FILE = Path(__file__).parent / "data" / "lifecycle.yaml"
 
@@ -77,9 +77,7 @@ def load(path: Path = FILE) -> Lifecycle:
     try:
         return Lifecycle.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{path}: {where}: {first['msg']}") from None
+        raise ValueError(f"{path}: {first_error(error)}") from None
 
 
 def states(flag: str | None = None) -> tuple[str, ...]:

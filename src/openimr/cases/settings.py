@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import ValidationError
 
-from openimr.models import Model
+from openimr.models import Model, first_error
 
 DATA = Path(__file__).parent / "data"
 SETTINGS_FILE = DATA / "settings.yaml"
@@ -87,6 +87,4 @@ def load_settings(override: str | Path | None = None) -> Settings:
     try:
         return Settings.model_validate(values)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise SettingsError(f"{override or SETTINGS_FILE}: {field}: {first['msg']}") from None
+        raise SettingsError(f"{override or SETTINGS_FILE}: {first_error(error)}") from None

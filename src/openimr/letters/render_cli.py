@@ -11,6 +11,8 @@ from pathlib import Path
 
 import typer
 
+from openimr.models import first_error
+
 FORMATS = ("text", "html", "pdf")
 
 
@@ -19,9 +21,7 @@ class RenderInputError(ValueError):
 
 
 def _validation_reason(error) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first.get("loc", ())) or "letter"
-    return f"field {where}: {first.get('msg', 'invalid')}"
+    return f"field {first_error(error, 'letter')}"
 
 
 def load_letter(path: Path, index: int = 1):

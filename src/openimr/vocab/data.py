@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from openimr.models import first_error
+
 HERE = Path(__file__).parent
 
 
@@ -39,6 +41,4 @@ def load(name: str, model: type[BaseModel], path: Path | None = None, error: typ
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise error(f"{path}: {loc}: {err['msg']}") from exc
+        raise error(f"{path}: {first_error(exc)}") from exc

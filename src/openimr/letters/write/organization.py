@@ -19,6 +19,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from openimr.models import first_error
+
 ORGANIZATION_FILE = Path(__file__).with_name("organization.yaml")
 ORGANIZATION_ENV = "OPENIMR_ORGANIZATION"
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
@@ -121,9 +123,7 @@ def load_organization(path: str | Path | None = None) -> Organization:
     try:
         organization = Organization.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first.get("loc", ())) or "organization"
-        raise OrganizationError(f"{source}: {field}: {first.get('msg', 'invalid')}") from None
+        raise OrganizationError(f"{source}: {first_error(error, 'organization')}") from None
     if organization.logo is None:
         return organization
     logo = organization.logo if organization.logo.is_absolute() else source.parent / organization.logo
