@@ -180,7 +180,7 @@ def test_out_of_fold_calibration_never_sees_the_items_it_scores():
 
     def item(letter, key, over):
         return ev.Drafted(letter=letter, request="r", category="c", key=key, decision="Upheld", verdict="not_met",
-                          firm=True, guideline_match=None, overturned=over, text="t")
+                          firm=True, guideline_match=None, guideline_first=None, overturned=over, text="t")
 
     drafted = [item(f"L{i}", "rule:a:b", i % 7 == 0) for i in range(40)]
     p, clear = ev.out_of_fold(drafted, folds=5)
@@ -228,3 +228,22 @@ def test_the_shipped_calibration_counts_the_current_rules_on_the_shared_letters(
     assert shipped["outcomes"] == counts
     assert sum(n for n, _o in shipped["families"].values()) == 285
     assert family("Upheld", True) in shipped["families"]
+
+
+def test_guideline_match_by_registry_keys():
+    """The evaluation matches guidelines by the registry's keys (openimr.vocab), so wordings of
+    one guideline match and different guidelines of one family do not."""
+    from openimr.engine import evaluate as ev
+    from openimr.models import GuidelineReference
+
+    def ref(scope, name, chapter=None):
+        return GuidelineReference(scope=scope, guideline=name, chapter=chapter)
+
+    assert ev.guideline_key(ref("MTUS", "Low Back Complaints")) == "mtus-acoem-low-back"
+    assert ev.guideline_key(ref("MTUS", "ACOEM", chapter=12)) == "mtus-acoem-low-back"
+    assert ev.guideline_key(ref("MTUS", "Chronic Pain Medical Treatment Guidelines")) == "mtus-chronic-pain"
+    assert ev.guideline_key(ref("non-MTUS", "Official Disability Guidelines (ODG) Knee & Leg")) == "odg"
+    assert ev.guideline_matches("odg", ["mtus-chronic-pain", "odg"]) is True
+    assert ev.guideline_matches("mtus-chronic-pain", ["mtus-acoem-low-back"]) is False
+    assert ev.guideline_matches(None, ["odg"]) is False
+    assert ev.guideline_matches("odg", []) is None

@@ -14,7 +14,6 @@ before any rule was written) are also reported on their own.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,43 +36,37 @@ def case_from_letter(letter, name: str = "") -> Case:
     )
 
 
-def reviewer_guideline(citation) -> tuple[str, str] | None:
-    """The reviewer's first MTUS guideline, else the first guideline named, else None."""
+def guideline_key(ref) -> str | None:
+    """The registry key (openimr.vocab, guidelines.yaml) of a guideline reference or citation,
+    by the one normaliser the library uses for its facets; None when it names none."""
+    from openimr.library.classify import normalise_guideline
+
+    if ref is None or not ref.guideline:
+        return None
+    found = normalise_guideline(ref.guideline, ref.scope, ref.chapter)
+    return found.key if found else None
+
+
+def reviewer_guidelines(citation) -> list[str]:
+    """The registry keys of every guideline the reviewer cited, in the order printed."""
+    keys = [guideline_key(r) for r in citation.references]
+    return list(dict.fromkeys(k for k in keys if k))
+
+
+def reviewer_guideline(citation) -> str | None:
+    """The reviewer's first MTUS guideline, else the first guideline named (registry key)."""
     refs = [r for r in citation.references if r.guideline]
-    if not refs:
-        return None
     mtus = [r for r in refs if r.scope == "MTUS"]
-    r = (mtus or refs)[0]
-    return (r.scope, r.guideline)
+    return guideline_key((mtus or refs)[0]) if refs else None
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z]", "", name.lower())
-
-
-def guideline_matches(ours, theirs: tuple[str, str] | None) -> bool | None:
-    """Same guideline as the reviewer's (None when the reviewer cited none)."""
-    if theirs is None:
+def guideline_matches(ours: str | None, theirs: list[str] | str | None) -> bool | None:
+    """The drafted guideline (registry key) is among those the reviewer cited (None when the
+    reviewer cited none)."""
+    cited = [theirs] if isinstance(theirs, str) else list(theirs or [])
+    if not cited:
         return None
-    if ours is None or not ours.guideline:
-        return False
-    scope, name = theirs
-    if ours.scope != scope:
-        return False
-    if scope == "MTUS":
-        a, b = _norm(ours.guideline), _norm(name)
-        return a.startswith(b[:12]) or b.startswith(a[:12])
-    return _family(ours.guideline) == _family(name)
-
-
-def _family(name: str) -> str:
-    """The guideline family of a non-MTUS citation (ODG, ACOEM, or its own name)."""
-    low = name.lower()
-    if "odg" in low or "official disability" in low:
-        return "ODG"
-    if "acoem" in low:
-        return "ACOEM"
-    return _norm(name)[:12]
+    return ours is not None and ours in cited
 
 
 def load_letters(paths: list[Path]) -> list[tuple[str, object]]:
@@ -111,7 +104,8 @@ class Drafted:
     decision: str
     verdict: str
     firm: bool
-    guideline_match: bool | None
+    guideline_match: bool | None  # the drafted guideline is among those the reviewer cited
+    guideline_first: bool | None  # ... and is the one the reviewer relied on first (MTUS first)
     overturned: bool
     text: str  # summary + request, for the TF-IDF baseline
 
@@ -126,12 +120,14 @@ def draft_letters(letters) -> list[Drafted]:
         case = case_from_letter(letter, name)
         feats = decide_features(item_features(case))
         for f, item in zip(feats, letter.items):
-            ours = citation_for(f.match.kb_entry, f.match.region) if f.match.kb_entry else None
+            ours = guideline_key(citation_for(f.match.kb_entry, f.match.region)) if f.match.kb_entry else None
+            first = reviewer_guideline(item.imr_guideline)
             o = f.outcome
             out.append(Drafted(
                 letter=name, request=item.request, category=f.match.category, key=o.key, decision=o.decision,
                 verdict=o.verdict, firm=o.firm,
-                guideline_match=guideline_matches(ours, reviewer_guideline(item.imr_guideline)),
+                guideline_match=guideline_matches(ours, reviewer_guidelines(item.imr_guideline)),
+                guideline_first=guideline_matches(ours, first),
                 overturned=item.decision == "Overturned",
                 text=letter.clinical_case_summary + " REQUEST: " + item.request,
             ))
@@ -212,8 +208,12 @@ def _clear(y, pred, clear) -> dict:
 
 
 def _guideline(drafted, idx) -> dict:
+    """Share of items whose drafted guideline is among those the reviewer cited, and (`first`)
+    the one the reviewer relied on first."""
     counted = [drafted[i].guideline_match for i in idx if drafted[i].guideline_match is not None]
+    first = [drafted[i].guideline_first for i in idx if drafted[i].guideline_first is not None]
     return {"share": sum(counted) / len(counted) if counted else float("nan"), "items_counted": len(counted),
+            "first": sum(first) / len(first) if first else float("nan"),
             "items_reviewer_cited_none": len(idx) - len(counted)}
 
 
@@ -362,7 +362,7 @@ def format_text(report: dict) -> str:
                          f"{m['overturn_recall']:>8.3f}{m['brier']:>8.3f}{auc}")
         e, g = r["systems"]["engine (rules)"], r["guideline_match"]
         lines.append(f"  clear: {e['clear_items']} items ({e['clear_coverage']:.3f}), agreement {e['clear_agreement']:.3f}; "
-                     f"guideline match {g['share']:.3f} of {g['items_counted']}; "
+                     f"guideline among those cited {g['share']:.3f} (first cited {g['first']:.3f}) of {g['items_counted']}; "
                      f"decision/criteria disagreements {r['decision_criteria_disagreements']}")
     lines.append("per category (n, overturned, drafted overturned, accuracy, clear n / agreement, guideline match):")
     for cat, r in report["per_category"].items():
