@@ -63,12 +63,14 @@ def is_dependent(request: str, category: str | None) -> bool:
     return bool(DEPENDENT_RX.search(request)) or category in SURGERY_DEPENDENT
 
 
-def _completed(history, category: str | None) -> tuple[int | None, list]:
-    """Visits of this therapy completed to date and the spans that show it (treatment history)."""
+def _completed(history, category: str | None) -> tuple[int | None, list, list]:
+    """Visits of this therapy completed to date, the spans that count them, and the spans that
+    say it was given at all (treatment history)."""
+    given = [history.done[category]] if category in history.done else []
     found = history.sessions.get(category) if category else None
     if found is None:
-        return None, []
-    return found.count, list(found.evidence)
+        return None, [], given
+    return found.count, list(found.evidence), given
 
 
 def _drug_use(history, parsed) -> tuple[float | None, list]:
@@ -106,12 +108,12 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         summary = summaries[match.region]
         parsed = rulemod.parse(item.request)
         form = rulemod.read_item(parsed)
-        completed, completed_ev = _completed(history, match.category)
+        completed, completed_ev, given = _completed(history, match.category)
         months, months_ev = _drug_use(history, parsed)
         key = _norm_request(item.request)
         ctx = rulemod.ItemContext(
             request=item.request, category=match.category, region=match.region, entry=match.kb_entry,
-            summary=summary, weeks=weeks, completed=completed, completed_evidence=completed_ev,
+            summary=summary, weeks=weeks, completed=completed, completed_evidence=completed_ev, prior_given=given,
             duplicate=key in seen, dependent=is_dependent(item.request, match.category),
             drug_months=months, drug_evidence=months_ev, **form,
         )

@@ -64,6 +64,9 @@ class Procedure:
 @dataclass(frozen=True)
 class TreatmentHistory:
     sessions: dict[str, SessionCount] = field(default_factory=dict)
+    # therapies the records say were given, with or without a count of visits ("treatment to
+    # date has included ... physical therapy", "no improvement despite physical therapy")
+    done: dict[str, Span] = field(default_factory=dict)
     drugs: dict[str, DrugUse] = field(default_factory=dict)
     prior_imaging: list[Procedure] = field(default_factory=list)
     injections: list[Procedure] = field(default_factory=list)
@@ -204,6 +207,7 @@ _SURG_NOT_DONE = re.compile(r"\b(?:request(?:ed)?|recommend(?:ed)?|candidate|con
 def treatment_history(case: Case) -> TreatmentHistory:
     """Treatment to date from the case's documents (see the module's docstring)."""
     sessions: dict[str, SessionCount] = {}
+    done: dict[str, Span] = {}
     drugs: dict[str, DrugUse] = {}
     imaging: list[Procedure] = []
     injections: list[Procedure] = []
@@ -216,13 +220,20 @@ def treatment_history(case: Case) -> TreatmentHistory:
             span = Span(doc_index, start, end, text[start:end])
             requested = bool(_REQUESTED.search(sent))
             _read_sessions(sent, span, requested, sessions)
+            if not requested:
+                _read_done(sent, span, done)
             _read_drugs(sent, span, requested, drugs, case.ur_denial_date)
             if not requested:
                 _read_procedures(sent, span, imaging, injections, surgeries)
     weeks = None
     if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
         weeks = round((case.ur_denial_date - case.date_of_injury).days / 7, 1)
-    return TreatmentHistory(sessions, drugs, imaging, injections, surgeries, weeks)
+    for key, count in sessions.items():
+        if count.count == 0:
+            done.pop(key, None)  # "no prior physical therapy" outweighs a loose mention
+        elif key not in done:
+            done[key] = count.evidence[0]
+    return TreatmentHistory(sessions, done, drugs, imaging, injections, surgeries, weeks)
 
 
 def _read_sessions(sent: str, span: Span, requested: bool, out: dict[str, SessionCount]) -> None:
@@ -237,6 +248,9 @@ def _read_sessions(sent: str, span: Span, requested: bool, out: dict[str, Sessio
             after = sent[m.end(): m.end() + 30]
             if requested and (_REQUESTED.search(before) or _REQUESTED.search(after)):
                 continue  # "requested ... included six sessions", "6 sessions ... was certified"
+            cues = list(_REQUESTED.finditer(sent, 0, m.start()))
+            if cues and not _DONE.search(sent[cues[-1].end(): m.start()]):
+                continue  # "the following treatments were requested: MRIs ..., and 6 sessions of acupuncture"
             if not _DONE.search(sent):
                 continue
             # "completed 6 of 6 visits": the first number is what was done
@@ -248,6 +262,26 @@ def _read_sessions(sent: str, span: Span, requested: bool, out: dict[str, Sessio
                 out[key] = SessionCount(key, count, (ev,) + (prev.evidence if prev else ()))
             else:
                 out[key] = SessionCount(key, prev.count, prev.evidence + (ev,))
+
+
+_PT_NOT_LAB = (r"\bPT\b", r"\bPT\b(?![/-]?PTT)")  # "PT/PTT" is a coagulation test, not therapy
+_THERAPY_WORDS = [(key, re.compile(r"\b(?:" + words.replace(*_PT_NOT_LAB) + ")", re.IGNORECASE))
+                  for key, words in THERAPIES.items()]
+# "no documentation of (attendance of) physical therapy", "has not started therapy": not given
+_NOT_GIVEN = re.compile(r"\b(?:no|not|never|without|lack of|yet to)\b[^.;]{0,40}$", re.IGNORECASE)
+
+
+def _read_done(sent: str, span: Span, out: dict[str, Span]) -> None:
+    """Therapies a sentence reports as given (treatment to date, "despite ...", "had ..."),
+    whether or not it counts the visits; never a sentence that orders or requests them."""
+    if not _DONE.search(sent):
+        return
+    for key, rx in _THERAPY_WORDS:
+        m = rx.search(sent)
+        if m is None or key in out or _NOT_GIVEN.search(sent[: m.start()]):
+            continue
+        s = span.start + m.start()
+        out[key] = Span(span.document, s, s + len(m.group(0)), m.group(0))
 
 
 def _read_drugs(sent: str, span: Span, requested: bool, out: dict[str, DrugUse], ref: date | None) -> None:

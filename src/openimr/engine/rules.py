@@ -90,6 +90,7 @@ class ItemContext:
     requested: int | None = None
     completed: int | None = None
     completed_evidence: list = field(default_factory=list)
+    prior_given: list = field(default_factory=list)  # spans saying this therapy was given before (count or not)
     kind: str = "unspecified"
     form: str | None = None
     ingredients: list[str] = field(default_factory=list)
@@ -150,6 +151,14 @@ def _names_in(text: str, names: list[str]) -> list[str]:
     return [n for n in names if re.search(r"\b" + re.escape(n.lower()) + r"\b", low)]
 
 
+def _prior_course(ctx: ItemContext) -> bool:
+    """An earlier course of this therapy: visits counted in the treatment history, a sentence
+    reporting it was given, or a request that continues one ("additional", "continue")."""
+    if ctx.completed == 0 and ctx.kind != "additional":
+        return False  # the records say none was given
+    return bool(ctx.completed) or bool(ctx.prior_given) or ctx.kind == "additional"
+
+
 def check(cond: Condition, ctx: ItemContext) -> Held:
     """Evaluate one condition of a rule on an item."""
     t = cond.test
@@ -200,11 +209,14 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
         return Held(total > cond.value, ctx.completed_evidence,
                     f"{ctx.completed} visits completed and {ctx.requested} requested ({total} in all)")
     if t == "prior_course":
-        ok = bool(ctx.completed) or ctx.kind == "additional"
-        note = None if ctx.completed else ("the request continues an earlier course" if ok else None)
-        return Held(ok, ctx.completed_evidence, note)
+        ok = _prior_course(ctx)
+        note = None
+        if not ctx.completed and ok:
+            note = "the request continues an earlier course" if ctx.kind == "additional" else "the records report an earlier course"
+        return Held(ok, ctx.completed_evidence or ctx.prior_given, note)
     if t == "no_prior_course":
-        return Held(not (ctx.completed or ctx.kind == "additional"))
+        ok = not _prior_course(ctx)
+        return Held(ok, note="the records document no earlier course of this therapy" if ok else None)
     if t == "weeks_since_injury_over":
         ok = ctx.weeks is not None and ctx.weeks > cond.value
         return Held(ok, note=f"{ctx.weeks:.0f} weeks from the injury to utilization review" if ctx.weeks is not None else None)
