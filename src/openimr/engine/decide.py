@@ -97,6 +97,8 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
         weeks = (case.ur_denial_date - case.date_of_injury).days / 7
     history = treatment_history(case)
+    ages = [factmod.AGE_RX.search(t) for t in texts]
+    age = next((int(m.group(1)) for m in ages if m), None)
     if weeks is None:
         weeks = history.weeks_since_injury
     seen: set[str] = set()
@@ -115,7 +117,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
             request=item.request, category=match.category, region=match.region, entry=match.kb_entry,
             summary=summary, weeks=weeks, completed=completed, completed_evidence=completed_ev, prior_given=given,
             duplicate=key in seen, dependent=is_dependent(item.request, match.category),
-            drug_months=months, drug_evidence=months_ev, **form,
+            drug_months=months, drug_evidence=months_ev, age=age, **form,
         )
         seen.add(key)
         out.append(ItemFeatures(item.request, match, ctx, ctx.dependent, item.ur_guideline))
@@ -129,11 +131,14 @@ def decide_features(feats: list[ItemFeatures]) -> list[ItemFeatures]:
     for f in feats:
         if f.match.category == "surgery" or not f.dependent:
             f.outcome = rulemod.decide_item(f.context)
-    surgeries = [f.outcome.decision for f in feats if f.match.category == "surgery" and f.outcome]
-    surgery_overturned = ("Overturned" in surgeries) if surgeries else None
+    surgeries = [f for f in feats if f.match.category == "surgery" and f.outcome]
+    decisions = [f.outcome.decision for f in surgeries if f.outcome]
+    surgery_overturned = ("Overturned" in decisions) if decisions else None
+    surgery_request = "; ".join(f.request for f in surgeries) or None
     for f in feats:
         if f.outcome is None:
             f.context.surgery_overturned = surgery_overturned
+            f.context.surgery_request = surgery_request
             f.outcome = rulemod.decide_item(f.context)
     return feats
 

@@ -107,6 +107,9 @@ TESTS = (
     "fact_absent",  # `fact` (and each of `values`) not affirmed in the records
     "surgery_not_overturned",  # an item serving a surgery whose surgery is not found necessary
     "surgery_overturned",  # an item serving a surgery that is found necessary
+    "surgery_matches",  # the surgery disputed in the same application matches one of `values` (regular expressions)
+    # the worker
+    "age_under",  # the worker's age (as the records state it) is known and under `value`
 )
 
 
@@ -121,15 +124,15 @@ class Condition(_Strict):
     @model_validator(mode="after")
     def _has_arguments(self) -> Condition:
         needs_value = {"requested_over", "requested_at_most", "total_over", "weeks_since_injury_over",
-                       "weeks_since_injury_under"}
-        needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in"}
+                       "weeks_since_injury_under", "age_under"}
+        needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in", "surgery_matches"}
         if self.test in needs_value and self.value is None:
             raise ValueError(f"test {self.test!r} needs a value")
         if self.test in needs_values and not self.values:
             raise ValueError(f"test {self.test!r} needs values")
         if self.test in {"fact_present", "fact_absent"} and not (self.fact or self.values):
             raise ValueError(f"test {self.test!r} needs a fact")
-        if self.test == "request_matches":
+        if self.test in {"request_matches", "surgery_matches"}:
             _check_regexes(self.values)
         return self
 
@@ -165,6 +168,9 @@ class Entry(_Strict):
     id: str
     category: str
     regions: list[str] = Field(min_length=1)
+    # procedure entries (e.g. a carpal tunnel release within hand surgery): the entry takes only
+    # requests matching one of these patterns, and takes them before the category's general entry
+    requests: list[str] = Field(default_factory=list)
     title: str | None = None
     sections: list[str] = Field(default_factory=list)
     pages: list[str] = Field(default_factory=list)
@@ -174,6 +180,8 @@ class Entry(_Strict):
     course: Course | None = None
     rules: list[Rule] = Field(default_factory=list)
     criteria: list[Criterion] = Field(min_length=1)
+
+    _v = field_validator("requests")(_check_regexes)
 
 
 class GuidelineHead(_Strict):
@@ -385,16 +393,22 @@ class Match:
     left_mtus_because: str | None = None
 
 
-def _region_fits(entry: Entry, region: str | None) -> int:
-    """2: the entry names the region or one it falls under (vocab regions' covered_by: an arm
-    under the neck's entries, a foot under the ankle's); 1: the entry covers any region; 0: no fit."""
+def _region_fits(entry: Entry, region: str | None, request: str = "") -> int:
+    """3: a procedure entry (`requests`) whose pattern the request matches, in a region it
+    covers (or the request names none); 2: the entry names the region or one it falls under
+    (vocab regions' covered_by: an arm under the neck's entries, a foot under the ankle's);
+    1: the entry covers any region; 0: no fit (also a procedure entry the request does not match)."""
     from openimr.vocab import region as region_of
 
+    fit = 1 if "any" in entry.regions else 0
     if region:
         r = region_of(region)
         if region in entry.regions or (r is not None and set(r.covered_by) & set(entry.regions)):
-            return 2
-    return 1 if "any" in entry.regions else 0
+            fit = 2
+    if entry.requests:
+        named = any(_rx(p).search(request) for p in entry.requests)
+        return 3 if named and (fit or region is None) else 0
+    return fit
 
 
 def match_request(request: str, context_region: str | None = None, kb: KnowledgeBase | None = None) -> Match:
@@ -407,11 +421,12 @@ def match_request(request: str, context_region: str | None = None, kb: Knowledge
     region = find_region(request, kb) or context_region
     if category is None:
         return Match(None, region, None)
-    candidates = [(e, _region_fits(e.entry, region)) for e in kb.entries if e.entry.category == category]
+    candidates = [(e, _region_fits(e.entry, region, request)) for e in kb.entries if e.entry.category == category]
     candidates = [(e, fit) for e, fit in candidates if fit]
     if not candidates:
         return Match(category, region, None)
-    # MTUS before non-MTUS; within a scope, a region-specific entry before a general one.
+    # MTUS before non-MTUS; within a scope, a procedure's entry before the region's, and a
+    # region-specific entry before a general one (ties: the order of the data files).
     candidates.sort(key=lambda ef: (not ef[0].mtus, -ef[1]))
     chosen = candidates[0][0]
     reason = None if chosen.mtus else chosen.entry.mtus_gap

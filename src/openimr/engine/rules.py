@@ -103,7 +103,9 @@ class ItemContext:
     same_class: list[str] = field(default_factory=list)  # the other items of the application in this category
     has_quantity: bool = True
     surgery_overturned: bool | None = None  # the disputed surgery's decision, for items serving it
+    surgery_request: str | None = None  # the surgery disputed in the same application, for items serving it
     dependent: bool = False
+    age: int | None = None  # the worker's age as the records state it
 
 
 def read_item(parsed) -> dict:
@@ -246,6 +248,12 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
                     note="the surgery it serves is not found medically necessary")
     if t == "surgery_overturned":
         return Held(ctx.dependent and ctx.surgery_overturned is True, note="the surgery it serves is found medically necessary")
+    if t == "surgery_matches":
+        hit = ctx.surgery_request is not None and any(re.search(p, ctx.surgery_request, re.I) for p in cond.values)
+        return Held(hit, note=f"the surgery it serves is: {ctx.surgery_request}" if hit else None)
+    if t == "age_under":
+        ok = ctx.age is not None and ctx.age < cond.value
+        return Held(ok, note=f"the worker is {ctx.age} years old" if ok else None)
     raise KBError(f"unknown rule test {t!r}")  # the schema forbids this
 
 
