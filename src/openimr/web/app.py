@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -24,6 +26,7 @@ from openimr.web.limits import BodyLimit
 from openimr.web.workflow import Conflict, NotFound
 
 HERE = Path(__file__).parent
+log = logging.getLogger("openimr.web")
 
 
 WORKER_THREADS = 16
@@ -184,11 +187,26 @@ def _install_errors(app: FastAPI) -> None:
         return _error(request, 422, f"{field or 'request'}: {first.get('msg', 'invalid')}")
 
 
-def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True) -> FastAPI:
+def _warm(app: FastAPI) -> None:
+    """Background warm-up at start (web.parts.warm_up); the app answers meanwhile."""
+    from openimr.web import parts
+
+    try:
+        seconds = parts.warm_up()
+        log.info("engine and library model loaded in %.1f s", seconds)
+    except Exception as error:  # a slower first page, not a broken start
+        log.warning("warm-up failed: %s", type(error).__name__)
+    finally:
+        app.state.warmed.set()
+
+
+def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True,
+               warm: bool = True) -> FastAPI:
     """The workbench application on this database (migrated to the newest schema first).
 
     `secure_cookies` forces the Secure flag (set it when a TLS proxy sits in front without
-    forwarding headers); requests seen as https get it anyway.
+    forwarding headers); requests seen as https get it anyway. `warm` loads the engine and
+    the library's model in the background at start (`app.state.warmed` is set when done).
     """
     from openimr.web import routes_api, routes_pages
 
@@ -205,6 +223,8 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        if warm:
+            threading.Thread(target=_warm, args=(_app,), name="openimr-warm-up", daemon=True).start()
         yield
 
     app = FastAPI(title="OpenIMR workbench", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -216,6 +236,7 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.draft_cache = {}
+    app.state.warmed = threading.Event()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     # Swagger UI from the installed swagger-ui-bundle package: /docs works with no internet.
     app.mount("/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
