@@ -89,3 +89,22 @@ def test_every_shared_letter_has_a_history(letters):
         for p in [*h.prior_imaging, *h.injections, *h.surgeries]:
             assert letter.clinical_case_summary[p.evidence.start:p.evidence.end] == p.evidence.text
     assert with_sessions >= 10
+
+
+def test_therapy_given_without_a_count_is_an_earlier_course():
+    for text, given in [
+        ("Treatments and evaluation to date have included Tylenol and physical therapy.", {"physical_therapy"}),
+        ('The worker reported "minimal improvement" despite physical therapy.', {"physical_therapy"}),
+        ("Treatment to date has included chiropractic care; acupuncture and medications.", {"chiropractic", "acupuncture"}),
+        ("The treatment plan includes a referral to physical therapy.", set()),  # ordered, not given
+        ("There is no documentation of attendance of physical therapy sessions.", set()),
+        ("Pre-operative labs included CBC and PT/PTT.", set()),  # a coagulation test, not therapy
+        ("Treatment to date has included no prior chiropractic therapy.", set()),
+    ]:
+        assert set(treatment_history(_case(text)).done) == given, text
+
+
+def test_a_count_in_a_list_of_what_was_requested_is_not_treatment_to_date():
+    text = ("The request for authorization (received on 11-23-2016) shows that the following tests and treatments "
+            "were requested: MRIs of neck and right hand without contrast, and 6 sessions of acupuncture.")
+    assert treatment_history(_case(text)).sessions_completed == {}

@@ -247,3 +247,90 @@ def test_guideline_match_by_registry_keys():
     assert ev.guideline_matches("mtus-chronic-pain", ["mtus-acoem-low-back"]) is False
     assert ev.guideline_matches(None, ["odg"]) is False
     assert ev.guideline_matches("odg", []) is None
+
+
+ACUTE_NECK = ("The injured worker is a 51 year old male injured on 11-08-2016 with neck and back pain radiating down the "
+              "right arm. The diagnoses include cervical radiculopathy. Treatment to date includes ibuprofen. "
+              "The physical exam reveals tenderness of the cervical spine with decreased flexion.")
+
+
+def test_a_first_physical_therapy_course_within_the_guideline_is_overturned(nlp_loaded):
+    (first,) = decide_case(_case("Physical therapy three times a week for two weeks for the cervical spine",
+                                 text=ACUTE_NECK)).items
+    assert first.decision == "Overturned" and first.rule == "rule:cp_physical_medicine:initial_course"
+    assert "first course of 6 visits" in first.rationale
+    # the same request after a course the records report, without documented improvement: a continuation
+    given = ACUTE_NECK + " He reported minimal improvement despite physical therapy."
+    (more,) = decide_case(_case("Physical therapy three times a week for two weeks for the cervical spine",
+                                text=given)).items
+    assert more.decision == "Upheld" and more.rule == "rule:cp_physical_medicine:continuation_without_improvement"
+
+
+def test_eeg_has_its_own_entry_not_head_imaging(nlp_loaded):
+    text = ("The worker struck his head; a CT showed a skull fracture with no bleeding. He is alert and oriented with "
+            "no motor weakness and no incoordination. There was no report of convulsing.")
+    (eeg,) = decide_case(_case("Electroencephalogram", text=text)).items
+    assert eeg.category == "eeg" and eeg.kb_entry == "odg_eeg" and eeg.decision == "Upheld"
+    assert eeg.rule == "rule:odg_eeg:no_seizure_no_change"
+    (ct,) = decide_case(_case("CT scan of the head", text=text)).items
+    assert ct.category == "imaging" and ct.kb_entry == "odg_head"
+
+
+def test_pillows_only_a_neck_support_with_daily_exercise(nlp_loaded):
+    wedge, neck = decide_case(_case("Wedge pillow", "Cervical pillow", text=ACUTE_NECK)).items
+    assert wedge.rule == "rule:odg_pillow:not_a_neck_support_pillow" and wedge.decision == "Upheld"
+    assert neck.rule == "rule:odg_pillow:no_exercise_programme" and neck.decision == "Upheld"
+    (taught,) = decide_case(_case("Cervical pillow", text=ACUTE_NECK + " He does a daily home exercise program.")).items
+    assert taught.decision == "Overturned" and taught.criteria_verdict == "met"
+
+
+@pytest.mark.parametrize("request_text, entry", [
+    ("Right shoulder arthroscopy with subacromial decompression and rotator cuff repair", "shoulder_cuff_decompression"),
+    ("Left shoulder arthroscopy with Bankart repair", "shoulder_stabilization"),
+    ("Operative arthroscopy, superior labral anterior posterior repair, right shoulder", "shoulder_slap"),
+    ("Right shoulder surgery", "shoulder_surgery"),
+    ("Right knee arthroscopy with partial medial meniscectomy", "knee_meniscectomy"),
+    ("Left knee ACL reconstruction", "knee_acl"),
+    ("Arthroscopy of the left knee", "knee_arthroscopy"),
+    ("Left carpal tunnel release", "hand_carpal_tunnel_release"),
+    ("Open reduction internal fixation of the left distal radius", "hand_fracture_fixation"),
+    ("L4-5 posterior lumbar interbody fusion", "lb_fusion"),
+    ("L5-S1 microdiscectomy", "lb_discectomy"),
+])
+def test_surgery_is_matched_by_procedure(request_text, entry):
+    from openimr.engine.kb import match_request
+
+    assert match_request(request_text).kb_entry.entry.id == entry
+
+
+def test_surgery_rules_by_procedure(nlp_loaded):
+    import datetime as dt
+
+    text = ("The worker is a 45-year-old with right shoulder pain. MRI showed a small partial tear of the "
+            "supraspinatus. Examination shows a positive impingement sign.")
+    (cuff,) = decide_case(_case("Right shoulder arthroscopic subacromial decompression", text=text,
+                                doi=dt.date(2016, 10, 1), ur=dt.date(2016, 11, 20))).items
+    assert cuff.decision == "Upheld" and cuff.rule == "rule:shoulder_cuff_decompression:before_three_months_of_care"
+    back = "The worker has axial low back pain without radiation. Examination shows tenderness; strength is 5/5."
+    fusion, disc = decide_case(_case("L4-5 lumbar fusion", "L4-5 discectomy", text=back)).items
+    assert fusion.rule == "rule:lb_fusion:no_instability_or_fracture" and fusion.decision == "Upheld"
+    assert disc.rule == "rule:lb_discectomy:no_radicular_findings" and disc.decision == "Upheld"
+
+
+def test_preoperative_tests_by_procedure_and_risk(nlp_loaded):
+    text = ("The worker is a 42-year-old with knee pain. An MRI showed a medial meniscus tear. Symptoms of locking "
+            "persist despite physical therapy and medications. Examination shows a positive McMurray test.")
+    requests = ["Right knee arthroscopy with partial medial meniscectomy", "Pre-operative EKG", "Pre-operative chest x-ray",
+                "Pre-operative CBC"]
+    surgery, ekg, cxr, cbc = decide_case(_case(*requests, text=text)).items
+    assert surgery.decision == "Overturned" and surgery.kb_entry == "knee_meniscectomy"
+    assert ekg.decision == "Upheld" and ekg.rule == "rule:odg_preop_testing:ecg_low_risk_procedure"
+    assert cxr.decision == "Upheld" and cxr.rule == "rule:odg_preop_testing:chest_xray_without_lung_risk"
+    assert cbc.decision == "Overturned" and cbc.rule == "rule:odg_preop_testing:serves_necessary_surgery"
+    # cardiac risk factors and age change the answer
+    risky = text.replace("42-year-old", "62-year-old") + " He has hypertension and diabetes."
+    _s, ekg2, cxr2, _c = decide_case(_case(*requests, text=risky)).items
+    assert ekg2.decision == "Overturned" and cxr2.decision == "Overturned"
+    # when the surgery is not found necessary, its tests follow it
+    _s, ekg3, _x, _c = decide_case(_case(*requests, text="The worker is a 42-year-old with knee pain.")).items
+    assert ekg3.rule == "rule:form:follows_surgery_not_necessary"
