@@ -334,3 +334,32 @@ def test_preoperative_tests_by_procedure_and_risk(nlp_loaded):
     # when the surgery is not found necessary, its tests follow it
     _s, ekg3, _x, _c = decide_case(_case(*requests, text="The worker is a 42-year-old with knee pain.")).items
     assert ekg3.rule == "rule:form:follows_surgery_not_necessary"
+
+
+def test_laxative_goes_with_the_opioid(nlp_loaded):
+    lax_with, _opioid = decide_case(_case("Colace 100mg #60", "Norco 5/325mg #30", text=CHRONIC)).items
+    opioid_decision = decide_case(_case("Norco 5/325mg #30", text=CHRONIC)).items[0].decision
+    want = "rule:cp_laxative:with_an_opioid" if opioid_decision == "Overturned" else "rule:cp_laxative:opioid_not_necessary"
+    assert lax_with.rule == want
+    (alone,) = decide_case(_case("Colace 100mg #60", text="The worker takes Norco daily for back pain.")).items
+    assert alone.decision == "Overturned" and alone.rule == "rule:cp_laxative:with_an_opioid"
+    (none,) = decide_case(_case("Colace 100mg #60", text="The worker has back pain treated with ibuprofen.")).items
+    assert none.decision == "Upheld"
+
+
+def test_imaging_indications_read_as_the_chapters_alternatives(nlp_loaded):
+    import datetime as dt
+
+    neck = ("The worker reports neck pain radiating to the right hand. Examination revealed decreased sensation in "
+            "the right fifth finger. Treatment has included medication.")
+    (mri,) = decide_case(_case("MRI of the cervical spine", text=neck, doi=dt.date(2016, 10, 1),
+                               ur=dt.date(2016, 11, 15))).items
+    assert mri.decision == "Overturned" and mri.rule == "rule:nk_imaging:deficit_after_four_weeks"
+    (early,) = decide_case(_case("MRI of the cervical spine", text=neck, doi=dt.date(2016, 10, 1),
+                                 ur=dt.date(2016, 10, 20))).items
+    assert early.rule != "rule:nk_imaging:deficit_after_four_weeks"
+    shoulder = ("The worker has persistent right shoulder pain. Treatment included physical therapy and medication. "
+                "There is decreased range of motion.")
+    (sh,) = decide_case(_case("MRI of the right shoulder", text=shoulder, doi=dt.date(2016, 10, 1),
+                              ur=dt.date(2016, 12, 20))).items
+    assert sh.decision == "Overturned" and sh.rule == "rule:shoulder_imaging:failed_strengthening_programme"

@@ -97,6 +97,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
         weeks = (case.ur_denial_date - case.date_of_injury).days / 7
     history = treatment_history(case)
+    opioid_in_use = "in_use" if any(d in history.drugs for d in rulemod.rules_data().opioids) else None
     ages = [factmod.AGE_RX.search(t) for t in texts]
     age = next((int(m.group(1)) for m in ages if m), None)
     if weeks is None:
@@ -116,8 +117,9 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         ctx = rulemod.ItemContext(
             request=item.request, category=match.category, region=match.region, entry=match.kb_entry,
             summary=summary, weeks=weeks, completed=completed, completed_evidence=completed_ev, prior_given=given,
+            therapies_given=dict(history.done),
             duplicate=key in seen, dependent=is_dependent(item.request, match.category),
-            drug_months=months, drug_evidence=months_ev, age=age, **form,
+            drug_months=months, drug_evidence=months_ev, age=age, opioid=opioid_in_use, **form,
         )
         seen.add(key)
         out.append(ItemFeatures(item.request, match, ctx, ctx.dependent, item.ur_guideline))
@@ -127,11 +129,25 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
 
 
 def decide_features(feats: list[ItemFeatures]) -> list[ItemFeatures]:
-    """Decide every item: surgeries first, then the items that serve them."""
+    """Decide every item: surgeries first, then the items that serve them, then the drugs that
+    go with an opioid (a laxative, an antiemetic) once the application's opioids are decided."""
+    companions = set(rulemod.rules_data().companions)
+    later = [f for f in feats if f.match.category in companions]
+    feats_now = [f for f in feats if f.match.category not in companions]
+    _decide_surgery_first(feats_now)
+    opioids = [f.outcome.decision for f in feats_now if f.match.category in ("opioid", "opioid_postop") and f.outcome]
+    if opioids:  # else each keeps what the treatment history says ("in_use" or None)
+        for f in later:
+            f.context.opioid = "overturned" if "Overturned" in opioids else "upheld"
+    _decide_surgery_first(later, feats_now)
+    return feats
+
+
+def _decide_surgery_first(feats: list[ItemFeatures], decided: list[ItemFeatures] = ()) -> None:
     for f in feats:
         if f.match.category == "surgery" or not f.dependent:
             f.outcome = rulemod.decide_item(f.context)
-    surgeries = [f for f in feats if f.match.category == "surgery" and f.outcome]
+    surgeries = [f for f in [*decided, *feats] if f.match.category == "surgery" and f.outcome]
     decisions = [f.outcome.decision for f in surgeries if f.outcome]
     surgery_overturned = ("Overturned" in decisions) if decisions else None
     surgery_request = "; ".join(f.request for f in surgeries) or None
@@ -140,7 +156,6 @@ def decide_features(feats: list[ItemFeatures]) -> list[ItemFeatures]:
             f.context.surgery_overturned = surgery_overturned
             f.context.surgery_request = surgery_request
             f.outcome = rulemod.decide_item(f.context)
-    return feats
 
 
 # --- calibration per rule outcome ---------------------------------------------------------

@@ -98,6 +98,7 @@ TESTS = (
     "total_over",  # visits already completed plus requested exceed `value`
     "prior_course",  # the treatment history shows visits of this therapy done, or the request continues a course
     "no_prior_course",  # neither
+    "therapy_given",  # the treatment history reports one of `values` (physical_therapy, chiropractic, acupuncture, psychotherapy) given
     # timing
     "weeks_since_injury_over",  # more than `value` weeks from injury to the UR decision
     "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
@@ -108,6 +109,8 @@ TESTS = (
     "surgery_not_overturned",  # an item serving a surgery whose surgery is not found necessary
     "surgery_overturned",  # an item serving a surgery that is found necessary
     "surgery_matches",  # the surgery disputed in the same application matches one of `values` (regular expressions)
+    "opioid_with_it",  # an opioid requested in the same application is found necessary, or (none requested) one is in use
+    "opioid_denied",  # the opioid requested in the same application is not found necessary
     # the worker
     "age_under",  # the worker's age (as the records state it) is known and under `value`
 )
@@ -125,7 +128,7 @@ class Condition(_Strict):
     def _has_arguments(self) -> Condition:
         needs_value = {"requested_over", "requested_at_most", "total_over", "weeks_since_injury_over",
                        "weeks_since_injury_under", "age_under"}
-        needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in", "surgery_matches"}
+        needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in", "surgery_matches", "therapy_given"}
         if self.test in needs_value and self.value is None:
             raise ValueError(f"test {self.test!r} needs a value")
         if self.test in needs_values and not self.values:

@@ -52,6 +52,8 @@ class TopicalIngredients(_Strict):
 class RulesFile(_Strict):
     form_rules: list[FormRule]
     drug_categories: list[str]  # categories whose requests are drugs (quantity rule, form)
+    opioids: list[str]  # generic names of opioids (treatment history: an opioid in use)
+    companions: list[str]  # categories that go with an opioid (decided after the opioids of the application)
     topical: TopicalIngredients
 
 
@@ -91,6 +93,7 @@ class ItemContext:
     completed: int | None = None
     completed_evidence: list = field(default_factory=list)
     prior_given: list = field(default_factory=list)  # spans saying this therapy was given before (count or not)
+    therapies_given: dict = field(default_factory=dict)  # every therapy the records say was given -> its span
     kind: str = "unspecified"
     form: str | None = None
     ingredients: list[str] = field(default_factory=list)
@@ -106,6 +109,9 @@ class ItemContext:
     surgery_request: str | None = None  # the surgery disputed in the same application, for items serving it
     dependent: bool = False
     age: int | None = None  # the worker's age as the records state it
+    # an opioid beside this item: "overturned" / "upheld" (requested in the same application and
+    # so decided), "in_use" (none requested; the treatment history shows one taken), None
+    opioid: str | None = None
 
 
 def read_item(parsed) -> dict:
@@ -251,6 +257,18 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
     if t == "surgery_matches":
         hit = ctx.surgery_request is not None and any(re.search(p, ctx.surgery_request, re.I) for p in cond.values)
         return Held(hit, note=f"the surgery it serves is: {ctx.surgery_request}" if hit else None)
+    if t == "therapy_given":
+        found = [k for k in cond.values if k in ctx.therapies_given]
+        return Held(bool(found), [ctx.therapies_given[k] for k in found[:1]],
+                    f"the records report {found[0].replace('_', ' ')} given" if found else None)
+    if t == "opioid_with_it":
+        ok = ctx.opioid in ("overturned", "in_use")
+        note = ("an opioid requested in the same application is found medically necessary" if ctx.opioid == "overturned"
+                else "the records show an opioid in use")
+        return Held(ok, note=note if ok else None)
+    if t == "opioid_denied":
+        ok = ctx.opioid == "upheld"
+        return Held(ok, note="the opioid requested with it is not found medically necessary" if ok else None)
     if t == "age_under":
         ok = ctx.age is not None and ctx.age < cond.value
         return Held(ok, note=f"the worker is {ctx.age} years old" if ok else None)
