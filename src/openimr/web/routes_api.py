@@ -15,6 +15,7 @@ from openimr.web.auth import Principal
 from openimr.web.schemas import (
     ApplicationIn,
     AssignIn,
+    CaseActionOut,
     CaseDetail,
     CaseSummary,
     DecisionIn,
@@ -26,6 +27,7 @@ from openimr.web.schemas import (
     LoginIn,
     LoginOut,
     Page,
+    ReasonIn,
     ReviewerOut,
     SearchOut,
     SignIn,
@@ -190,6 +192,28 @@ def supersede(case_id: int, body: SupersedeIn, user: Principal = Depends(writer)
     workflow.start_supersede(db, user, case, body.reason)
     db.commit()
     return {"case_id": case.id, "status": case.status}
+
+
+def _closing_route(action: str):
+    def close(case_id: int, body: ReasonIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+        case = workflow.load_case(db, user, case_id)
+        changed = workflow.close_case(db, user, case, action, body.reason)
+        db.commit()
+        return CaseActionOut(case_id=case.id, case_number=case.case_number, status=case.status, changed=changed)
+
+    close.__name__ = f"{action}_case"
+    close.__doc__ = {
+        "withdraw": "Withdraw the case: the application was withdrawn (intake, admin).",
+        "terminate": "Terminate the review: the disputed treatment was authorized meanwhile (intake, admin).",
+        "appeal": "Record an appeal of the Final Determination (admin).",
+    }[action] + (" With the reason; sent again once made it changes nothing (`changed` false); 409 from a "
+                 "status the lifecycle does not allow it from, 403 for a role that may not make it.")
+    return close
+
+
+for _action in workflow.record.CLOSING:
+    router.add_api_route(f"/cases/{{case_id}}/{_action}", _closing_route(_action), methods=["POST"],
+                         response_model=CaseActionOut)
 
 
 @router.get("/cases/{case_id}/determinations/{det_id}.pdf", response_class=Response)

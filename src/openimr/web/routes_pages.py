@@ -113,7 +113,9 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
                   documents=documents, can_edit=can_edit, can_sign=can_edit and user.clinician, ranked=ranked,
                   message=message, engine_note=views.DRAFT_NOTE, engine_missing=engine_missing,
                   verdict_words=views.VERDICT_WORDS, driver_words=views.driver_words,
-                  attestation=workflow.record.ATTESTATION,
+                  attestation=workflow.record.ATTESTATION, closing=workflow.closing_actions(case, user),
+                  closed_reason={a: workflow.record.assignment_of(case).get(f"{a}_reason")
+                                 for a in workflow.record.CLOSING},
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 
 
@@ -152,6 +154,27 @@ def supersede_submit(case_id: int, reason: str = Form(""), user: Principal = Dep
     workflow.start_supersede(db, user, case, reason)
     db.commit()
     return see_other(f"/cases/{case_id}?message=Superseding:+change+the+decisions,+then+sign+again")
+
+
+def _closing_submit(action: str):
+    def submit(case_id: int, reason: str = Form(""), user: Principal = Depends(writer),
+               db: Session = Depends(get_db)):
+        case = workflow.load_case(db, user, case_id)
+        try:
+            changed = workflow.close_case(db, user, case, action, reason)
+        except workflow.Conflict as error:
+            db.rollback()
+            return see_other(f"/cases/{case_id}?{urlencode({'message': str(error)})}")
+        db.commit()
+        word = case.status.replace("_", " ")
+        return see_other(f"/cases/{case_id}?{urlencode({'message': f'Case {word}' if changed else f'Already {word}'})}")
+
+    submit.__name__ = f"{action}_submit"
+    return submit
+
+
+for _action in workflow.record.CLOSING:
+    router.add_api_route(f"/cases/{{case_id}}/{_action}", _closing_submit(_action), methods=["POST"])
 
 
 @router.post("/cases/{case_id}/assign")

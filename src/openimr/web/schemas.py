@@ -237,8 +237,22 @@ class SignIn(Out):
     version: int = Field(ge=0)
 
 
-class SupersedeIn(Out):
+class ReasonIn(Out):
+    """Why: superseding a determination, withdrawing or terminating a case, an appeal."""
+
     reason: str = Field(min_length=3, max_length=2000)
+
+
+SupersedeIn = ReasonIn
+
+
+class CaseActionOut(Out):
+    """A withdraw, terminate or appeal made (`changed`), or found made already (a repeat)."""
+
+    case_id: int
+    case_number: str
+    status: str
+    changed: bool
 
 
 class LetterSummary(Out):

@@ -314,6 +314,19 @@ def start_supersede(session: Session, who: Principal, case: Case, reason: str) -
     record.start_supersede(session, case.case_number, reason, actor(who), who.role)
 
 
+# ---------------------------------------------------------------- withdraw, terminate, appeal
+def closing_actions(case: Case, who: Principal) -> list[str]:
+    """The actions of `record.CLOSING` this user may make on the case now (the lifecycle's say)."""
+    return [a for a in record.CLOSING if lifecycle.allowed(case.status, a, who.role)]
+
+
+def close_case(session: Session, who: Principal, case: Case, action: str, reason: str) -> bool:
+    """Withdraw, terminate or appeal (who may: the lifecycle file); whether it changed
+    anything (a repeated request does not). 409 from a status that does not allow it."""
+    _case, changed = record.close(session, case.case_number, action, reason, actor(who), who.role)
+    return changed
+
+
 def draft_letter_pdf(session: Session, who: Principal, case: Case) -> bytes:
     """A DRAFT preview of the letter from the current decisions (assigned reviewer)."""
     require_assigned_reviewer(case, who)
