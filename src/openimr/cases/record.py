@@ -208,7 +208,8 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
     determined. Refused (CaseConflict, naming the version in force) when the case is signed
     already or not open for signing, or when the decisions changed since `seen_version`;
     CaseError without the clinician's attestation. Superseding: the new version replaces the
-    one in force, with an audit entry."""
+    one in force, with an audit entry. Only the assigned reviewer signs, and only while the
+    panel's registry lets them (active, licensed: `panel.reviewers.signer`; NotPermitted)."""
     if attest is not True:
         raise CaseError("attest: the expert reviewer must attest that they reviewed the records and decided "
                         "each disputed item")
@@ -219,6 +220,11 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
             raise CaseConflict(f"case {case_number}: already signed: determination version {previous.version} "
                                f"states decisions version {previous.decisions_version}")
         lifecycle.transition(case_number, row.status, "sign", role)
+        if signer != row.reviewer_id:
+            raise lifecycle.NotPermitted(f"case {case_number}: only the expert reviewer assigned to it signs")
+        from openimr.panel.reviewers import signer as registered  # the one registry of reviewers
+
+        registered(s, signer, error=lifecycle.NotPermitted)
         if seen_version != row.decisions_version:
             raise CaseConflict(f"case {case_number}: the decisions changed since you saw them (you saw version "
                                f"{seen_version}, they are at version {row.decisions_version}): review them and "

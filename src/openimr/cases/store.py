@@ -246,6 +246,10 @@ def update(
         row = get(s, case_number, fresh=True)
         before = snapshot(row)
         event = lifecycle.apply(row, action, role)
+        if changes.get("reviewer_id") is not None:  # only a reviewer who can sign it is assigned a case
+            from openimr.panel.reviewers import signer
+
+            signer(s, changes["reviewer_id"])
         for column, value in changes.items():
             setattr(row, column, value)
         s.flush()
