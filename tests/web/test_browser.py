@@ -186,3 +186,38 @@ def test_intake_form_shows_eligibility_and_hides_reviewers(server, browser, sqli
     page.goto(f"{server}/cases/{sqlite_world.cases['rev_a']}")
     assert "Zamora" not in page.content()
     page.context.close()
+
+
+def test_api_docs_draw_with_no_internet(server, browser):
+    """/docs draws Swagger UI from the installed package: every request the page makes goes
+    to the workbench itself, the operations of the API are listed, and nothing is refused by
+    the page's content security policy."""
+    page = _page(browser)
+    requests: list[str] = []
+    refused: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{server}/docs")
+    page.wait_for_selector(".opblock", timeout=30000)
+    assert page.locator(".opblock").count() >= 10
+    assert page.get_by_text("/api/cases/{case_id}/sign").count() >= 1
+    outside = [url for url in requests if not url.startswith(server) and not url.startswith("data:")]
+    assert outside == [], f"/docs fetched from outside the workbench: {outside}"
+    assert refused == []
+    page.screenshot(path=str(SHOTS / "api-docs.png"))
+    page.context.close()
+
+
+def test_unknown_page_is_an_html_page_that_leads_back(server, browser):
+    page = _page(browser)
+    _sign_in(page, server, "admin")
+    page.goto(f"{server}/cases")
+    page.evaluate("location.href = '/no-such-page'")
+    page.wait_for_url(lambda url: url.endswith("/no-such-page"))
+    assert page.locator("h1").inner_text() == "Not found"
+    assert page.get_by_role("alert").inner_text() == "there is no such page"
+    page.get_by_role("link", name="Back to where you were").click()
+    page.wait_for_url(lambda url: url.endswith("/cases"))
+    page.screenshot(path=str(SHOTS / "not-found.png"))
+    page.context.close()

@@ -126,3 +126,25 @@ def test_facet_links_filter_the_search(world):
     assert filtered["items"] and filtered["total"] <= client.get("/api/search?q=MRI&per_page=200").json()["total"]
     labels = {hit["category"] for hit in filtered["items"]}
     assert len(labels) == 1, (category, labels)
+
+
+def test_unknown_paths_answer_json_for_the_api_and_html_for_browsers(world):
+    client = world.client()
+    api = client.get("/api/no-such-thing")
+    assert api.status_code == 404 and api.json() == {"detail": "there is no such page"}
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "there is no such page" in page.text and 'href="/"' in page.text
+    wrong_method = client.delete("/api/cases")
+    assert wrong_method.status_code == 405 and "allow" in {name.lower() for name in wrong_method.headers}
+    assert wrong_method.json() == {"detail": "that action is not offered here"}
+
+
+def test_api_docs_are_served_from_the_installed_package(world):
+    client = world.client()
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "/swagger-ui/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text.lower()
+    bundle = client.get("/swagger-ui/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
+    assert client.get("/static/docs.js").status_code == 200

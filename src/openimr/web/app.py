@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -13,6 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from swagger_ui_bundle import swagger_ui_path
 
 from openimr import db as dbmod
 from openimr.cases.lifecycle import NotPermitted
@@ -22,6 +26,7 @@ from openimr.web.limits import BodyLimit
 from openimr.web.workflow import Conflict, NotFound
 
 HERE = Path(__file__).parent
+log = logging.getLogger("openimr.web")
 
 
 WORKER_THREADS = 16
@@ -114,11 +119,24 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api") or request.url.path == "/openapi.json"
 
 
+def _back(request: Request) -> str | None:
+    """Where the user came from, when it is a page of this workbench (for the error page's link)."""
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return None
+    path = referer.path or ""
+    if not path.startswith("/") or path.startswith("//") or path == request.url.path:
+        return None
+    return path + (f"?{referer.query}" if referer.query else "")
+
+
 def _error(request: Request, status: int, message: str):
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
     templates = request.app.state.templates
-    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message,
+    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message, "back": _back(request),
                                       "user": getattr(request.state, "principal", None)}, status_code=status)
 
 
@@ -140,6 +158,16 @@ def _install_errors(app: FastAPI) -> None:
     async def _not_found(request: Request, exc: NotFound):
         return _error(request, 404, str(exc))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        # Unknown pages and methods: an HTML page for browsers, JSON for the API.
+        messages = {404: "there is no such page", 405: "that action is not offered here"}
+        message = messages.get(exc.status_code) if exc.detail in (None, "Not Found", "Method Not Allowed") else None
+        response = _error(request, exc.status_code, message or str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
     @app.exception_handler(NotPermitted)
     async def _not_permitted(request: Request, exc: NotPermitted):
         return _error(request, 403, str(exc))
@@ -159,11 +187,26 @@ def _install_errors(app: FastAPI) -> None:
         return _error(request, 422, f"{field or 'request'}: {first.get('msg', 'invalid')}")
 
 
-def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True) -> FastAPI:
+def _warm(app: FastAPI) -> None:
+    """Background warm-up at start (web.parts.warm_up); the app answers meanwhile."""
+    from openimr.web import parts
+
+    try:
+        seconds = parts.warm_up()
+        log.info("engine and library model loaded in %.1f s", seconds)
+    except Exception as error:  # a slower first page, not a broken start
+        log.warning("warm-up failed: %s", type(error).__name__)
+    finally:
+        app.state.warmed.set()
+
+
+def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True,
+               warm: bool = True) -> FastAPI:
     """The workbench application on this database (migrated to the newest schema first).
 
     `secure_cookies` forces the Secure flag (set it when a TLS proxy sits in front without
-    forwarding headers); requests seen as https get it anyway.
+    forwarding headers); requests seen as https get it anyway. `warm` loads the engine and
+    the library's model in the background at start (`app.state.warmed` is set when done).
     """
     from openimr.web import routes_api, routes_pages
 
@@ -180,9 +223,11 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        if warm:
+            threading.Thread(target=_warm, args=(_app,), name="openimr-warm-up", daemon=True).start()
         yield
 
-    app = FastAPI(title="OpenIMR workbench", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="OpenIMR workbench", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Independent Medical Review: cases, determinations, precedents. "
                               "Sign in with POST /api/login; send the returned csrf_token as "
                               "X-CSRF-Token on every write.")
@@ -191,7 +236,10 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.draft_cache = {}
+    app.state.warmed = threading.Event()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    # Swagger UI from the installed swagger-ui-bundle package: /docs works with no internet.
+    app.mount("/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     _install_errors(app)
     app.include_router(routes_api.router)
     app.include_router(routes_pages.router)
@@ -205,11 +253,19 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         response.headers.setdefault("Content-Security-Policy",
                                     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                     "frame-ancestors 'none'; form-action 'self'")
-        if not request.url.path.startswith("/static"):
+        if not request.url.path.startswith(("/static", "/swagger-ui")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     app.add_middleware(BodyLimit)  # every request body, chunked or not (web.limits)
+
+    @app.get("/docs", include_in_schema=False)
+    def _docs(request: Request) -> HTMLResponse:
+        response = app.state.templates.TemplateResponse(request, "docs.html", {})
+        # Swagger UI sets inline styles while it draws; scripts stay same-origin only.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+        return response
 
     @app.get("/healthz", include_in_schema=False)
     def _health() -> HTMLResponse:

@@ -150,6 +150,25 @@ def engine_drafts(case_file: dict) -> list[dict] | None:
     return list(result.get("items", []))
 
 
+def warm_up() -> float:
+    """Load what the first case page needs (the engine's knowledge base, clinical NLP pipeline
+    and calibration; the library's semantic model) by drafting a built-in two-line case and
+    encoding one request, so that the first case page after start is as fast as the rest.
+    Returns the seconds it took."""
+    import time
+
+    from openimr.engine import decide, models
+    from openimr.library import embed
+
+    started = time.perf_counter()
+    case = models.Case(
+        disputed_items=[models.DisputedRequest(request="Physical therapy, 6 sessions, lumbar spine")],
+        documents=[models.CaseDocument(kind="medical_record", text="Examination: lumbar tenderness.")])
+    decide.decide_case(case)
+    embed.encode(["physical therapy lumbar spine"])
+    return time.perf_counter() - started
+
+
 # ---------------------------------------------------------------- writer
 def render_pdf(context: LetterContext, draft: bool = False) -> tuple[Letter, bytes]:
     """The mailable letter as PDF (letterhead, parties, documents reviewed, appeal rights), and
