@@ -60,18 +60,19 @@ def _listed(value) -> list[str]:
 
 def _record_from(user, reviewer_id: str, licensure: list[str], specialties: list[str]) -> tuple[dict, list[str]]:
     """A panel record from the account: (the record, the states it could not read)."""
-    from openimr.panel.reviewers import License, Reviewer
+    from openimr.panel.reviewers import BoardCertification, License, Reviewer
 
-    licenses, unread = [], []
+    licenses: list[License] = []
+    unread: list[str] = []
     for state in licensure:
         try:
-            licenses.append(License(state=state).model_dump(mode="json"))
+            licenses.append(License(state=state))
         except ValueError:
             unread.append(state)
     reviewer = Reviewer(id=reviewer_id, name=user.display_name or user.username, profession="MD",
                         licenses=licenses,
-                        board_certifications=[{"board": "as entered on the workbench account", "specialty": s}
-                                              for s in specialties],
+                        board_certifications=[BoardCertification(board="as entered on the workbench account",
+                                                                 specialty=s) for s in specialties],
                         years_active_practice=0, hours_per_week=0, active=True)
     return reviewer.model_dump(mode="json"), unread
 
