@@ -69,6 +69,27 @@ def app_data() -> dict:
     return copy.deepcopy(APPLICATION)
 
 
+PANEL_REVIEWER = {"id": "R-1", "name": "Dr. Ruth Reviewer", "profession": "MD",
+                  "licenses": [{"state": "CA", "type": "MD"}],
+                  "board_certifications": [{"board": "American Board of Physical Medicine and Rehabilitation",
+                                            "specialty": "Physical Medicine and Rehabilitation"}],
+                  "years_active_practice": 10, "hours_per_week": 30}
+
+
+@pytest.fixture
+def on_panel():
+    """Put an expert reviewer on a database's panel (the one registry; active, licensed in
+    California): `on_panel(url)` adds R-1, `on_panel(url, id=..., **fields)` another."""
+    from openimr.panel import reviewers
+
+    def add(url: str, **fields) -> str:
+        record = {**PANEL_REVIEWER, **fields}
+        reviewers.add(url, reviewers.parse_reviewers([record], "panel"), "test")
+        return record["id"]
+
+    return add
+
+
 @pytest.fixture
 def write_json(tmp_path):
     """Write data as a JSON file in tmp_path; returns its path."""

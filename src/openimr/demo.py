@@ -2,7 +2,7 @@
 
 Sets up the database, puts the real sample letters in the library, adds demo users and a
 demo case (built from a real letter's clinical summary and disputed items, the outcome
-hidden) assigned to the demo clinician reviewer, prints the URL and the demo sign-ins,
+hidden) assigned to the demo reviewer (linked to their record on the expert reviewer panel), prints the URL and the demo sign-ins,
 then serves. Running it again reuses what is there.
 """
 
@@ -17,13 +17,26 @@ import typer
 SHARED = Path(os.environ.get("OPENIMR_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
 SHARED_LETTERS = SHARED / "data" / "letters"
 DEMO_PASSWORD = "openimr-demo"
+# the demo reviewers' records on the expert reviewer panel (the one registry: licences,
+# certifications, practice); the workbench accounts below only link to them
+DEMO_PANEL = (
+    {"id": "DEMO-PMR-01", "name": "Dr. Dana Demo", "profession": "MD",
+     "licenses": [{"state": "CA", "type": "MD"}],
+     "board_certifications": [{"board": "American Board of Physical Medicine and Rehabilitation",
+                               "specialty": "Physical Medicine and Rehabilitation"}],
+     "years_active_practice": 14, "hours_per_week": 32},
+    {"id": "DEMO-ORTHO-02", "name": "Dr. Robin Second", "profession": "MD",
+     "licenses": [{"state": "CA", "type": "MD"}],
+     "board_certifications": [{"board": "American Board of Orthopaedic Surgery", "specialty": "Orthopaedic Surgery"}],
+     "years_active_practice": 11, "hours_per_week": 30},
+)
 DEMO_USERS = (
-    # username, role, display name, clinician, licensure, specialties
-    ("admin", "admin", "Demo Administrator", False, [], []),
-    ("intake", "intake", "Demo Intake Clerk", False, [], []),
-    ("qa", "qa", "Demo QA Nurse", False, [], []),
-    ("reviewer", "reviewer", "Dr. Dana Demo", True, ["California"], ["Physical Medicine & Rehabilitation"]),
-    ("reviewer2", "reviewer", "Dr. Robin Second", True, ["California"], ["Orthopedic Surgery"]),
+    # username, role, display name, panel reviewer id
+    ("admin", "admin", "Demo Administrator", None),
+    ("intake", "intake", "Demo Intake Clerk", None),
+    ("qa", "qa", "Demo QA Nurse", None),
+    ("reviewer", "reviewer", "Dr. Dana Demo", "DEMO-PMR-01"),
+    ("reviewer2", "reviewer", "Dr. Robin Second", "DEMO-ORTHO-02"),
 )
 
 
@@ -44,17 +57,22 @@ def load_letters(url: str, paths: list[Path], workers: int = 2) -> dict:
 
 
 def ensure_users(url: str, password: str = DEMO_PASSWORD) -> None:
-    """The demo users, added once."""
+    """The demo reviewers on the panel and the demo users, added once."""
     from sqlalchemy import select
 
     from openimr.db import session_scope
+    from openimr.panel import reviewers
     from openimr.web import auth
     from openimr.web.tables import User
 
     with session_scope(url) as session:
-        for username, role, name, clinician, licensure, specialties in DEMO_USERS:
+        missing = [r for r in DEMO_PANEL if reviewers.record(session, r["id"]) is None]
+    if missing:
+        reviewers.add(url, reviewers.parse_reviewers(list(missing), "demo panel"), "demo")
+    with session_scope(url) as session:
+        for username, role, name, panel_id in DEMO_USERS:
             if session.scalar(select(User).where(User.username == username)) is None:
-                auth.create_user(session, username, password, role, name, clinician, licensure, specialties)
+                auth.create_user(session, username, password, role, name, panel_id)
 
 
 def demo_application(letter, today: date) -> tuple[dict, list[dict]]:
@@ -86,6 +104,7 @@ def ensure_demo_case(url: str) -> int | None:
 
     from openimr.cases.tables import CaseRow
     from openimr.db import session_scope
+    from openimr.panel.assign import assign_to
     from openimr.web import precedents, workflow
     from openimr.web.auth import principal_of
     from openimr.web.tables import User
@@ -98,11 +117,10 @@ def ensure_demo_case(url: str) -> int | None:
         if letter is None:
             return None
         application, documents = demo_application(letter, date.today())
-        intake = principal_of(session.scalar(select(User).where(User.username == "intake")), "")
-        admin = principal_of(session.scalar(select(User).where(User.username == "admin")), "")
+        intake = principal_of(session, session.scalar(select(User).where(User.username == "intake")), "")
         case = workflow.create_case(session, intake, application, documents)
         reviewer = session.scalar(select(User).where(User.username == "reviewer"))
-        workflow.assign(session, admin, case, reviewer.id)
+        assign_to(session, case.case_number, reviewer.panel_reviewer_id, ["the demo's reviewer"], "web:admin", "admin")
         return case.id
 
 
@@ -149,7 +167,7 @@ def demo(
     typer.echo(f"\nOpenIMR workbench: http://{host}:{port}/")
     if case_id:
         typer.echo(f"demo case to review: http://{host}:{port}/cases/{case_id}")
-    typer.echo(f"sign in as 'reviewer' (clinician), 'intake', 'qa' or 'admin', password '{DEMO_PASSWORD}'\n")
+    typer.echo(f"sign in as 'reviewer' (on the panel: may sign), 'intake', 'qa' or 'admin', password '{DEMO_PASSWORD}'\n")
     if serve:
         import uvicorn
 

@@ -19,11 +19,13 @@ from openimr.cases.settings import load_settings
 from openimr.cases.tables import AuditHeadRow, AuditRow
 
 
-def _signed_case(url: str, app_data: dict) -> str:
-    """A case with a document, two decisions and a signed determination (a real PDF)."""
+def _signed_case(url: str, app_data: dict, on_panel) -> str:
+    """A case with a document, two decisions and a signed determination (a real PDF), by
+    the panel's reviewer R-1."""
     from openimr.letters.write import render_determination
 
     store.ready(url)
+    on_panel(url)
     app_data["ur_decision"]["items"] = app_data["ur_decision"]["items"][:1]
     with db.session_scope(url) as session:
         number = store.create_case(url, parse_application(app_data, "app.json"), load_settings(), "intake",
@@ -79,8 +81,8 @@ def _unkeyed_rehash_from(url: str, seq: int) -> None:
         head.mac = hmac.new(b"guessed", f"head:{head.seq}:{previous}".encode(), hashlib.sha256).hexdigest()
 
 
-def test_an_untouched_log_verifies_and_names_every_stored_thing(app_data, db_url, cli):
-    number = _signed_case(db_url, app_data)
+def test_an_untouched_log_verifies_and_names_every_stored_thing(app_data, db_url, cli, on_panel):
+    number = _signed_case(db_url, app_data, on_panel)
     code, report = _verify(cli, db_url)
     assert code == 0 and report["intact"], report
     with db.session_scope(db_url) as session:
@@ -105,8 +107,8 @@ ATTACKS = {
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
-def test_each_change_is_detected(app_data, db_url, cli, attack):
-    _signed_case(db_url, app_data)
+def test_each_change_is_detected(app_data, db_url, cli, on_panel, attack):
+    _signed_case(db_url, app_data, on_panel)
     statement, named = ATTACKS[attack]
     forged = b"%PDF-1.7 a different letter"
     _sql(db_url, statement, pdf=forged, sha=hashlib.sha256(forged).hexdigest())
@@ -115,8 +117,8 @@ def test_each_change_is_detected(app_data, db_url, cli, attack):
     assert any(named in problem for problem in report["problems"]), report["problems"]
 
 
-def test_a_deleted_last_row_is_detected_even_with_the_head_moved_back(app_data, db_url, cli):
-    _signed_case(db_url, app_data)
+def test_a_deleted_last_row_is_detected_even_with_the_head_moved_back(app_data, db_url, cli, on_panel):
+    _signed_case(db_url, app_data, on_panel)
     last = _last_seq(db_url)
     _sql(db_url, "DELETE FROM imr_audit_log WHERE seq = :seq", seq=last)
     code, report = _verify(cli, db_url)
@@ -129,8 +131,8 @@ def test_a_deleted_last_row_is_detected_even_with_the_head_moved_back(app_data, 
 
 
 @pytest.mark.parametrize("rehash", ["wrong-key", "unkeyed"])
-def test_an_edit_rehashed_without_the_key_is_detected(app_data, db_url, cli, rehash):
-    number = _signed_case(db_url, app_data)
+def test_an_edit_rehashed_without_the_key_is_detected(app_data, db_url, cli, on_panel, rehash):
+    number = _signed_case(db_url, app_data, on_panel)
     with db.session_scope(db_url) as session:
         row = next(r for r in audit.history(session, number) if r.action == "decision_recorded")
         seq, after = row.seq, json.loads(row.after)
@@ -147,8 +149,8 @@ def test_an_edit_rehashed_without_the_key_is_detected(app_data, db_url, cli, reh
     assert _verify(cli, db_url)[0] == 0
 
 
-def test_export_keeps_a_copy_that_catches_a_replayed_head(app_data, db_url, cli, tmp_path):
-    number = _signed_case(db_url, app_data)
+def test_export_keeps_a_copy_that_catches_a_replayed_head(app_data, db_url, cli, on_panel, tmp_path):
+    number = _signed_case(db_url, app_data, on_panel)
     with db.session_scope(db_url) as session:
         head = session.get(AuditHeadRow, 1)
         older = (head.seq, head.hash, head.mac)
@@ -169,8 +171,8 @@ def test_export_keeps_a_copy_that_catches_a_replayed_head(app_data, db_url, cli,
                                                 "the database"]
 
 
-def test_a_log_read_with_another_key_says_so(app_data, db_url, cli, monkeypatch):
-    _signed_case(db_url, app_data)
+def test_a_log_read_with_another_key_says_so(app_data, db_url, cli, on_panel, monkeypatch):
+    _signed_case(db_url, app_data, on_panel)
     monkeypatch.setenv("OPENIMR_AUDIT_KEY", "not the key the log was written with")
     code, report = _verify(cli, db_url)
     assert code == 1 and report["problems"][0].startswith("no row matches its MAC: the audit key is not the one")

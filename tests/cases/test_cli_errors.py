@@ -15,6 +15,8 @@ import pytest
         (["case", "late", "--as-of", "2026-02-30"], "--as-of"),
         (["case", "event", "CM26-9999999", "lunch", "2026-03-01"], "event kind 'lunch'"),
         (["case", "publish", "CM26-9999999", "--format", "pdf"], "--out"),
+        (["case", "withdraw", "CM26-9999999", "--reason", "withdrawn"], "CM26-9999999: no such case"),
+        (["case", "appeal", "CM26-9999999", "--reason", "x"], "reason: say why"),
         (["panel", "match", "CM26-9999999"], "no such case"),
         (["panel", "add", "nowhere.json"], "nowhere.json: file not found"),
     ],
@@ -35,7 +37,8 @@ def test_unreachable_database_is_one_line(cli, app_data, write_json):
 
 def test_every_command_has_help_with_an_example(cli):
     for group, commands in {
-        "case": ["new", "check", "list", "show", "event", "late", "assign", "consolidate", "publish"],
+        "case": ["new", "check", "list", "show", "event", "late", "assign", "consolidate", "publish", "withdraw",
+                 "terminate", "appeal"],
         "panel": ["add", "list", "match"],
         "audit": ["verify", "show"],
     }.items():

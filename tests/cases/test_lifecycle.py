@@ -95,3 +95,52 @@ def test_no_other_module_sets_a_status():
             if (".status = " in code and "self.status" not in code) or '"status": "' in code:  # not HTTP
                 offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_withdraw_terminate_and_appeal_go_through_the_lifecycle(app_data, db_url, cli):
+    """Each of the three actions moves the status by the lifecycle with its reason in the
+    audit entry; sent twice it changes nothing; from a state the lifecycle does not allow
+    it, one line (exit 1) and nothing changes."""
+    other = json.loads(json.dumps(app_data))
+    other["employee"]["name"] = "Another Worker"
+    withdrawn, terminated = _case(db_url, app_data), _case(db_url, other)
+    result = cli("case", "withdraw", withdrawn, "--reason", "the employee withdrew the application", "--db", db_url)
+    assert result.exit_code == 0 and result.stdout.strip() == f"{withdrawn}: withdrawn"
+    again = cli("case", "withdraw", withdrawn, "--reason", "the employee withdrew the application", "--db", db_url)
+    assert again.exit_code == 0 and again.stdout.strip() == f"{withdrawn}: already withdrawn (nothing changed)"
+    refused = cli("case", "terminate", withdrawn, "--reason", "authorized meanwhile", "--db", db_url)
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (f"case {withdrawn}: status withdrawn: cannot terminate (only from eligible, "
+                                      "notice_sent, records_received, assigned, under_review)")
+    shown = json.loads(cli("case", "terminate", terminated, "--reason", "the MRI was authorized on 2026-03-14",
+                           "--json", "--db", db_url).stdout)
+    assert shown["status"] == "terminated" and shown["changed"] is True
+    appeal = cli("case", "appeal", terminated, "--reason", "petition filed", "--db", db_url)
+    assert appeal.exit_code == 1 and "cannot appeal (only from determined, published)" in appeal.stderr
+    short = cli("case", "withdraw", terminated, "--reason", "x", "--db", db_url)
+    assert short.exit_code == 1 and short.stderr.strip() == "reason: say why the case is to withdraw (at least 3 characters)"
+    with db.session_scope(db_url) as session:
+        trail = store.audit.history(session, withdrawn)
+        assert [r.action for r in trail] == ["create", "withdraw"]
+        assert json.loads(trail[-1].after)["reason"] == "the employee withdrew the application"
+        assert json.loads(trail[-1].before)["status"] == "eligible"
+        assert [r.action for r in store.audit.history(session, terminated)] == ["create", "terminate"]
+        assert store.audit.verify(session)[1] == []
+
+
+def test_who_may_withdraw_terminate_and_appeal_is_the_lifecycle_files(app_data, db_url):
+    from openimr.cases import record
+
+    number = _case(db_url, app_data)
+    with store.writing(db_url) as session:
+        with pytest.raises(lifecycle.NotPermitted, match=f"case {number}: withdraw is for intake or admin; you act "
+                                                         "as reviewer"):
+            record.withdraw(session, number, "not mine to withdraw", "rev", role="reviewer")
+    with store.writing(db_url) as session:
+        case, changed = record.withdraw(session, number, "withdrawn at the employee's request", "clerk", role="intake")
+        assert (case["status"], changed) == ("withdrawn", True)
+    with store.writing(db_url) as session:  # a double submit by someone who may not make it is still refused
+        with pytest.raises(lifecycle.NotPermitted):
+            record.withdraw(session, number, "again", "qa", role="qa")
+    assert lifecycle.allowed("determined", "appeal", "admin") and not lifecycle.allowed("determined", "appeal", "intake")
+    assert lifecycle.target("terminate") == "terminated" and lifecycle.target("register") is None

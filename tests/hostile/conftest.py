@@ -92,7 +92,7 @@ def prepare(url: str, letter_pdf: Path) -> int:
             auth.create_user(session, username, PASSWORD, role, f"{username.title()} Person")
     letter = openimr.read_letter(letter_pdf)
     with dbmod.session_scope(url) as session:
-        intake = auth.principal_of(session.scalar(select(User).where(User.username == "intake")), "")
+        intake = auth.principal_of(session, session.scalar(select(User).where(User.username == "intake")), "")
         application, documents = demo_application(letter, date.today())
         return workflow.create_case(session, intake, application, documents).id
 

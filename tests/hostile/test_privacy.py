@@ -32,8 +32,7 @@ def test_database_errors_show_no_bound_parameters_in_errors_or_logs(db_url, capl
     from openimr.web.tables import User
 
     dbmod.migrate(db_url)
-    row = dict(username="dup", display_name=HEALTH, password_hash=SECRET_HASH, role="qa", clinician=False,
-               licensure=[], specialties=[], active=True)
+    row = dict(username="dup", display_name=HEALTH, password_hash=SECRET_HASH, role="qa", active=True)
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # even with SQL logging turned on
     for name, engine in _engines(db_url).items():
         with engine.begin() as connection:

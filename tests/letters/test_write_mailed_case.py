@@ -19,11 +19,12 @@ from openimr.models import DocumentReviewed, LetterContext, ReviewerCredentials,
 from tests.letters.test_write_mailed import pdf_text
 
 
-def test_a_case_record_gives_the_mailed_letter_its_parties_and_documents(sqlite_url, app_data):
+def test_a_case_record_gives_the_mailed_letter_its_parties_and_documents(sqlite_url, app_data, on_panel):
     app_data["attorney"] = {"name": "Rosa Lind", "firm": "Lind & Ortiz LLP"}
     credentials = ReviewerCredentials(licensure=["California"], specialties=["Orthopedic Surgery"],
                                       years_in_practice=12, statement="ignored free text")
     store.ready(sqlite_url)
+    on_panel(sqlite_url)
     with db.session_scope(sqlite_url) as session:
         number = store.create_case(sqlite_url, parse_application(app_data, "app.json"), load_settings(), "intake",
                                    session=session)["case_number"]

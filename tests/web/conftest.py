@@ -24,17 +24,31 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 ROOT_DIR = Path(__file__).resolve().parents[2]
 LETTERS = Path(os.environ.get("OPENIMR_SHARED", ROOT_DIR.parent / "shared")) / "data" / "letters"
 PASSWORD = "correct horse battery"
+PANEL = [  # the expert reviewer panel (the one registry); rev_exp's only licence has expired
+    {"id": "R-A", "name": "Dr. Alice Zamora", "profession": "MD", "licenses": [{"state": "CA", "type": "MD"}],
+     "board_certifications": [{"board": "American Board of Physical Medicine and Rehabilitation",
+                               "specialty": "Physical Medicine and Rehabilitation"}],
+     "years_active_practice": 12, "hours_per_week": 30},
+    {"id": "R-B", "name": "Dr. Bertrand Yoshida", "profession": "MD", "licenses": [{"state": "CA", "type": "MD"}],
+     "board_certifications": [{"board": "American Board of Orthopaedic Surgery", "specialty": "Orthopaedic Surgery"}],
+     "years_active_practice": 15, "hours_per_week": 30},
+    {"id": "R-EXP", "name": "Dr. Ezra Lapsed", "profession": "MD",
+     "licenses": [{"state": "CA", "type": "MD", "expires": "2020-01-31"}],
+     "board_certifications": [{"board": "American Board of Orthopaedic Surgery", "specialty": "Orthopaedic Surgery"}],
+     "years_active_practice": 25, "hours_per_week": 30},
+]
 USERS = (
-    # username, role, display name, clinician, licensure, specialties
-    ("admin", "admin", "Ada Admin", False, [], []),
-    ("intake", "intake", "Ivy Intake", False, [], []),
-    ("qa", "qa", "Quinn Qa", False, [], []),
-    ("rev_a", "reviewer", "Dr. Alice Zamora", True, ["California"], ["Physical Medicine & Rehabilitation"]),
-    ("rev_b", "reviewer", "Dr. Bertrand Yoshida", True, ["California"], ["Orthopedic Surgery"]),
-    ("rev_nc", "reviewer", "Rita Nonclinician", False, ["California"], []),
-    ("lockme", "qa", "Lock Me", False, [], []),  # the rate-limit test locks this one out
+    # username, role, display name, panel reviewer id (the reviewer's record on the panel)
+    ("admin", "admin", "Ada Admin", None),
+    ("intake", "intake", "Ivy Intake", None),
+    ("qa", "qa", "Quinn Qa", None),
+    ("rev_a", "reviewer", "Dr. Alice Zamora", "R-A"),
+    ("rev_b", "reviewer", "Dr. Bertrand Yoshida", "R-B"),
+    ("rev_nc", "reviewer", "Rita Nonclinician", None),  # not on the panel: never assigned, never signs
+    ("rev_exp", "reviewer", "Dr. Ezra Lapsed", "R-EXP"),  # on the panel, licence expired: may not sign
+    ("lockme", "qa", "Lock Me", None),  # the rate-limit test locks this one out
 )
-REVIEWER_NAMES = ("Dr. Alice Zamora", "Dr. Bertrand Yoshida", "Rita Nonclinician", "Zamora", "Yoshida")
+REVIEWER_NAMES = ("Dr. Alice Zamora", "Dr. Bertrand Yoshida", "Rita Nonclinician", "Zamora", "Yoshida", "Lapsed")
 
 
 @dataclass
@@ -45,6 +59,8 @@ class World:
     app: object
     users: dict[str, int]
     cases: dict[str, int] = field(default_factory=dict)
+    # username -> panel reviewer id of the users linked to the panel
+    panel: dict[str, str] = field(default_factory=lambda: {u[0]: u[3] for u in USERS if u[3]})
     signed_in: dict[str, TestClient] = field(default_factory=dict)
 
     def client(self, username: str | None = None, base_url: str = "http://testserver",
@@ -101,14 +117,17 @@ def build_world(url: str, letter_paths) -> World:
 
     from openimr import db as dbmod
     from openimr.demo import demo_application, load_letters
+    from openimr.panel import reviewers
+    from openimr.panel.assign import assign_to
     from openimr.web import auth, precedents, workflow
     from openimr.web.app import create_app
     from openimr.web.tables import User
 
     dbmod.migrate(url)
+    reviewers.add(url, reviewers.parse_reviewers(PANEL, "panel"), "fixture")
     with dbmod.session_scope(url) as session:
-        for username, role, name, clinician, lic, spec in USERS:
-            auth.create_user(session, username, PASSWORD, role, name, clinician, lic, spec)
+        for username, role, name, panel_id in USERS:
+            auth.create_user(session, username, PASSWORD, role, name, panel_id)
     load_letters(url, letter_paths, workers=1)
     world = World(url=url, app=create_app(url), users={})
     with dbmod.session_scope(url) as session:
@@ -118,12 +137,11 @@ def build_world(url: str, letter_paths) -> World:
         letters = [precedents.get_letter(session, str(r["id"])) for r in rows[:3]]
     for owner, letter in zip(("rev_a", "rev_b", "rev_nc"), letters):
         with dbmod.session_scope(url) as session:  # one transaction per case, as a request would
-            intake = auth.principal_of(session.get(User, world.users["intake"]), "")
-            admin = auth.principal_of(session.get(User, world.users["admin"]), "")
+            intake = auth.principal_of(session, session.get(User, world.users["intake"]), "")
             application, documents = demo_application(letter, date.today())
             case = workflow.create_case(session, intake, application, documents)
-            if owner != "rev_nc":  # a reviewer who is not a clinician cannot be assigned (test_roles)
-                workflow.assign(session, admin, case, world.users[owner])
+            if owner != "rev_nc":  # a reviewer not on the panel cannot be assigned (test_roles)
+                assign_to(session, case.case_number, world.panel[owner], ["fixture"], "web:admin", "admin")
             world.cases[owner] = case.id
     return world
 

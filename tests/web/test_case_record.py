@@ -29,7 +29,7 @@ def _intake(url: str):
 
     dbmod.migrate(url)
     with dbmod.session_scope(url) as session:
-        return auth.principal_of(auth.create_user(session, "intake", PASSWORD, "intake"), "")
+        return auth.principal_of(session, auth.create_user(session, "intake", PASSWORD, "intake"), "")
 
 
 def _create(url: str, who, app: dict):
@@ -118,7 +118,7 @@ def test_workbench_status_changes_are_the_case_parts(world, cli):
         assert result.exit_code == 0, result.output
         return json.loads(result.output)
 
-    assert shown()["status"] == "assigned" and shown()["reviewer_id"] == f"web:{world.users['rev_a']}"
+    assert shown()["status"] == "assigned" and shown()["reviewer_id"] == world.panel["rev_a"]
     _decide_all(client, case_id, "Upheld")
     assert sign(client, case_id).status_code == 201
     assert shown()["status"] == "determined" and shown()["has_letter"]
@@ -155,12 +155,21 @@ def test_a_status_set_by_the_case_part_reaches_the_queue(world, cli, write_json)
 
 def test_a_panel_reviewer_is_linked_to_one_workbench_user(sqlite_url):
     """The case part names a linked reviewer by the panel id: two users on one id would
-    both see (and could sign) that reviewer's cases."""
+    both see (and could sign) that reviewer's cases; an id the panel does not hold links
+    to nothing, and only a reviewer is linked."""
     from openimr import db as dbmod
+    from openimr.panel import reviewers
     from openimr.web import auth
 
+    from .conftest import PANEL
+
     dbmod.migrate(sqlite_url)
+    reviewers.add(sqlite_url, reviewers.parse_reviewers([PANEL[0] | {"id": "R-1"}], "panel"), "admin")
     with dbmod.session_scope(sqlite_url) as session:
-        auth.create_user(session, "dr_one", PASSWORD, "reviewer", clinician=True, panel_reviewer_id="R-1")
+        auth.create_user(session, "dr_one", PASSWORD, "reviewer", panel_reviewer_id="R-1")
         with pytest.raises(ValueError, match="panel_id: 'R-1' is already linked"):
-            auth.create_user(session, "dr_two", PASSWORD, "reviewer", clinician=True, panel_reviewer_id="R-1")
+            auth.create_user(session, "dr_two", PASSWORD, "reviewer", panel_reviewer_id="R-1")
+        with pytest.raises(ValueError, match=r"panel_id: 'R-9' is not on the panel \(add it first: openimr panel add\)"):
+            auth.create_user(session, "dr_three", PASSWORD, "reviewer", panel_reviewer_id="R-9")
+        with pytest.raises(ValueError, match="panel_id: only a reviewer is linked to the panel"):
+            auth.create_user(session, "clerk", PASSWORD, "intake", panel_reviewer_id="R-1")

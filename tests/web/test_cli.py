@@ -13,25 +13,39 @@ from openimr.cli import app
 runner = CliRunner()
 
 
-def test_user_add_and_list_as_json(sqlite_url, monkeypatch):
+def test_user_add_links_a_reviewer_to_the_panel_and_lists_as_json(sqlite_url, monkeypatch, tmp_path):
+    """The account only links to the panel's record (`--panel-id`): licences, specialties and
+    whether the reviewer may sign come from that record."""
     monkeypatch.setenv("OPENIMR_PASSWORD", "a long password")
-    result = runner.invoke(app, ["user", "add", "drlee", "--role", "reviewer", "--clinician", "--name", "Dr. Lee",
-                                 "--licensure", "California", "--specialty", "Pain Medicine", "--db", sqlite_url,
-                                 "--json"])
+    panel = [{"id": "R-LEE", "name": "Dr. Lee", "profession": "MD", "licenses": [{"state": "CA", "type": "MD"}],
+              "board_certifications": [{"board": "American Board of Anesthesiology", "specialty": "Pain Medicine"}],
+              "years_active_practice": 9, "hours_per_week": 30}]
+    (tmp_path / "panel.json").write_text(json.dumps(panel))
+    assert runner.invoke(app, ["panel", "add", str(tmp_path / "panel.json"), "--db", sqlite_url]).exit_code == 0
+    result = runner.invoke(app, ["user", "add", "drlee", "--role", "reviewer", "--panel-id", "R-LEE", "--name", "Dr. Lee",
+                                 "--db", sqlite_url, "--json"])
     assert result.exit_code == 0, result.output
     added = json.loads(result.output)
-    assert added["role"] == "reviewer" and added["clinician"] is True and "password" not in result.output
+    assert (added["role"], added["panel_reviewer_id"], added["may_sign"]) == ("reviewer", "R-LEE", True)
+    assert added["licensure"] == ["California"] and added["specialties"] == ["Pain Medicine"]
+    assert "password" not in result.output
+    clerk = runner.invoke(app, ["user", "add", "clerk", "--role", "intake", "--db", sqlite_url])
+    assert clerk.exit_code == 0 and clerk.output.strip() == "added clerk (intake)"
     listed = runner.invoke(app, ["user", "list", "--db", sqlite_url, "--json"])
-    assert [json.loads(line)["username"] for line in listed.output.splitlines()] == ["drlee"]
+    assert [json.loads(line)["username"] for line in listed.output.splitlines()] == ["drlee", "clerk"]
+    plain = runner.invoke(app, ["user", "list", "--db", sqlite_url]).output.splitlines()
+    assert plain[0] == "drlee\treviewer (panel R-LEE, may sign)\tDr. Lee"
 
 
 def test_user_add_refuses_bad_input_with_one_line(sqlite_url, monkeypatch):
     monkeypatch.setenv("OPENIMR_PASSWORD", "a long password")
     for args, field in ((["x", "--role", "boss"], "role"), (["bad name!", "--role", "qa"], "username"),
-                        (["nurse", "--role", "qa", "--clinician"], "clinician")):
+                        (["nurse", "--role", "qa", "--panel-id", "R-1"], "panel_id"),
+                        (["drno", "--role", "reviewer", "--panel-id", "R-NONE"], "panel_id")):
         result = runner.invoke(app, ["user", "add", *args, "--db", sqlite_url])
         assert result.exit_code == 1
         assert result.output.strip().startswith(f"error: {field}:") and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
     monkeypatch.setenv("OPENIMR_PASSWORD", "short")
     result = runner.invoke(app, ["user", "add", "ok", "--role", "qa", "--db", sqlite_url])
     assert result.exit_code == 1 and "password" in result.output

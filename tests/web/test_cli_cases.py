@@ -19,19 +19,26 @@ ITEMS = [{"request": "MRI of the lumbar spine", "outcome": "denied", "guideline"
 
 
 def _bench(url: str, *names: str) -> tuple[object, dict[str, int]]:
-    """A workbench on `url` with these users (the name is the role; `rev…` are clinician
-    reviewers), and no letters: none is needed."""
+    """A workbench on `url` with these users (the name is the role; `rev…` are reviewers
+    linked to their record on the panel, `P-<name>`), and no letters: none is needed."""
+    from pathlib import Path
+
     from openimr import db as dbmod
+    from openimr.panel import reviewers
     from openimr.web import auth
     from openimr.web.app import create_app
 
     dbmod.migrate(url)
+    sample = json.loads((Path(__file__).parents[1] / "panel" / "data" / "reviewers.json").read_text())[1]
+    panel = [sample | {"id": f"P-{name}", "name": f"Dr. {name.title()} Quill"} for name in names if name.startswith("rev")]
+    if panel:
+        reviewers.add(url, reviewers.parse_reviewers(panel, "panel"), "admin")
     users = {}
     with dbmod.session_scope(url) as session:
         for name in names:
             role = "reviewer" if name.startswith("rev") else name
-            user = auth.create_user(session, name, PASSWORD, role, f"Dr. {name.title()} Quill", role == "reviewer",
-                                    ["California"], ["Orthopedic Surgery"])
+            user = auth.create_user(session, name, PASSWORD, role, f"Dr. {name.title()} Quill",
+                                    f"P-{name}" if role == "reviewer" else None)
             users[name] = user.id
     return create_app(url), users
 
@@ -82,11 +89,11 @@ def test_a_case_registered_with_the_cli_is_listed_opened_assigned_and_decided(db
     reviewer = _client(app, "rev")
     assert number not in {r["case_number"] for r in reviewer.get("/api/cases").json()["items"]}
     assert reviewer.get(f"/api/cases/{row['id']}").status_code == 403  # not theirs yet
-    assigned = admin.post(f"/api/cases/{row['id']}/assign", json={"reviewer_id": users["rev"]})
+    assigned = admin.post(f"/api/cases/{row['id']}/assign", json={"reviewer_id": "P-rev"})
     assert assigned.status_code == 200, assigned.text
     assert number in {r["case_number"] for r in reviewer.get("/api/cases").json()["items"]}
     shown = json.loads(cli("case", "show", number, "--db", db_url).output)
-    assert shown["status"] == "assigned" and shown["reviewer_id"] == f"web:{users['rev']}"
+    assert shown["status"] == "assigned" and shown["reviewer_id"] == "P-rev"
 
     for index, item in enumerate(ITEMS):
         saved = reviewer.put(f"/api/cases/{row['id']}/items/{index}/decision",
@@ -121,7 +128,7 @@ def test_concurrent_queue_reads_write_nothing(db_url, cli, write_json, app_data)
     def list_queue() -> None:
         try:
             with dbmod.session_scope(db_url) as session:
-                who = auth.principal_of(session.get(User, users["qa"]), "")
+                who = auth.principal_of(session, session.get(User, users["qa"]), "")
                 start.wait()
                 rows, _total = workflow.case_queue(session, who, per_page=200)
                 assert set(numbers) <= {c.case_number for c in rows}
@@ -156,9 +163,8 @@ def test_a_case_assigned_with_the_cli_shows_only_in_its_reviewers_queue(sqlite_u
     dbmod.migrate(sqlite_url)
     panel.add(sqlite_url, panel.parse_reviewers([fit, conflicted], "panel.json"))
     with dbmod.session_scope(sqlite_url) as session:
-        auth.create_user(session, "dr_fit", PASSWORD, "reviewer", "Dr. Fit", True, panel_reviewer_id=fit["id"])
-        auth.create_user(session, "dr_conflict", PASSWORD, "reviewer", "Dr. Conflict", True,
-                         panel_reviewer_id=conflicted["id"])
+        auth.create_user(session, "dr_fit", PASSWORD, "reviewer", "Dr. Fit", panel_reviewer_id=fit["id"])
+        auth.create_user(session, "dr_conflict", PASSWORD, "reviewer", "Dr. Conflict", panel_reviewer_id=conflicted["id"])
     number = _cli_case(cli, write_json, app_data, sqlite_url)
     result = cli("case", "assign", number, "--json", "--db", sqlite_url)
     assert result.exit_code == 0, result.output

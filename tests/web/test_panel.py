@@ -32,10 +32,9 @@ def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
     with dbmod.session_scope(url) as session:
         auth.create_user(session, "admin", PASSWORD, "admin")
         auth.create_user(session, "intake", PASSWORD, "intake")
-        ok = auth.create_user(session, "dr_fit", PASSWORD, "reviewer", "Dr. Fit", True, panel_reviewer_id=fit["id"])
-        bad = auth.create_user(session, "dr_conflict", PASSWORD, "reviewer", "Dr. Conflict", True,
-                               panel_reviewer_id=conflicted["id"])
-        ok_id, bad_id = ok.id, bad.id
+        auth.create_user(session, "dr_fit", PASSWORD, "reviewer", "Dr. Fit", panel_reviewer_id=fit["id"])
+        auth.create_user(session, "dr_conflict", PASSWORD, "reviewer", "Dr. Conflict", panel_reviewer_id=conflicted["id"])
+    ok_id, bad_id = fit["id"], conflicted["id"]
     app = create_app(url)
 
     def signed_in(username):
@@ -47,7 +46,7 @@ def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
     case = signed_in("intake").post("/api/cases", json=application()).json()["case"]
     admin = signed_in("admin")
     panel_page = admin.get("/panel").text
-    assert fit["id"] in panel_page and "linked" in panel_page and fit["name"] in panel_page
+    assert fit["id"] in panel_page and "dr_fit" in panel_page and fit["name"] in panel_page
     ranked = admin.get(f"/api/cases/{case['id']}/match").json()["ranked"]
     assert ranked[0]["id"] == ok_id and ranked[0]["why"][0].startswith("panel match score")
     conflict = next(r for r in ranked if r["id"] == bad_id)

@@ -1,5 +1,6 @@
 """Roles: a reviewer sees and changes only their own cases (403 on every case endpoint
-otherwise); reviewer names never reach intake users; only clinicians sign."""
+otherwise); reviewer names never reach intake users; only a reviewer the panel's registry
+lets sign (on the panel, active, licensed) is assigned a case and signs it."""
 
 from __future__ import annotations
 
@@ -22,12 +23,18 @@ CASE_ENDPOINTS = (
     ("GET", "/api/cases/{case_id}/determinations/{det_id}.pdf"),
     ("GET", "/api/cases/{case_id}/audit"),
     ("POST", "/api/cases/{case_id}/documents"),
+    ("POST", "/api/cases/{case_id}/withdraw"),
+    ("POST", "/api/cases/{case_id}/terminate"),
+    ("POST", "/api/cases/{case_id}/appeal"),
     ("GET", "/cases/{case_id}"),
     ("POST", "/cases/{case_id}/items/{index}"),
     ("POST", "/cases/{case_id}/sign"),
     ("POST", "/cases/{case_id}/supersede"),
     ("POST", "/cases/{case_id}/assign"),
     ("POST", "/cases/{case_id}/documents"),
+    ("POST", "/cases/{case_id}/withdraw"),
+    ("POST", "/cases/{case_id}/terminate"),
+    ("POST", "/cases/{case_id}/appeal"),
 )
 
 
@@ -41,7 +48,7 @@ def _call(client, method: str, template: str, case_id: int):
     if path.startswith("/api/") and path.endswith("/documents"):
         return client.post(path, files={"file": ("note.txt", b"records", "text/plain")})
     if path.startswith("/api/"):
-        body = {"reason": "a reason"} if path.endswith("supersede") else {}
+        body = {"reason": "a reason"} if path.endswith(("supersede", "withdraw", "terminate", "appeal")) else {}
         return client.post(path, json={"attest": True, "version": 0} if path.endswith("/sign") else body)
     data = {"csrf_token": csrf, "decision": "Overturned", "rationale": "r", "reason": "a reason", "attest": "yes",
             "version": "0"}
@@ -101,18 +108,63 @@ def test_intake_cannot_decide_or_sign(world):
 
 
 def test_a_reviewer_who_cannot_sign_cannot_be_assigned(world):
-    """A case can no longer be assigned to someone who cannot sign it: the non-clinician
-    reviewer is refused (409, with the reason), the case stays unassigned and out of their
-    queue; signing itself still checks that the signer is a clinician."""
+    """A case can no longer be assigned to someone who cannot sign it: a reviewer not on the
+    panel is not offered at all (404), one whose only licence expired is refused (409, with
+    the reason); the case stays unassigned and out of their queues."""
     case_id = world.cases["rev_nc"]
     admin = world.client("admin")
-    refused = admin.post(f"/api/cases/{case_id}/assign", json={"reviewer_id": world.users["rev_nc"]})
-    assert refused.status_code == 409 and "not a clinician: cannot sign" in refused.json()["detail"]
+    unknown = admin.post(f"/api/cases/{case_id}/assign", json={"reviewer_id": "NOT-ON-PANEL"})
+    assert unknown.status_code == 404 and "'NOT-ON-PANEL' is not a reviewer on the panel" in unknown.json()["detail"]
+    refused = admin.post(f"/api/cases/{case_id}/assign", json={"reviewer_id": world.panel["rev_exp"]})
+    assert refused.status_code == 409 and "no current unrestricted license" in refused.json()["detail"]
     assert admin.get(f"/api/cases/{case_id}").json()["assigned"] is False
-    client = world.client("rev_nc")
-    assert client.get(f"/api/cases/{case_id}").status_code == 403
+    for who in ("rev_nc", "rev_exp"):
+        assert world.client(who).get(f"/api/cases/{case_id}").status_code == 403
+        assert world.client(who).get("/api/cases").json()["total"] == 0
     ranked = admin.get(f"/api/cases/{case_id}/match").json()["ranked"]
-    assert next(r for r in ranked if r["id"] == world.users["rev_nc"])["eligible"] is False
+    assert next(r for r in ranked if r["id"] == world.panel["rev_exp"])["eligible"] is False
+    assert {r["id"] for r in ranked} == set(world.panel.values())  # the panel: rev_nc is not on it
+
+
+def test_the_registry_decides_who_signs(world):
+    """Whether an account may sign is its panel record's answer, read at each request: the
+    panel marks the reviewer inactive and they can no longer sign their own assigned case
+    (403 naming why); the case face refuses an assignment the web did not check."""
+    from openimr import db as dbmod
+    from openimr.cases.errors import CaseConflict
+    from openimr.cases.tables import CaseRow
+    from openimr.panel import reviewers
+    from openimr.panel.assign import assign_to
+
+    from .conftest import PANEL
+    from .test_workflow import _decide_all, _new_assigned_case, sign
+
+    me = world.client("rev_b", fresh=True).get("/api/me").json()
+    assert me["may_sign"] is True and me["panel_reviewer_id"] == "R-B"
+    assert me["licensure"] == ["California"] and me["specialties"] == ["Orthopaedic Surgery"]
+    lapsed = world.client("rev_exp", fresh=True).get("/api/me").json()
+    assert lapsed["may_sign"] is False and lapsed["licensure"] == []
+    assert world.client("rev_nc", fresh=True).get("/api/me").json()["may_sign"] is False
+    with dbmod.session_scope(world.url) as session:
+        number = session.get(CaseRow, world.cases["rev_nc"]).case_number
+        try:
+            assign_to(session, number, "R-EXP", ["by hand"], "web:admin", "admin")
+            raise AssertionError("assigned a reviewer who cannot sign")
+        except CaseConflict as error:
+            assert str(error).startswith("reviewer R-EXP: no current unrestricted license")
+    case_id = _new_assigned_case(world, "rev_b")
+    client = world.client("rev_b", fresh=True)
+    _decide_all(client, case_id)
+    record_b = next(r for r in PANEL if r["id"] == "R-B")
+    reviewers.add(world.url, reviewers.parse_reviewers([record_b | {"active": False}], "panel"), "admin")
+    try:
+        refused = sign(client, case_id)
+        assert refused.status_code == 403 and refused.json()["detail"] == (
+            "reviewer R-B: inactive on the panel: cannot sign a determination")
+        assert "Sign and issue" not in client.get(f"/cases/{case_id}").text
+    finally:
+        reviewers.add(world.url, reviewers.parse_reviewers([record_b], "panel"), "admin")
+    assert sign(client, case_id).status_code == 201
 
 
 def _intake_views(world) -> dict[str, str]:

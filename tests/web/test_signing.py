@@ -91,13 +91,43 @@ def test_six_simultaneous_signs_give_one_determination_and_409s_naming_it(world,
     assert _verify(world) == []
 
 
+def _decisions_at(world, case_id: int, version: int) -> dict[int, tuple[str, str, str]]:
+    """The decisions in force at `version`: item -> (decision, guideline, rationale)."""
+    from openimr import db as dbmod
+    from openimr.cases import record
+    from openimr.cases.tables import CaseRow
+
+    with dbmod.session_scope(world.url) as session:
+        rows = record.current_decisions(session, session.get(CaseRow, case_id), version)
+        return {i: (d.decision, d.guideline, d.rationale) for i, d in rows.items()}
+
+
+def _decision_rows(world, case_id: int) -> dict[int, tuple[int, int, str, str]]:
+    """Every stored decision row of the case: id -> (version, item, decision, rationale)."""
+    from openimr import db as dbmod
+    from openimr.cases.tables import DecisionRow
+
+    with dbmod.session_scope(world.url) as session:
+        return {d.id: (d.version, d.item_index, d.decision, d.rationale)
+                for d in session.scalars(select(DecisionRow).where(DecisionRow.case_id == case_id))}
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 @pytest.mark.parametrize("round_", range(3))
 def test_a_sign_racing_five_edits_states_exactly_the_stored_decisions(world, live, round_):
+    """Whichever request wins, the issued letter states exactly the decisions stored at the
+    signed version (decision and rationale of every item), and no edit is acknowledged into
+    a signed version: every acknowledged edit is a stored row at or before it, every other
+    edit is refused naming it, and nothing is stored after it."""
     case_id = _new_assigned_case(world)
     _decide_all(world.client("rev_a"), case_id, "Upheld")
     signer, *editors = [_signed_in(live, "rev_a") for _ in range(6)]
     seen = signer.get(f"/api/cases/{case_id}").json()
     items = len(seen["disputed_items"])
+    before = _decision_rows(world, case_id)
 
     def edit(n: int):
         return lambda: editors[n].put(f"/api/cases/{case_id}/items/{n % items}/decision",
@@ -113,23 +143,34 @@ def test_a_sign_racing_five_edits_states_exactly_the_stored_decisions(world, liv
     edits = [a for a in answers if a is not signed]
     assert {a.status_code for a in edits} <= {200, 409} and signed.status_code in (201, 409), \
         [a.text for a in answers]
-    if signed.status_code == 409:  # an edit came first: the reviewer looks again and signs what is stored now
+    acknowledged = [a.json() for a in edits if a.status_code == 200]
+    if signed.status_code == 201:  # the sign came first: it states the version seen, and no edit got in
+        assert signed.json()["decisions_version"] == seen["decisions_version"] and acknowledged == []
+    else:  # an edit came first: nothing was signed; the reviewer looks again and signs what is stored now
         assert "the decisions changed since you saw them" in signed.json()["detail"]
+        assert acknowledged and _stored(world, case_id)[0] == []
         again = signer.get(f"/api/cases/{case_id}").json()
         signed = signer.post(f"/api/cases/{case_id}/sign", json={"attest": True,
                                                                   "version": again["decisions_version"]})
         assert signed.status_code == 201, signed.text
     determination = signed.json()
-    acknowledged = [a.json() for a in edits if a.status_code == 200]
-    assert all(e["version"] <= determination["decisions_version"] for e in acknowledged)
+    at = determination["decisions_version"]
+    rows = _decision_rows(world, case_id)
+    assert all(version <= at for version, *_rest in rows.values())  # nothing stored after the signed version
+    assert set(rows) - set(before) == {e["id"] for e in acknowledged}  # a refused edit stored nothing
+    for e in acknowledged:  # each acknowledged edit is the stored row it names, at or before the signed version
+        assert rows[e["id"]] == (e["version"], e["item_index"], e["decision"], e["rationale"]) and e["version"] <= at
     for refused in (a for a in edits if a.status_code == 409):
-        assert "the determination is signed" in refused.json()["detail"]
-    dets, decisions, version = _stored(world, case_id)
-    assert len(dets) == 1 and version == determination["decisions_version"]  # nothing stored after signing
+        assert refused.json()["detail"].endswith(
+            f"the determination is signed (decisions version {at}): it cannot be changed, only superseded")
+    dets, _decisions, version = _stored(world, case_id)
+    assert len(dets) == 1 and version == at
+    stated = _decisions_at(world, case_id, at)
     letter = read_letter(signer.get(determination["pdf_url"]).content)
-    assert {i: item.decision for i, item in enumerate(letter.items)} == decisions
-    for edit_answer in acknowledged:  # every acknowledged edit is in the letter
-        assert letter.items[edit_answer["item_index"]].decision == "Overturned"
+    assert len(letter.items) == items == len(stated)
+    for index, item in enumerate(letter.items):
+        decision, _guideline, rationale = stated[index]
+        assert item.decision == decision and _words(rationale) in _words(item.rationale), (index, item.rationale)
     assert _verify(world) == []
 
 

@@ -113,9 +113,9 @@ def _decide_all(client, case_id: int, decision: str = "Upheld") -> None:
 def _new_assigned_case(world, reviewer: str = "rev_a") -> int:
     created = world.client("intake").post("/api/cases", json=application()).json()["case"]
     admin = world.client("admin")
-    response = admin.post(f"/api/cases/{created['id']}/assign", json={"reviewer_id": world.users[reviewer]})
+    response = admin.post(f"/api/cases/{created['id']}/assign", json={"reviewer_id": world.panel[reviewer]})
     assert response.status_code == 200, response.text
-    assert any("current load" in why for why in response.json()["why"])
+    assert response.json()["why"][0].startswith("panel match score") and "open cases" in response.json()["why"][1]
     return created["id"]
 
 
@@ -300,8 +300,8 @@ def test_a_case_built_from_a_letter_does_not_cite_that_letter(world):
 
 
 def test_queue_filters_by_reviewer_for_qa_only(world):
-    rows = world.client("qa").get(f"/api/cases?reviewer={world.users['rev_b']}&per_page=200").json()["items"]
+    rows = world.client("qa").get(f"/api/cases?reviewer={world.panel['rev_b']}&per_page=200").json()["items"]
     assert rows and {r["assigned_reviewer"] for r in rows} == {"Dr. Bertrand Yoshida"}
-    page = world.client("admin").get(f"/cases?reviewer={world.users['rev_b']}").text
+    page = world.client("admin").get(f"/cases?reviewer={world.panel['rev_b']}").text
     assert 'id="f-reviewer"' in page and f'href="/cases/{world.cases["rev_a"]}"' not in page
-    assert world.client("intake").get(f"/api/cases?reviewer={world.users['rev_b']}").status_code == 403
+    assert world.client("intake").get(f"/api/cases?reviewer={world.panel['rev_b']}").status_code == 403

@@ -270,6 +270,45 @@ def publish_cmd(
         typer.echo(f"{case_number}: published to {out} (removed: {removed})")
 
 
+CLOSING_HELP = {
+    "withdraw": ("Withdraw a case: the application was withdrawn (intake, admin).",
+                 "openimr case withdraw CM26-0000001 --reason \"withdrawn by the employee's attorney on 2026-03-12\""),
+    "terminate": ("Terminate a review: the disputed treatment was authorized meanwhile (intake, admin).",
+                  "openimr case terminate CM26-0000001 --reason \"claims administrator authorized the MRI on 2026-03-14\""),
+    "appeal": ("Record an appeal of the Final Determination (Lab. Code 4610.6(h); admin).",
+               "openimr case appeal CM26-0000001 --reason \"employer's petition filed with the WCAB on 2026-05-02\""),
+}
+
+
+def _closing_command(action: str):
+    """`openimr case withdraw|terminate|appeal CASE --reason ...`: the lifecycle's action, as the operator."""
+    summary, example = CLOSING_HELP[action]
+
+    def command(
+        case_number: str = typer.Argument(..., help="Case number."),
+        reason: str = typer.Option(..., "--reason", help="Why (kept with the case and in its audit entry)."),
+        db: str | None = typer.Option(None, "--db", help=DB_HELP),
+        actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+        as_json: bool = typer.Option(False, "--json", help="Print the case as JSON."),
+    ) -> None:
+        from openimr.cases import record
+        from openimr.cases.store import CLI_ROLE, writing
+
+        with friendly_errors():
+            with writing(_url(db)) as session:
+                case, changed = record.close(session, case_number, action, reason, actor or "", CLI_ROLE)
+        word = case["status"]
+        _print(case | {"changed": changed}, as_json,
+               [f"{case_number}: {word}" if changed else f"{case_number}: already {word} (nothing changed)"])
+
+    command.__doc__ = f"{summary}\n\n    Example: {example}\n    "
+    return command
+
+
+for _action in CLOSING_HELP:
+    case_app.command(_action)(_closing_command(_action))
+
+
 @audit_app.command("verify")
 def verify_cmd(
     db: str | None = typer.Option(None, "--db", help=DB_HELP),

@@ -90,6 +90,22 @@ def sources(action: str) -> tuple[str, ...]:
     return tuple(s for t in load().transitions if t.action == action for s in t.from_)
 
 
+def target(action: str) -> str | None:
+    """The one state `action` leads to (None when it leads to several, or leaves the status)."""
+    found = {t.to if isinstance(t.to, str) else None for t in load().transitions if t.action == action}
+    return found.pop() if len(found) == 1 else None
+
+
+def roles(action: str) -> tuple[str, ...]:
+    """The roles that may make `action` from some state."""
+    return tuple(dict.fromkeys(r for t in load().transitions if t.action == action for r in t.by))
+
+
+def allowed(status: str, action: str, role: str) -> bool:
+    """Whether `role` may make `action` from `status` (what a page offers)."""
+    return any(t.action == action and status in t.from_ and role in t.by for t in load().transitions)
+
+
 def transition(case_number: str, status: str, action: str, role: str) -> Transition:
     """The transition of `action` from `status` for `role`, or one line saying why not."""
     found = [t for t in load().transitions if t.action == action]

@@ -30,6 +30,8 @@ from openimr.models import Citation, DocumentReviewed, Item, Letter, LetterConte
 DECISIONS = ("Upheld", "Overturned")
 DOCUMENT_KINDS = ("clinical_summary", "medical_record", "ur_decision")
 SIGNED = lifecycle.states("signed")  # a Final Determination is in force
+# the actions that end a case or reopen its determination for appeal, each with its reason
+CLOSING = ("withdraw", "terminate", "appeal")
 ATTESTATION = ("I, the expert reviewer assigned to this case, reviewed the records of the case and decided "
                "each disputed item myself; the letter states my decisions.")
 
@@ -206,7 +208,8 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
     determined. Refused (CaseConflict, naming the version in force) when the case is signed
     already or not open for signing, or when the decisions changed since `seen_version`;
     CaseError without the clinician's attestation. Superseding: the new version replaces the
-    one in force, with an audit entry."""
+    one in force, with an audit entry. Only the assigned reviewer signs, and only while the
+    panel's registry lets them (active, licensed: `panel.reviewers.signer`; NotPermitted)."""
     if attest is not True:
         raise CaseError("attest: the expert reviewer must attest that they reviewed the records and decided "
                         "each disputed item")
@@ -217,6 +220,11 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
             raise CaseConflict(f"case {case_number}: already signed: determination version {previous.version} "
                                f"states decisions version {previous.decisions_version}")
         lifecycle.transition(case_number, row.status, "sign", role)
+        if signer != row.reviewer_id:
+            raise lifecycle.NotPermitted(f"case {case_number}: only the expert reviewer assigned to it signs")
+        from openimr.panel.reviewers import signer as registered  # the one registry of reviewers
+
+        registered(s, signer, error=lifecycle.NotPermitted)
         if seen_version != row.decisions_version:
             raise CaseConflict(f"case {case_number}: the decisions changed since you saw them (you saw version "
                                f"{seen_version}, they are at version {row.decisions_version}): review them and "
@@ -255,3 +263,46 @@ def start_supersede(session: Session, case_number: str, reason: str, actor: str,
         row = store.get(s, case_number, fresh=True)
         changes = {"assignment": json.dumps(assignment_of(row) | {"supersede_reason": reason})}
         store.update("", case_number, "supersede", changes, actor, s, role)
+
+
+# ---------------------------------------------------------------- withdraw, terminate, appeal
+def close(session: Session, case_number: str, action: str, reason: str, actor: str,
+          role: str = store.CLI_ROLE) -> tuple[dict, bool]:
+    """Withdraw a case (the application was withdrawn), terminate it (the treatment was
+    authorized meanwhile) or record an appeal of its Final Determination: the lifecycle's
+    `action`, with the reason in the case and in its audit entry; (the case, whether it
+    changed). Sent again once made (a double-submitted form) it changes nothing; refused
+    with one line when the lifecycle does not allow it from the case's status (LifecycleError,
+    409) or for the role (NotPermitted, 403)."""
+    if action not in CLOSING:
+        raise CaseError(f"action: must be {', '.join(CLOSING[:-1])} or {CLOSING[-1]}, not {action!r}")
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise CaseError(f"reason: say why the case is to {action} (at least 3 characters)")
+    if len(reason) > 2000:
+        raise CaseError("reason: at most 2000 characters")
+    with store.writing("", session) as s:
+        row = store.get(s, case_number, fresh=True)
+        if row.status == lifecycle.target(action):  # made already: the same request again changes nothing
+            if role not in lifecycle.roles(action):
+                raise lifecycle.NotPermitted(f"case {case_number}: {action} is for "
+                                             f"{' or '.join(lifecycle.roles(action))}; you act as {role}")
+            return store.snapshot(row), False
+        at = _now().isoformat(timespec="seconds")
+        changes = {"assignment": json.dumps(assignment_of(row) | {f"{action}_reason": reason, f"{action}_at": at})}
+        return store.update("", case_number, action, changes, actor, s, role, detail={"reason": reason}), True
+
+
+def withdraw(session: Session, case_number: str, reason: str, actor: str, role: str = store.CLI_ROLE) -> tuple[dict, bool]:
+    """The application was withdrawn: the case ends (see `close`)."""
+    return close(session, case_number, "withdraw", reason, actor, role)
+
+
+def terminate(session: Session, case_number: str, reason: str, actor: str, role: str = store.CLI_ROLE) -> tuple[dict, bool]:
+    """The disputed treatment was authorized meanwhile: the review ends (see `close`)."""
+    return close(session, case_number, "terminate", reason, actor, role)
+
+
+def appeal(session: Session, case_number: str, reason: str, actor: str, role: str = store.CLI_ROLE) -> tuple[dict, bool]:
+    """A party appealed the Final Determination (Lab. Code 4610.6(h)) (see `close`)."""
+    return close(session, case_number, "appeal", reason, actor, role)

@@ -234,22 +234,27 @@ def event_list(session: Session, row: CaseRow) -> list[dict]:
 
 def update(
     url: str, case_number: str, action: str, changes: dict, actor: str | None = None, session: Session | None = None,
-    role: str = CLI_ROLE,
+    role: str = CLI_ROLE, detail: dict | None = None,
 ) -> dict:
     """Make the lifecycle's `action` on a case (its status moved by the lifecycle, never set
-    here), set the other columns it changes, and log it; returns the new snapshot (in the
-    caller's transaction with `session`, see `writing`)."""
+    here), set the other columns it changes, and log it (with `detail`, e.g. the reason, in
+    the entry's after); returns the new snapshot (in the caller's transaction with
+    `session`, see `writing`)."""
     if "status" in changes:
         raise ValueError("update: the status is the lifecycle's to set (name the action instead)")
     with writing(url, session) as s:
         row = get(s, case_number, fresh=True)
         before = snapshot(row)
         event = lifecycle.apply(row, action, role)
+        if changes.get("reviewer_id") is not None:  # only a reviewer who can sign it is assigned a case
+            from openimr.panel.reviewers import signer
+
+            signer(s, changes["reviewer_id"])
         for column, value in changes.items():
             setattr(row, column, value)
         s.flush()
         after = snapshot(row)
-        audit.append(s, event, "case", case_number, before, after, actor)
+        audit.append(s, event, "case", case_number, before, after | (detail or {}), actor)
         return after
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 from openimr import db
 from openimr.cases import lifecycle, store
@@ -33,6 +34,31 @@ def why_none(result: dict) -> str:
     return f"all {len(result['excluded'])} reviewers excluded (reasons: {parts})"
 
 
+def assign_action(status: str) -> str:
+    """The lifecycle's action that assigns a reviewer from `status`: reassign once assigned."""
+    return "reassign" if status in lifecycle.sources("reassign") else "assign"
+
+
+def assign_to(session, case_number: str, reviewer_id: str, why: list[str], actor: str | None,
+              role: str = store.CLI_ROLE, on: date | None = None) -> dict:
+    """Assign (or reassign) the case to one reviewer of the panel, in the caller's session:
+    only a reviewer who may sign it (the registry: on the panel, active, licensed; refused
+    with one line otherwise), with the letter's credentials block from their panel record
+    and `why` they were chosen. Returns the case (snapshot)."""
+    from openimr.cases.record import assignment_of
+
+    with store.writing("", session) as s:
+        row = store.get(s, case_number, fresh=True)
+        action = assign_action(row.status)
+        lifecycle.transition(case_number, row.status, action, role)  # refused before the registry
+        reviewer = panel.signer(s, reviewer_id, on)
+        block = credentials(reviewer, on)
+        explained = assignment_of(row) | {"why": why, "at": datetime.now(UTC).isoformat()}
+        changes = {"reviewer_id": reviewer.id, "credentials": block.model_dump_json(),
+                   "assignment": json.dumps(explained)}
+        return store.update("", case_number, action, changes, actor, s, role)
+
+
 def assign(url: str, case_number: str, on: date | None = None, actor: str | None = None) -> dict:
     """Assign the best eligible reviewer (one transaction); CaseError explains why none can be."""
     with store.writing(url) as session:
@@ -43,8 +69,7 @@ def assign(url: str, case_number: str, on: date | None = None, actor: str | None
         if not result["eligible"]:
             raise store.CaseError(f"case {case_number}: no eligible reviewer: {why_none(result)}")
         best = result["eligible"][0]
-        block = credentials(pool[best["reviewer"]], on)
-        changes = {"reviewer_id": best["reviewer"], "credentials": block.model_dump_json()}
-        store.update(url, case_number, "assign", changes, actor, session)
+        case = assign_to(session, case_number, best["reviewer"], [f"panel match score {best['score']}", best["why"]],
+                         actor, store.CLI_ROLE, on)
     return {"case_number": case_number, "reviewer": best["reviewer"], "score": best["score"], "why": best["why"],
-            "credentials": block.model_dump(mode="json")}
+            "credentials": case["credentials"]}

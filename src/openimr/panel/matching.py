@@ -142,19 +142,29 @@ class Verdict:
         self.reasons.append({"code": code, "message": message})
 
 
-def _check_license(v: Verdict, on: date, settings: PanelSettings) -> None:
-    valid = current_licenses(v.reviewer, on)
+def license_problem(reviewer, on: date, settings: PanelSettings | None = None) -> str | None:
+    """Why the reviewer holds no licence that lets them review (None when they do): no
+    current unrestricted licence (in California, where the panel's settings require it)."""
+    settings = settings or panel_settings()
+    valid = current_licenses(reviewer, on)
     if settings.require_california_license:
         valid = [lic for lic in valid if lic.state == "CA"]
-    if not valid:
-        where = "California" if settings.require_california_license else "any U.S. state"
-        problems = [
-            f"{lic.state} {'restricted' if not lic.unrestricted else 'expired ' + lic.expires.isoformat()}"
-            for lic in v.reviewer.licenses
-            if not lic.unrestricted or (lic.expires and lic.expires < on)
-        ]
-        detail = f" ({'; '.join(problems)})" if problems else ""
-        v.add("license", f"no current unrestricted license in {where}{detail} (Lab. Code 139.5(d)(4))")
+    if valid:
+        return None
+    where = "California" if settings.require_california_license else "any U.S. state"
+    problems = [
+        f"{lic.state} {'restricted' if not lic.unrestricted else 'expired ' + lic.expires.isoformat()}"
+        for lic in reviewer.licenses
+        if not lic.unrestricted or (lic.expires and lic.expires < on)
+    ]
+    detail = f" ({'; '.join(problems)})" if problems else ""
+    return f"no current unrestricted license in {where}{detail} (Lab. Code 139.5(d)(4))"
+
+
+def _check_license(v: Verdict, on: date, settings: PanelSettings) -> None:
+    problem = license_problem(v.reviewer, on, settings)
+    if problem:
+        v.add("license", problem)
 
 
 def _check_practice(v: Verdict, settings: PanelSettings) -> None:

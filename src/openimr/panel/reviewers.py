@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from openimr import db
 from openimr.cases import audit, lifecycle
+from openimr.cases.errors import CaseConflict, CaseError
 from openimr.cases.intake import PartyKind, format_errors
 from openimr.cases.store import ready, writing
 from openimr.cases.tables import CaseRow, ReviewerRow
@@ -164,6 +165,42 @@ def stored(url: str, session=None) -> list[Reviewer]:
             return stored(url, own)
     rows = session.scalars(select(ReviewerRow).where(ReviewerRow.active.is_(True)).order_by(ReviewerRow.id))
     return [Reviewer.model_validate_json(row.data) for row in rows]
+
+
+def names(session) -> dict[str, str]:
+    """The confidential names of every reviewer on the panel, by id (admin and QA only)."""
+    return dict(session.execute(select(ReviewerRow.id, ReviewerRow.name)).all())
+
+
+def record(session, reviewer_id: str | None) -> Reviewer | None:
+    """The panel's record of one reviewer (active or not), or None when not on the panel."""
+    row = session.get(ReviewerRow, reviewer_id) if reviewer_id else None
+    return Reviewer.model_validate_json(row.data) if row is not None else None
+
+
+def why_cannot_sign(reviewer: Reviewer | None, on: date | None = None) -> str | None:
+    """Why this panel record does not let its reviewer be assigned a case or sign its
+    determination, in a few words (None when it does): the reviewer must be on the panel
+    (a clinician of one of its professions), active, with a current unrestricted licence."""
+    from openimr.panel.matching import license_problem
+
+    if reviewer is None:
+        return "not on the panel (add the reviewer with `openimr panel add`)"
+    if not reviewer.active:
+        return "inactive on the panel"
+    return license_problem(reviewer, on or date.today())
+
+
+def signer(session, reviewer_id: str | None, on: date | None = None,
+           error: type[CaseError] = CaseConflict) -> Reviewer:
+    """The one registry's answer to "may this reviewer be assigned a case and sign it?":
+    their panel record, or `error` (one line: reviewer and reason)."""
+    reviewer = record(session, reviewer_id)
+    why = why_cannot_sign(reviewer, on)
+    if why:
+        raise error(f"reviewer {reviewer_id}: {why}: cannot sign a determination")
+    assert reviewer is not None
+    return reviewer
 
 
 def assigned_load(url: str, session=None) -> dict[str, int]:

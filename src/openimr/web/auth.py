@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from openimr.web import ratelimit
-from openimr.web.tables import ROLES, User, WebSession, reviewer_key, utcnow
+from openimr.web import parts, ratelimit
+from openimr.web.tables import ROLES, User, WebSession, utcnow
 
 SESSION_COOKIE = "openimr_session"
 LOGIN_CSRF_COOKIE = "openimr_login_csrf"
@@ -45,14 +45,15 @@ class Principal:
     username: str
     display_name: str
     role: str
-    clinician: bool
     csrf: str
     panel_reviewer_id: str | None = None
+    may_sign: bool = False  # the panel's registry: on the panel, active, licensed (at sign-in or request)
 
     @property
-    def reviewer_key(self) -> str:
-        """How the case part names this user as a case's reviewer (see tables.reviewer_key)."""
-        return reviewer_key(self.id, self.panel_reviewer_id)
+    def reviewer_key(self) -> str | None:
+        """How the case part names this user as a case's reviewer: their panel reviewer id
+        (None when the user is not linked to the panel: never a case's reviewer)."""
+        return self.panel_reviewer_id if self.role == "reviewer" else None
 
     @property
     def sees_all_cases(self) -> bool:
@@ -102,12 +103,12 @@ def create_user(
     password: str,
     role: str,
     display_name: str | None = None,
-    clinician: bool = False,
-    licensure: list[str] | None = None,
-    specialties: list[str] | None = None,
     panel_reviewer_id: str | None = None,
 ) -> User:
-    """Add a user; raises ValueError naming the field when something is wrong."""
+    """Add a user; raises ValueError naming the field when something is wrong. An expert
+    reviewer is linked to their record on the panel (`panel_reviewer_id`, which must be
+    there: `openimr panel add`); that record says what they are licensed in and whether
+    they may sign, never the account."""
     username = username.strip()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
         raise ValueError("username: 1-64 characters, letters, digits and . _ - @ only")
@@ -115,10 +116,10 @@ def create_user(
         raise ValueError(f"role: must be one of {', '.join(ROLES)}, not {role!r}")
     if len(password) < 8:
         raise ValueError("password: at least 8 characters")
-    if clinician and role != "reviewer":
-        raise ValueError("clinician: only a reviewer can be a clinician")
     if panel_reviewer_id and role != "reviewer":
         raise ValueError("panel_id: only a reviewer is linked to the panel")
+    if panel_reviewer_id and parts.registry(session, panel_reviewer_id) is None:
+        raise ValueError(f"panel_id: {panel_reviewer_id!r} is not on the panel (add it first: openimr panel add)")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise ValueError(f"username: {username!r} already exists")
     if panel_reviewer_id and session.scalar(select(User).where(User.panel_reviewer_id == panel_reviewer_id)):
@@ -128,9 +129,6 @@ def create_user(
         display_name=(display_name or username).strip(),
         password_hash=hash_password(password),
         role=role,
-        clinician=clinician,
-        licensure=list(licensure or []),
-        specialties=list(specialties or []),
         panel_reviewer_id=panel_reviewer_id or None,
         active=True,
     )
@@ -175,13 +173,16 @@ def sign_in(session: Session, username: str, password: str, ip: str) -> tuple[st
     session.add(row)
     session.execute(delete(WebSession).where(WebSession.expires_at < utcnow()))
     session.flush()
-    return token, principal_of(user, row.csrf)
+    return token, principal_of(session, user, row.csrf)
 
 
-def principal_of(user: User, csrf: str) -> Principal:
-    """The Principal for a user row and session CSRF token."""
-    return Principal(user.id, user.username, user.display_name, user.role, user.clinician, csrf,
-                     user.panel_reviewer_id)
+def principal_of(session: Session, user: User, csrf: str) -> Principal:
+    """The Principal for a user row and session CSRF token; whether they may sign is the
+    panel registry's answer for their linked record."""
+    linked = user.panel_reviewer_id if user.role == "reviewer" else None
+    entry = parts.registry(session, linked) if linked else None
+    return Principal(user.id, user.username, user.display_name, user.role, csrf, linked,
+                     bool(entry and entry["may_sign"]))
 
 
 def session_principal(session: Session, token: str | None) -> Principal | None:
@@ -194,7 +195,7 @@ def session_principal(session: Session, token: str | None) -> Principal | None:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    return principal_of(user, row.csrf)
+    return principal_of(session, user, row.csrf)
 
 
 def sign_out(session: Session, token: str | None) -> None:

@@ -32,19 +32,18 @@ def user_add(
     username: str = typer.Argument(..., help="Sign-in name."),
     role: str = typer.Option(..., "--role", help="intake, reviewer, qa or admin."),
     name: str = typer.Option(None, "--name", help="Display name (kept from intake users and letters)."),
-    clinician: bool = typer.Option(False, "--clinician", help="A clinician reviewer (may sign determinations)."),
-    licensure: list[str] = typer.Option([], "--licensure", help="State of licensure (repeatable)."),
-    specialty: list[str] = typer.Option([], "--specialty", help="Board specialty (repeatable)."),
-    panel_id: str = typer.Option(None, "--panel-id", help="The reviewer's id on the panel (openimr panel add): "
-                                 "the panel's match then ranks them for each case."),
+    panel_id: str = typer.Option(None, "--panel-id", help="A reviewer's record on the expert reviewer panel "
+                                 "(openimr panel add): their licences, specialties and whether they may be "
+                                 "assigned cases and sign come from it."),
     password_env: str = typer.Option("OPENIMR_PASSWORD", help="Environment variable holding the password; "
                                      "asked for when unset."),
     db: str = typer.Option(None, "--db", help="Database URL (default: the embedded SQLite file)."),
     as_json: bool = typer.Option(False, "--json", help="Print the user as JSON."),
 ) -> None:
-    """Add a workbench user; the password is read from $OPENIMR_PASSWORD or asked for.
+    """Add a workbench user; the password is read from $OPENIMR_PASSWORD or asked for. An
+    expert reviewer is linked to their panel record, added first with `openimr panel add`.
 
-    Example: openimr user add drlee --role reviewer --clinician --licensure California --specialty "Orthopedic Surgery"
+    Example: openimr user add drlee --role reviewer --panel-id R-ORTHO-01 --name "Dr. Lee"
     """
     import os
 
@@ -57,13 +56,13 @@ def user_add(
     dbmod.migrate(url)
     try:
         with dbmod.session_scope(url) as session:
-            user = auth.create_user(session, username, password, role, name, clinician, licensure, specialty,
-                                    panel_id)
-            out = user_out(user)
+            user = auth.create_user(session, username, password, role, name, panel_id)
+            out = user_out(session, user)
     except ValueError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(out.model_dump_json() if as_json else f"added {out.username} ({out.role})")
+    typer.echo(out.model_dump_json() if as_json else f"added {out.username} ({out.role}"
+               f"{', panel ' + out.panel_reviewer_id if out.panel_reviewer_id else ''})")
 
 
 @user_app.command("list")
@@ -85,9 +84,10 @@ def user_list(
     dbmod.migrate(url)
     with dbmod.session_scope(url) as session:
         for user in session.scalars(select(User).order_by(User.id)):
-            out = user_out(user)
-            typer.echo(out.model_dump_json() if as_json else f"{out.username}\t{out.role}"
-                       f"{' (clinician)' if out.clinician else ''}\t{out.display_name}")
+            out = user_out(session, user)
+            linked = f" (panel {out.panel_reviewer_id}{', may sign' if out.may_sign else ', may not sign'})" \
+                if out.panel_reviewer_id else ""
+            typer.echo(out.model_dump_json() if as_json else f"{out.username}\t{out.role}{linked}\t{out.display_name}")
 
 
 def register(app: typer.Typer) -> None:

@@ -107,29 +107,33 @@ def panel_match(session, case_number: str) -> dict | None:
     return assign.match_case("", case_number, pool=pool, session=session) if pool else None
 
 
-def panel_reviewers(session) -> list[dict]:
-    """The panel part's reviewers (name included: admin and QA pages only)."""
+def registry_entry(reviewer, load: int = 0) -> dict:
+    """What the workbench shows of a panel record (the name: never to intake users):
+    licences and specialties as the letter states them, and whether they may sign."""
+    from openimr.panel import matching, reviewers
+
+    block = matching.credentials(reviewer)
+    why_not = reviewers.why_cannot_sign(reviewer)
+    return {"id": reviewer.id, "name": reviewer.name, "profession": reviewer.profession,
+            "licensure": block.licensure, "specialties": block.specialties, "active": reviewer.active,
+            "years": reviewer.years_active_practice, "hours": reviewer.hours_per_week,
+            "may_sign": why_not is None, "why_not": why_not, "open_cases": reviewer.open_cases + load}
+
+
+def registry(session, panel_reviewer_id: str | None) -> dict | None:
+    """The panel's record of one reviewer (`registry_entry`), or None when not on the panel."""
     from openimr.panel import reviewers
 
-    load = reviewers.assigned_load("", session)
-    return [{"id": r.id, "name": r.name, "profession": r.profession,
-             "licenses": [f"{lic.state} {lic.type}" for lic in r.licenses],
-             "certifications": [c.specialty for c in r.board_certifications if c.current],
-             "years": r.years_active_practice, "hours": r.hours_per_week,
-             "open_cases": r.open_cases + load.get(r.id, 0)} for r in reviewers.stored("", session)]
+    reviewer = reviewers.record(session, panel_reviewer_id)
+    return registry_entry(reviewer) if reviewer is not None else None
 
 
-def assignment_changes(session, panel_reviewer_id: str | None, key: str) -> dict:
-    """The case part's columns for an assignment: the reviewer (`key`), and the letter's
-    credentials block when the user is linked to a stored panel reviewer."""
-    changes: dict = {"reviewer_id": key, "credentials": None}
-    if panel_reviewer_id:
-        from openimr.panel import matching, reviewers
+def assign(session, case_number: str, reviewer_id: str, why: list[str], actor: str, role: str) -> dict:
+    """Assign the case to a reviewer of the panel through the panel's face (only one who
+    may sign it; the credentials block from their record), in the request's transaction."""
+    from openimr.panel.assign import assign_to
 
-        reviewer = next((r for r in reviewers.stored("", session) if r.id == panel_reviewer_id), None)
-        if reviewer is not None:
-            changes["credentials"] = matching.credentials(reviewer).model_dump_json()
-    return changes
+    return assign_to(session, case_number, reviewer_id, why, actor, role)
 
 
 # ---------------------------------------------------------------- engine

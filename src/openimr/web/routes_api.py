@@ -15,6 +15,7 @@ from openimr.web.auth import Principal
 from openimr.web.schemas import (
     ApplicationIn,
     AssignIn,
+    CaseActionOut,
     CaseDetail,
     CaseSummary,
     DecisionIn,
@@ -26,6 +27,7 @@ from openimr.web.schemas import (
     LoginIn,
     LoginOut,
     Page,
+    ReasonIn,
     ReviewerOut,
     SearchOut,
     SignIn,
@@ -40,10 +42,12 @@ PAGE = Query(1, ge=1, le=100000)
 PER_PAGE = Query(25, ge=1, le=200)
 
 
-def user_out(user: User) -> UserOut:
-    """The API view of a user."""
+def user_out(session: Session, user: User) -> UserOut:
+    """The API view of a user: a reviewer's credentials from their panel record."""
+    entry = parts.registry(session, user.panel_reviewer_id) if user.panel_reviewer_id else None
     return UserOut(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
-                   clinician=user.clinician, licensure=user.licensure, specialties=user.specialties)
+                   panel_reviewer_id=user.panel_reviewer_id, may_sign=bool(entry and entry["may_sign"]),
+                   licensure=entry["licensure"] if entry else [], specialties=entry["specialties"] if entry else [])
 
 
 @router.post("/login", response_model=LoginOut)
@@ -51,7 +55,7 @@ def login(body: LoginIn, request: Request, db: Session = Depends(get_db)):
     """Sign in; the session cookie is set and the CSRF token returned for later writes."""
     token, principal = auth.sign_in(db, body.username, body.password, client_ip(request))
     db.commit()
-    out = LoginOut(user=user_out(db.get(User, principal.id)), csrf_token=principal.csrf)
+    out = LoginOut(user=user_out(db, db.get(User, principal.id)), csrf_token=principal.csrf)
     response = JSONResponse(out.model_dump(mode="json"))
     set_session_cookie(response, request, token)
     return response
@@ -70,12 +74,12 @@ def logout(request: Request, user: Principal = Depends(writer), db: Session = De
 @router.get("/me", response_model=UserOut)
 def me(user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """The signed-in user."""
-    return user_out(db.get(User, user.id))
+    return user_out(db, db.get(User, user.id))
 
 
 # ---------------------------------------------------------------- cases
 @router.get("/cases", response_model=Page[CaseSummary])
-def list_cases(status: str = "", priority: str = "", due: str = "", sort: str = "due", reviewer: int | None = None,
+def list_cases(status: str = "", priority: str = "", due: str = "", sort: str = "due", reviewer: str = "",
                page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
                db: Session = Depends(get_db)):
     """The case queue this user may see (a reviewer: only their own cases)."""
@@ -192,6 +196,28 @@ def supersede(case_id: int, body: SupersedeIn, user: Principal = Depends(writer)
     return {"case_id": case.id, "status": case.status}
 
 
+def _closing_route(action: str):
+    def close(case_id: int, body: ReasonIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+        case = workflow.load_case(db, user, case_id)
+        changed = workflow.close_case(db, user, case, action, body.reason)
+        db.commit()
+        return CaseActionOut(case_id=case.id, case_number=case.case_number, status=case.status, changed=changed)
+
+    close.__name__ = f"{action}_case"
+    close.__doc__ = {
+        "withdraw": "Withdraw the case: the application was withdrawn (intake, admin).",
+        "terminate": "Terminate the review: the disputed treatment was authorized meanwhile (intake, admin).",
+        "appeal": "Record an appeal of the Final Determination (admin).",
+    }[action] + (" With the reason; sent again once made it changes nothing (`changed` false); 409 from a "
+                 "status the lifecycle does not allow it from, 403 for a role that may not make it.")
+    return close
+
+
+for _action in workflow.record.CLOSING:
+    router.add_api_route(f"/cases/{{case_id}}/{_action}", _closing_route(_action), methods=["POST"],
+                         response_model=CaseActionOut)
+
+
 @router.get("/cases/{case_id}/determinations/{det_id}.pdf", response_class=Response)
 def determination_pdf(case_id: int, det_id: int, download: bool = False, user: Principal = Depends(current_user),
                       db: Session = Depends(get_db)):
@@ -281,5 +307,5 @@ def list_users(page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Dep
     """Every user (admin)."""
     workflow.require_role(user, "admin")
     rows = db.scalars(select(User).order_by(User.id)).all()
-    return Page[UserOut](items=[user_out(u) for u in rows[(page - 1) * per_page: page * per_page]],
+    return Page[UserOut](items=[user_out(db, u) for u in rows[(page - 1) * per_page: page * per_page]],
                          total=len(rows), page=page, per_page=per_page)

@@ -83,17 +83,16 @@ def queue_page(request: Request, status: str = "", priority: str = "", due: str 
                reviewer: str = "", page: int = 1, user: Principal = Depends(current_user),
                db: Session = Depends(get_db)):
     page = max(page, 1)
-    chosen = int(reviewer) if reviewer.isdigit() and user.role in ("qa", "admin") else None
+    chosen = reviewer if reviewer and user.role in ("qa", "admin") else ""
     rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, 25, chosen)
     names = workflow.reviewer_names(db) if user.may_see_reviewers else {}
     cases = [workflow.case_summary(c, user, names) for c in rows]
     query = {"status": status, "priority": priority, "due": due, "sort": sort,
-             "reviewer": str(chosen) if chosen else ""}
+             "reviewer": chosen}
     return render(request, "cases.html", user, cases=cases, total=total, page=page, pages=max(1, -(-total // 25)),
                   filters=query, query=urlencode({k: v for k, v in query.items() if v}),
                   sorts=list(workflow.SORTS), statuses=workflow.STATUSES,
-                  reviewers={k: v for k, v in names.items() if isinstance(k, int)} if user.role in ("qa", "admin")
-                  else {})
+                  reviewers=names if user.role in ("qa", "admin") else {})
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -110,10 +109,12 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
               if user.role in ("admin", "qa") and case.status in assignable else [])
     engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
-                  documents=documents, can_edit=can_edit, can_sign=can_edit and user.clinician, ranked=ranked,
+                  documents=documents, can_edit=can_edit, can_sign=can_edit and user.may_sign, ranked=ranked,
                   message=message, engine_note=views.DRAFT_NOTE, engine_missing=engine_missing,
                   verdict_words=views.VERDICT_WORDS, driver_words=views.driver_words,
-                  attestation=workflow.record.ATTESTATION,
+                  attestation=workflow.record.ATTESTATION, closing=workflow.closing_actions(case, user),
+                  closed_reason={a: workflow.record.assignment_of(case).get(f"{a}_reason")
+                                 for a in workflow.record.CLOSING},
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 
 
@@ -154,11 +155,32 @@ def supersede_submit(case_id: int, reason: str = Form(""), user: Principal = Dep
     return see_other(f"/cases/{case_id}?message=Superseding:+change+the+decisions,+then+sign+again")
 
 
+def _closing_submit(action: str):
+    def submit(case_id: int, reason: str = Form(""), user: Principal = Depends(writer),
+               db: Session = Depends(get_db)):
+        case = workflow.load_case(db, user, case_id)
+        try:
+            changed = workflow.close_case(db, user, case, action, reason)
+        except workflow.Conflict as error:
+            db.rollback()
+            return see_other(f"/cases/{case_id}?{urlencode({'message': str(error)})}")
+        db.commit()
+        word = case.status.replace("_", " ")
+        return see_other(f"/cases/{case_id}?{urlencode({'message': f'Case {word}' if changed else f'Already {word}'})}")
+
+    submit.__name__ = f"{action}_submit"
+    return submit
+
+
+for _action in workflow.record.CLOSING:
+    router.add_api_route(f"/cases/{{case_id}}/{_action}", _closing_submit(_action), methods=["POST"])
+
+
 @router.post("/cases/{case_id}/assign")
 def assign_submit(case_id: int, reviewer_id: str = Form(""), user: Principal = Depends(writer),
                   db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
-    workflow.assign(db, user, case, int(reviewer_id) if reviewer_id.isdigit() else None)
+    workflow.assign(db, user, case, reviewer_id.strip()[:64] or None)
     db.commit()
     return see_other(f"/cases/{case_id}?message=Reviewer+assigned")
 
@@ -249,10 +271,8 @@ def panel_page(request: Request, user: Principal = Depends(current_user), db: Se
         raise AuthError(403, "the panel is not shown to intake users")
     unassigned, _ = workflow.case_queue(db, user, status=lifecycle.sources("assign"), per_page=50)
     panel = workflow.reviewers(db)
-    linked = {r["panel_reviewer_id"] for r in panel if r.get("panel_reviewer_id")}
-    panel_part = parts.panel_reviewers(db) if user.role in ("admin", "qa") else []
-    return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned, panel_part=panel_part,
-                  linked=linked,
+    return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned,
+                  show_names=user.role in ("admin", "qa"),
                   suggestions={c.id: workflow.rank_reviewers(db, c, panel)[:1] for c in unassigned})
 
 

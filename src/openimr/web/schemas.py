@@ -30,13 +30,15 @@ class Page(Out, Generic[T]):
 
 
 class UserOut(Out):
-    """A user as admins see it (never the password hash)."""
+    """A user as admins see it (never the password hash). A reviewer's licences, specialties
+    and whether they may sign are their panel record's (`panel_reviewer_id`), not the account's."""
 
     id: int
     username: str
     display_name: str
     role: str
-    clinician: bool
+    panel_reviewer_id: str | None = None
+    may_sign: bool = False
     licensure: list[str] = Field(default_factory=list)
     specialties: list[str] = Field(default_factory=list)
 
@@ -54,15 +56,21 @@ class LoginOut(Out):
 
 
 class ReviewerOut(Out):
-    """An expert reviewer on the panel with their credentials and current load."""
+    """An expert reviewer of the panel (the one registry) with their credentials, whether
+    they may sign (`why_not` otherwise), current load and the linked workbench user."""
 
-    id: int
+    id: str
     name: str
-    clinician: bool
+    profession: str
     licensure: list[str]
     specialties: list[str]
+    active: bool
+    years: float = Field(description="years of active clinical practice")
+    hours: float = Field(description="hours a week in active practice now")
+    may_sign: bool
+    why_not: str | None = None
     open_cases: int
-    panel_reviewer_id: str | None = None
+    user: str | None = None
 
 
 class CaseSummary(Out):
@@ -226,7 +234,7 @@ class IntakeOut(Out):
 
 
 class AssignIn(Out):
-    reviewer_id: int | None = None
+    reviewer_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class SignIn(Out):
@@ -237,8 +245,22 @@ class SignIn(Out):
     version: int = Field(ge=0)
 
 
-class SupersedeIn(Out):
+class ReasonIn(Out):
+    """Why: superseding a determination, withdrawing or terminating a case, an appeal."""
+
     reason: str = Field(min_length=3, max_length=2000)
+
+
+SupersedeIn = ReasonIn
+
+
+class CaseActionOut(Out):
+    """A withdraw, terminate or appeal made (`changed`), or found made already (a repeat)."""
+
+    case_id: int
+    case_number: str
+    status: str
+    changed: bool
 
 
 class LetterSummary(Out):

@@ -1,5 +1,8 @@
 """The workbench's own tables: users, sessions and sign-in attempts; nothing else.
 
+A user who reviews is linked to their record on the expert reviewer panel
+(`panel_reviewer_id`); their licences, specialties and whether they may sign are the panel's.
+
 Letters live in the precedent library; a case (its documents, decisions, determinations and
 audit entries) is the case part's one record (`openimr.cases.tables`).
 """
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openimr.db import Base
@@ -30,10 +33,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
-    clinician: Mapped[bool] = mapped_column(Boolean, default=False)
-    licensure: Mapped[list] = mapped_column(JSON, default=list)
-    specialties: Mapped[list] = mapped_column(JSON, default=list)
-    panel_reviewer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the expert reviewer's record on the panel (`imr_reviewers`, the one registry of
+    # reviewers: licences, certifications, practice, affiliations, whether they may sign)
+    panel_reviewer_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -58,9 +60,3 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     success: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-def reviewer_key(user_id: int, panel_reviewer_id: str | None) -> str:
-    """The case part's `reviewer_id` of a workbench reviewer: the panel reviewer's id when
-    the user is linked to the panel (`openimr user add --panel-id`), else `web:<user id>`."""
-    return panel_reviewer_id or f"web:{user_id}"

@@ -16,17 +16,17 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from openimr.cases import audit as case_audit
 from openimr.cases import lifecycle, record
 from openimr.cases.store import CaseConflict
 from openimr.cases.tables import CaseRow, DecisionRow, DeterminationRow
-from openimr.models import ReviewerCredentials
+from openimr.panel.assign import assign_action
 from openimr.web import parts
 from openimr.web.auth import AuthError, Principal
-from openimr.web.tables import User, reviewer_key, utcnow
+from openimr.web.tables import User
 
 DUE_SOON_DAYS = 3
 # the statuses are the case lifecycle's (cases/data/lifecycle.yaml)
@@ -67,14 +67,14 @@ def audit_trail(session: Session, case: Case) -> list[dict]:
 def visible_cases_query(who: Principal):
     """The cases this user may see."""
     query = select(CaseRow)
-    if who.role == "reviewer":
-        query = query.where(CaseRow.reviewer_id == who.reviewer_key)
+    if who.role == "reviewer":  # a reviewer not linked to the panel has no case
+        query = query.where(CaseRow.reviewer_id == who.reviewer_key) if who.reviewer_key else query.where(false())
     return query
 
 
 def is_assigned_to(case: Case, who: Principal) -> bool:
     """Whether the case part names this user as the case's reviewer."""
-    return who.role == "reviewer" and case.reviewer_id == who.reviewer_key
+    return who.reviewer_key is not None and case.reviewer_id == who.reviewer_key
 
 
 def load_case(session: Session, who: Principal, case_id: int) -> Case:
@@ -101,15 +101,15 @@ def require_assigned_reviewer(case: Case, who: Principal) -> None:
 
 # ---------------------------------------------------------------- queue
 def case_queue(session: Session, who: Principal, status: str | tuple[str, ...] = "", priority: str = "",
-               due: str = "", sort: str = "due", page: int = 1, per_page: int = 25, reviewer: int | None = None):
+               due: str = "", sort: str = "due", page: int = 1, per_page: int = 25, reviewer: str = ""):
     """(cases, total) for the queue, with filters and sorting; ValueError on a bad option.
-    The reviewer filter is for users who may see reviewers. A read: it writes nothing."""
+    The reviewer filter (a panel reviewer id) is for users who may see reviewers. A read:
+    it writes nothing."""
     query = visible_cases_query(who)
-    if reviewer is not None:
+    if reviewer:
         if not who.may_see_reviewers:
             raise AuthError(403, "reviewer identities are not shown to intake users")
-        user = session.get(User, reviewer)
-        query = query.where(CaseRow.reviewer_id == (reviewer_key(user.id, user.panel_reviewer_id) if user else None))
+        query = query.where(CaseRow.reviewer_id == reviewer)
     if isinstance(status, tuple):
         query = query.where(CaseRow.status.in_(status))
     elif status:
@@ -133,19 +133,16 @@ def case_queue(session: Session, who: Principal, status: str | tuple[str, ...] =
     return rows, total
 
 
-def reviewer_names(session: Session) -> dict[int | str, str]:
-    """Display names of reviewers (only for users allowed to see them), by user id and by
-    the case part's reviewer id of that user (`reviewer_key`)."""
-    names: dict[int | str, str] = {}
-    for uid, pid, name in session.execute(select(User.id, User.panel_reviewer_id, User.display_name)
-                                          .where(User.role == "reviewer")):
-        names[uid] = names[reviewer_key(uid, pid)] = name
-    return names
+def reviewer_names(session: Session) -> dict[str, str]:
+    """Names of the panel's reviewers by panel id (only for users allowed to see them)."""
+    from openimr.panel import reviewers as panel
+
+    return panel.names(session)
 
 
 def reviewer_label(case: Case, names: dict) -> str | None:
-    """Who reviews the case for users allowed to see it: the workbench user's name, or the
-    panel reviewer's id when no workbench user is linked to them."""
+    """Who reviews the case for users allowed to see it: the panel reviewer's name (their id
+    when the panel no longer holds them)."""
     if case.reviewer_id is None:
         return None
     return names.get(case.reviewer_id) or f"panel reviewer {case.reviewer_id}"
@@ -192,74 +189,50 @@ def add_document(session: Session, who: Principal, case: Case, kind: str, name: 
 
 # ---------------------------------------------------------------- panel
 def reviewers(session: Session) -> list[dict]:
-    """Reviewers with credentials and open-case load (the case part's open cases per reviewer)."""
-    load = dict(session.execute(
-        select(CaseRow.reviewer_id, func.count()).where(CaseRow.status.in_(OPEN_STATUSES))
-        .group_by(CaseRow.reviewer_id)).all())
-    rows = session.scalars(select(User).where(User.role == "reviewer", User.active.is_(True)).order_by(User.id))
-    return [{"id": u.id, "name": u.display_name, "clinician": u.clinician, "licensure": u.licensure,
-             "specialties": u.specialties, "open_cases": load.get(reviewer_key(u.id, u.panel_reviewer_id), 0),
-             "panel_reviewer_id": u.panel_reviewer_id} for u in rows]
+    """The expert reviewer panel (the one registry, `openimr panel add`): each active
+    reviewer's licences, specialties, whether they may sign, open-case load and the
+    workbench user linked to them (`openimr user add --panel-id`), by panel id."""
+    from openimr.panel import reviewers as panel
 
-
-def match_explanation(case: Case, reviewer: dict) -> list[str]:
-    """Why a reviewer fits (or not) this case when the panel part has no say: clinician,
-    specialties, load."""
-    why = ["clinician: may sign medical-necessity determinations" if reviewer["clinician"]
-           else "not a clinician: cannot sign"]
-    why.append("specialties: " + (", ".join(reviewer["specialties"]) or "none recorded"))
-    why.append(f"current load: {reviewer['open_cases']} open case(s)")
-    return why
+    load = panel.assigned_load("", session)
+    users = dict(session.execute(select(User.panel_reviewer_id, User.username)
+                                 .where(User.panel_reviewer_id.is_not(None))).all())
+    return [parts.registry_entry(r, load.get(r.id, 0)) | {"user": users.get(r.id)} for r in panel.stored("", session)]
 
 
 def rank_reviewers(session: Session, case: Case, panel: list[dict]) -> list[dict]:
-    """Reviewers for a case, best first, each with `why` and `eligible`.
-
-    With the panel part and reviewers linked to it (`openimr user add --panel-id`), the
-    panel's match decides: licence, certification, experience, practice, specialty,
-    conflicts and workload. Otherwise clinicians first, then the lightest load.
-    """
+    """The panel's reviewers for a case, best first, each with `why` and `eligible`: the
+    panel's match decides (licence, certification, experience, practice, specialty,
+    conflicts, workload); an excluded reviewer comes last with every reason."""
     match = parts.panel_match(session, case.case_number)
     if match is None:
-        ranked = sorted(panel, key=lambda r: (not r["clinician"], r["open_cases"], r["id"]))
-        return [{**r, "why": match_explanation(case, r), "eligible": r["clinician"]} for r in ranked]
-    order = {e["reviewer"]: (n, e) for n, e in enumerate(match["eligible"])}
-    excluded = {e["reviewer"]: e for e in match["excluded"]}
-    out = []
-    for r in panel:
-        pid = r.get("panel_reviewer_id")
-        if pid in order:
-            entry = order[pid][1]
-            out.append({**r, "eligible": r["clinician"], "rank": order[pid][0],
-                        "why": [f"panel match score {entry['score']}", entry["why"]]})
-        elif pid in excluded:
-            out.append({**r, "eligible": False, "excluded": True, "rank": 10_000,
-                        "why": ["excluded: " + "; ".join(x["message"] for x in excluded[pid]["reasons"])]})
-        else:
-            out.append({**r, "eligible": False, "rank": 20_000,
-                        "why": ["not linked to the panel (openimr user add --panel-id)"] + match_explanation(case, r)})
-    return sorted(out, key=lambda r: (r["rank"], not r["clinician"], r["open_cases"], r["id"]))
+        return []
+    by_id = {r["id"]: r for r in panel}
+    ranked = [by_id[e["reviewer"]] | {"eligible": True, "why": [f"panel match score {e['score']}", e["why"]]}
+              for e in match["eligible"] if e["reviewer"] in by_id]
+    ranked += [by_id[e["reviewer"]] | {"eligible": False, "excluded": True,
+                                       "why": ["excluded: " + "; ".join(x["message"] for x in e["reasons"])]}
+               for e in match["excluded"] if e["reviewer"] in by_id]
+    return ranked
 
 
-def assign(session: Session, who: Principal, case: Case, reviewer_id: int | None) -> dict:
-    """Assign a reviewer (the best ranked when none is given); admin and QA only."""
-    action = "reassign" if case.status in lifecycle.sources("reassign") else "assign"
-    lifecycle.transition(case.case_number, case.status, action, who.role)  # refused before ranking
+def assign(session: Session, who: Principal, case: Case, reviewer_id: str | None) -> dict:
+    """Assign a reviewer of the panel (the best ranked when none is given); admin and QA.
+    Only an eligible one (the panel's match); the panel's face refuses anyone who cannot sign."""
+    lifecycle.transition(case.case_number, case.status, assign_action(case.status), who.role)  # before ranking
     ranked = rank_reviewers(session, case, reviewers(session))
     if reviewer_id is None:
         if not ranked or not ranked[0]["eligible"]:
-            raise Conflict("no eligible reviewer: " + ("; ".join(ranked[0]["why"]) if ranked else "the panel is empty"))
+            raise Conflict("no eligible reviewer: " + ("; ".join(ranked[0]["why"]) if ranked else
+                                                       "the panel is empty (openimr panel add)"))
         chosen = ranked[0]
     else:
         chosen = next((r for r in ranked if r["id"] == reviewer_id), None)
         if chosen is None:
-            raise NotFound(f"reviewer_id: {reviewer_id} is not a reviewer on the panel")
-        if not chosen["eligible"]:  # excluded by the panel, or not a clinician: could not sign it
+            raise NotFound(f"reviewer_id: {reviewer_id!r} is not a reviewer on the panel")
+        if not chosen["eligible"]:
             raise Conflict(f"reviewer_id: {reviewer_id} cannot review this case: " + "; ".join(chosen["why"]))
-    changes = parts.assignment_changes(session, chosen.get("panel_reviewer_id"),
-                                       reviewer_key(chosen["id"], chosen.get("panel_reviewer_id")))
-    changes["assignment"] = json.dumps({"why": chosen["why"], "at": utcnow().isoformat()})
-    parts.update_case(session, case.case_number, action, changes, actor(who), who.role)
+    parts.assign(session, case.case_number, chosen["id"], chosen["why"], actor(who), who.role)
     return chosen
 
 
@@ -287,35 +260,39 @@ def record_decision(session: Session, who: Principal, case: Case, index: int, de
 
 
 # ---------------------------------------------------------------- signing
-def fallback_credentials(session: Session, who: Principal) -> ReviewerCredentials:
-    """The credentials block of a signer the panel does not hold (never the name)."""
-    signer = session.get(User, who.id)
-    return ReviewerCredentials(licensure=signer.licensure, specialties=signer.specialties,
-                               statement="The expert reviewer is a licensed clinician who reviewed the records "
-                                         "and decided each disputed item.")
-
-
 def sign(session: Session, who: Principal, case: Case, version: int, attest: bool) -> DeterminationRow:
     """Sign and issue the decisions at `version` (the version the reviewer saw): one act
-    of the case part (`record.sign`); 409 when they changed or the case is signed already."""
+    of the case part (`record.sign`, which asks the panel's registry whether the assigned
+    reviewer may sign); 409 when they changed or the case is signed already."""
     require_assigned_reviewer(case, who)
-    if not who.clinician:
-        raise AuthError(403, "only a clinician reviewer can sign a determination")
+    assert who.reviewer_key is not None  # an assigned reviewer is linked to the panel
     return record.sign(session, case.case_number, version, attest, who.reviewer_key, actor(who),
-                       lambda context: parts.render_pdf(context, draft=False), fallback_credentials(session, who),
-                       who.role)
+                       lambda context: parts.render_pdf(context, draft=False), role=who.role)
 
 
 def start_supersede(session: Session, who: Principal, case: Case, reason: str) -> None:
     """Open a signed case for a superseding determination (assigned clinician, with a reason)."""
     require_assigned_reviewer(case, who)
-    if not who.clinician:
-        raise AuthError(403, "only a clinician reviewer can supersede a determination")
+    if not who.may_sign:  # the panel's registry, as for signing
+        raise AuthError(403, "only a reviewer the panel lets sign (active, licensed) can supersede a determination")
     record.start_supersede(session, case.case_number, reason, actor(who), who.role)
+
+
+# ---------------------------------------------------------------- withdraw, terminate, appeal
+def closing_actions(case: Case, who: Principal) -> list[str]:
+    """The actions of `record.CLOSING` this user may make on the case now (the lifecycle's say)."""
+    return [a for a in record.CLOSING if lifecycle.allowed(case.status, a, who.role)]
+
+
+def close_case(session: Session, who: Principal, case: Case, action: str, reason: str) -> bool:
+    """Withdraw, terminate or appeal (who may: the lifecycle file); whether it changed
+    anything (a repeated request does not). 409 from a status that does not allow it."""
+    _case, changed = record.close(session, case.case_number, action, reason, actor(who), who.role)
+    return changed
 
 
 def draft_letter_pdf(session: Session, who: Principal, case: Case) -> bytes:
     """A DRAFT preview of the letter from the current decisions (assigned reviewer)."""
     require_assigned_reviewer(case, who)
-    letter = record.letter_of(session, case, case.decisions_version, fallback_credentials(session, who))
+    letter = record.letter_of(session, case, case.decisions_version)
     return parts.render_pdf(record.mailing_context(session, case, letter, record.in_force(session, case)), draft=True)[1]
