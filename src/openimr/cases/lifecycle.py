@@ -106,6 +106,13 @@ def allowed(status: str, action: str, role: str) -> bool:
     return any(t.action == action and status in t.from_ and role in t.by for t in load().transitions)
 
 
+def require_role(case_number: str, action: str, by: tuple[str, ...] | list[str], role: str) -> None:
+    """One line (NotPermitted) when `role` is not among the roles `by` that make `action`."""
+    if role not in by:
+        raise NotPermitted(f"case {case_number}: {action.replace('_', ' ')} is for {' or '.join(by)}; "
+                           f"you act as {role}")
+
+
 def transition(case_number: str, status: str, action: str, role: str) -> Transition:
     """The transition of `action` from `status` for `role`, or one line saying why not."""
     found = [t for t in load().transitions if t.action == action]
@@ -116,9 +123,7 @@ def transition(case_number: str, status: str, action: str, role: str) -> Transit
         allowed = ", ".join(dict.fromkeys(s for t in found for s in t.from_))
         raise LifecycleError(f"case {case_number}: status {status}: cannot {action.replace('_', ' ')} "
                              f"(only from {allowed})")
-    if role not in match.by:
-        raise NotPermitted(f"case {case_number}: {action.replace('_', ' ')} is for {' or '.join(match.by)}; "
-                           f"you act as {role}")
+    require_role(case_number, action, match.by, role)
     return match
 
 

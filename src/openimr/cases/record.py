@@ -284,9 +284,7 @@ def close(session: Session, case_number: str, action: str, reason: str, actor: s
     with store.writing("", session) as s:
         row = store.get(s, case_number, fresh=True)
         if row.status == lifecycle.target(action):  # made already: the same request again changes nothing
-            if role not in lifecycle.roles(action):
-                raise lifecycle.NotPermitted(f"case {case_number}: {action} is for "
-                                             f"{' or '.join(lifecycle.roles(action))}; you act as {role}")
+            lifecycle.require_role(case_number, action, lifecycle.roles(action), role)
             return store.snapshot(row), False
         at = _now().isoformat(timespec="seconds")
         changes = {"assignment": json.dumps(assignment_of(row) | {f"{action}_reason": reason, f"{action}_at": at})}

@@ -27,6 +27,11 @@ from openimr.web.workflow import Conflict, NotFound
 
 HERE = Path(__file__).parent
 log = logging.getLogger("openimr.web")
+# Every page's content security policy; /docs relaxes only style-src (Swagger UI sets inline
+# styles while it draws), its scripts stay same-origin.
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; "
+       "form-action 'self'")
+DOCS_CSP = CSP.replace("style-src 'self';", "style-src 'self' 'unsafe-inline';")
 
 
 WORKER_THREADS = 16
@@ -250,9 +255,7 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                    "frame-ancestors 'none'; form-action 'self'")
+        response.headers.setdefault("Content-Security-Policy", CSP)
         if not request.url.path.startswith(("/static", "/swagger-ui")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -262,9 +265,7 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     @app.get("/docs", include_in_schema=False)
     def _docs(request: Request) -> HTMLResponse:
         response = app.state.templates.TemplateResponse(request, "docs.html", {})
-        # Swagger UI sets inline styles while it draws; scripts stay same-origin only.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+        response.headers["Content-Security-Policy"] = DOCS_CSP
         return response
 
     @app.get("/healthz", include_in_schema=False)
