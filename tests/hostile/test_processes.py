@@ -53,7 +53,8 @@ def _letters(url: str) -> int:
 
 def _ingest(url: str, folder: Path, **popen) -> subprocess.Popen:
     openimr = str(Path(sys.executable).with_name("openimr"))
-    env = {**os.environ, "OPENIMR_INGEST_BATCH": "8"}
+    # small chunks and batches: letters are stored while the others are still being parsed
+    env = {**os.environ, "OPENIMR_INGEST_BATCH": "8", "OPENIMR_INGEST_CHUNK": "8"}
     return subprocess.Popen([openimr, "ingest", str(folder), "--db", url, "--workers", "2", "--json"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 

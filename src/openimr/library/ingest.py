@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 SUFFIXES = {".pdf": "pdf", ".txt": "text", ".text": "text", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-CHUNK = 64
+CHUNK = int(os.environ.get("OPENIMR_INGEST_CHUNK", "64"))  # files handed to a worker at a time
 BATCH = int(os.environ.get("OPENIMR_INGEST_BATCH", "500"))
 
 
