@@ -1,7 +1,9 @@
-"""An indexed case file into the case record: each document (duplicates left out) becomes one
-of the case's documents through the cases part's `add_document` (UR decisions as
-`ur_decision`, the rest as `medical_record`), all in one transaction; then the receipt is
-recorded as the records-received event (the deadlines are recomputed by `record_event`)."""
+"""An indexed case file into the case record: each document becomes one of the case's
+documents through the cases part's `add_document` (UR decisions as `ur_decision`, the rest
+as `medical_record`) with what the index read of it (type, author, pages, scanned, the lowest
+OCR confidence of its pages; a duplicate linked to the stored original by `duplicate_of`,
+and so never counted again), all in one transaction; then the receipt is recorded as the
+records-received event (the deadlines are recomputed by `record_event`)."""
 
 from __future__ import annotations
 
@@ -20,20 +22,31 @@ def _text(document: Document) -> str:
     return "\n".join(f"[page {page.number}]\n{page.text}" for page in document.pages)
 
 
+def index_of(document: Document, stored: dict[int, int]) -> dict:
+    """What the case record keeps of an indexed document (record.INDEX_FIELDS); `stored`
+    maps the case file's document numbers to the ids they were stored under."""
+    confidences = [p.confidence for p in document.pages if p.confidence is not None]
+    return {"doc_type": document.type, "author": document.author, "first_page": document.first_page,
+            "last_page": document.last_page, "scanned": any(p.scanned for p in document.pages),
+            "ocr_confidence": round(min(confidences), 1) if confidences else None,
+            "duplicate_of": stored.get(document.duplicate_of) if document.duplicate_of is not None else None}
+
+
 def store_documents(url: str, case_number: str, name: str, documents: list[Document], actor: str,
                     received: dt.date | None = None) -> list[int]:
-    """Add the case file's documents to case `case_number`; the ids of the stored documents."""
+    """Add the case file's documents to case `case_number`; the ids of the stored documents (duplicates too)."""
     from openimr.cases import record, store
     from openimr.cases.settings import load_settings
 
     ids = []
+    stored: dict[int, int] = {}
     with store.writing(url) as session:
         for document in documents:
-            if document.duplicate_of is not None:
-                continue
             label = f"{Path(name).name} p. {document.first_page}-{document.last_page}: {document.type}"
             row = record.add_document(session, case_number, _kind(document), label, _text(document), actor,
-                                      day=document.date.isoformat() if document.date else None)
+                                      day=document.date.isoformat() if document.date else None,
+                                      index=index_of(document, stored))
+            stored[document.number] = row.id
             ids.append(row.id)
     store.record_event(url, case_number, "records_received", received or dt.date.today(), load_settings(),
                        actor=actor, role="intake")

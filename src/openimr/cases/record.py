@@ -29,6 +29,8 @@ from openimr.models import Citation, DocumentReviewed, Item, Letter, LetterConte
 
 DECISIONS = ("Upheld", "Overturned")
 DOCUMENT_KINDS = ("clinical_summary", "medical_record", "ur_decision")
+# what the case file's index keeps of a document (imr_documents' columns, cases_0003)
+INDEX_FIELDS = ("doc_type", "author", "first_page", "last_page", "scanned", "ocr_confidence", "duplicate_of")
 SIGNED = lifecycle.states("signed")  # a Final Determination is in force
 # the actions that end a case or reopen its determination for appeal, each with its reason
 CLOSING = ("withdraw", "terminate", "appeal")
@@ -59,20 +61,39 @@ def documents(session: Session, row: CaseRow) -> list[DocumentRow]:
     return list(session.scalars(select(DocumentRow).where(DocumentRow.case_id == row.id).order_by(DocumentRow.id)))
 
 
+def reviewed(docs: list[DocumentRow]) -> list[DocumentRow]:
+    """The documents that count (in the documents reviewed, the summary, the engine's
+    reading): a duplicate of another one of the case is kept, linked, but never counted again."""
+    return [d for d in docs if d.duplicate_of is None]
+
+
 def add_document(session: Session, case_number: str, kind: str, name: str, text: str, actor: str,
-                 day: str | None = None, source_case_number: str | None = None) -> DocumentRow:
-    """Add a record to a case, entered in the audit log with its SHA-256."""
+                 day: str | None = None, source_case_number: str | None = None,
+                 index: dict | None = None) -> DocumentRow:
+    """Add a record to a case, entered in the audit log with its SHA-256. `index` is what the
+    case file's index read of it (any of INDEX_FIELDS: doc_type, author, first_page, last_page,
+    scanned, ocr_confidence, duplicate_of, the id of a document of the same case it copies)."""
     if kind not in DOCUMENT_KINDS:
         raise CaseError(f"kind: must be {', '.join(DOCUMENT_KINDS[:-1])} or {DOCUMENT_KINDS[-1]}")
+    index = dict(index or {})
+    unknown = sorted(set(index) - set(INDEX_FIELDS))
+    if unknown:
+        raise CaseError(f"index: unknown field {unknown[0]!r} (expected {', '.join(INDEX_FIELDS)})")
     with store.writing("", session) as s:
         row = store.get(s, case_number, fresh=True)
+        original = index.get("duplicate_of")
+        if original is not None and s.scalar(select(DocumentRow.id).where(
+                DocumentRow.id == original, DocumentRow.case_id == row.id)) is None:
+            raise CaseError(f"duplicate_of: document {original} is not a document of case {case_number}")
         doc = DocumentRow(case_id=row.id, kind=kind, name=name[:200], day=day or date.today().isoformat(), text=text,
-                          source_case_number=source_case_number, sha256="", added_at=_now().isoformat())
+                          source_case_number=source_case_number, sha256="", added_at=_now().isoformat(),
+                          **{k: (str(v)[:200] if k == "author" and v is not None else v) for k, v in index.items()})
         doc.sha256 = audit.document_digest(doc)
         s.add(doc)
         s.flush()
         audit.append(s, "document_added", "document", row.case_number, None,
-                     {"id": doc.id, "kind": kind, "name": doc.name, "chars": len(text), "sha256": doc.sha256}, actor)
+                     {"id": doc.id, "kind": kind, "name": doc.name, "chars": len(text), "sha256": doc.sha256,
+                      **{k: v for k, v in index.items() if k != "author"}}, actor)
         return doc
 
 
@@ -167,7 +188,7 @@ def letter_of(session: Session, row: CaseRow, version: int, fallback: ReviewerCr
         application_received=row.received,
         priority="expedited" if row.review_type == "expedited" else "standard",
         reviewer=credentials,
-        documents_reviewed=[d.name for d in docs],
+        documents_reviewed=[d.name for d in reviewed(docs)],
         clinical_case_summary=next((d.text for d in docs if d.kind == "clinical_summary"), ""),
         items=[Item(request=item["request"], decision=decisions[i].decision,
                     medically_necessary=decisions[i].decision == "Overturned",
@@ -190,7 +211,7 @@ def mailing_context(session: Session, row: CaseRow, letter: Letter,
         parties = parties_of(Application.model_validate(json.loads(row.application)))
     except (ValidationError, ValueError):
         parties = Parties()
-    docs = [DocumentReviewed(title=d.name, date=_day(d.day)) for d in documents(session, row)]
+    docs = [DocumentReviewed(title=d.name, date=_day(d.day)) for d in reviewed(documents(session, row))]
     supersedes = None
     if previous is not None:
         reason = assignment_of(row).get("supersede_reason") or "a superseding determination was issued"

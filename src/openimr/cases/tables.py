@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openimr.db import Base
@@ -77,6 +77,14 @@ class DocumentRow(Base):
     source_case_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
     sha256: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[str] = mapped_column(String(40))
+    # what the case file's index read (cases_0003); None for a document added by hand
+    doc_type: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    author: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    first_page: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_page: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scanned: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    ocr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the id of the document it copies
 
 
 class DecisionRow(Base):
