@@ -180,6 +180,71 @@ def event_cmd(
     _print(case, as_json, [f"{case_number}: records due {case['records_due']}, determination due {case['determination_due']}"])
 
 
+def _write_letter(out: Path, pdf: bytes) -> None:
+    try:
+        out.write_bytes(pdf)
+    except OSError as error:
+        fail(f"{out}: cannot write the letter: {error.strerror or error}")
+
+
+@case_app.command("notice")
+def notice_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    out: Path = typer.Option(..., "--out", help="Where to write the notice (PDF)."),
+    day: str | None = typer.Option(None, "--day", help="Date the notice is sent (YYYY-MM-DD; default today)."),
+    method: str = typer.Option("mail", "--method", help="mail or electronic (12 days instead of 15)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    settings: Path | None = typer.Option(None, "--settings", help=SETTINGS_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the case as JSON."),
+) -> None:
+    """Send the notice of assignment and request for information: the PDF letter to the
+    parties (what records, by when), recorded as the notice_sent event (records due recomputed).
+
+    Example: openimr case notice CM26-0000001 --out notice.pdf --method electronic
+    """
+    from openimr.cases import records, store
+    from openimr.cases.settings import load_settings
+
+    when = _parse_date(day, "--day") or date.today()
+    with friendly_errors(), store.writing(_url(db)) as session:
+        pdf, case = records.send_notice(session, case_number, when, method, actor or "", settings=load_settings(settings))
+        _write_letter(out, pdf)
+    _print(case, as_json, [f"{case_number}: notice sent {when} ({method}), records due {case['records_due']}; "
+                           f"letter {out}"])
+
+
+@case_app.command("missing")
+def missing_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    follow_up: Path | None = typer.Option(None, "--follow-up", help="Also write the request for the missing "
+                                          "records (PDF) here, entered in the audit log."),
+    day: str | None = typer.Option(None, "--day", help="Date of the follow-up request (default today)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """What the case's records still lack (no RFA, no UR decision, nothing from the six months
+    before the RFA; data/records.yaml), and optionally the follow-up request for it.
+
+    Example: openimr case missing CM26-0000001 --follow-up request.pdf
+    """
+    from openimr.cases import records, store
+
+    when = _parse_date(day, "--day") or date.today()
+    with friendly_errors(), store.writing(_url(db)) as session:
+        result = records.status(session, case_number)
+        if follow_up is not None and result["missing"]:
+            pdf, _wanted = records.follow_up(session, case_number, when, actor or "")
+            _write_letter(follow_up, pdf)
+    lines = [f"{case_number}: missing {m['missing']}" for m in result["missing"]] or [
+        f"{case_number}: nothing missing ({result['documents']} documents)"]
+    lines += [f"({note})" for note in result["assumptions"]]
+    if follow_up is not None and result["missing"]:
+        lines.append(f"follow-up request {follow_up}")
+    _print(result, as_json, lines)
+
+
 @case_app.command("late")
 def late_cmd(
     as_of: str | None = typer.Option(None, "--as-of", help="Date of the report (default today)."),

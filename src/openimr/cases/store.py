@@ -203,14 +203,16 @@ def create_case(
 
 def record_event(
     url: str, case_number: str, kind: str, day: date, settings: Settings, method: str | None = None, actor: str | None = None,
-    role: str = CLI_ROLE,
+    role: str = CLI_ROLE, session: Session | None = None, detail: dict | None = None,
 ) -> dict:
-    """Record a dated event (notice sent, records received) and recompute the deadlines."""
+    """Record a dated event (notice sent, records received) and recompute the deadlines
+    (in the caller's transaction with `session`, see `writing`; `detail`, e.g. the notice
+    letter's SHA-256, goes into the audit entry's after)."""
     if kind not in EVENT_KINDS:
         raise CaseError(f"event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
     if kind == "notice_sent" and method not in ("mail", "electronic"):
         raise CaseError("--method: a notice of assignment is sent by mail or electronic")
-    with writing(url) as session:
+    with writing(url, session) as session:
         row = get(session, case_number, fresh=True)
         if day < row.received:
             raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
@@ -222,7 +224,7 @@ def record_event(
         session.flush()
         _apply_deadlines(row, application_of(row), settings, events_of(session, row))
         after = snapshot(row) | {"events": event_list(session, row)}
-        audit.append(session, event, "case", case_number, before, after, actor)
+        audit.append(session, event, "case", case_number, before, after | (detail or {}), actor)
         return after
 
 
