@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pypdfium2
 
-from .test_workflow import application
+from .test_workflow import _new_assigned_case, application
 
 
 def _text(data: bytes) -> str:
@@ -59,3 +59,35 @@ def test_who_may_and_bad_input(sqlite_world):
     assert early.status_code == 422 and "before the application was received" in early.text
     assert world.client("intake").post("/api/cases/999999/records/notice", json={}).status_code == 404
     assert world.client("intake").get(f"/api/cases/{case_id}/records").json()["events"] == []
+
+
+def test_engine_evidence_from_an_indexed_case_file_cites_its_page(sqlite_world):
+    """A stored case-file document (its pages marked as casefile.record writes them): every
+    evidence span the engine finds in it carries the page it is on."""
+    from openimr import db
+    from openimr.cases import record, store
+    from openimr.casefile.record import page_at
+
+    assert page_at("[page 4]\nabc\n[page 5]\ndef", 10) == 4 and page_at("[page 4]\nabc\n[page 5]\ndef", 15) == 5
+    assert page_at("no markers", 3) is None
+    world = sqlite_world
+    case_id = _new_assigned_case(world)
+    reviewer = world.client("rev_a")
+    before = reviewer.get(f"/api/cases/{case_id}").json()
+    summary = next(d["text"] for d in before["documents"] if d["kind"] == "clinical_summary")
+    text = "[page 7]\nFax cover sheet.\n[page 8]\n" + summary
+    with db.session_scope(store.ready(world.url)) as session:
+        number = session.get(record.CaseRow, case_id).case_number
+        added = record.add_document(session, number, "medical_record", "records.pdf p. 7-8: progress_report", text,
+                                    "intake1", index={"doc_type": "progress_report", "first_page": 7,
+                                                      "last_page": 8})
+        added_index = len(record.documents(session, store.get(session, number))) - 1
+        assert added.id
+    detail = reviewer.get(f"/api/cases/{case_id}").json()
+    spans = [e for item in detail["disputed_items"] if item.get("draft") for c in item["draft"]["criteria"]
+             for e in c["evidence"] if e.get("document") == added_index]
+    assert spans, "the engine found no evidence in the case-file document"
+    assert {e["page"] for e in spans} == {8}
+    others = [e for item in detail["disputed_items"] if item.get("draft") for c in item["draft"]["criteria"]
+              for e in c["evidence"] if e.get("document") != added_index]
+    assert all(e.get("page") is None for e in others)

@@ -8,6 +8,7 @@ records-received event (the deadlines are recomputed by `record_event`)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from openimr.casefile.split import Document
@@ -15,6 +16,21 @@ from openimr.casefile.split import Document
 
 def _kind(document: Document) -> str:
     return "ur_decision" if document.type == "ur_decision" else "medical_record"
+
+
+PAGE_MARK = re.compile(r"^\[page (\d+)\]$", re.M)  # what _text puts before each page
+
+
+def page_at(text: str, offset: int) -> int | None:
+    """The page of the case file an offset of a stored document's text is on (from the
+    `[page N]` markers `_text` wrote; None for a text without them): the page cite of an
+    evidence span the engine found there."""
+    page = None
+    for mark in PAGE_MARK.finditer(text):
+        if mark.start() > offset:
+            break
+        page = int(mark.group(1))
+    return page
 
 
 def _text(document: Document) -> str:

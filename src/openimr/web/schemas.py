@@ -94,6 +94,7 @@ class Evidence(Out):
     start: int | None = None
     end: int | None = None
     text: str = ""
+    page: int | None = None  # the case file's page, for a document from an indexed case file
 
 
 class CriterionView(Out):

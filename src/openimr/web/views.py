@@ -67,13 +67,26 @@ def driver_words(driver: dict) -> str:
     return direction(driver["weight"])
 
 
+def _cite_pages(draft: dict, documents: list[dict]) -> dict:
+    """Each evidence span with the page of the case file it is on, where its document came
+    from an indexed case file (`[page N]` markers; casefile.record.page_at), else no page."""
+    from openimr.casefile.record import page_at
+
+    for criterion in draft["criteria"]:
+        for e in criterion["evidence"]:
+            index = e.get("document")
+            if isinstance(index, int) and 0 <= index < len(documents) and e.get("start") is not None:
+                e["page"] = page_at(documents[index]["text"], int(e["start"]))
+    return draft
+
+
 def drafts(session: Session, case: Case, cache: dict) -> list[dict] | None:
     """Engine drafts per item, cached per case content (None when no engine is installed)."""
     file = case_file(session, case)
     key = (case.id, hashlib.sha256(json.dumps(file, sort_keys=True, default=str).encode()).hexdigest())
     if key not in cache:
         raw = parts.engine_drafts(file)
-        cache[key] = None if raw is None else [_draft_view(r) for r in raw]
+        cache[key] = None if raw is None else [_cite_pages(_draft_view(r), file["documents"]) for r in raw]
         if len(cache) > 256:
             cache.pop(next(iter(cache)))
     return cache[key]
