@@ -65,8 +65,8 @@ def test_engine_evidence_from_an_indexed_case_file_cites_its_page(sqlite_world):
     """A stored case-file document (its pages marked as casefile.record writes them): every
     evidence span the engine finds in it carries the page it is on."""
     from openimr import db
-    from openimr.cases import record, store
     from openimr.casefile.record import page_at
+    from openimr.cases import record, store
 
     assert page_at("[page 4]\nabc\n[page 5]\ndef", 10) == 4 and page_at("[page 4]\nabc\n[page 5]\ndef", 15) == 5
     assert page_at("no markers", 3) is None
