@@ -23,7 +23,7 @@ from pydantic import ValidationError, model_validator
 
 from openimr.cases.intake import Application
 from openimr.cases.settings import Settings
-from openimr.models import Model
+from openimr.models import Model, first_error
 
 HOLIDAYS_FILE = Path(__file__).parent / "data" / "holidays.yaml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -86,7 +86,7 @@ def holiday_rules() -> HolidayFile:
     try:
         return HolidayFile.model_validate(yaml.safe_load(HOLIDAYS_FILE.read_text(encoding="utf-8")))
     except ValidationError as error:
-        raise ValueError(f"{HOLIDAYS_FILE}: {error.errors()[0]['msg']}") from None
+        raise ValueError(f"{HOLIDAYS_FILE}: {first_error(error, 'holidays')}") from None
 
 
 @lru_cache(maxsize=4)

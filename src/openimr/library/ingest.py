@@ -96,10 +96,10 @@ def iter_units(files: Iterable[Path]) -> Iterator[Unit | tuple[str, str]]:
 def _one_line(exc: BaseException) -> str:
     from pydantic import ValidationError
 
+    from openimr.models import first_error
+
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "letter"
-        return f"{where}: {first.get('msg', 'invalid')}"
+        return first_error(exc, "letter")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:300]
 
