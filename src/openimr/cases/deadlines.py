@@ -62,7 +62,7 @@ class HolidayRule(Model):
             for d in range(1, _calendar.monthrange(year, self.month)[1] + 1)
             if date(year, self.month, d).weekday() == target
         ]
-        chosen = days[-1] if self.nth == -1 else days[self.nth - 1]
+        chosen = days[-1] if self.nth in (-1, None) else days[(self.nth or 0) - 1]
         return chosen + timedelta(days=self.offset_days)
 
     def observed(self, year: int) -> date | None:

@@ -120,7 +120,7 @@ def decide(
     if letter is not None:
         from openimr.letters.write import render
 
-        doc = render(letter_from_determination(loaded[0], outputs[0]), fmt, draft=True)
+        doc = render(letter_from_determination(loaded[0], outputs[0]), fmt, draft=True)  # type: ignore[arg-type]  # checked above
         tmp = letter.with_name(letter.name + ".part")
         if isinstance(doc, bytes):
             tmp.write_bytes(doc)

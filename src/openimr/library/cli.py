@@ -39,7 +39,8 @@ def _errors() -> Iterator[None]:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
-        typer.echo(f"error: database: {str(exc.orig if getattr(exc, 'orig', None) else exc).splitlines()[0]}", err=True)
+        cause = getattr(exc, "orig", None) or exc
+        typer.echo(f"error: database: {str(cause).splitlines()[0]}", err=True)
         raise typer.Exit(1) from None
 
 

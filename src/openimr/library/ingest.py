@@ -115,7 +115,8 @@ def parse_unit(unit: Unit):
 
     if unit.kind == "text":
         return parse_text(str(unit.payload), unit.name)
-    return parse_text(bytes_text(unit.payload, unit.name), unit.name)  # PDF text read bounded
+    payload = unit.payload if isinstance(unit.payload, bytes) else unit.payload.encode("utf-8")
+    return parse_text(bytes_text(payload, unit.name), unit.name)  # PDF text read bounded
 
 
 def prepare_chunk(units: list[Unit], embed: bool = True) -> list[tuple[str, str, Any]]:

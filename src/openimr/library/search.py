@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 Mode = Literal["fused", "fulltext", "semantic"]
@@ -534,7 +534,8 @@ _INDEXES: dict[str, VectorIndex] = {}
 
 def database_key(session: Session) -> str:
     """Which database a session works on (the vector index is kept per database)."""
-    return session.get_bind().url.render_as_string(hide_password=False)
+    bind = session.get_bind()
+    return (bind.engine if isinstance(bind, Connection) else bind).url.render_as_string(hide_password=False)
 
 
 def vector_index(session: Session) -> VectorIndex:

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     delete,
     func,
@@ -34,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openimr.db import Base
-from openimr.models import Item, Letter, ReviewerCredentials
+from openimr.models import Decision, Item, Layout, Letter, Priority, ReviewerCredentials
 
 log = logging.getLogger("openimr.library")
 
@@ -123,10 +124,10 @@ class LibraryCitation(Base):
     text: Mapped[str] = mapped_column(Text, default="")
 
 
-LETTERS = LibraryLetter.__table__
-ITEMS = LibraryItem.__table__
-CITATIONS = LibraryCitation.__table__
-CREDENTIALS = LibraryCredential.__table__
+LETTERS = cast(Table, LibraryLetter.__table__)
+ITEMS = cast(Table, LibraryItem.__table__)
+CITATIONS = cast(Table, LibraryCitation.__table__)
+CREDENTIALS = cast(Table, LibraryCredential.__table__)
 
 
 def _chunks(values: list, size: int = 500) -> Iterable[list]:
@@ -298,15 +299,15 @@ def get_letter(session: Session, letter_id: int) -> Letter | None:
         cites = dict(session.execute(select(CITATIONS.c.role, CITATIONS.c.text)
                                      .where(CITATIONS.c.item_id == item.id, CITATIONS.c.position == 0)).all())
         items.append(Item(
-            request=item.request, decision=item.decision, medically_necessary=item.decision == "Overturned",
+            request=item.request, decision=cast(Decision, item.decision), medically_necessary=item.decision == "Overturned",
             rationale=item.rationale or "", original_request=item.original_request, authorized=item.authorized,
             disputed_request=item.disputed_request,
             claims_administrator_guideline=parse_citation(cites.get("claims_administrator", "")),
             imr_guideline=parse_citation(cites.get("imr", ""))))
     return Letter(
-        layout=row.layout, case_number=row.case_number, date_assigned=row.date_assigned,
+        layout=cast(Layout, row.layout), case_number=row.case_number, date_assigned=row.date_assigned,
         date_of_injury=row.date_of_injury, decision_date=row.decision_date, ur_denial_date=row.ur_denial_date,
-        application_received=row.application_received, priority=row.priority,
+        application_received=row.application_received, priority=cast(Priority | None, row.priority),
         review_organization=row.review_organization or "MAXIMUS Federal Services",
         reviewer=ReviewerCredentials(licensure=[v for k, v in creds if k == "licensure"],
                                      specialties=[v for k, v in creds if k == "specialty"],
