@@ -12,11 +12,11 @@ from sqlalchemy import text
 
 from openimr.db import engine_for, session_scope
 from openimr.library import search as library_search
-from openimr.library.evaluate import evaluate, load_labels, ndcg
 from openimr.library.ingest import ingest
 from openimr.library.search import Filters
 
 from .conftest import DATA, make_letter, write_jsonl
+from .relevance import evaluate, load_labels, ndcg
 
 
 def search(url: str, *args, **options):

@@ -1,4 +1,5 @@
-"""Relevance of search: nDCG@k of full-text, semantic and fused rankings on a labelled set
+"""The search relevance harness of the tests (not part of the installed package): nDCG@k of
+full-text, semantic and fused rankings on a labelled set
 (queries with a hand-written pattern of the requests that should come first)."""
 
 from __future__ import annotations
