@@ -90,6 +90,7 @@ def scale_to(url: str, items: int) -> int:
 
 def latencies(url: str) -> dict[str, tuple[float, float, float]]:
     """(p50, p95, max) milliseconds per search mode, the index already in memory."""
+    from openimr.db import session_scope
     from openimr.library.search import Filters, ranked_ids
 
     results = {}
@@ -100,13 +101,14 @@ def latencies(url: str) -> dict[str, tuple[float, float, float]]:
         ("semantic, filtered (decision and category group)", "semantic", filtered),
         ("fused, filtered (decision and category group)", "fused", filtered),
     ):
-        ranked_ids(url, "warm up", filters, mode=mode, limit=10)
         times = []
-        for _repeat in range(2):
-            for query in QUERIES:
-                started = time.perf_counter()
-                ranked_ids(url, query, filters, mode=mode, limit=10)
-                times.append((time.perf_counter() - started) * 1000)
+        with session_scope(url) as session:  # one session, as a request or a command has
+            ranked_ids(session, "warm up", filters, mode=mode, limit=10)
+            for _repeat in range(2):
+                for query in QUERIES:
+                    started = time.perf_counter()
+                    ranked_ids(session, query, filters, mode=mode, limit=10)
+                    times.append((time.perf_counter() - started) * 1000)
         times.sort()
         results[label] = (statistics.median(times), times[int(0.95 * (len(times) - 1))], times[-1])
     return results
@@ -115,6 +117,7 @@ def latencies(url: str) -> dict[str, tuple[float, float, float]]:
 def searched(url: str) -> tuple[float, float, dict[str, tuple[float, float, float]]]:
     """(seconds to scale to ITEMS, seconds to load the vector index, latencies) of one database;
     the index is dropped from memory afterwards."""
+    from openimr.db import session_scope
     from openimr.library import search
 
     started = time.perf_counter()
@@ -122,12 +125,14 @@ def searched(url: str) -> tuple[float, float, dict[str, tuple[float, float, floa
     _analyze(url)
     scale_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    search.vector_index(url)
+    with session_scope(url) as session:
+        search.vector_index(session)
+        key = search.database_key(session)
     load_seconds = time.perf_counter() - started
     try:
         return scale_seconds, load_seconds, latencies(url)
     finally:
-        search._INDEXES.pop(url, None)
+        search._INDEXES.pop(key, None)
 
 
 def _analyze(url: str) -> None:

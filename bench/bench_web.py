@@ -37,15 +37,15 @@ def set_up(url: str) -> dict[str, int]:
     """Letters in the library, one clinician reviewer per client, each with an assigned case."""
     from openimr import db as dbmod
     from openimr.demo import demo_application, load_letters
-    from openimr.web import auth, precedents, workflow
+    from openimr.library import store as library
+    from openimr.web import auth, workflow
 
     dbmod.migrate(url)
     load_letters(url, sorted((SHARED / "data" / "letters").glob("*.pdf"))[:LETTERS], workers=2)
     with dbmod.session_scope(url) as session:
         intake = auth.principal_of(auth.create_user(session, "intake", PASSWORD, "intake"), "")
         admin = auth.principal_of(auth.create_user(session, "admin", PASSWORD, "admin"), "")
-        rows, _ = precedents.list_letters(session, 1, 500)
-        letters = [precedents.get_letter(session, str(r["id"])) for r in rows if r["items"]]
+        letters = [library.get_letter(session, r.id) for r in library.list_letters(session, 1, 500).items if r.items]
     cases = {}
     for n in range(CLIENTS):
         with dbmod.session_scope(url) as session:

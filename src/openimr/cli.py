@@ -6,9 +6,17 @@ module; heavy imports stay inside the commands so that `openimr --help` is quick
 
 from __future__ import annotations
 
-import importlib
-
 import typer
+
+from openimr import demo
+from openimr.casefile import cli as casefile_cli
+from openimr.cases import cli as cases_cli
+from openimr.engine import cli as engine_cli
+from openimr.letters import cli as letters_cli
+from openimr.letters import render_cli
+from openimr.library import cli as library_cli
+from openimr.panel import cli as panel_cli
+from openimr.web import cli as web_cli
 
 app = typer.Typer(
     name="openimr",
@@ -19,17 +27,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-AREAS = (
-    "openimr.letters.cli",
-    "openimr.letters.render_cli",
-    "openimr.library.cli",
-    "openimr.cases.cli",
-    "openimr.panel.cli",
-    "openimr.engine.cli",
-    "openimr.casefile.cli",
-    "openimr.web.cli",
-    "openimr.demo",
-)
+# each part's commands, in the order of `openimr --help`
+AREAS = (letters_cli, render_cli, library_cli, cases_cli, panel_cli, engine_cli, casefile_cli, web_cli, demo)
 
 
 
@@ -38,8 +37,8 @@ def _root() -> None:
     """OpenIMR: Independent Medical Review letters, precedents, cases and determinations."""
 
 
-for _module in AREAS:
-    importlib.import_module(_module).register(app)
+for _area in AREAS:
+    _area.register(app)
 
 
 def main() -> None:

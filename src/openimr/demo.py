@@ -105,7 +105,7 @@ def ensure_demo_case(url: str) -> int | None:
     from openimr.cases.tables import CaseRow
     from openimr.db import session_scope
     from openimr.panel.assign import assign_to
-    from openimr.web import precedents, workflow
+    from openimr.web import workflow
     from openimr.web.auth import principal_of
     from openimr.web.tables import User
 
@@ -113,7 +113,7 @@ def ensure_demo_case(url: str) -> int | None:
         existing = session.scalar(select(CaseRow).order_by(CaseRow.id).limit(1))
         if existing is not None:
             return existing.id
-        letter = _demo_letter(session, precedents)
+        letter = _demo_letter(session)
         if letter is None:
             return None
         application, documents = demo_application(letter, date.today())
@@ -124,13 +124,14 @@ def ensure_demo_case(url: str) -> int | None:
         return case.id
 
 
-def _demo_letter(session, precedents):
+def _demo_letter(session):
     """A letter with a clinical summary and two or three items, preferring a mix of outcomes."""
-    rows, _total = precedents.list_letters(session, 1, 500)
-    candidates = [r for r in rows if 2 <= r["items"] <= 3]
-    candidates.sort(key=lambda r: (r["overturned"] == 0, str(r["case_number"])))
+    from openimr.library import store as library
+
+    candidates = [r for r in library.list_letters(session, 1, 500).items if 2 <= r.items <= 3]
+    candidates.sort(key=lambda r: (r.overturned == 0, str(r.case_number)))
     for row in candidates:
-        letter = precedents.get_letter(session, str(row["id"]))
+        letter = library.get_letter(session, row.id)
         if letter is not None and len(letter.clinical_case_summary) > 200:
             return letter
     return None

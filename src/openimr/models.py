@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import date as Day  # for fields named `date`
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -21,12 +21,28 @@ Scope = Literal["MTUS", "non-MTUS", "none"]
 
 
 
-def first_error(error: ValidationError, whole: str = "") -> str:
-    """A pydantic error in one line: the first problem's field path (`whole` when the input
-    as a whole is wrong) and its message — what a refusal naming the field says."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first.get("loc", ())) or whole
-    return f"{where}: {first.get('msg', 'invalid')}"
+def problem_lines(error: ValidationError | Any, whole: str = "", skip: tuple[str, ...] = (),
+                  plain: bool = False) -> list[str]:
+    """Each problem of a pydantic error (or FastAPI's RequestValidationError, which has the
+    same `errors()`) as one line: its field path (`whole` when the input as a whole is
+    wrong; the parts in `skip`, such as "body", left out) and its message (`plain`: without
+    pydantic's "Value error, " prefix)."""
+    lines = []
+    for problem in error.errors() or [{}]:
+        where = ".".join(str(part) for part in problem.get("loc", ()) if part not in skip) or whole
+        message = str(problem.get("msg", "invalid"))
+        if plain and message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        lines.append(f"{where}: {message}")
+    return lines
+
+
+def first_error(error: ValidationError | Any, whole: str = "", skip: tuple[str, ...] = (),
+                plain: bool = False) -> str:
+    """A pydantic error in one line: the first of its `problem_lines` — what a refusal
+    naming the field says."""
+    return problem_lines(error, whole, skip, plain)[0]
+
 
 class Model(BaseModel):
     """Base for every OpenIMR model: unknown fields are an error, not silently dropped."""

@@ -120,7 +120,10 @@ def test_precedents_of_the_same_kind_come_first(tmp_path_factory, letter_pdfs):
     url = f"sqlite:///{tmp_path_factory.mktemp('lib') / 'library.sqlite'}"
     assert ingest(letter_pdfs, url, workers=1).added == len(letter_pdfs)
     # the library holds chronic opioids and a post-operative Norco: a chronic request gets chronic ones
-    found = precedents_for(url, "Norco 10/325mg #90", limit=3)
+    from openimr.db import session_scope
+
+    with session_scope(url) as session:
+        found = precedents_for(session, "Norco 10/325mg #90", limit=3)
+        post = precedents_for(session, "Post-op Norco 5/325mg #60", limit=1)
     assert len(found) == 3 and all(classify_request(p.request) == "opioid" for p in found), found
-    post = precedents_for(url, "Post-op Norco 5/325mg #60", limit=1)
     assert classify_request(post[0].request) == "opioid_postop", post

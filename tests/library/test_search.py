@@ -10,12 +10,25 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from openimr.db import engine_for
-from openimr.library.evaluate import evaluate, load_labels, ndcg
+from openimr.db import engine_for, session_scope
+from openimr.library import search as library_search
 from openimr.library.ingest import ingest
-from openimr.library.search import Filters, search, similar
+from openimr.library.search import Filters
 
 from .conftest import DATA, make_letter, write_jsonl
+from .relevance import evaluate, load_labels, ndcg
+
+
+def search(url: str, *args, **options):
+    """The library's find, in a session of its own."""
+    with session_scope(url) as session:
+        return library_search.find(session, *args, **options)
+
+
+def similar(url: str, *args, **options):
+    with session_scope(url) as session:
+        return library_search.similar(session, *args, **options)
+
 
 # Floors a little under what was measured on the 129 real letters (docs/library.md).
 FLOORS = {"fulltext": 0.85, "semantic": 0.78, "fused": 0.88}
@@ -107,7 +120,8 @@ def test_cli_search_json(real_library):
     assert run.returncode == 0, run.stderr
     rows = json.loads(run.stdout)
     assert len(rows) == 3
-    assert set(rows[0]) == {"id", "case_number", "request", "decision", "category", "guideline", "snippet", "score", "date"}
+    assert set(rows[0]) == {"id", "letter_id", "case_number", "request", "decision", "category", "category_label", "guideline",
+                            "guideline_key", "snippet", "snippet_html", "score", "date"}
     bad = subprocess.run([sys.executable, "-m", "openimr.cli", "search", "x", "--db", real_library, "--from", "yesterday"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "--from" in bad.stderr
 

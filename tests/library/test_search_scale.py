@@ -9,13 +9,24 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from openimr.db import engine_for
+from openimr.db import engine_for, session_scope
 from openimr.library import search as module
-from openimr.library.evaluate import evaluate, load_labels
 from openimr.library.ingest import ingest
-from openimr.library.search import Filters, ranked_ids
+from openimr.library.search import Filters
 
 from .conftest import DATA, make_letter, write_jsonl
+from .relevance import evaluate, load_labels
+
+
+def ranked_ids(url: str, *args, **options):
+    """The library's ranking, in a session of its own."""
+    with session_scope(url) as session:
+        return module.ranked_ids(session, *args, **options)
+
+
+def fulltext_ids(url: str, *args, **options):
+    with session_scope(url) as session:
+        return module.fulltext_ids(session, *args, **options)
 
 REQUESTS = [
     ("Norco 10/325mg #90", "Upheld", "Anesthesiology"),
@@ -98,10 +109,10 @@ def test_bounded_reads_go_past_newest_items_that_fail_the_filters(library, monke
     monkeypatch.setattr(module, "PG_GIN_ROWS", 0)
     filters = Filters(category="pharmaceuticals", decision="Overturned")  # not among the newest two items
     expected = _expected(library, filters)
-    found = module.fulltext_ids(library, QUERY, filters)
+    found = fulltext_ids(library, QUERY, filters)
     assert len(expected) == 2 and set(found) == expected
     # a word only in the oldest items: PostgreSQL leaves it to the GIN index
-    assert set(module.fulltext_ids(library, "acupuncture", Filters())) == _expected(library, Filters(category="acupuncture"))
+    assert set(fulltext_ids(library, "acupuncture", Filters())) == _expected(library, Filters(category="acupuncture"))
 
 
 def test_items_without_a_vector_are_filtered_in_sql(tmp_path):
@@ -111,8 +122,8 @@ def test_items_without_a_vector_are_filtered_in_sql(tmp_path):
     with engine_for(url).begin() as connection:
         norco = connection.execute(text("SELECT id FROM library_items WHERE request LIKE 'Norco%'")).scalar()
         connection.execute(text("UPDATE library_items SET embedding = NULL WHERE id = :id"), {"id": norco})
-    assert norco in module.fulltext_ids(url, QUERY, Filters(decision="Upheld"))
-    assert norco not in module.fulltext_ids(url, QUERY, Filters(decision="Overturned"))
+    assert norco in fulltext_ids(url, QUERY, Filters(decision="Upheld"))
+    assert norco not in fulltext_ids(url, QUERY, Filters(decision="Overturned"))
     assert norco not in [i for i, _ in ranked_ids(url, QUERY, Filters(decision="Upheld"), mode="semantic", limit=50)]
 
 

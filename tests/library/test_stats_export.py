@@ -9,11 +9,24 @@ import sys
 import pandas as pd
 import pytest
 
-from openimr.library.export import export
+from openimr.db import session_scope
+from openimr.library import export as library_export
+from openimr.library import stats as library_stats
 from openimr.library.ingest import ingest
-from openimr.library.stats import chart, stats, wilson
+from openimr.library.stats import chart, wilson
 
 from .conftest import make_letter, write_jsonl
+
+
+def stats(url: str, by: str):
+    """The library's stats, in a session of its own."""
+    with session_scope(url) as session:
+        return library_stats.stats(session, by)
+
+
+def export(url: str, out, fmt: str) -> int:
+    with session_scope(url) as session:
+        return library_export.export(session, out, fmt)
 
 
 def test_wilson_interval_known_values():

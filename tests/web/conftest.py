@@ -117,9 +117,10 @@ def build_world(url: str, letter_paths) -> World:
 
     from openimr import db as dbmod
     from openimr.demo import demo_application, load_letters
+    from openimr.library import store as library
     from openimr.panel import reviewers
     from openimr.panel.assign import assign_to
-    from openimr.web import auth, precedents, workflow
+    from openimr.web import auth, workflow
     from openimr.web.app import create_app
     from openimr.web.tables import User
 
@@ -132,9 +133,9 @@ def build_world(url: str, letter_paths) -> World:
     world = World(url=url, app=create_app(url), users={})
     with dbmod.session_scope(url) as session:
         world.users = {u.username: u.id for u in session.scalars(select(User))}
-        rows, _ = precedents.list_letters(session, 1, 50)
-        rows.sort(key=lambda r: -r["items"])
-        letters = [precedents.get_letter(session, str(r["id"])) for r in rows[:3]]
+        rows = library.list_letters(session, 1, 50).items
+        rows.sort(key=lambda r: -r.items)
+        letters = [library.get_letter(session, r.id) for r in rows[:3]]
     for owner, letter in zip(("rev_a", "rev_b", "rev_nc"), letters):
         with dbmod.session_scope(url) as session:  # one transaction per case, as a request would
             intake = auth.principal_of(session, session.get(User, world.users["intake"]), "")

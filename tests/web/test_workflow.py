@@ -286,14 +286,13 @@ def test_a_case_built_from_a_letter_does_not_cite_that_letter(world):
     from openimr import db as dbmod
     from openimr.cases import record
     from openimr.cases.tables import CaseRow
-    from openimr.web import precedents
+    from openimr.library import search as library_search
 
     with dbmod.session_scope(world.url) as session:
         case = session.get(CaseRow, world.cases["rev_a"])
         source = record.documents(session, case)[0].source_case_number
-        session.info["url"] = world.url
-        raw = {h["case_number"] for item in record.disputed_items(case)
-               for h in precedents.similar(session, item["request"], 4)}
+        raw = {h.case_number for item in record.disputed_items(case)
+               for h in library_search.search(session, item["request"], per_page=4).items}
     assert source in raw, "without the exclusion the letter itself would be cited"
     cited = {p["case_number"] for item in detail["disputed_items"] for p in (item["draft"] or {}).get("precedents", [])}
     assert cited and source not in cited

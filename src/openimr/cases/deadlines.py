@@ -23,7 +23,7 @@ from pydantic import ValidationError, model_validator
 
 from openimr.cases.intake import Application
 from openimr.cases.settings import Settings
-from openimr.models import Model
+from openimr.models import Model, first_error
 
 HOLIDAYS_FILE = Path(__file__).parent / "data" / "holidays.yaml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -62,7 +62,7 @@ class HolidayRule(Model):
             for d in range(1, _calendar.monthrange(year, self.month)[1] + 1)
             if date(year, self.month, d).weekday() == target
         ]
-        chosen = days[-1] if self.nth == -1 else days[self.nth - 1]
+        chosen = days[-1] if self.nth in (-1, None) else days[(self.nth or 0) - 1]
         return chosen + timedelta(days=self.offset_days)
 
     def observed(self, year: int) -> date | None:
@@ -86,7 +86,7 @@ def holiday_rules() -> HolidayFile:
     try:
         return HolidayFile.model_validate(yaml.safe_load(HOLIDAYS_FILE.read_text(encoding="utf-8")))
     except ValidationError as error:
-        raise ValueError(f"{HOLIDAYS_FILE}: {error.errors()[0]['msg']}") from None
+        raise ValueError(f"{HOLIDAYS_FILE}: {first_error(error, 'holidays')}") from None
 
 
 @lru_cache(maxsize=4)

@@ -8,14 +8,13 @@ The field names are the contract of APPLICATION.json: extend them, never rename.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from openimr.models import Model
+from openimr.models import Model, problem_lines
 
 ReviewType = Literal["regular", "expedited"]
 ServiceMethod = Literal["mail", "electronic", "personal", "fax"]
@@ -173,12 +172,7 @@ class Application(Model):
 
 def format_errors(error: ValidationError) -> list[str]:
     """Pydantic errors as 'field.path: reason' lines, one per problem."""
-    lines = []
-    for problem in error.errors():
-        path = ".".join(str(part) for part in problem["loc"]) or "(file)"
-        message = re.sub(r"^Value error, ", "", problem["msg"])
-        lines.append(f"{path}: {message}")
-    return lines
+    return problem_lines(error, "(file)", plain=True)
 
 
 def parse_application(data: object, source: str = "<application>") -> Application:

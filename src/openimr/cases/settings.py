@@ -70,7 +70,7 @@ def documented() -> dict[str, SettingEntry]:
     try:
         return {name: SettingEntry.model_validate(entry) for name, entry in raw.items()}
     except ValidationError as error:
-        raise SettingsError(f"{SETTINGS_FILE}: {error.errors()[0]['msg']}") from None
+        raise SettingsError(f"{SETTINGS_FILE}: {first_error(error, 'settings')}") from None
 
 
 def load_settings(override: str | Path | None = None) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -19,6 +20,7 @@ def load_case(path: Path):
     from pydantic import ValidationError
 
     from openimr.engine.models import Case
+    from openimr.models import first_error
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -29,9 +31,7 @@ def load_case(path: Path):
     try:
         return Case.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(case)"
-        raise ValueError(f"{path}: {loc}: {err['msg']}") from exc
+        raise ValueError(f"{path}: {first_error(exc, '(case)')}") from exc
 
 
 def letter_from_determination(case, det):
@@ -61,17 +61,16 @@ def letter_from_determination(case, det):
     )
 
 
-def precedents_for(db: str, request: str, limit: int = 3, exclude_case: str | None = None):
+def precedents_for(session, request: str, limit: int = 3, exclude_case: str | None = None):
     """Similar past items from the precedent library (fused full-text and semantic search),
     those of the request's own engine category first (a chronic opioid before a post-operative
     one, a course of therapy before post-operative therapy), then the rest in search order."""
     from openimr.engine.kb import classify_request
     from openimr.engine.models import Precedent
-    from openimr.library.search import hits, ranked_ids
+    from openimr.library.search import find
 
     category = classify_request(request)
-    scored = ranked_ids(db, request, limit=limit + 10)
-    found = [h for h in hits(db, scored, request) if not (exclude_case and h.case_number == exclude_case)]
+    found = [h for h in find(session, request, limit=limit + 10) if not (exclude_case and h.case_number == exclude_case)]
     found.sort(key=lambda h: classify_request(h.request) != category)  # stable: search order within each
     return [Precedent(case_number=h.case_number, request=h.request, decision=h.decision, score=round(float(h.score), 4))
             for h in found[:limit]]
@@ -102,20 +101,26 @@ def decide(
     from openimr.engine.decide import decide_case
 
     outputs = []
-    for case in loaded:
-        det = decide_case(case)
+    with contextlib.ExitStack() as stack:
+        session = None
         if db:
-            try:
-                for item in det.items:
-                    item.precedents = precedents_for(db, item.request, exclude_case=case.case_number)
-            except Exception as exc:  # a bad URL or a database without the library tables
-                _fail(f"--db: cannot search the library: {str(exc).splitlines()[0][:200]}")
-        outputs.append(det)
-        typer.echo(det.model_dump_json() if as_json else _text(det))
+            from openimr.db import session_scope
+
+            session = stack.enter_context(session_scope(db))  # one session for every case's precedents
+        for case in loaded:
+            det = decide_case(case)
+            if session is not None:
+                try:
+                    for item in det.items:
+                        item.precedents = precedents_for(session, item.request, exclude_case=case.case_number)
+                except Exception as exc:  # a bad URL or a database without the library tables
+                    _fail(f"--db: cannot search the library: {str(exc).splitlines()[0][:200]}")
+            outputs.append(det)
+            typer.echo(det.model_dump_json() if as_json else _text(det))
     if letter is not None:
         from openimr.letters.write import render
 
-        doc = render(letter_from_determination(loaded[0], outputs[0]), fmt, draft=True)
+        doc = render(letter_from_determination(loaded[0], outputs[0]), fmt, draft=True)  # type: ignore[arg-type]  # checked above
         tmp = letter.with_name(letter.name + ".part")
         if isinstance(doc, bytes):
             tmp.write_bytes(doc)

@@ -14,8 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from openimr.models import first_error
 from openimr.request import parse_request
 from openimr.vocab import find_region
 from openimr.vocab.guidelines import Guideline, loose_rules
@@ -71,15 +72,8 @@ def _load(name: str, model: type[BaseModel]):
     try:
         return model.model_validate(yaml.safe_load(path.read_text()))
     except Exception as exc:  # pydantic or YAML error: say which file and where
-        raise ValueError(f"{path}: invalid data file: {_first_error(exc)}") from exc
-
-
-def _first_error(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        return ".".join(str(p) for p in first["loc"]) + ": " + first["msg"]
-    return " ".join(str(exc).split())[:200]
+        where = first_error(exc, "file") if isinstance(exc, ValidationError) else " ".join(str(exc).split())[:200]
+        raise ValueError(f"{path}: invalid data file: {where}") from exc
 
 
 @dataclass(frozen=True)

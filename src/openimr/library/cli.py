@@ -39,7 +39,8 @@ def _errors() -> Iterator[None]:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except SQLAlchemyError as exc:
-        typer.echo(f"error: database: {str(exc.orig if getattr(exc, 'orig', None) else exc).splitlines()[0]}", err=True)
+        cause = getattr(exc, "orig", None) or exc
+        typer.echo(f"error: database: {str(cause).splitlines()[0]}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -153,8 +154,8 @@ def search_command(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Search precedents: full text and semantic similarity fused into one ranking."""
-    from openimr.db import migrate
-    from openimr.library.search import search
+    from openimr.db import migrate, session_scope
+    from openimr.library.search import find
 
     with _errors():
         if mode not in ("fused", "fulltext", "semantic"):
@@ -162,7 +163,8 @@ def search_command(
         filters = _filters(category, region, decision, guideline, specialty, date_from, date_to)
         url = _url(db)
         migrate(url)
-        results = search(url, query, filters, mode=mode, limit=limit)  # type: ignore[arg-type]
+        with session_scope(url) as session:
+            results = find(session, query, filters, mode=mode, limit=limit)  # type: ignore[arg-type]
     _show_hits(results, as_json, f"Precedents for {query!r}")
 
 
@@ -173,13 +175,14 @@ def similar_command(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """The nearest precedents of one item, from other letters."""
-    from openimr.db import migrate
+    from openimr.db import migrate, session_scope
     from openimr.library.search import similar
 
     with _errors():
         url = _url(db)
         migrate(url)
-        results = similar(url, item_id, limit)
+        with session_scope(url) as session:
+            results = similar(session, item_id, limit)
     _show_hits(results, as_json, f"Precedents similar to item {item_id}")
 
 
@@ -211,7 +214,7 @@ def stats_command(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Items, upheld and overturned counts and rates (Wilson 95% intervals) per group."""
-    from openimr.db import migrate
+    from openimr.db import migrate, session_scope
     from openimr.library import stats as stats_module
 
     with _errors():
@@ -219,7 +222,8 @@ def stats_command(
             raise ValueError(f"--by: {by!r} is not one of {', '.join(stats_module.GROUPS)}")
         url = _url(db)
         migrate(url)
-        rows = stats_module.stats(url, by)
+        with session_scope(url) as session:
+            rows = stats_module.stats(session, by)
         if chart is not None:
             stats_module.chart(rows, chart, f"Overturned rate by {by}")
     if as_json:
@@ -243,7 +247,7 @@ def export_command(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Export every item (with its letter's fields and classification)."""
-    from openimr.db import migrate
+    from openimr.db import migrate, session_scope
     from openimr.library.export import export
 
     with _errors():
@@ -251,7 +255,8 @@ def export_command(
         migrate(url)
         if out is None and format == "parquet":
             raise ValueError("--out: parquet needs a file to write")
-        count = export(url, out or Path("/dev/stdout"), format)
+        with session_scope(url) as session:
+            count = export(session, out or Path("/dev/stdout"), format)
     if out is None:
         return
     if as_json:

@@ -8,8 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import text
-
-from openimr.db import engine_for
+from sqlalchemy.orm import Session
 
 FORMATS = ("csv", "parquet", "jsonl")
 COLUMNS = (
@@ -24,33 +23,31 @@ _SQL = (
 )
 
 
-def rows(url: str) -> Iterator[dict]:
+def rows(session: Session) -> Iterator[dict]:
     """Every item as a flat dict (specialties joined with '; ')."""
-    engine = engine_for(url)
-    with engine.connect() as connection:
-        specialties: dict[int, list[str]] = {}
-        for letter_id, value in connection.execute(text("SELECT letter_id, value FROM library_credentials WHERE kind = 'specialty' ORDER BY id")):
-            specialties.setdefault(letter_id, []).append(value)
-        for row in connection.execution_options(stream_results=True).execute(text(_SQL)):
-            record = dict(row._mapping)
-            record["specialties"] = "; ".join(specialties.get(record.pop("letter_id"), []))
-            yield {column: record[column] for column in COLUMNS}
+    specialties: dict[int, list[str]] = {}
+    for letter_id, value in session.execute(text("SELECT letter_id, value FROM library_credentials WHERE kind = 'specialty' ORDER BY id")):
+        specialties.setdefault(letter_id, []).append(value)
+    for row in session.execute(text(_SQL), execution_options={"stream_results": True}):
+        record = dict(row._mapping)
+        record["specialties"] = "; ".join(specialties.get(record.pop("letter_id"), []))
+        yield {column: record[column] for column in COLUMNS}
 
 
-def export(url: str, out: Path, format: str) -> int:
+def export(session: Session, out: Path, format: str) -> int:
     """Write every item to `out` in the format; return the number of items written."""
     if format not in FORMATS:
         raise ValueError(f"--format: unknown format {format!r}; one of {', '.join(FORMATS)}")
     if format == "jsonl":
         count = 0
         with out.open("w", encoding="utf-8") as handle:
-            for record in rows(url):
+            for record in rows(session):
                 handle.write(json.dumps(record, default=_plain, ensure_ascii=False) + "\n")
                 count += 1
         return count
     import pandas as pd
 
-    frame = pd.DataFrame(list(rows(url)), columns=list(COLUMNS))
+    frame = pd.DataFrame(list(rows(session)), columns=list(COLUMNS))
     if format == "csv":
         frame.to_csv(out, index=False)
     else:

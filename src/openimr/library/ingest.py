@@ -96,10 +96,10 @@ def iter_units(files: Iterable[Path]) -> Iterator[Unit | tuple[str, str]]:
 def _one_line(exc: BaseException) -> str:
     from pydantic import ValidationError
 
+    from openimr.models import first_error
+
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "letter"
-        return f"{where}: {first.get('msg', 'invalid')}"
+        return first_error(exc, "letter")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:300]
 
@@ -115,7 +115,8 @@ def parse_unit(unit: Unit):
 
     if unit.kind == "text":
         return parse_text(str(unit.payload), unit.name)
-    return parse_text(bytes_text(unit.payload, unit.name), unit.name)  # PDF text read bounded
+    payload = unit.payload if isinstance(unit.payload, bytes) else unit.payload.encode("utf-8")
+    return parse_text(bytes_text(payload, unit.name), unit.name)  # PDF text read bounded
 
 
 def prepare_chunk(units: list[Unit], embed: bool = True) -> list[tuple[str, str, Any]]:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from openimr.library.classify import category_label, classify, normalise_guideline
-from openimr.models import Citation, Letter
+from openimr.models import Citation, GuidelineReference, Letter
 
 
 def content_hash(letter: Letter) -> str:
@@ -24,7 +24,7 @@ def letter_key(letter: Letter, digest: str) -> str:
 
 
 def _citations(citation: Citation, role: str) -> list[dict[str, Any]]:
-    references = citation.references or (
+    references: list[Citation | GuidelineReference] = list(citation.references) or (
         [citation] if citation.scope != "none" or citation.guideline else []
     )
     rows = []

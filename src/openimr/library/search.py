@@ -14,6 +14,8 @@ cached per query; the vector index (vectors and filter columns) is kept per data
 
 from __future__ import annotations
 
+import html
+import logging
 import math
 import re
 import threading
@@ -22,9 +24,9 @@ from datetime import date
 from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import text
-
-from openimr.db import engine_for
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
 Mode = Literal["fused", "fulltext", "semantic"]
 RRF_K = 60
@@ -38,6 +40,8 @@ PG_WINDOW_MAX = 8000  # PostgreSQL: at most this many more read so
 PG_GIN_ROWS = 3000  # PostgreSQL: older matches expected, at most, for the GIN index to fetch them
 COARSE_DIMS = 64  # the leading (PCA) dimensions, for a first pass over every vector
 COARSE_POOL = 5000
+POOL = 200  # a page of search(): the hits fetched for its paging and facets
+log = logging.getLogger("openimr.library")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _STOP = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was were with "
@@ -76,22 +80,47 @@ class Filters:
         return Filters(guideline=self.guideline, specialty=self.specialty)
 
 
-@dataclass
-class Hit:
-    """One search result."""
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
 
+
+class Hit(BaseModel):
+    """One search result: the item, its letter, and a snippet of its rationale with the
+    query's words in **bold** (`snippet_html`: the same as escaped HTML with <mark>). The
+    row of `openimr search --json` and of the workbench's /api/search."""
+
+    model_config = ConfigDict(extra="forbid")
     id: int
+    letter_id: int | None = None
     case_number: str | None
     request: str
     decision: str
     category: str
+    category_label: str = ""
     guideline: str | None
+    guideline_key: str | None = None
     date: str | None
     snippet: str
     score: float
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def snippet_html(self) -> str:
+        return _BOLD.sub(r"<mark>\1</mark>", html.escape(self.snippet))
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
+
+
+class SearchPage(BaseModel):
+    """One page of a search with the facets of its first POOL hits (decision, category and
+    guideline keys with their counts)."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[Hit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, dict[str, int]] = Field(default_factory=dict)
 
 
 def terms(query: str) -> list[str]:
@@ -140,7 +169,7 @@ def _filter_sql(filters: Filters, params: dict[str, Any]) -> str:
     return "".join(" AND " + c for c in clauses)
 
 
-def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES) -> list[int]:
+def fulltext_ids(session: Session, query: str, filters: Filters, limit: int = CANDIDATES) -> list[int]:
     """Item ids ranked by full-text relevance: items with all the words first, then any.
 
     At most FTS_CAP matches (the most recently stored) are ranked per step, which bounds
@@ -149,13 +178,16 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
     words = terms(query)
     if not words:
         return []
-    engine = engine_for(url)
     ranked: list[int] = []
     operators = ["AND", "OR"] if len(words) > 1 else ["AND"]
-    with engine.connect() as connection:
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # PostgreSQL's planner settings are set for the search alone: in a savepoint rolled back after
+    savepoint = None if sqlite else session.begin_nested()
+    try:
+        connection = session.connection()
         for operator in operators:
-            if engine.dialect.name == "sqlite":
-                rows = _sqlite_step(url, connection, words, operator, filters)
+            if sqlite:
+                rows = _sqlite_step(session, connection, words, operator, filters)
             else:
                 rows = _postgres_step(connection, words, operator, filters)
             for item_id, _score in rows:
@@ -163,6 +195,9 @@ def fulltext_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES
                     ranked.append(item_id)
                     if len(ranked) >= limit:
                         return ranked
+    finally:
+        if savepoint is not None:
+            savepoint.rollback()
     return ranked
 
 
@@ -232,16 +267,16 @@ def _rowids(connection, sql: str, params: dict[str, Any]) -> np.ndarray:
     return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
 
-def _sqlite_step(url: str, connection, words: list[str], operator: str, filters: Filters) -> list[tuple[int, float]]:
+def _sqlite_step(session: Session, connection, words: list[str], operator: str, filters: Filters) -> list[tuple[int, float]]:
     """(id, relevance) of the newest FTS_CAP items matching the words (all or any), best first."""
-    ids = _sqlite_candidates(url, connection, words, operator, filters)
+    ids = _sqlite_candidates(session, connection, words, operator, filters)
     if not ids:
         return []
     scores = _sqlite_scores(connection, words, operator, ids)
     return sorted(((i, scores.get(i, 0.0)) for i in ids), key=lambda r: (-r[1], -r[0]))
 
 
-def _sqlite_candidates(url: str, connection, words: list[str], operator: str, filters: Filters) -> list[int]:
+def _sqlite_candidates(session: Session, connection, words: list[str], operator: str, filters: Filters) -> list[int]:
     """The newest FTS_CAP items matching the words and the filters (no ranking: cheap).
 
     Without filters: the newest FTS_CAP matches. With filters: the newest matches are
@@ -263,7 +298,7 @@ def _sqlite_candidates(url: str, connection, words: list[str], operator: str, fi
             break
         fetched, scanned, before = len(ids), scanned + len(ids), int(ids[-1])
         if memory.any():
-            ids = ids[_passing(url, connection, ids, memory)]
+            ids = ids[_passing(session, connection, ids, memory)]
         if rest.any() and len(ids):
             ids = ids[np.isin(ids, _sql_passing(connection, ids, rest))]
         kept += ids.tolist()
@@ -282,10 +317,10 @@ def _sql_passing(connection, ids: np.ndarray, filters: Filters) -> np.ndarray:
     return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
 
-def _passing(url: str, connection, ids: np.ndarray, filters: Filters) -> np.ndarray:
+def _passing(session: Session, connection, ids: np.ndarray, filters: Filters) -> np.ndarray:
     """Which of these item ids pass the filters: looked up in the vector index's columns,
     in SQL for an item the index lacks (stored without an embedding)."""
-    passing, known = vector_index(url).passing(ids, filters)
+    passing, known = vector_index(session).passing(ids, filters)
     if not known.all():
         passing[~known] = np.isin(ids[~known], _sql_passing(connection, ids[~known], filters))
     return passing
@@ -382,18 +417,17 @@ class VectorIndex:
         self.vocabulary: dict[str, dict[str, int]] = {c: {} for c in _CODED}
         self.day = np.zeros(0, dtype=np.int32)
 
-    def refresh(self, url: str) -> None:
-        with engine_for(url).connect() as connection:
-            top = connection.execute(text("SELECT max(id) FROM library_items")).scalar() or 0
-            if top <= self.max_id:
-                return
-            rows = connection.execute(
-                text(
-                    "SELECT id, embedding, overturned, category, category_group, body_region, decision_date "
-                    "FROM library_items WHERE id > :after AND embedding IS NOT NULL ORDER BY id"
-                ),
-                {"after": self.max_id},
-            ).all()
+    def refresh(self, session: Session) -> None:
+        top = session.execute(text("SELECT max(id) FROM library_items")).scalar() or 0
+        if top <= self.max_id:
+            return
+        rows = session.execute(
+            text(
+                "SELECT id, embedding, overturned, category, category_group, body_region, decision_date "
+                "FROM library_items WHERE id > :after AND embedding IS NOT NULL ORDER BY id"
+            ),
+            {"after": self.max_id},
+        ).all()
         if rows:
             self._add_metadata(rows)
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -498,11 +532,18 @@ def _best_rows(scores: np.ndarray, pool: int) -> np.ndarray:
 _INDEXES: dict[str, VectorIndex] = {}
 
 
-def vector_index(url: str) -> VectorIndex:
-    """The in-memory vector index of a database (loaded on first use, then refreshed)."""
-    index = _INDEXES.setdefault(url, VectorIndex())
+def database_key(session: Session) -> str:
+    """Which database a session works on (the vector index is kept per database)."""
+    bind = session.get_bind()
+    return (bind.engine if isinstance(bind, Connection) else bind).url.render_as_string(hide_password=False)
+
+
+def vector_index(session: Session) -> VectorIndex:
+    """The in-memory vector index of the session's database (loaded on first use, then
+    refreshed with the session's connection)."""
+    index = _INDEXES.setdefault(database_key(session), VectorIndex())
     with index.lock:
-        index.refresh(url)
+        index.refresh(session)
     return index
 
 
@@ -514,26 +555,37 @@ def _ordinal(value) -> int:
     return value.toordinal()
 
 
-def _allowed_ids(url: str, filters: Filters) -> np.ndarray | None:
+def _allowed_ids(session: Session, filters: Filters) -> np.ndarray | None:
     """Ids passing the filters not held in memory (guideline, specialty), from SQL."""
     filters = filters.in_sql()
     if not filters.any():
         return None
     params: dict[str, Any] = {}
     where = _filter_sql(filters, params)
-    with engine_for(url).connect() as connection:
-        ids = [r[0] for r in connection.execute(text(f"SELECT i.id FROM library_items i WHERE 1 = 1{where}"), params)]
+    ids = [r[0] for r in session.execute(text(f"SELECT i.id FROM library_items i WHERE 1 = 1{where}"), params)]
     return np.asarray(ids, dtype=np.int64)
 
 
-def semantic_ids(url: str, query: str, filters: Filters, limit: int = CANDIDATES) -> list[tuple[int, float]]:
+def semantic_ids(session: Session, query: str, filters: Filters, limit: int = CANDIDATES) -> list[tuple[int, float]]:
     """Item ids ranked by cosine similarity of their embedding to the query's."""
-    from openimr.library.embed import encode
-
     if not query.strip():
         return []
-    index = vector_index(url)
-    return index.nearest(encode([query])[0], limit, _allowed_ids(url, filters), mask=index.mask(filters))
+    return _semantic_side(session, filters)(query, limit)
+
+
+def _semantic_side(session: Session, filters: Filters):
+    """The semantic ranking as a function of (query, limit) that needs no database: the
+    index and the SQL filters are read here, with the session, so that the embedding and
+    the cosine search can run in another thread."""
+    from openimr.library.embed import encode
+
+    index = vector_index(session)
+    allowed, mask = _allowed_ids(session, filters), index.mask(filters)
+
+    def nearest(query: str, limit: int) -> list[tuple[int, float]]:
+        return index.nearest(encode([query])[0], limit, allowed, mask=mask)
+
+    return nearest
 
 
 def fuse(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
@@ -545,18 +597,21 @@ def fuse(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def ranked_ids(url: str, query: str, filters: Filters | None = None, mode: Mode = "fused", limit: int = 10) -> list[tuple[int, float]]:
+def ranked_ids(session: Session, query: str, filters: Filters | None = None, mode: Mode = "fused", limit: int = 10) -> list[tuple[int, float]]:
     """(item id, score) of the best `limit` items for a query."""
     filters = filters or Filters()
     pool = max(limit, CANDIDATES)
     if mode == "fulltext":
-        ids = fulltext_ids(url, query, filters, pool)
+        ids = fulltext_ids(session, query, filters, pool)
         return [(i, 1.0 / (RRF_K + r + 1)) for r, i in enumerate(ids)][:limit]
     if mode == "semantic":
-        return semantic_ids(url, query, filters, limit)
-    # the two sides run side by side: SQLite and numpy both release the GIL
-    semantic_future = _side_pool().submit(semantic_ids, url, query, filters, pool)
-    lexical = fulltext_ids(url, query, filters, pool)
+        return semantic_ids(session, query, filters, limit)
+    if not query.strip():
+        return []
+    # the two sides run side by side (SQLite and numpy both release the GIL); the semantic
+    # side's database reads are made first, here, so only this thread uses the session
+    semantic_future = _side_pool().submit(_semantic_side(session, filters), query, pool)
+    lexical = fulltext_ids(session, query, filters, pool)
     semantic = [i for i, _ in semantic_future.result()]
     return fuse([lexical, semantic])[:limit]
 
@@ -601,8 +656,9 @@ def _bold(word: str) -> str:
     return f"{lead}**{core}**{tail}" if core else word
 
 
-def hits(url: str, scored: list[tuple[int, float]], query: str) -> list[Hit]:
+def hits(session: Session, scored: list[tuple[int, float]], query: str) -> list[Hit]:
     """Full results for ranked item ids (ids no longer stored are dropped)."""
+    from openimr.library.classify import category_label
     from openimr.library.records import guideline_label
 
     if not scored:
@@ -611,24 +667,26 @@ def hits(url: str, scored: list[tuple[int, float]], query: str) -> list[Hit]:
     params = {f"p{n}": v for n, v in enumerate(ids)}
     marks = ", ".join(f":p{n}" for n in range(len(ids)))
     sql = (
-        "SELECT i.id, l.case_number, i.request, i.decision, i.category, i.guideline, i.decision_date, i.rationale "
-        f"FROM library_items i JOIN library_letters l ON l.id = i.letter_id WHERE i.id IN ({marks})"
+        "SELECT i.id, l.case_number, i.request, i.decision, i.category, i.guideline, i.decision_date, i.rationale, "
+        f"i.letter_id FROM library_items i JOIN library_letters l ON l.id = i.letter_id WHERE i.id IN ({marks})"
     )
-    with engine_for(url).connect() as connection:
-        rows = {r[0]: r for r in connection.execute(text(sql), params)}
+    rows = {r[0]: r for r in session.execute(text(sql), params)}
     results = []
     for item_id, score in scored:
         if item_id not in rows:
             continue
-        _, case, request, decision, category, guideline, when, rationale = rows[item_id]
+        _, case, request, decision, category, guideline, when, rationale, letter_id = rows[item_id]
         results.append(
             Hit(
                 id=item_id,
+                letter_id=letter_id,
                 case_number=case,
                 request=request,
                 decision=decision,
                 category=category,
+                category_label=category_label(category),
                 guideline=guideline_label(guideline),
+                guideline_key=guideline,
                 date=str(when) if when else None,
                 snippet=snippet(rationale or "", query),
                 score=round(float(score), 6),
@@ -637,22 +695,58 @@ def hits(url: str, scored: list[tuple[int, float]], query: str) -> list[Hit]:
     return results
 
 
-def search(url: str, query: str, filters: Filters | None = None, mode: Mode = "fused", limit: int = 10) -> list[Hit]:
+def find(session: Session, query: str, filters: Filters | None = None, mode: Mode = "fused", limit: int = 10) -> list[Hit]:
     """Search the library; the best `limit` items with snippets."""
-    return hits(url, ranked_ids(url, query, filters, mode, limit), query)
+    return hits(session, ranked_ids(session, query, filters, mode, limit), query)
 
 
-def similar(url: str, item_id: int, limit: int = 10) -> list[Hit]:
+def search(session: Session, query: str, filters: Filters | None = None, page: int = 1, per_page: int = 20) -> SearchPage:
+    """One page of a fused search (full text alone when the semantic model cannot answer),
+    with the facets of its first POOL hits."""
+    if not query.strip():
+        return SearchPage(items=[], total=0, page=page, per_page=per_page)
+    try:
+        found = find(session, query, filters, "fused", POOL)
+    except Exception as error:  # the semantic side needs the model; full text alone still answers
+        log.warning("fused search failed (%s); full text only", type(error).__name__)
+        found = find(session, query, filters, "fulltext", POOL)
+    facets = {"decision": _count(h.decision for h in found), "category": _count(h.category for h in found),
+              "guideline": _count(h.guideline_key for h in found)}
+    return SearchPage(items=found[(page - 1) * per_page: page * per_page], total=len(found), page=page,
+                      per_page=per_page, facets=facets)
+
+
+def _count(values) -> dict[str, int]:
+    """The twelve commonest values and their counts, commonest first."""
+    counts: dict[str, int] = {}
+    for value in values:
+        if value:
+            counts[value] = counts.get(value, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:12])
+
+
+def similar(session: Session, item_id: int, limit: int = 10) -> list[Hit]:
     """The nearest precedents of one item (other letters' items), by embedding."""
-    with engine_for(url).connect() as connection:
-        row = connection.execute(
-            text("SELECT letter_id, embedding, request FROM library_items WHERE id = :id"), {"id": item_id}
-        ).first()
-        if row is None:
-            raise LookupError(f"item {item_id}: no such item in the library")
-        same_letter = {r[0] for r in connection.execute(text("SELECT id FROM library_items WHERE letter_id = :l"), {"l": row[0]})}
+    row = session.execute(
+        text("SELECT letter_id, embedding, request FROM library_items WHERE id = :id"), {"id": item_id}
+    ).first()
+    if row is None:
+        raise LookupError(f"item {item_id}: no such item in the library")
+    same_letter = {r[0] for r in session.execute(text("SELECT id FROM library_items WHERE letter_id = :l"), {"l": row[0]})}
     if row[1] is None:
         raise LookupError(f"item {item_id}: has no embedding (it was ingested without embeddings)")
     vector = np.frombuffer(bytes(row[1]), dtype=np.float16).astype(np.float32)
-    scored = vector_index(url).nearest(vector, limit, exclude=same_letter | {item_id})
-    return hits(url, scored, row[2])
+    scored = vector_index(session).nearest(vector, limit, exclude=same_letter | {item_id})
+    return hits(session, scored, row[2])
+
+
+def facet_label(name: str, value: str) -> str:
+    """The printable name of a facet's value (category and guideline keys)."""
+    from openimr.library.classify import category_label
+    from openimr.library.records import guideline_label
+
+    if name == "category":
+        return category_label(value)
+    if name == "guideline":
+        return guideline_label(value) or value
+    return value

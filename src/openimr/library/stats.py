@@ -7,14 +7,14 @@ from __future__ import annotations
 import html
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from openimr.db import engine_for
-
-GROUPS = ("decision", "category", "guideline", "specialty", "month", "region")
+Grouping = Literal["decision", "category", "guideline", "specialty", "month", "region"]
+GROUPS: tuple[str, ...] = get_args(Grouping)
 
 
 class StatRow(BaseModel):
@@ -32,6 +32,14 @@ class StatRow(BaseModel):
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump()
+
+
+class StatsTable(BaseModel):
+    """The rows of one grouping (the answer of the workbench's /api/stats)."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: Grouping
+    rows: list[StatRow]
 
 
 Row = StatRow
@@ -65,19 +73,17 @@ def _group_sql(by: str, dialect: str) -> tuple[str, str]:
     raise ValueError(f"--by: unknown grouping {by!r}; one of {', '.join(GROUPS)}")
 
 
-def stats(url: str, by: str = "decision") -> list[Row]:
+def stats(session: Session, by: str = "decision") -> list[Row]:
     """Counts and overturned rates per group, largest group first."""
     from openimr.library.classify import category_label
     from openimr.library.records import guideline_label
 
-    engine = engine_for(url)
-    group, join = _group_sql(by, engine.dialect.name)
+    group, join = _group_sql(by, session.get_bind().dialect.name)
     sql = (
         f"SELECT {group} AS g, count(*) AS n, sum(CASE WHEN i.overturned THEN 1 ELSE 0 END) AS o "
         f"FROM library_items i {join} GROUP BY {group} ORDER BY count(*) DESC, {group}"
     )
-    with engine.connect() as connection:
-        result = connection.execute(text(sql)).all()
+    result = session.execute(text(sql)).all()
     rows = []
     for name, n, overturned in result:
         overturned = int(overturned or 0)

@@ -10,10 +10,12 @@ migration).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
     Boolean,
     Date,
@@ -22,8 +24,10 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     delete,
+    func,
     insert,
     select,
     text,
@@ -31,6 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openimr.db import Base
+from openimr.models import Decision, Item, Layout, Letter, Priority, ReviewerCredentials
+
+log = logging.getLogger("openimr.library")
 
 
 class LibraryLetter(Base):
@@ -117,10 +124,10 @@ class LibraryCitation(Base):
     text: Mapped[str] = mapped_column(Text, default="")
 
 
-LETTERS = LibraryLetter.__table__
-ITEMS = LibraryItem.__table__
-CITATIONS = LibraryCitation.__table__
-CREDENTIALS = LibraryCredential.__table__
+LETTERS = cast(Table, LibraryLetter.__table__)
+ITEMS = cast(Table, LibraryItem.__table__)
+CITATIONS = cast(Table, LibraryCitation.__table__)
+CREDENTIALS = cast(Table, LibraryCredential.__table__)
 
 
 def _chunks(values: list, size: int = 500) -> Iterable[list]:
@@ -225,3 +232,104 @@ def _insert_records(session: Session, records: list[dict[str, Any]], letter_ids:
 def dumps(values: list[str] | None) -> str | None:
     """JSON text of a list (None stays None)."""
     return None if values is None else json.dumps(values, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- the face: letters
+class LetterSummary(BaseModel):
+    """One stored letter in a list: its number, layout, date and item counts."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    case_number: str | None
+    layout: str
+    decision_date: date | None
+    items: int
+    upheld: int
+    overturned: int
+
+
+class LetterList(BaseModel):
+    """One page of the stored letters, newest decision first, and how many there are."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[LetterSummary]
+    total: int
+
+
+class AddedLetter(BaseModel):
+    """What `add_letter` did: the stored letter's id, and whether it was new or changed."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    case_number: str | None
+    added: bool
+    items: int
+
+
+def list_letters(session: Session, page: int = 1, per_page: int = 30, case_number: str = "") -> LetterList:
+    """The stored letters (those whose case number holds `case_number`), newest decision first."""
+    overturned = (
+        select(func.count()).select_from(ITEMS)
+        .where(ITEMS.c.letter_id == LETTERS.c.id, ITEMS.c.overturned.is_(True)).scalar_subquery()
+    )
+    query = select(LETTERS.c.id, LETTERS.c.case_number, LETTERS.c.layout, LETTERS.c.decision_date,
+                   LETTERS.c.item_count, overturned)
+    counted = select(func.count()).select_from(LETTERS)
+    if case_number.strip():
+        wanted = LETTERS.c.case_number.like(f"%{case_number.strip()}%")
+        query, counted = query.where(wanted), counted.where(wanted)
+    rows = session.execute(query.order_by(LETTERS.c.decision_date.desc(), LETTERS.c.id)
+                           .limit(per_page).offset((max(page, 1) - 1) * per_page))
+    items = [LetterSummary(id=r[0], case_number=r[1], layout=r[2], decision_date=r[3], items=r[4],
+                           upheld=r[4] - r[5], overturned=r[5]) for r in rows]
+    return LetterList(items=items, total=session.execute(counted).scalar() or 0)
+
+
+def get_letter(session: Session, letter_id: int) -> Letter | None:
+    """One stored letter as the letter model (the reviewer's credentials, never a name)."""
+    from openimr.letters.read.citations import parse_citation
+
+    row = session.get(LibraryLetter, letter_id)
+    if row is None:
+        return None
+    creds = session.execute(select(CREDENTIALS.c.kind, CREDENTIALS.c.value)
+                            .where(CREDENTIALS.c.letter_id == letter_id).order_by(CREDENTIALS.c.id)).all()
+    items = []
+    for item in session.scalars(select(LibraryItem).where(LibraryItem.letter_id == letter_id).order_by(LibraryItem.position)):
+        cites = dict(session.execute(select(CITATIONS.c.role, CITATIONS.c.text)
+                                     .where(CITATIONS.c.item_id == item.id, CITATIONS.c.position == 0)).all())
+        items.append(Item(
+            request=item.request, decision=cast(Decision, item.decision), medically_necessary=item.decision == "Overturned",
+            rationale=item.rationale or "", original_request=item.original_request, authorized=item.authorized,
+            disputed_request=item.disputed_request,
+            claims_administrator_guideline=parse_citation(cites.get("claims_administrator", "")),
+            imr_guideline=parse_citation(cites.get("imr", ""))))
+    return Letter(
+        layout=cast(Layout, row.layout), case_number=row.case_number, date_assigned=row.date_assigned,
+        date_of_injury=row.date_of_injury, decision_date=row.decision_date, ur_denial_date=row.ur_denial_date,
+        application_received=row.application_received, priority=cast(Priority | None, row.priority),
+        review_organization=row.review_organization or "MAXIMUS Federal Services",
+        reviewer=ReviewerCredentials(licensure=[v for k, v in creds if k == "licensure"],
+                                     specialties=[v for k, v in creds if k == "specialty"],
+                                     statement=row.credentials_statement or ""),
+        documents_reviewed=json.loads(row.documents_reviewed) if row.documents_reviewed else None,
+        clinical_case_summary=row.clinical_case_summary or "", items=items)
+
+
+def add_letter(session: Session, letter: Letter, content: bytes, source_name: str) -> AddedLetter:
+    """Store one letter in the caller's transaction (with its embedding when the semantic
+    model is there; without, full-text search still finds it)."""
+    import hashlib
+
+    from openimr.library.records import embed_records, letter_record
+
+    record = letter_record(letter, source_name, hashlib.sha256(content).hexdigest())
+    try:
+        embed_records([record])
+    except Exception as error:  # the semantic model is optional for one letter
+        log.warning("letter stored without embedding: %s", type(error).__name__)
+    outcome = store_records(session, [record])
+    session.flush()
+    letter_id = session.scalar(select(LETTERS.c.id).where(LETTERS.c.letter_key == record["letter"]["letter_key"]))
+    return AddedLetter(id=int(letter_id or 0), case_number=letter.case_number,
+                       added=bool(outcome["added"] or outcome["replaced"]), items=len(letter.items))

@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError, model_validator
 
 from openimr.cases.intake import Application
-from openimr.models import Letter, Model, ReviewerCredentials
+from openimr.models import Letter, Model, ReviewerCredentials, first_error
 from openimr.panel.conflicts import conflicts
 
 DATA = Path(__file__).parent / "data"
@@ -83,7 +83,7 @@ def fit_table() -> FitTable:
     try:
         table = FitTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except ValidationError as error:
-        raise ValueError(f"{path}: {error.errors()[0]['loc']}: {error.errors()[0]['msg']}") from None
+        raise ValueError(f"{path}: {first_error(error, 'file')}") from None
     if not table.kinds or table.kinds[-1].keywords:
         raise ValueError(f"{path}: the last kind must be the catch-all (no keywords)")
     return table

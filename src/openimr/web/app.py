@@ -20,6 +20,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from openimr import db as dbmod
 from openimr.cases.lifecycle import NotPermitted
+from openimr.models import first_error
 from openimr.web import auth
 from openimr.web.auth import AuthError, Principal
 from openimr.web.limits import BodyLimit
@@ -187,9 +188,7 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", []) if p not in ("body", "query", "path"))
-        return _error(request, 422, f"{field or 'request'}: {first.get('msg', 'invalid')}")
+        return _error(request, 422, first_error(exc, "request", skip=("body", "query", "path")))
 
 
 def _warm(app: FastAPI) -> None:

@@ -8,8 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openimr.cases.tables import DeterminationRow
+from openimr.library import search as library_search
+from openimr.library import stats as library_stats
+from openimr.library import store as library
 from openimr.models import Letter
-from openimr.web import auth, parts, precedents, uploads, views, workflow
+from openimr.web import auth, parts, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import Principal
 from openimr.web.schemas import (
@@ -23,15 +26,12 @@ from openimr.web.schemas import (
     DeterminationOut,
     EligibilityOut,
     IntakeOut,
-    LetterSummary,
     LoginIn,
     LoginOut,
     Page,
     ReasonIn,
     ReviewerOut,
-    SearchOut,
     SignIn,
-    StatsOut,
     SupersedeIn,
     UserOut,
 )
@@ -253,51 +253,50 @@ def list_reviewers(page: int = PAGE, per_page: int = PER_PAGE, user: Principal =
 
 
 # ---------------------------------------------------------------- precedents
-@router.get("/letters", response_model=Page[LetterSummary])
+@router.get("/letters", response_model=Page[library.LetterSummary])
 def list_letters(case_number: str = "", page: int = PAGE, per_page: int = PER_PAGE,
                  user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """Published letters in the library, newest first."""
-    rows, total = precedents.list_letters(db, page, per_page, case_number)
-    return Page[LetterSummary](items=rows, total=total, page=page, per_page=per_page)
+    found = library.list_letters(db, page, per_page, case_number)
+    return Page[library.LetterSummary](items=found.items, total=found.total, page=page, per_page=per_page)
 
 
 @router.get("/letters/{letter_id}", response_model=Letter)
 def get_letter(letter_id: str, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """One letter as the letter model (reviewer credentials, never a name)."""
-    letter = precedents.get_letter(db, letter_id)
+    letter = library.get_letter(db, int(letter_id)) if letter_id.isdigit() else None
     if letter is None:
         raise workflow.NotFound(f"letter {letter_id}: not found")
     return letter
 
 
-@router.post("/letters", status_code=201)
+@router.post("/letters", status_code=201, response_model=library.AddedLetter)
 async def upload_letter(file: UploadFile = File(...), user: Principal = Depends(writer),
                         db: Session = Depends(get_db)):
     """Add a published letter (PDF or text, at most 10 MB) to the library (admin, QA)."""
     workflow.require_role(user, "admin", "qa")
     name, content, kind = await uploads.read_upload(file)
     letter = parts.read_letter(content if kind == "pdf" else content.decode("utf-8"), name)
-    letter_id, added = precedents.add_letter(db, letter, content, name)
+    added = library.add_letter(db, letter, content, name)
     db.commit()
-    return {"id": letter_id, "case_number": letter.case_number, "added": added, "items": len(letter.items)}
+    return added
 
 
-@router.get("/search", response_model=SearchOut)
+@router.get("/search", response_model=library_search.SearchPage)
 def search(q: str = Query("", max_length=500), decision: str = "", guideline: str = "", category: str = "",
            page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
            db: Session = Depends(get_db)):
     """Precedent search with facets and highlighted snippets."""
-    filters = {"decision": decision, "guideline": guideline, "category": category}
-    hits, total, facets = precedents.search(db, q, filters, page, per_page)
-    return SearchOut(items=hits, total=total, page=page, per_page=per_page, facets=facets,
-                     backend=precedents.backend_name(db))
+    filters = library_search.Filters(decision=decision or None, guideline=guideline or None, category=category or None)
+    return library_search.search(db, q, filters, page, per_page)
 
 
-@router.get("/stats", response_model=StatsOut)
-def stats(by: str = "decision", user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+@router.get("/stats", response_model=library_stats.StatsTable)
+def stats(by: library_stats.Grouping = "decision", user: Principal = Depends(current_user),
+          db: Session = Depends(get_db)):
     """Upheld/overturned counts and rates (Wilson 95% interval) by decision, category, guideline,
-    specialty or month."""
-    return StatsOut(by=by, rows=precedents.stats(db, by), backend=precedents.backend_name(db))
+    specialty, month or region."""
+    return library_stats.StatsTable(by=by, rows=library_stats.stats(db, by))
 
 
 # ---------------------------------------------------------------- users

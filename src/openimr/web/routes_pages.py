@@ -12,7 +12,10 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from openimr.cases import lifecycle
-from openimr.web import auth, charts, parts, precedents, uploads, views, workflow
+from openimr.library import search as library_search
+from openimr.library import stats as library_stats
+from openimr.library import store as library
+from openimr.web import auth, charts, parts, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import AuthError, Principal
 
@@ -282,21 +285,21 @@ def search_page(request: Request, q: str = "", decision: str = "", guideline: st
                 page: int = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     page = max(page, 1)
     filters = {"decision": decision, "guideline": guideline, "category": category}
-    hits, total, facets = precedents.search(db, q[:500], filters, page, 20) if (q or any(filters.values())) \
-        else ([], 0, {})
+    wanted = library_search.Filters(**{k: v or None for k, v in filters.items()})
+    found = library_search.search(db, q[:500], wanted, page, 20)
     base = {"q": q, **{k: v for k, v in filters.items() if v}}
-    return render(request, "search.html", user, q=q, filters=filters, hits=hits, total=total, facets=facets,
-                  page=page, pages=max(1, -(-total // 20)), base=base, urlencode=urlencode, Markup=Markup,
-                  facet_label=precedents.facet_label)
+    return render(request, "search.html", user, q=q, filters=filters, hits=found.items, total=found.total,
+                  facets=found.facets, page=page, pages=max(1, -(-found.total // 20)), base=base, urlencode=urlencode,
+                  Markup=Markup, facet_label=library_search.facet_label)
 
 
 @router.get("/letters", response_class=HTMLResponse)
 def letters_page(request: Request, page: int = 1, case_number: str = "", message: str = "",
                  user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     page = max(page, 1)
-    rows, total = precedents.list_letters(db, page, 30, case_number)
-    return render(request, "letters.html", user, letters=rows, total=total, page=page,
-                  pages=max(1, -(-total // 30)), case_number=case_number, message=message, error="")
+    found = library.list_letters(db, page, 30, case_number)
+    return render(request, "letters.html", user, letters=found.items, total=found.total, page=page,
+                  pages=max(1, -(-found.total // 30)), case_number=case_number, message=message, error="")
 
 
 @router.post("/letters", response_class=HTMLResponse)
@@ -307,18 +310,18 @@ async def letters_upload(request: Request, file: UploadFile | None = File(None),
         name, content, kind = await uploads.read_upload(file)
         letter = parts.read_letter(content if kind == "pdf" else content.decode("utf-8"), name)
     except ValueError as error:
-        rows, total = precedents.list_letters(db, 1, 30)
-        return render(request, "letters.html", user, 422, letters=rows, total=total, page=1,
-                      pages=max(1, -(-total // 30)), case_number="", message="", error=str(error))
-    letter_id, added = precedents.add_letter(db, letter, content, name)
+        found = library.list_letters(db, 1, 30)
+        return render(request, "letters.html", user, 422, letters=found.items, total=found.total, page=1,
+                      pages=max(1, -(-found.total // 30)), case_number="", message="", error=str(error))
+    added = library.add_letter(db, letter, content, name)
     db.commit()
-    return see_other(f"/letters/{letter_id}")
+    return see_other(f"/letters/{added.id}")
 
 
 @router.get("/letters/{letter_id}", response_class=HTMLResponse)
 def letter_page(letter_id: str, request: Request, user: Principal = Depends(current_user),
                 db: Session = Depends(get_db)):
-    letter = precedents.get_letter(db, letter_id)
+    letter = library.get_letter(db, int(letter_id)) if letter_id.isdigit() else None
     if letter is None:
         raise workflow.NotFound(f"letter {letter_id}: not found")
     return render(request, "letter.html", user, letter=letter, letter_id=letter_id)
@@ -330,9 +333,9 @@ def analytics_page(request: Request, user: Principal = Depends(current_user), db
     for by, title in (("category", "Overturned rate by treatment category"),
                       ("guideline", "Overturned rate by guideline relied on"),
                       ("month", "Overturned rate by month of decision")):
-        rows = precedents.stats(db, by)
+        rows = [row.model_dump() for row in library_stats.stats(db, by)]
         if by == "month":
             rows = sorted(rows, key=lambda r: r["group"])[-24:]
         sections.append({"by": by, "title": title, "rows": rows, "svg": Markup(charts.rate_chart(rows, title, 24))})
-    overall = precedents.stats(db, "decision")
+    overall = library_stats.stats(db, "decision")
     return render(request, "analytics.html", user, sections=sections, overall=overall)

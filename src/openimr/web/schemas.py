@@ -8,7 +8,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from openimr.library.stats import StatRow  # one model for `openimr stats --json` and /api/stats
+from openimr.library.search import Hit  # the library's hit: a draft's precedents
 
 T = TypeVar("T")
 Decision = Literal["Upheld", "Overturned"]
@@ -103,15 +103,6 @@ class CriterionView(Out):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
-class PrecedentView(Out):
-    letter_id: int | str | None = None
-    case_number: str | None = None
-    request: str
-    decision: str
-    guideline: str | None = None
-    score: float | None = None
-
-
 class DriverView(Out):
     """A feature that moved the engine's calibrated probability: its plain-words label, its
     value for this item, and its weight in log-odds (positive: toward Overturned)."""
@@ -138,7 +129,7 @@ class DraftView(Out):
     criteria_verdict: Literal["met", "not_met", "not_shown", "no_entry"] | None = None
     confidence: Literal["clear", "uncertain"] | None = None
     drivers: list[DriverView] = Field(default_factory=list)
-    precedents: list[PrecedentView] = Field(default_factory=list)
+    precedents: list[Hit] = Field(default_factory=list)
 
 
 class DecisionIn(Out):
@@ -262,42 +253,6 @@ class CaseActionOut(Out):
     case_number: str
     status: str
     changed: bool
-
-
-class LetterSummary(Out):
-    id: int | str
-    case_number: str | None
-    layout: str
-    decision_date: date | None
-    items: int
-    upheld: int
-    overturned: int
-
-
-class SearchHit(Out):
-    """One precedent item found: request, decision, guideline and a highlighted snippet."""
-
-    id: int | str
-    letter_id: int | str | None = None
-    case_number: str | None
-    request: str
-    decision: str
-    category: str | None = None
-    guideline: str | None = None
-    decision_date: date | None = None
-    snippet: str = ""
-    score: float = 0.0
-
-
-class SearchOut(Page[SearchHit]):
-    facets: dict[str, dict[str, int]] = Field(default_factory=dict)
-    backend: str = ""
-
-
-class StatsOut(Out):
-    by: str
-    rows: list[StatRow]
-    backend: str = ""
 
 
 class Lax(BaseModel):

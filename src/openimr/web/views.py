@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from openimr.cases import record
 from openimr.cases.tables import CaseRow as Case
-from openimr.web import parts, precedents, workflow
+from openimr.library import search as library_search
+from openimr.web import parts, workflow
 from openimr.web.auth import Principal
 
 DRAFT_NOTE = "Recommendation of the determination engine: a licensed clinician decides and signs."
@@ -92,10 +93,9 @@ def drafts(session: Session, case: Case, cache: dict) -> list[dict] | None:
     return cache[key]
 
 
-def _precedents(session: Session, request: str) -> list[dict]:
-    return [{"letter_id": h["letter_id"], "case_number": h["case_number"], "request": h["request"],
-             "decision": h["decision"], "guideline": h["guideline"], "score": h["score"]}
-            for h in precedents.similar(session, request, limit=4)]
+def _precedents(session: Session, request: str) -> list[library_search.Hit]:
+    """The nearest precedents of a disputed item's request (full text alone without the model)."""
+    return library_search.search(session, request, per_page=4).items
 
 
 def determinations(session: Session, case: Case, who: Principal, names: dict[int, str]) -> list[dict]:
@@ -131,7 +131,7 @@ def case_detail(session: Session, who: Principal, case: Case, cache: dict) -> di
             if key not in cache:
                 cache[key] = _precedents(session, item["request"])
             # a record taken from a published letter never shows that letter as its own precedent
-            draft["precedents"] = [p for p in cache[key] if p["case_number"] not in sources][:3]
+            draft["precedents"] = [p for p in cache[key] if p.case_number not in sources][:3]
         decision = decisions.get(index)
         items.append({
             "index": index, "request": item["request"], "ur_guideline": item.get("ur_guideline", ""),

@@ -1,4 +1,5 @@
-"""Relevance of search: nDCG@k of full-text, semantic and fused rankings on a labelled set
+"""The search relevance harness of the tests (not part of the installed package): nDCG@k of
+full-text, semantic and fused rankings on a labelled set
 (queries with a hand-written pattern of the requests that should come first)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import text
 
-from openimr.db import engine_for
+from openimr.db import session_scope
 
 
 def ndcg(ranked: list[int], relevant: set[int], k: int = 10) -> float:
@@ -34,13 +35,13 @@ def evaluate(url: str, labels: list[dict], k: int = 10) -> dict[str, float]:
     """Mean nDCG@k per mode (fulltext, semantic, fused) over the labelled queries."""
     from openimr.library.search import ranked_ids
 
-    with engine_for(url).connect() as connection:
-        requests = connection.execute(text("SELECT id, request FROM library_items")).all()
     totals = {"fulltext": 0.0, "semantic": 0.0, "fused": 0.0}
-    for row in labels:
-        pattern = re.compile(row["relevant"], re.IGNORECASE)
-        relevant = {item_id for item_id, request in requests if pattern.search(request)}
-        for mode in totals:
-            ranked = [i for i, _ in ranked_ids(url, row["query"], mode=mode, limit=k)]  # type: ignore[arg-type]
-            totals[mode] += ndcg(ranked, relevant, k)
+    with session_scope(url) as session:
+        requests = session.execute(text("SELECT id, request FROM library_items")).all()
+        for row in labels:
+            pattern = re.compile(row["relevant"], re.IGNORECASE)
+            relevant = {item_id for item_id, request in requests if pattern.search(request)}
+            for mode in totals:
+                ranked = [i for i, _ in ranked_ids(session, row["query"], mode=mode, limit=k)]  # type: ignore[arg-type]
+                totals[mode] += ndcg(ranked, relevant, k)
     return {mode: round(total / len(labels), 4) for mode, total in totals.items()}
