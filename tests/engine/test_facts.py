@@ -90,3 +90,20 @@ def test_second_development_set(nlp_loaded, factscore):
     result = factscore.score(facts.extract_text, factscore.DEV2)
     assert result["gold_mentions"] >= 90
     assert result["precision"] >= 0.85 and result["recall"] >= 0.80
+
+
+def test_negation_does_not_spill_past_a_comma_into_an_affirmed_finding(nlp_loaded):
+    from openimr.engine.facts import extract_text
+
+    def read(text):
+        return {(m.fact, m.text.lower()): m.negated for m in extract_text(text)}
+
+    got = read("On examination there was no tenderness, intact sensation and 5/5 strength.")
+    assert got[("normal_neuro_exam", "intact sensation")] is False
+    got = read("There was no weakness, decreased sensation in the left L5 dermatome.")
+    assert got[("neuro_deficit", "weakness")] is True
+    assert got[("neuro_deficit", "decreased sensation")] is False
+    # a negated list stays negated
+    got = read("There was no numbness, tingling or weakness.")
+    assert all(got.values()) and len(got) == 3
+    assert read("Sensation intact in both legs.")[("normal_neuro_exam", "sensation intact")] is False

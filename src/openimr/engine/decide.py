@@ -121,6 +121,12 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
             duplicate=key in seen, dependent=is_dependent(item.request, match.category),
             drug_months=months, drug_evidence=months_ev, age=age, opioid=opioid_in_use, **form,
         )
+        if any(e.entry.route for e in kb.entries if e.entry.category == match.category):
+            routed = match_request(item.request, context_region, kb,
+                                   routed=lambda e, c=ctx: all(rulemod.check(cond, c).holds for cond in e.route))
+            if routed.kb_entry is not match.kb_entry:  # the diagnosis routes it (same region, same facts)
+                match = routed
+                ctx.entry = routed.kb_entry
         seen.add(key)
         out.append(ItemFeatures(item.request, match, ctx, ctx.dependent, item.ur_guideline))
     for f in out:

@@ -74,6 +74,11 @@ def _quiet_pyrush() -> None:
         pass
 
 
+_AFFIRMED_AFTER_COMMA = ("intact", "normal", "decreased", "diminished", "reduced", "absent", "impaired", "altered",
+                         "positive", "weak", "mild", "mildly", "moderate", "moderately", "severe",
+                         "sensation", "strength", "reflexes", "full", "limited")
+
+
 def _context_rules():
     """Default ConText rules, with the backward-only heading rules made clause-final."""
     import spacy
@@ -105,6 +110,11 @@ def _context_rules():
         ConTextRule("nor", "NEGATED_EXISTENCE", direction="FORWARD"),
         # a closing parenthesis ends the scope of a negation opened inside it
         ConTextRule(")", "TERMINATE", direction="TERMINATE", pattern=[{"ORTH": ")"}]),
+        # a comma before a finding stated affirmatively ends a negation: "no tenderness, intact
+        # sensation", "no weakness, decreased sensation" (a list "no tenderness, swelling or
+        # deformity" stays negated)
+        ConTextRule(", <affirmed finding>", "TERMINATE", direction="TERMINATE",
+                    pattern=[{"ORTH": ","}, {"LOWER": {"IN": list(_AFFIRMED_AFTER_COMMA)}}]),
         # utilization review "denied the request for X" does not deny that X exists
         ConTextRule("denied the request", "PSEUDO", direction="PSEUDO",
                     pattern=[{"LOWER": {"IN": ["denied", "non-certified", "noncertified"]}},

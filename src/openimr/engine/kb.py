@@ -13,6 +13,7 @@ used only when no MTUS entry does, and it states why the MTUS was left (`mtus_ga
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -174,6 +175,11 @@ class Entry(_Strict):
     # procedure entries (e.g. a carpal tunnel release within hand surgery): the entry takes only
     # requests matching one of these patterns, and takes them before the category's general entry
     requests: list[str] = Field(default_factory=list)
+    # routed entries (e.g. nerve studies for a suspected entrapment, ACOEM ch. 11, rather than the
+    # Chronic Pain guideline's general section): the entry takes an item of its category and region
+    # only when all these conditions hold on the item (its diagnosis, the weeks since injury), and
+    # then before the category's other entries of the same scope
+    route: list[Condition] = Field(default_factory=list)
     title: str | None = None
     sections: list[str] = Field(default_factory=list)
     pages: list[str] = Field(default_factory=list)
@@ -333,12 +339,17 @@ def load_kb(guidelines_dir: Path | None = None, data_dir: Path | None = None) ->
                         raise KBError(f"{path}: entries.{e.id}.criteria.{c.id}: unknown fact {f!r}")
             for r in e.rules:
                 _check_rule_facts(r, facts, f"{path}: entries.{e.id}.rules.{r.id}")
+            _check_conditions(e.route, facts, f"{path}: entries.{e.id}.route")
             entries.append(KBEntry(gf.guideline, e))
     return KnowledgeBase(entries, facts, cats)
 
 
 def _check_rule_facts(rule: Rule, facts: dict, where: str) -> None:
-    for cond in rule.when:
+    _check_conditions(rule.when, facts, where)
+
+
+def _check_conditions(conditions: list[Condition], facts: dict, where: str) -> None:
+    for cond in conditions:
         if cond.test in {"fact_present", "fact_absent"}:
             for f in [cond.fact, *cond.values] if cond.fact else cond.values:
                 if f not in facts:
@@ -414,10 +425,13 @@ def _region_fits(entry: Entry, region: str | None, request: str = "") -> int:
     return fit
 
 
-def match_request(request: str, context_region: str | None = None, kb: KnowledgeBase | None = None) -> Match:
+def match_request(request: str, context_region: str | None = None, kb: KnowledgeBase | None = None,
+                  routed: Callable[[Entry], bool] | None = None) -> Match:
     """Find the knowledge-base entry for a request, MTUS first (evidence search sequence).
 
     `context_region` is the case's main body region, used when the request names none.
+    `routed` tells whether a routed entry's conditions (`route`) hold on the item; without it
+    no routed entry is taken.
     """
     kb = kb or default_kb()
     category = classify_request(request, kb)
@@ -425,10 +439,12 @@ def match_request(request: str, context_region: str | None = None, kb: Knowledge
     if category is None:
         return Match(None, region, None)
     candidates = [(e, _region_fits(e.entry, region, request)) for e in kb.entries if e.entry.category == category]
-    candidates = [(e, fit) for e, fit in candidates if fit]
+    candidates = [(e, 4 if e.entry.route else fit) for e, fit in candidates
+                  if fit and (not e.entry.route or (routed is not None and routed(e.entry)))]
     if not candidates:
         return Match(category, region, None)
-    # MTUS before non-MTUS; within a scope, a procedure's entry before the region's, and a
+    # MTUS before non-MTUS; within a scope, a routed entry whose conditions hold, then a
+    # procedure's entry before the region's, and a
     # region-specific entry before a general one (ties: the order of the data files).
     candidates.sort(key=lambda ef: (not ef[0].mtus, -ef[1]))
     chosen = candidates[0][0]
