@@ -122,3 +122,38 @@ def test_publish_pdf_through_the_letter_writer(cli, write_json, sqlite_url, real
     text = "\n".join(page.get_textpage().get_text_range() for page in pdf)
     assert letter.items[0].request.split()[0] in text
     assert survivors(text, planted, as_text(letter)) == []
+
+
+def test_published_pdf_is_the_mailed_letter_without_parties(cli, write_json, sqlite_url, real_letters, tmp_path):
+    """The published PDF is written by render_determination(published=True): the organization's
+    letterhead, how the determination was made, the appeal rights, the documents reviewed
+    without the providers who are people, and no party's name or claim number."""
+    import pypdfium2
+
+    from openimr.letters.write import APPEAL_HEADING
+    from openimr.letters.write.organization import configured_organization
+
+    name, letter = real_letters[5]
+    planted = make_case(5, outsiders=False)
+    application = planted.application
+    physician = application["requesting_physician"]["name"]
+    number = cli("case", "new", write_json(application), "--db", sqlite_url).stdout.split(":")[0]
+    dirty = plant(letter, planted).model_copy(update={"documents_reviewed": [
+        f"Progress report, {physician}, 03/01/2016", "Utilization review determination, 02/11/2016",
+        "MRI lumbar spine report, Dr. Winifred Quackenbush, 01/20/2016"]})
+    letter_file = write_json(json.loads(dirty.model_dump_json()), "letter.json")
+    out = tmp_path / "published.pdf"
+    result = cli("case", "publish", number, "--letter", letter_file, "--format", "pdf", "--out", out, "--db", sqlite_url)
+    assert result.exit_code == 0, result.stderr
+    text = " ".join("\n".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(str(out))).split())
+    organization = configured_organization()
+    assert organization.name in text and organization.address[-1] in text  # the letterhead
+    assert APPEAL_HEADING in text and "within 30" in text  # the appeal rights
+    assert "Progress report" in text and "MRI lumbar spine report" in text  # the documents reviewed ...
+    assert "Quackenbush" not in text and physician.split()[-1] not in text  # ... without the providers' names
+    assert organization.name in text.split(APPEAL_HEADING)[0]
+    for party in ("employee", "employer", "claims_administrator"):
+        assert application[party]["name"] not in text
+    assert application["employee"]["claim_number"] not in text
+    assert "Claim Number:" not in text and "Employee:" not in text  # no party rows at all
+    assert survivors(text, planted, as_text(letter)) == []

@@ -128,6 +128,17 @@ def test_workbench_status_changes_are_the_case_parts(world, cli):
     _decide_all(client, case_id, "Overturned")
     assert sign(client, case_id).status_code == 201
     assert shown()["status"] == "determined"
+    # the superseded determination is marked so, in the API and on the case page ...
+    dets = client.get(f"/api/cases/{case_id}").json()["determinations"]
+    assert [(d["version"], d["superseded_by_version"], d["supersede_reason"]) for d in dets] == [
+        (2, None, None), (1, 2, "records arrived")]
+    assert "Superseded by version 2</strong> (records arrived)" in client.get(f"/cases/{case_id}").text
+    # ... and the superseding letter says which letter it supersedes and why
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(client.get(dets[0]["pdf_url"]).content)
+    text = " ".join(" ".join(page.get_textpage().get_text_range() for page in pdf).split())
+    assert f"{number} v1" in text and "records arrived" in text
     trail = json.loads(cli("audit", "show", number, "--json", "--db", world.url).output)
     decided = [("decision_recorded", "web:rev_a")] * 2
     assert [(e["action"], e["actor"]) for e in trail] == [

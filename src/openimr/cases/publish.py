@@ -3,7 +3,10 @@
 A case's letter is attached from its determination (or with `--letter LETTER.json`); the
 credentials block is the assigned reviewer's (generated, never the name). Publication
 removes every party's name, addresses, the date of birth and claim numbers, and writes
-the letter with the letter writer (text, HTML, PDF) or as JSON.
+the letter as JSON or through the mailed letter's writer (`render_determination`,
+published=True: the organization's letterhead, how the determination was made from the
+credentials only, the appeal rights; no parties, no claim number, no authors of documents),
+which also refuses a letter in which a party's name is still printed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from openimr.cases import store
 from openimr.cases.intake import Application, format_errors
 from openimr.cases.redact import for_application, redact_letter, workbench_names
 from openimr.cases.tables import CaseRow, ReviewerRow
-from openimr.models import Letter, ReviewerCredentials
+from openimr.models import DocumentReviewed, Letter, LetterContext, Parties, ReviewerCredentials
 
 FORMATS = ("json", "text", "html", "pdf")
 
@@ -60,6 +63,15 @@ def attach_letter(url: str, case_number: str, letter: Letter, actor: str | None 
 
 def redacted(url: str, case_number: str) -> tuple[Letter, Counter]:
     """The case's stored letter with every identifier removed."""
+    letter, counts, _ = redacted_with_parties(url, case_number)
+    return letter, counts
+
+
+def redacted_with_parties(url: str, case_number: str) -> tuple[Letter, Counter, Parties]:
+    """The redacted letter, the counts of what was removed, and the parties entered at intake
+    (not printed: the published letter is checked against them)."""
+    from openimr.letters.write.mailing import parties_of
+
     with db.session_scope(store.ready(url)) as session:
         row = store.get(session, case_number)
         if not row.letter:
@@ -67,26 +79,37 @@ def redacted(url: str, case_number: str) -> tuple[Letter, Counter]:
         apps = case_applications(session, row)
         reviewer = session.get(ReviewerRow, row.reviewer_id) if row.reviewer_id else None
         redactor = for_application(apps, reviewer.name if reviewer else None, workbench_names(session))
-        return redact_letter(Letter.model_validate_json(row.letter), redactor)
+        letter, counts = redact_letter(Letter.model_validate_json(row.letter), redactor)
+        return letter, counts, parties_of(apps[0])
 
 
-def render(letter: Letter, format: str) -> str | bytes:
-    """The letter as JSON, or through the letter writer as text, HTML or PDF."""
+def render(letter: Letter, format: str, parties: Parties | None = None) -> str | bytes:
+    """The published letter as JSON, or as text, HTML or PDF through `render_determination`
+    (published=True); CaseError when one of `parties` is still named in it."""
     if format == "json":
         return json.dumps(letter.model_dump(mode="json"), indent=2) + "\n"
     if format not in FORMATS:
         raise store.CaseError(f"--format: {format!r} is not one of {', '.join(FORMATS)}")
     try:
-        from openimr.letters.write import render as write
+        from openimr.letters.write import render_determination
+        from openimr.letters.write.mailing import PublishedNamesError
     except ImportError:  # the writer is not installed: JSON is always available
         raise store.CaseError(f"--format {format}: the letter writer is not available; use --format json") from None
-    return write(letter, format=format)
+    # the documents reviewed as the redacted letter lists them (a provider who is a person is
+    # removed by the redaction); printed in every layout, in its own list or as a table
+    documents = [DocumentReviewed(title=entry) for entry in letter.documents_reviewed or [] if entry.strip()]
+    context = LetterContext(letter=letter, parties=parties or Parties(), reviewer=letter.reviewer,
+                            documents=documents or None)
+    try:
+        return render_determination(context, format, published=True).content  # type: ignore[arg-type]
+    except PublishedNamesError as error:
+        raise store.CaseError(str(error)) from None
 
 
 def publish(url: str, case_number: str, format: str = "json", actor: str | None = None) -> tuple[str | bytes, Counter]:
     """Redact, render and record the publication of a case's letter."""
-    letter, counts = redacted(url, case_number)
-    output = render(letter, format)
+    letter, counts, parties = redacted_with_parties(url, case_number)
+    output = render(letter, format, parties)
     with store.writing(url) as session:
         store.update(
             url, case_number, "publish", {"published": letter.model_dump_json()}, actor, session

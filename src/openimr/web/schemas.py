@@ -181,6 +181,7 @@ class DeterminationOut(Out):
     signed_at: datetime
     signed_by: str | None = None
     superseded_by: int | None = None
+    superseded_by_version: int | None = None  # the version that superseded this one
     supersede_reason: str | None = None
     pdf_url: str
 

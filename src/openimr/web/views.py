@@ -101,9 +101,11 @@ def _precedents(session: Session, request: str) -> list[library_search.Hit]:
 def determinations(session: Session, case: Case, who: Principal, names: dict[int, str]) -> list[dict]:
     """Signed versions of the case's determination, newest first."""
     rows = record.determinations(session, case)
+    versions = {d.id: d.version for d in rows}
     return [{"id": d.id, "version": d.version, "decisions_version": d.decisions_version, "signed_at": d.signed_at,
              "signed_by": names.get(d.signed_by) if who.may_see_reviewers else None,
              "superseded_by": d.superseded_by, "supersede_reason": d.supersede_reason,
+             "superseded_by_version": versions.get(d.superseded_by) if d.superseded_by else None,
              "pdf_url": f"/api/cases/{case.id}/determinations/{d.id}.pdf"} for d in rows]
 
 
