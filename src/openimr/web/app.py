@@ -213,7 +213,7 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     forwarding headers); requests seen as https get it anyway. `warm` loads the engine and
     the library's model in the background at start (`app.state.warmed` is set when done).
     """
-    from openimr.web import routes_api, routes_pages
+    from openimr.web import routes_api, routes_events, routes_pages
 
     url = dbmod.normalise_url(db_url or dbmod.default_url())
     if migrate:
@@ -247,7 +247,9 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     app.mount("/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     _install_errors(app)
     app.include_router(routes_api.router)
+    app.include_router(routes_events.api)
     app.include_router(routes_pages.router)
+    app.include_router(routes_events.pages)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
