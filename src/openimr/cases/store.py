@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, or_, select
@@ -205,18 +205,25 @@ def record_event(
     url: str, case_number: str, kind: str, day: date, settings: Settings, method: str | None = None, actor: str | None = None,
     role: str = CLI_ROLE, session: Session | None = None, detail: dict | None = None,
 ) -> dict:
-    """Record a dated event (notice sent, records received) and recompute the deadlines
-    (in the caller's transaction with `session`, see `writing`; `detail`, e.g. the notice
-    letter's SHA-256, goes into the audit entry's after)."""
+    """Record a dated event (notice sent, records received) and recompute the deadlines.
+
+    With `session`, in the caller's transaction (the workbench's); `detail`, e.g. the notice
+    letter's SHA-256, goes into the audit entry's after. The same event recorded again (same
+    kind, day and method: a double-submitted form) changes nothing."""
     if kind not in EVENT_KINDS:
         raise CaseError(f"event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
     if kind == "notice_sent" and method not in ("mail", "electronic"):
         raise CaseError("--method: a notice of assignment is sent by mail or electronic")
+    if kind != "notice_sent":
+        method = None
     with writing(url, session) as session:
         row = get(session, case_number, fresh=True)
         if day < row.received:
             raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
         before = snapshot(row) | {"events": event_list(session, row)}
+        if {"kind": kind, "day": day.isoformat(), "method": method} in before["events"]:
+            lifecycle.require_role(case_number, kind, lifecycle.roles(kind), role)
+            return before
         event = lifecycle.apply(row, kind, role)
         session.add(CaseEventRow(case_id=row.id, kind=kind, day=day, method=method, recorded_at=_now()))
         if kind == "converted_expedited":
@@ -306,9 +313,10 @@ def summary(row: CaseRow, pending: tuple[str, date] | None) -> dict:
     }
 
 
-def late_report(url: str, as_of: date) -> list[dict]:
-    """Open cases past a deadline on `as_of`: records not received, determination not issued."""
-    with db.session_scope(ready(url)) as session:
+def late_report(url: str, as_of: date, session: Session | None = None) -> list[dict]:
+    """Open cases past a deadline on `as_of`: records not received, determination not issued
+    (with `session`, read in the caller's transaction)."""
+    with nullcontext(session) if session is not None else db.session_scope(ready(url)) as session:
         out = []
         for row in session.scalars(select(CaseRow).where(CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id)):
             events = events_of(session, row)

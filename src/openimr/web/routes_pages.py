@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from openimr.cases import lifecycle
+from openimr.cases.store import EVENT_KINDS
 from openimr.library import search as library_search
 from openimr.library import stats as library_stats
 from openimr.library import store as library
@@ -118,6 +119,7 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
                   attestation=workflow.record.ATTESTATION, closing=workflow.closing_actions(case, user),
                   closed_reason={a: workflow.record.assignment_of(case).get(f"{a}_reason")
                                  for a in workflow.record.CLOSING},
+                  event_kinds=[k for k in EVENT_KINDS if lifecycle.allowed(case.status, k, user.role)],
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 
 
