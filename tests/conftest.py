@@ -80,11 +80,12 @@ PANEL_REVIEWER = {"id": "R-1", "name": "Dr. Ruth Reviewer", "profession": "MD",
 def on_panel():
     """Put an expert reviewer on a database's panel (the one registry; active, licensed in
     California): `on_panel(url)` adds R-1, `on_panel(url, id=..., **fields)` another."""
+    from openimr.cases import store
     from openimr.panel import reviewers
 
     def add(url: str, **fields) -> str:
         record = {**PANEL_REVIEWER, **fields}
-        reviewers.add(url, reviewers.parse_reviewers([record], "panel"), "test")
+        store.run(url, reviewers.add, reviewers.parse_reviewers([record], "panel"), "test")
         return record["id"]
 
     return add

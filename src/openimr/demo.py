@@ -67,8 +67,8 @@ def ensure_users(url: str, password: str = DEMO_PASSWORD) -> None:
 
     with session_scope(url) as session:
         missing = [r for r in DEMO_PANEL if reviewers.record(session, r["id"]) is None]
-    if missing:
-        reviewers.add(url, reviewers.parse_reviewers(list(missing), "demo panel"), "demo")
+        if missing:
+            reviewers.add(session, reviewers.parse_reviewers(list(missing), "demo panel"), "demo")
     with session_scope(url) as session:
         for username, role, name, panel_id in DEMO_USERS:
             if session.scalar(select(User).where(User.username == username)) is None:

@@ -16,7 +16,7 @@ def test_index_into_a_case(tmp_path, db_url, app_data, summary):
     from openimr.cases.intake import parse_application
     from openimr.cases.settings import load_settings
 
-    number = store.create_case(db_url, parse_application(app_data), load_settings(), actor="tester")["case_number"]
+    number = store.run(db_url, store.create_case, parse_application(app_data), load_settings(), actor="tester")["case_number"]
     cf = case_file(summary, seed=3, scanned_share=0.0, max_events=2)
     path = tmp_path / "records.pdf"
     path.write_bytes(cf.pdf)

@@ -28,11 +28,11 @@ def _signed_case(url: str, app_data: dict, on_panel) -> str:
     on_panel(url)
     app_data["ur_decision"]["items"] = app_data["ur_decision"]["items"][:1]
     with db.session_scope(url) as session:
-        number = store.create_case(url, parse_application(app_data, "app.json"), load_settings(), "intake",
-                                   session=session)["case_number"]
+        number = store.create_case(session, parse_application(app_data, "app.json"), load_settings(),
+                                   "intake")["case_number"]
         record.add_document(session, number, "clinical_summary", "Clinical summary", "Low back pain, no red flags.",
                             "intake")
-        store.update(url, number, "assign", {"reviewer_id": "R-1"}, "admin", session)
+        store.update(session, number, "assign", {"reviewer_id": "R-1"}, "admin")
         record.decide(session, number, 0, "Overturned", "MTUS", "Supported.", "R-1", "dr", "reviewer")
         record.decide(session, number, 0, "Upheld", "MTUS", "Not supported by the records.", "R-1", "dr", "reviewer")
         version = store.get(session, number).decisions_version
@@ -154,7 +154,7 @@ def test_export_keeps_a_copy_that_catches_a_replayed_head(app_data, db_url, cli,
     with db.session_scope(db_url) as session:
         head = session.get(AuditHeadRow, 1)
         older = (head.seq, head.hash, head.mac)
-    store.update(db_url, number, "publish", {"published": "{}"}, "clerk")
+    store.run(db_url, store.update, number, "publish", {"published": "{}"}, "clerk")
     out = tmp_path / "audit.jsonl"
     result = cli("audit", "export", "--out", out, "--db", db_url)
     assert result.exit_code == 0 and f"{older[0] + 1} rows" in result.stdout

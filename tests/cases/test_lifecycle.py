@@ -18,7 +18,7 @@ from openimr.cases.settings import load_settings
 
 def _case(url: str, app_data: dict) -> str:
     store.ready(url)
-    return store.create_case(url, parse_application(app_data, "app.json"), load_settings(), "intake",
+    return store.run(url, store.create_case, parse_application(app_data, "app.json"), load_settings(), "intake",
                              role="intake")["case_number"]
 
 
@@ -53,11 +53,11 @@ def test_a_bad_lifecycle_file_is_one_line(tmp_path, change, message):
 def test_events_move_the_status_and_an_illegal_one_is_refused(app_data, db_url, cli):
     number = _case(db_url, app_data)
     settings = load_settings()
-    assert store.record_event(db_url, number, "notice_sent", date(2026, 3, 11), settings, "mail")["status"] == \
+    assert store.run(db_url, store.record_event, number, "notice_sent", date(2026, 3, 11), settings, "mail")["status"] == \
         "notice_sent"
-    assert store.record_event(db_url, number, "records_received", date(2026, 3, 20), settings)["status"] == \
+    assert store.run(db_url, store.record_event, number, "records_received", date(2026, 3, 20), settings)["status"] == \
         "records_received"
-    store.update(db_url, number, "withdraw", {}, "intake", role="intake")
+    store.run(db_url, store.update, number, "withdraw", {}, "intake", role="intake")
     result = cli("case", "event", number, "records_received", "2026-03-21", "--db", db_url)
     assert result.exit_code == 1
     assert result.stderr.strip() == (f"case {number}: status withdrawn: cannot records received (only from "
@@ -71,10 +71,10 @@ def test_events_move_the_status_and_an_illegal_one_is_refused(app_data, db_url, 
 def test_a_role_that_may_not_make_a_transition_is_refused(app_data, db_url):
     number = _case(db_url, app_data)
     with pytest.raises(lifecycle.NotPermitted, match=f"case {number}: assign is for qa or admin; you act as intake"):
-        store.update(db_url, number, "assign", {"reviewer_id": "R-1"}, "intake", role="intake")
+        store.run(db_url, store.update, number, "assign", {"reviewer_id": "R-1"}, "intake", role="intake")
     with pytest.raises(ValueError, match="the status is the lifecycle's to set"):
-        store.update(db_url, number, "assign", {"status": "determined"}, "admin")
-    assert store.show(db_url, number)["status"] == "eligible"
+        store.run(db_url, store.update, number, "assign", {"status": "determined"}, "admin")
+    assert store.run(db_url, store.show, number)["status"] == "eligible"
 
 
 def test_publishing_an_undetermined_case_is_refused_with_one_line(app_data, write_json, cli, sqlite_url):
@@ -132,14 +132,14 @@ def test_who_may_withdraw_terminate_and_appeal_is_the_lifecycle_files(app_data, 
     from openimr.cases import record
 
     number = _case(db_url, app_data)
-    with store.writing(db_url) as session:
+    with store.transaction(db_url) as session:
         with pytest.raises(lifecycle.NotPermitted, match=f"case {number}: withdraw is for intake or admin; you act "
                                                          "as reviewer"):
             record.withdraw(session, number, "not mine to withdraw", "rev", role="reviewer")
-    with store.writing(db_url) as session:
+    with store.transaction(db_url) as session:
         case, changed = record.withdraw(session, number, "withdrawn at the employee's request", "clerk", role="intake")
         assert (case["status"], changed) == ("withdrawn", True)
-    with store.writing(db_url) as session:  # a double submit by someone who may not make it is still refused
+    with store.transaction(db_url) as session:  # a double submit by someone who may not make it is still refused
         with pytest.raises(lifecycle.NotPermitted):
             record.withdraw(session, number, "again", "qa", role="qa")
     assert lifecycle.allowed("determined", "appeal", "admin") and not lifecycle.allowed("determined", "appeal", "intake")

@@ -57,8 +57,8 @@ def test_cases_0003_adds_the_index_columns_and_keeps_documents(db_url, app_data)
     with dbmod.session_scope(db_url) as session:
         old = session.scalar(sa.select(DocumentRow))
         assert (old.text, old.doc_type, old.duplicate_of, old.scanned) == ("Low back pain.", None, None, None)
-    number = store.create_case(db_url, parse_application(app_data), load_settings(), actor="t")["case_number"]
-    with store.writing(db_url) as session:
+    number = store.run(db_url, store.create_case, parse_application(app_data), load_settings(), actor="t")["case_number"]
+    with store.transaction(db_url) as session:
         first = record.add_document(session, number, "medical_record", "p. 1-2", "[page 1]\nMRI", "t",
                                     index={"doc_type": "imaging_report", "author": "Dr. A", "first_page": 1,
                                            "last_page": 2, "scanned": True, "ocr_confidence": 81.5})
@@ -86,8 +86,8 @@ def test_a_duplicate_must_copy_a_document_of_the_same_case(db_url, app_data):
     from openimr.cases.intake import parse_application
     from openimr.cases.settings import load_settings
 
-    number = store.create_case(db_url, parse_application(app_data), load_settings(), actor="t")["case_number"]
-    with pytest.raises(CaseError, match="duplicate_of: document 999"), store.writing(db_url) as session:
+    number = store.run(db_url, store.create_case, parse_application(app_data), load_settings(), actor="t")["case_number"]
+    with pytest.raises(CaseError, match="duplicate_of: document 999"), store.transaction(db_url) as session:
         record.add_document(session, number, "medical_record", "x", "y", "t", index={"duplicate_of": 999})
-    with pytest.raises(CaseError, match="index: unknown field 'pages'"), store.writing(db_url) as session:
+    with pytest.raises(CaseError, match="index: unknown field 'pages'"), store.transaction(db_url) as session:
         record.add_document(session, number, "medical_record", "x", "y", "t", index={"pages": 3})

@@ -27,7 +27,7 @@ def _case(url: str, data: dict) -> str:
     from openimr.cases.intake import parse_application
     from openimr.cases.settings import load_settings
 
-    return store.create_case(url, parse_application(data), load_settings(), actor="intake1")["case_number"]
+    return store.run(url, store.create_case, parse_application(data), load_settings(), actor="intake1")["case_number"]
 
 
 def _last_entry(url: str, number: str):
@@ -47,7 +47,7 @@ def test_the_notice_asks_for_the_records_by_the_one_deadline_and_is_the_notice_s
     app_data["ur_decision"]["rfa_date"] = "2026-02-10"
     number = _case(db_url, app_data)
     received = date.fromisoformat(app_data["received"])
-    with store.writing(db_url) as session:
+    with store.transaction(db_url) as session:
         pdf, after = records.send_notice(session, number, received + timedelta(days=1), "electronic", "intake1",
                                          role="intake")
     text = pdf_text(pdf)
@@ -66,7 +66,7 @@ def test_the_notice_asks_for_the_records_by_the_one_deadline_and_is_the_notice_s
         assert name in text
     entry = _last_entry(db_url, number)
     assert entry.action == "notice_sent" and json.loads(entry.after)["letter_sha256"] == audit.sha256(pdf)
-    with store.writing(db_url) as session:  # the records arrive: the determination runs from their receipt
+    with store.transaction(db_url) as session:  # the records arrive: the determination runs from their receipt
         case = records.receive(session, number, received + timedelta(days=5), "intake1", role="intake")
     assert case["status"] == "records_received"
     assert case["determination_due"] == received + timedelta(days=35)
@@ -82,7 +82,7 @@ def test_mail_and_expedited_deadlines(sqlite_url, app_data, review_type, method,
     app_data["review_type"] = review_type
     number = _case(sqlite_url, app_data)
     sent = date.fromisoformat(app_data["received"])
-    with store.writing(sqlite_url) as session:
+    with store.transaction(sqlite_url) as session:
         pdf, after = records.send_notice(session, number, sent, method, "intake1")
     assert after["records_due"] == sent + timedelta(days=days)
     assert rule in pdf_text(pdf)
@@ -98,9 +98,9 @@ def test_the_notice_is_refused_with_one_line(sqlite_url, app_data):
              (dict(day=received, method="fax"), CaseError, "method: a notice of assignment is sent by mail or"),
              (dict(day=received, method="mail", role="reviewer"), lifecycle.NotPermitted, "notice sent is for")]
     for kwargs, error, message in cases:
-        with pytest.raises(error, match=message), store.writing(sqlite_url) as session:
+        with pytest.raises(error, match=message), store.transaction(sqlite_url) as session:
             records.send_notice(session, number, actor="x", **kwargs)
-    assert store.show(sqlite_url, number)["events"] == []  # nothing recorded
+    assert store.run(sqlite_url, store.show, number)["events"] == []  # nothing recorded
 
 
 def _add(session, number, kind, day, doc_type, duplicate_of=None):
@@ -115,7 +115,7 @@ def test_the_completeness_check_and_the_follow_up_request(sqlite_url, app_data):
     from openimr.cases.errors import CaseError
 
     number = _case(sqlite_url, app_data)
-    with store.writing(sqlite_url) as session:
+    with store.transaction(sqlite_url) as session:
         wanted, notes = records.missing(session, number)
         assert [m.key for m in wanted] == ["rfa", "ur_decision", "recent_reports"]
         assert notes == ["RFA date not known: the UR decision's date 2026-02-20 is used"]
@@ -123,7 +123,7 @@ def test_the_completeness_check_and_the_follow_up_request(sqlite_url, app_data):
         old = _add(session, number, "medical_record", "2025-06-30", "progress_report")  # over six months before
         _add(session, number, "medical_record", "2026-01-15", "progress_report", duplicate_of=old.id)  # a copy
         assert rfa.id
-    with store.writing(sqlite_url) as session:
+    with store.transaction(sqlite_url) as session:
         wanted, notes = records.missing(session, number)
         assert notes == []  # the stored RFA gives the date
         assert [m.text for m in wanted] == [
@@ -138,10 +138,10 @@ def test_the_completeness_check_and_the_follow_up_request(sqlite_url, app_data):
     assert entry.action == "records_requested"
     assert json.loads(entry.after) == {"missing": ["ur_decision", "recent_reports"], "day": "2026-03-12",
                                        "letter_sha256": audit.sha256(pdf)}
-    with store.writing(sqlite_url) as session:
+    with store.transaction(sqlite_url) as session:
         _add(session, number, "ur_decision", "2026-02-20", "ur_decision")
         _add(session, number, "medical_record", "2025-12-01", "imaging_report")
-    with store.writing(sqlite_url) as session:
+    with store.transaction(sqlite_url) as session:
         assert records.missing(session, number)[0] == []
         with pytest.raises(CaseError, match="no records are missing"):
             records.follow_up(session, number, date(2026, 3, 12), "intake1")

@@ -16,7 +16,7 @@ from openimr.cases.settings import load_settings
 
 
 def new_case(url, data) -> str:
-    return store.create_case(url, parse_application(data), load_settings(), actor="tester")["case_number"]
+    return store.run(url, store.create_case, parse_application(data), load_settings(), actor="tester")["case_number"]
 
 
 def test_list_due_before_and_late_report(app_data, db_url):
@@ -24,15 +24,15 @@ def test_list_due_before_and_late_report(app_data, db_url):
     app_data["received"] = "2026-03-20"
     app_data["ur_decision"]["items"][0]["request"] = "Physical therapy x12"
     second = new_case(db_url, app_data)
-    store.record_event(db_url, first, "notice_sent", date(2026, 3, 11), load_settings(), "electronic")
-    due = {c["case_number"]: c for c in store.list_cases(db_url, due_before=date(2026, 3, 25))}
+    store.run(db_url, store.record_event, first, "notice_sent", date(2026, 3, 11), load_settings(), "electronic")
+    due = {c["case_number"]: c for c in store.run(db_url, store.list_cases, due_before=date(2026, 3, 25))}
     assert set(due) == {first} and due[first]["due"] == "2026-03-23"
-    assert {c["case_number"] for c in store.list_cases(db_url, due_before=date(2026, 4, 30))} == {first, second}
-    store.record_event(db_url, first, "records_received", date(2026, 3, 25), load_settings())
-    late = store.late_report(db_url, as_of=date(2026, 3, 30))
+    assert {c["case_number"] for c in store.run(db_url, store.list_cases, due_before=date(2026, 4, 30))} == {first, second}
+    store.run(db_url, store.record_event, first, "records_received", date(2026, 3, 25), load_settings())
+    late = store.run(db_url, store.late_report, as_of=date(2026, 3, 30))
     assert [(r["case_number"], r["late"], r["days_late"]) for r in late] == [(first, "records", 2)]
     assert late[0]["due_date_assumed"] is False
-    late = store.late_report(db_url, as_of=date(2026, 4, 30))
+    late = store.run(db_url, store.late_report, as_of=date(2026, 4, 30))
     assert (first, "determination") in {(r["case_number"], r["late"]) for r in late}
     assert {r["due_date_assumed"] for r in late if r["case_number"] == second} == {True}
 
@@ -40,7 +40,7 @@ def test_list_due_before_and_late_report(app_data, db_url):
 def test_second_application_for_same_treatment_is_prior_imr(app_data, db_url):
     new_case(db_url, app_data)
     app_data["received"] = "2026-03-12"
-    second = store.show(db_url, new_case(db_url, app_data))
+    second = store.run(db_url, store.show, new_case(db_url, app_data))
     assert second["status"] == "ineligible" and [r["code"] for r in second["reasons"]] == ["prior_imr"]
 
 
@@ -51,13 +51,13 @@ def test_consolidation_of_same_worker_physician_and_injury(app_data, db_url):
     app_data["requesting_physician"]["name"] = "Dr. Somebody Else"
     app_data["ur_decision"]["items"][0]["request"] = "Lumbar brace"
     third = new_case(db_url, app_data)
-    assert candidates(db_url, first) == [second]
+    assert store.run(db_url, candidates, first) == [second]
     with pytest.raises(store.CaseError, match="same requesting physician"):
-        consolidate(db_url, first, [second, third])
+        store.run(db_url, consolidate, first, [second, third])
     # all or nothing: the second case was not joined by the failed call
-    assert store.show(db_url, second)["status"] == "eligible"
-    consolidate(db_url, first, [second], actor="tester")
-    assert store.show(db_url, second)["consolidated_into"] == first
+    assert store.run(db_url, store.show, second)["status"] == "eligible"
+    store.run(db_url, consolidate, first, [second], actor="tester")
+    assert store.run(db_url, store.show, second)["consolidated_into"] == first
 
 
 def tamper(url: str, sql: str) -> None:
@@ -84,8 +84,8 @@ def verify(cli, url):
 )
 def test_audit_verify_detects_tampering(app_data, db_url, cli, attack):
     number = new_case(db_url, app_data)
-    store.record_event(db_url, number, "notice_sent", date(2026, 3, 11), load_settings(), "mail", actor="clerk")
-    store.record_event(db_url, number, "records_received", date(2026, 3, 20), load_settings(), actor="clerk")
+    store.run(db_url, store.record_event, number, "notice_sent", date(2026, 3, 11), load_settings(), "mail", actor="clerk")
+    store.run(db_url, store.record_event, number, "records_received", date(2026, 3, 20), load_settings(), actor="clerk")
     app_data["received"] = "2026-03-11"
     app_data["ur_decision"]["items"][0]["request"] = "TENS unit"
     new_case(db_url, app_data)
@@ -101,7 +101,7 @@ def test_audit_events_record_who_and_before_after(app_data, db_url):
     from openimr.cases import audit
 
     number = new_case(db_url, app_data)
-    store.record_event(db_url, number, "notice_sent", date(2026, 3, 11), load_settings(), "mail", actor="clerk")
+    store.run(db_url, store.record_event, number, "notice_sent", date(2026, 3, 11), load_settings(), "mail", actor="clerk")
     with db.session_scope(db_url) as session:
         rows = audit.history(session, number)
         assert [(r.action, r.actor) for r in rows] == [("create", "tester"), ("notice_sent", "clerk")]
@@ -140,17 +140,17 @@ def test_create_and_attach_in_the_callers_transaction(app_data, db_url):
     letter = Letter(layout="L2016", items=[])
     with pytest.raises(RuntimeError):
         with db.session_scope(db_url) as session:
-            number = store.create_case("", parse_application(app_data), load_settings(), "tester", session=session)[
+            number = store.create_case(session, parse_application(app_data), load_settings(), "tester")[
                 "case_number"]
-            publish.attach_letter("", number, letter, "tester", session=session)
+            publish.attach_letter(session, number, letter, "tester")
             raise RuntimeError("the caller fails after both writes")
-    assert store.list_cases(db_url) == []
+    assert store.run(db_url, store.list_cases) == []
     with db.session_scope(db_url) as session:
         assert audit.verify(session) == (0, [])
-        number = store.create_case("", parse_application(app_data), load_settings(), "tester", session=session)[
+        number = store.create_case(session, parse_application(app_data), load_settings(), "tester")[
             "case_number"]
-        publish.attach_letter("", number, letter, "tester", session=session)
-    shown = store.show(db_url, number)
+        publish.attach_letter(session, number, letter, "tester")
+    shown = store.run(db_url, store.show, number)
     assert shown["status"] == "determined" and shown["has_letter"]
     with db.session_scope(db_url) as session:
         assert [r.action for r in audit.history(session, number)] == ["create", "attach_letter"]

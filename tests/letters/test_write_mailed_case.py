@@ -26,14 +26,14 @@ def test_a_case_record_gives_the_mailed_letter_its_parties_and_documents(sqlite_
     store.ready(sqlite_url)
     on_panel(sqlite_url)
     with db.session_scope(sqlite_url) as session:
-        number = store.create_case(sqlite_url, parse_application(app_data, "app.json"), load_settings(), "intake",
-                                   session=session)["case_number"]
+        number = store.create_case(session, parse_application(app_data, "app.json"), load_settings(),
+                                   "intake")["case_number"]
         record.add_document(session, number, "clinical_summary", "Clinical summary", "Low back pain.", "intake",
                             day="2026-02-18")
         record.add_document(session, number, "medical_record", "PR-2 progress report", "Exam notes.", "intake",
                             day="2026-02-12")
-        store.update(sqlite_url, number, "assign", {"reviewer_id": "R-1", "credentials": credentials.model_dump_json()},
-                     "admin", session)
+        store.update(session, number, "assign", {"reviewer_id": "R-1", "credentials": credentials.model_dump_json()},
+                     "admin")
         record.decide(session, number, 0, "Upheld", "MTUS", "Not supported by the records.", "R-1", "dr", "reviewer")
         row = store.get(session, number)
         letter = record.letter_of(session, row, row.decisions_version)

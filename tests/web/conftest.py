@@ -116,6 +116,7 @@ def build_world(url: str, letter_paths) -> World:
     from sqlalchemy import select
 
     from openimr import db as dbmod
+    from openimr.cases import store
     from openimr.demo import demo_application, load_letters
     from openimr.library import store as library
     from openimr.panel import reviewers
@@ -125,7 +126,7 @@ def build_world(url: str, letter_paths) -> World:
     from openimr.web.tables import User
 
     dbmod.migrate(url)
-    reviewers.add(url, reviewers.parse_reviewers(PANEL, "panel"), "fixture")
+    store.run(url, reviewers.add, reviewers.parse_reviewers(PANEL, "panel"), "fixture")
     with dbmod.session_scope(url) as session:
         for username, role, name, panel_id in USERS:
             auth.create_user(session, username, PASSWORD, role, name, panel_id)

@@ -169,13 +169,14 @@ def test_a_panel_reviewer_is_linked_to_one_workbench_user(sqlite_url):
     both see (and could sign) that reviewer's cases; an id the panel does not hold links
     to nothing, and only a reviewer is linked."""
     from openimr import db as dbmod
+    from openimr.cases import store
     from openimr.panel import reviewers
     from openimr.web import auth
 
     from .conftest import PANEL
 
     dbmod.migrate(sqlite_url)
-    reviewers.add(sqlite_url, reviewers.parse_reviewers([PANEL[0] | {"id": "R-1"}], "panel"), "admin")
+    store.run(sqlite_url, reviewers.add, reviewers.parse_reviewers([PANEL[0] | {"id": "R-1"}], "panel"), "admin")
     with dbmod.session_scope(sqlite_url) as session:
         auth.create_user(session, "dr_one", PASSWORD, "reviewer", panel_reviewer_id="R-1")
         with pytest.raises(ValueError, match="panel_id: 'R-1' is already linked"):

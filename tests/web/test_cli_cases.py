@@ -24,6 +24,7 @@ def _bench(url: str, *names: str) -> tuple[object, dict[str, int]]:
     from pathlib import Path
 
     from openimr import db as dbmod
+    from openimr.cases import store
     from openimr.panel import reviewers
     from openimr.web import auth
     from openimr.web.app import create_app
@@ -32,7 +33,7 @@ def _bench(url: str, *names: str) -> tuple[object, dict[str, int]]:
     sample = json.loads((Path(__file__).parents[1] / "panel" / "data" / "reviewers.json").read_text())[1]
     panel = [sample | {"id": f"P-{name}", "name": f"Dr. {name.title()} Quill"} for name in names if name.startswith("rev")]
     if panel:
-        reviewers.add(url, reviewers.parse_reviewers(panel, "panel"), "admin")
+        store.run(url, reviewers.add, reviewers.parse_reviewers(panel, "panel"), "admin")
     users = {}
     with dbmod.session_scope(url) as session:
         for name in names:
@@ -153,6 +154,7 @@ def test_a_case_assigned_with_the_cli_shows_only_in_its_reviewers_queue(sqlite_u
     from pathlib import Path
 
     from openimr import db as dbmod
+    from openimr.cases import store
     from openimr.panel import reviewers as panel
     from openimr.web import auth
     from openimr.web.app import create_app
@@ -161,7 +163,7 @@ def test_a_case_assigned_with_the_cli_shows_only_in_its_reviewers_queue(sqlite_u
     fit, conflicted = copy.deepcopy(reviewers[1]), copy.deepcopy(reviewers[0])
     conflicted["affiliations"] = [{"name": app_data["employer"]["name"], "kind": "employer", "relation": "consultant"}]
     dbmod.migrate(sqlite_url)
-    panel.add(sqlite_url, panel.parse_reviewers([fit, conflicted], "panel.json"))
+    store.run(sqlite_url, panel.add, panel.parse_reviewers([fit, conflicted], "panel.json"))
     with dbmod.session_scope(sqlite_url) as session:
         auth.create_user(session, "dr_fit", PASSWORD, "reviewer", "Dr. Fit", panel_reviewer_id=fit["id"])
         auth.create_user(session, "dr_conflict", PASSWORD, "reviewer", "Dr. Conflict", panel_reviewer_id=conflicted["id"])

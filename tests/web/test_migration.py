@@ -153,7 +153,7 @@ def test_upgrade_from_the_previous_head_keeps_every_case_and_the_reviewers_work(
         tables = set(sa.inspect(session.connection()).get_table_names())
     assert not tables & {"web_cases", "web_decisions", "web_determinations", "web_audit"}
     assert {"web_users", "web_sessions"} <= tables
-    shown = store.show(db_url, "CM26-9000002")
+    shown = store.run(db_url, store.show, "CM26-9000002")
     assert shown["status"] == "determined" and shown["reasons"] == []
     with dbmod.session_scope(db_url) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(CaseRow)) == 2
@@ -196,7 +196,7 @@ def test_web_0004_moves_the_accounts_clinical_facts_to_the_panel(db_url):
         _old_user(connection, "clerk", "Cleo Clerk", role="intake")
     with Session(engine) as session:
         app = {k: v for k, v in application().items() if k != "documents"}
-        number = store.create_case("", parse_application(app, "app"), load_settings(), "old", session=session)[
+        number = store.create_case(session, parse_application(app, "app"), load_settings(), "old")[
             "case_number"]
         session.commit()
     with engine.begin() as connection:  # assigned as the workbench did it: web:<user id>, no credentials block

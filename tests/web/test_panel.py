@@ -28,7 +28,7 @@ def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
     dbmod.migrate(url)
     fit, conflicted = copy.deepcopy(PANEL[1]), copy.deepcopy(PANEL[0])  # PM&R; occupational medicine
     conflicted["affiliations"] = [{"name": "Acme Logistics", "kind": "employer", "relation": "consultant"}]
-    panel.add(url, panel.parse_reviewers([fit, conflicted], "panel.json"))
+    store.run(url, panel.add, panel.parse_reviewers([fit, conflicted], "panel.json"))
     with dbmod.session_scope(url) as session:
         auth.create_user(session, "admin", PASSWORD, "admin")
         auth.create_user(session, "intake", PASSWORD, "intake")
@@ -55,7 +55,7 @@ def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
     assert refused.status_code == 409
     assigned = admin.post(f"/api/cases/{case['id']}/assign", json={})
     assert assigned.json()["reviewer_id"] == ok_id
-    stored = store.show(url, case["case_number"])
+    stored = store.run(url, store.show, case["case_number"])
     assert stored["reviewer_id"] == fit["id"] and stored["credentials"]["specialties"]
     assert fit["name"] not in json.dumps(stored["credentials"])
     reviewer = signed_in("dr_fit")
@@ -68,4 +68,4 @@ def test_panel_match_ranks_excludes_and_records_the_assignment(tmp_path):
 
     letter = read_letter(reviewer.get(signed.json()["pdf_url"]).content)
     assert letter.reviewer.specialties == stored["credentials"]["specialties"]
-    assert store.show(url, case["case_number"])["has_letter"] is True
+    assert store.run(url, store.show, case["case_number"])["has_letter"] is True

@@ -137,6 +137,7 @@ def test_the_registry_decides_who_signs(world):
     panel marks the reviewer inactive and they can no longer sign their own assigned case
     (403 naming why); the case face refuses an assignment the web did not check."""
     from openimr import db as dbmod
+    from openimr.cases import store
     from openimr.cases.errors import CaseConflict
     from openimr.cases.tables import CaseRow
     from openimr.panel import reviewers
@@ -162,14 +163,14 @@ def test_the_registry_decides_who_signs(world):
     client = world.client("rev_b", fresh=True)
     _decide_all(client, case_id)
     record_b = next(r for r in PANEL if r["id"] == "R-B")
-    reviewers.add(world.url, reviewers.parse_reviewers([record_b | {"active": False}], "panel"), "admin")
+    store.run(world.url, reviewers.add, reviewers.parse_reviewers([record_b | {"active": False}], "panel"), "admin")
     try:
         refused = sign(client, case_id)
         assert refused.status_code == 403 and refused.json()["detail"] == (
             "reviewer R-B: inactive on the panel: cannot sign a determination")
         assert "Sign and issue" not in client.get(f"/cases/{case_id}").text
     finally:
-        reviewers.add(world.url, reviewers.parse_reviewers([record_b], "panel"), "admin")
+        store.run(world.url, reviewers.add, reviewers.parse_reviewers([record_b], "panel"), "admin")
     assert sign(client, case_id).status_code == 201
 
 

@@ -81,7 +81,7 @@ def _with_case(files, ocr: str, case: str, db: str | None, actor: str | None, re
     from openimr.casefile.index import index_file
     from openimr.casefile.record import store_documents
     from openimr.casefile.worker import CaseFileError
-    from openimr.cases.cli import _url, friendly_errors
+    from openimr.cases.cli import _run, friendly_errors
 
     for path in files:
         documents: list = []
@@ -92,7 +92,7 @@ def _with_case(files, ocr: str, case: str, db: str | None, actor: str | None, re
             yield {"file": str(path), "error": str(error)}
             continue
         with friendly_errors():
-            result["stored"] = store_documents(_url(db), case, str(path), documents,
+            result["stored"] = _run(db, store_documents, case, str(path), documents,
                                                actor or os.environ.get("OPENIMR_ACTOR") or getpass.getuser())
         yield result
 

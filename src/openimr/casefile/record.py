@@ -48,15 +48,16 @@ def index_of(document: Document, stored: dict[int, int]) -> dict:
             "duplicate_of": stored.get(document.duplicate_of) if document.duplicate_of is not None else None}
 
 
-def store_documents(url: str, case_number: str, name: str, documents: list[Document], actor: str,
+def store_documents(session, case_number: str, name: str, documents: list[Document], actor: str,
                     received: dt.date | None = None) -> list[int]:
-    """Add the case file's documents to case `case_number`; the ids of the stored documents (duplicates too)."""
+    """Add the case file's documents to case `case_number` and record the records' receipt,
+    in the caller's transaction; the ids of the stored documents (duplicates too)."""
     from openimr.cases import record, store
     from openimr.cases.settings import load_settings
 
     ids = []
     stored: dict[int, int] = {}
-    with store.writing(url) as session:
+    with store.writing(session):
         for document in documents:
             label = f"{Path(name).name} p. {document.first_page}-{document.last_page}: {document.type}"
             row = record.add_document(session, case_number, _kind(document), label, _text(document), actor,
@@ -64,6 +65,6 @@ def store_documents(url: str, case_number: str, name: str, documents: list[Docum
                                       index=index_of(document, stored))
             stored[document.number] = row.id
             ids.append(row.id)
-    store.record_event(url, case_number, "records_received", received or dt.date.today(), load_settings(),
-                       actor=actor, role="intake")
+        store.record_event(session, case_number, "records_received", received or dt.date.today(), load_settings(),
+                           actor=actor, role="intake")
     return ids

@@ -25,6 +25,13 @@ def _url(db: str | None) -> str:
     return db or default_url()
 
 
+def _run(db: str | None, face, *args, **kwargs):
+    """A face of the case record called in a transaction of its own on --db."""
+    from openimr.cases.store import run
+
+    return run(_url(db), face, *args, **kwargs)
+
+
 def fail(message: str) -> None:
     """Print the message (one line per problem) on stderr and exit 1."""
     typer.echo(message, err=True)
@@ -85,7 +92,7 @@ def new(
 
     with friendly_errors():
         app = load_application(application)
-        case = create_case(_url(db), app, load_settings(settings), actor)
+        case = _run(db, create_case, app, load_settings(settings), actor)
     reasons = [f"  {r['code']}: {r['message']}" for r in case["reasons"]]
     dates = [f"  {k}: {case[k] or '-'}" for k in ("filing_deadline", "records_due", "determination_due")]
     _print(case, as_json, [f"{case['case_number']}: {case['status']}", *reasons, *dates])
@@ -105,11 +112,11 @@ def check_cmd(
     from openimr.cases.eligibility import check
     from openimr.cases.intake import load_application
     from openimr.cases.settings import load_settings
-    from openimr.cases.store import stored_prior_requests
+    from openimr.cases.store import prior_requests
 
     with friendly_errors():
         app = load_application(application)
-        prior = stored_prior_requests(_url(db), app)
+        prior = _run(db, prior_requests, app)
         result = check(app, load_settings(settings), prior_requests=prior).as_json()
     lines = [f"eligible: {'yes' if result['eligible'] else 'no'}"]
     lines += [f"  {r['code']}: {r['message']}" for r in result["reasons"]]
@@ -133,7 +140,7 @@ def list_cmd(
 
     when = _parse_date(due_before, "--due-before")
     with friendly_errors():
-        rows = list_cases(_url(db), when, status)
+        rows = _run(db, list_cases, when, status)
     lines = [
         f"{r['case_number']}  {r['status']:<12} {r['review_type']:<9} {r['next_deadline'] or '-'} {r['due'] or ''}"
         for r in rows
@@ -153,7 +160,7 @@ def show_cmd(
     from openimr.cases.store import show
 
     with friendly_errors():
-        typer.echo(json.dumps(show(_url(db), case_number), indent=2, default=str))
+        typer.echo(json.dumps(_run(db, show, case_number), indent=2, default=str))
 
 
 @case_app.command("event")
@@ -176,7 +183,7 @@ def event_cmd(
 
     when = _parse_date(day, "DAY")
     with friendly_errors():
-        case = record_event(_url(db), case_number, kind, when, load_settings(settings), method, actor)
+        case = _run(db, record_event, case_number, kind, when, load_settings(settings), method, actor)
     _print(case, as_json, [f"{case_number}: records due {case['records_due']}, determination due {case['determination_due']}"])
 
 
@@ -207,7 +214,7 @@ def notice_cmd(
     from openimr.cases.settings import load_settings
 
     when = _parse_date(day, "--day") or date.today()
-    with friendly_errors(), store.writing(_url(db)) as session:
+    with friendly_errors(), store.transaction(_url(db)) as session:
         pdf, case = records.send_notice(session, case_number, when, method, actor or "", settings=load_settings(settings))
         _write_letter(out, pdf)
     _print(case, as_json, [f"{case_number}: notice sent {when} ({method}), records due {case['records_due']}; "
@@ -232,7 +239,7 @@ def missing_cmd(
     from openimr.cases import records, store
 
     when = _parse_date(day, "--day") or date.today()
-    with friendly_errors(), store.writing(_url(db)) as session:
+    with friendly_errors(), store.transaction(_url(db)) as session:
         result = records.status(session, case_number)
         if follow_up is not None and result["missing"]:
             pdf, _wanted = records.follow_up(session, case_number, when, actor or "")
@@ -259,7 +266,7 @@ def late_cmd(
 
     when = _parse_date(as_of, "--as-of") or date.today()
     with friendly_errors():
-        rows = late_report(_url(db), when)
+        rows = _run(db, late_report, when)
     lines = [f"{r['case_number']}  {r['late']:<13} due {r['due']}  {r['days_late']} days late" for r in rows]
     _print(rows, as_json, lines or ["nothing late"])
 
@@ -279,7 +286,7 @@ def assign_cmd(
     from openimr.panel.assign import assign
 
     with friendly_errors():
-        result = assign(_url(db), case_number, _parse_date(on, "--on"), actor)
+        result = _run(db, assign, case_number, _parse_date(on, "--on"), actor)
     _print(result, as_json, [f"{case_number}: assigned to reviewer {result['reviewer']} ({result['why']})"])
 
 
@@ -299,10 +306,10 @@ def consolidate_cmd(
 
     with friendly_errors():
         if not others:
-            found = candidates(_url(db), case_number)
+            found = _run(db, candidates, case_number)
             _print({"case_number": case_number, "candidates": found}, as_json, found or ["no candidates"])
             return
-        result = consolidate(_url(db), case_number, list(others), actor)
+        result = _run(db, consolidate, case_number, list(others), actor)
     _print(result, as_json, [f"{case_number}: joined {', '.join(others)}"])
 
 
@@ -325,8 +332,8 @@ def publish_cmd(
         fail("--out: a PDF must be written to a file")
     with friendly_errors():
         if letter is not None:
-            attach_letter(_url(db), case_number, load_letter(letter), actor)
-        output, counts = publish(_url(db), case_number, format, actor)
+            _run(db, attach_letter, case_number, load_letter(letter), actor)
+        output, counts = _run(db, publish, case_number, format, actor)
     if out is None:
         sys.stdout.write(output if isinstance(output, str) else output.decode())
     else:
@@ -357,10 +364,10 @@ def _closing_command(action: str):
         as_json: bool = typer.Option(False, "--json", help="Print the case as JSON."),
     ) -> None:
         from openimr.cases import record
-        from openimr.cases.store import CLI_ROLE, writing
+        from openimr.cases.store import CLI_ROLE, transaction
 
         with friendly_errors():
-            with writing(_url(db)) as session:
+            with transaction(_url(db)) as session:
                 case, changed = record.close(session, case_number, action, reason, actor or "", CLI_ROLE)
         word = case["status"]
         _print(case | {"changed": changed}, as_json,

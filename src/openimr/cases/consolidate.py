@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from openimr import db
 from openimr.cases import lifecycle, store
 from openimr.cases.tables import CaseRow
 
@@ -29,24 +28,23 @@ def _same_matter(a: CaseRow, b: CaseRow) -> list[str]:
     return problems
 
 
-def candidates(url: str, case_number: str) -> list[str]:
+def candidates(session, case_number: str) -> list[str]:
     """Other cases that could be consolidated into `case_number`."""
-    with db.session_scope(store.ready(url)) as session:
-        primary = store.get(session, case_number)
-        rows = session.scalars(select(CaseRow).where(CaseRow.employee_key == primary.employee_key).order_by(CaseRow.id))
-        return [
-            r.case_number
-            for r in rows
-            if r.case_number != case_number and r.status in lifecycle.sources("consolidate")
-            and not _same_matter(primary, r)
-        ]
+    primary = store.get(session, case_number)
+    rows = session.scalars(select(CaseRow).where(CaseRow.employee_key == primary.employee_key).order_by(CaseRow.id))
+    return [
+        r.case_number
+        for r in rows
+        if r.case_number != case_number and r.status in lifecycle.sources("consolidate")
+        and not _same_matter(primary, r)
+    ]
 
 
-def consolidate(url: str, primary_number: str, others: list[str], actor: str | None = None) -> dict:
+def consolidate(session, primary_number: str, others: list[str], actor: str | None = None) -> dict:
     """Join `others` into `primary_number` (one transaction; all or nothing)."""
     if not others:
         raise store.CaseError("give at least one case to join")
-    with store.writing(url) as session:
+    with store.writing(session):
         primary = store.get(session, primary_number, fresh=True)
         lifecycle.transition(primary_number, primary.status, "join", store.CLI_ROLE)
         for number in others:
@@ -56,5 +54,5 @@ def consolidate(url: str, primary_number: str, others: list[str], actor: str | N
             problems = _same_matter(primary, other)
             if problems:
                 raise store.CaseError(f"case {number}: cannot be joined to {primary_number}: {', '.join(problems)} ({SOURCE})")
-            store.update(url, number, "consolidate", {"consolidated_into": primary_number}, actor, session)
+            store.update(session, number, "consolidate", {"consolidated_into": primary_number}, actor)
         return store.snapshot(primary) | {"joined": others}

@@ -18,7 +18,6 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from openimr import db
 from openimr.cases import store
 from openimr.cases.intake import Application, format_errors
 from openimr.cases.redact import for_application, redact_letter, workbench_names
@@ -47,40 +46,37 @@ def case_applications(session, row: CaseRow) -> list[Application]:
     return [store.application_of(row)] + [store.application_of(r) for r in joined]
 
 
-def attach_letter(url: str, case_number: str, letter: Letter, actor: str | None = None, session=None) -> Letter:
-    """Store the determination letter of a case, with the assigned reviewer's credentials.
-
-    With `session`, in the caller's transaction; otherwise in one of its own."""
-    with store.writing(url, session) as s:
+def attach_letter(session, case_number: str, letter: Letter, actor: str | None = None) -> Letter:
+    """Store the determination letter of a case, with the assigned reviewer's credentials."""
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         if row.credentials:
             letter = letter.model_copy(update={"reviewer": ReviewerCredentials.model_validate_json(row.credentials)})
         if letter.case_number is None:
             letter = letter.model_copy(update={"case_number": case_number})
-        store.update(url, case_number, "attach_letter", {"letter": letter.model_dump_json()}, actor, s)
+        store.update(s, case_number, "attach_letter", {"letter": letter.model_dump_json()}, actor)
         return letter
 
 
-def redacted(url: str, case_number: str) -> tuple[Letter, Counter]:
+def redacted(session, case_number: str) -> tuple[Letter, Counter]:
     """The case's stored letter with every identifier removed."""
-    letter, counts, _ = redacted_with_parties(url, case_number)
+    letter, counts, _ = redacted_with_parties(session, case_number)
     return letter, counts
 
 
-def redacted_with_parties(url: str, case_number: str) -> tuple[Letter, Counter, Parties]:
+def redacted_with_parties(session, case_number: str) -> tuple[Letter, Counter, Parties]:
     """The redacted letter, the counts of what was removed, and the parties entered at intake
     (not printed: the published letter is checked against them)."""
     from openimr.letters.write.mailing import parties_of
 
-    with db.session_scope(store.ready(url)) as session:
-        row = store.get(session, case_number)
-        if not row.letter:
-            raise store.CaseError(f"case {case_number}: no letter yet (give --letter LETTER.json)")
-        apps = case_applications(session, row)
-        reviewer = session.get(ReviewerRow, row.reviewer_id) if row.reviewer_id else None
-        redactor = for_application(apps, reviewer.name if reviewer else None, workbench_names(session))
-        letter, counts = redact_letter(Letter.model_validate_json(row.letter), redactor)
-        return letter, counts, parties_of(apps[0])
+    row = store.get(session, case_number)
+    if not row.letter:
+        raise store.CaseError(f"case {case_number}: no letter yet (give --letter LETTER.json)")
+    apps = case_applications(session, row)
+    reviewer = session.get(ReviewerRow, row.reviewer_id) if row.reviewer_id else None
+    redactor = for_application(apps, reviewer.name if reviewer else None, workbench_names(session))
+    letter, counts = redact_letter(Letter.model_validate_json(row.letter), redactor)
+    return letter, counts, parties_of(apps[0])
 
 
 def render(letter: Letter, format: str, parties: Parties | None = None) -> str | bytes:
@@ -106,12 +102,12 @@ def render(letter: Letter, format: str, parties: Parties | None = None) -> str |
         raise store.CaseError(str(error)) from None
 
 
-def publish(url: str, case_number: str, format: str = "json", actor: str | None = None) -> tuple[str | bytes, Counter]:
-    """Redact, render and record the publication of a case's letter."""
-    letter, counts, parties = redacted_with_parties(url, case_number)
-    output = render(letter, format, parties)
-    with store.writing(url) as session:
-        store.update(
-            url, case_number, "publish", {"published": letter.model_dump_json()}, actor, session
-        )
+def publish(session, case_number: str, format: str = "json", actor: str | None = None) -> tuple[str | bytes, Counter]:
+    """Redact, render and record the publication of a case's letter (one transaction: the
+    letter published is the one read under the case's lock)."""
+    with store.writing(session) as s:
+        store.get(s, case_number, fresh=True)
+        letter, counts, parties = redacted_with_parties(s, case_number)
+        output = render(letter, format, parties)
+        store.update(s, case_number, "publish", {"published": letter.model_dump_json()}, actor)
     return output, counts

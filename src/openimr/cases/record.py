@@ -79,7 +79,7 @@ def add_document(session: Session, case_number: str, kind: str, name: str, text:
     unknown = sorted(set(index) - set(INDEX_FIELDS))
     if unknown:
         raise CaseError(f"index: unknown field {unknown[0]!r} (expected {', '.join(INDEX_FIELDS)})")
-    with store.writing("", session) as s:
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         original = index.get("duplicate_of")
         if original is not None and s.scalar(select(DocumentRow.id).where(
@@ -114,7 +114,7 @@ def decide(session: Session, case_number: str, index: int, decision: str, guidel
     the determination is signed."""
     if decision not in DECISIONS:
         raise CaseError("decision: must be Upheld or Overturned")
-    with store.writing("", session) as s:
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         if row.status in SIGNED:
             raise CaseConflict(f"case {case_number}: the determination is signed (decisions version "
@@ -234,7 +234,7 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
     if attest is not True:
         raise CaseError("attest: the expert reviewer must attest that they reviewed the records and decided "
                         "each disputed item")
-    with store.writing("", session) as s:
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         previous = in_force(s, row)
         if row.status in SIGNED and previous is not None:
@@ -267,7 +267,7 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
             previous.superseded_by, previous.supersede_reason = det.id, reason
             audit.append(s, "determination_superseded", "case", case_number, {"determination": previous.id},
                          {"determination": det.id, "reason": reason}, actor)
-        store.update("", case_number, "sign", {"letter": letter_json}, actor, s, role)
+        store.update(s, case_number, "sign", {"letter": letter_json}, actor, role)
         audit.append(s, "determination_signed", "determination", case_number, None,
                      {"id": det.id, "version": version, "decisions_version": det.decisions_version,
                       "pdf_sha256": det.pdf_sha256, "letter_sha256": audit.sha256(letter_json),
@@ -280,10 +280,10 @@ def start_supersede(session: Session, case_number: str, reason: str, actor: str,
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise CaseError("reason: say why the determination is superseded")
-    with store.writing("", session) as s:
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         changes = {"assignment": json.dumps(assignment_of(row) | {"supersede_reason": reason})}
-        store.update("", case_number, "supersede", changes, actor, s, role)
+        store.update(s, case_number, "supersede", changes, actor, role)
 
 
 # ---------------------------------------------------------------- withdraw, terminate, appeal
@@ -302,14 +302,14 @@ def close(session: Session, case_number: str, action: str, reason: str, actor: s
         raise CaseError(f"reason: say why the case is to {action} (at least 3 characters)")
     if len(reason) > 2000:
         raise CaseError("reason: at most 2000 characters")
-    with store.writing("", session) as s:
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         if row.status == lifecycle.target(action):  # made already: the same request again changes nothing
             lifecycle.require_role(case_number, action, lifecycle.roles(action), role)
             return store.snapshot(row), False
         at = _now().isoformat(timespec="seconds")
         changes = {"assignment": json.dumps(assignment_of(row) | {f"{action}_reason": reason, f"{action}_at": at})}
-        return store.update("", case_number, action, changes, actor, s, role, detail={"reason": reason}), True
+        return store.update(s, case_number, action, changes, actor, role, detail={"reason": reason}), True
 
 
 def withdraw(session: Session, case_number: str, reason: str, actor: str, role: str = store.CLI_ROLE) -> tuple[dict, bool]:

@@ -238,7 +238,7 @@ def send_notice(session: Session, case_number: str, day: date, method: str, acto
     if method not in METHODS:
         raise CaseError("method: a notice of assignment is sent by mail or electronic")
     settings = settings or load_settings()
-    with store.writing("", session) as s:
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         lifecycle.transition(case_number, row.status, "notice_sent", role)
         if day < row.received:
@@ -250,7 +250,7 @@ def send_notice(session: Session, case_number: str, day: date, method: str, acto
         due, _notes = records_due(store.application_of(row), events, settings)
         rfa, _note = rfa_date(row, record.documents(s, row))
         pdf = notice_pdf(row, day, method, due, rfa, organization)
-        after = store.record_event("", case_number, "notice_sent", day, settings, method, actor, role, session=s,
+        after = store.record_event(s, case_number, "notice_sent", day, settings, method, actor, role,
                                    detail={"letter": "notice_of_assignment", "letter_sha256": audit.sha256(pdf)})
         return pdf, after
 
@@ -259,8 +259,8 @@ def receive(session: Session, case_number: str, day: date, actor: str, role: str
             settings: Settings | None = None) -> dict:
     """The records arrived on `day`: the `records_received` event, the determination's due
     date recomputed; the case as it is after."""
-    return store.record_event("", case_number, "records_received", day, settings or load_settings(), None, actor,
-                              role, session=session)
+    return store.record_event(session, case_number, "records_received", day, settings or load_settings(), None,
+                              actor, role)
 
 
 def follow_up(session: Session, case_number: str, day: date, actor: str, role: str = store.CLI_ROLE,
@@ -270,7 +270,7 @@ def follow_up(session: Session, case_number: str, day: date, actor: str, role: s
     from openimr.letters.write.blocks import Block
     from openimr.letters.write.organization import configured_organization
 
-    with store.writing("", session) as s:
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         _may_request(row, role)
         if row.status not in store.OPEN_STATUSES:

@@ -1,6 +1,9 @@
 """Storing cases: create, record events, assign, attach letters, consolidate, list.
 
-Every change runs in one transaction together with its audit event (audit.append).
+The face of the case record: every function takes the caller's session and works in its
+transaction (the caller commits or rolls back all it wrote together); a change takes the
+audit log's lock first (`writing`) and is logged with its audit event (audit.append). The
+command line opens its session with `transaction(url)`, the workbench has one per request.
 Case numbers follow the letters' form, CM<yy>-<7 digits>.
 """
 
@@ -10,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, or_, select
@@ -42,18 +45,26 @@ def ready(url: str) -> str:
 
 
 @contextmanager
-def writing(url: str, session: Session | None = None) -> Iterator[Session]:
-    """A transaction that changes cases or reviewers: it takes the audit log's lock first.
-
-    With `session`, the caller's transaction (the caller commits or rolls back everything it
-    wrote together); otherwise one of its own, committed at the end of the block."""
-    if session is not None:
-        audit.lock(session)
+def transaction(url: str) -> Iterator[Session]:
+    """A session of its own on `url` (schema brought up to date first), committed at the end
+    of the block or rolled back on error: how the command line calls the faces."""
+    with db.session_scope(ready(url)) as session:
         yield session
-        return
-    with db.session_scope(ready(url)) as own:
-        audit.lock(own)
-        yield own
+
+
+def run(url: str, face, *args, **kwargs):
+    """`face(session, *args, **kwargs)` in a transaction of its own on `url`: how the command
+    line calls a face (one transaction per command)."""
+    with transaction(url) as session:
+        return face(session, *args, **kwargs)
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """The caller's transaction, about to change cases or reviewers: takes the audit log's
+    lock first, so concurrent writers of a case run one after the other."""
+    audit.lock(session)
+    yield session
 
 
 def _now() -> str:
@@ -124,12 +135,6 @@ def _next_number(session: Session, received: date) -> str:
             return number
 
 
-def stored_prior_requests(url: str, app: Application) -> list[str]:
-    """`prior_requests` in a session of its own (read only)."""
-    with db.session_scope(ready(url)) as session:
-        return prior_requests(session, app)
-
-
 def prior_requests(session: Session, app: Application, exclude: str | None = None) -> list[str]:
     """Treatments of the same worker in other cases not found ineligible (duplicates)."""
     rows = session.scalars(
@@ -168,14 +173,11 @@ def _apply_deadlines(row: CaseRow, app: Application, settings: Settings, events:
 
 
 def create_case(
-    url: str, app: Application, settings: Settings, actor: str | None = None, session: Session | None = None,
-    role: str = CLI_ROLE,
+    session: Session, app: Application, settings: Settings, actor: str | None = None, role: str = CLI_ROLE,
 ) -> dict:
     """Screen and store a new application (the lifecycle's `register`: received, then
-    eligible, ineligible or deferred); returns the stored case (snapshot).
-
-    With `session`, the case is written in the caller's transaction (see `writing`)."""
-    with writing(url, session) as s:
+    eligible, ineligible or deferred); returns the stored case (snapshot)."""
+    with writing(session) as s:
         result = check(app, settings, prior_requests=prior_requests(s, app))
         row = CaseRow(
             case_number=_next_number(s, app.received),
@@ -202,13 +204,12 @@ def create_case(
 
 
 def record_event(
-    url: str, case_number: str, kind: str, day: date, settings: Settings, method: str | None = None, actor: str | None = None,
-    role: str = CLI_ROLE, session: Session | None = None, detail: dict | None = None,
+    session: Session, case_number: str, kind: str, day: date, settings: Settings, method: str | None = None,
+    actor: str | None = None, role: str = CLI_ROLE, detail: dict | None = None,
 ) -> dict:
     """Record a dated event (notice sent, records received) and recompute the deadlines.
 
-    With `session`, in the caller's transaction (the workbench's); `detail`, e.g. the notice
-    letter's SHA-256, goes into the audit entry's after. The same event recorded again (same
+    `detail`, e.g. the notice letter's SHA-256, goes into the audit entry's after. The same event recorded again (same
     kind, day and method: a double-submitted form) changes nothing."""
     if kind not in EVENT_KINDS:
         raise CaseError(f"event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
@@ -216,7 +217,7 @@ def record_event(
         raise CaseError("--method: a notice of assignment is sent by mail or electronic")
     if kind != "notice_sent":
         method = None
-    with writing(url, session) as session:
+    with writing(session):
         row = get(session, case_number, fresh=True)
         if day < row.received:
             raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
@@ -242,16 +243,15 @@ def event_list(session: Session, row: CaseRow) -> list[dict]:
 
 
 def update(
-    url: str, case_number: str, action: str, changes: dict, actor: str | None = None, session: Session | None = None,
+    session: Session, case_number: str, action: str, changes: dict, actor: str | None = None,
     role: str = CLI_ROLE, detail: dict | None = None,
 ) -> dict:
     """Make the lifecycle's `action` on a case (its status moved by the lifecycle, never set
     here), set the other columns it changes, and log it (with `detail`, e.g. the reason, in
-    the entry's after); returns the new snapshot (in the caller's transaction with
-    `session`, see `writing`)."""
+    the entry's after); returns the new snapshot."""
     if "status" in changes:
         raise ValueError("update: the status is the lifecycle's to set (name the action instead)")
-    with writing(url, session) as s:
+    with writing(session) as s:
         row = get(s, case_number, fresh=True)
         before = snapshot(row)
         event = lifecycle.apply(row, action, role)
@@ -267,25 +267,24 @@ def update(
         return after
 
 
-def list_cases(url: str, due_before: date | None = None, status: str | None = None) -> list[dict]:
+def list_cases(session: Session, due_before: date | None = None, status: str | None = None) -> list[dict]:
     """Cases (newest first), optionally only open ones with a pending deadline before a date."""
-    with db.session_scope(ready(url)) as session:
-        query = select(CaseRow).order_by(CaseRow.id.desc())
-        if due_before:
-            query = query.where(
-                CaseRow.status.in_(OPEN_STATUSES),
-                or_(CaseRow.records_due < due_before, CaseRow.determination_due < due_before),
-            )
-        rows = list(session.scalars(query))
-        out = []
-        for row in rows:
-            if status and row.status != status:
-                continue
-            pending = next_due(session, row)
-            if due_before and (pending is None or pending[1] >= due_before):
-                continue
-            out.append(summary(row, pending))
-        return out
+    query = select(CaseRow).order_by(CaseRow.id.desc())
+    if due_before:
+        query = query.where(
+            CaseRow.status.in_(OPEN_STATUSES),
+            or_(CaseRow.records_due < due_before, CaseRow.determination_due < due_before),
+        )
+    rows = list(session.scalars(query))
+    out = []
+    for row in rows:
+        if status and row.status != status:
+            continue
+        pending = next_due(session, row)
+        if due_before and (pending is None or pending[1] >= due_before):
+            continue
+        out.append(summary(row, pending))
+    return out
 
 
 def next_due(session: Session, row: CaseRow) -> tuple[str, date] | None:
@@ -313,15 +312,13 @@ def summary(row: CaseRow, pending: tuple[str, date] | None) -> dict:
     }
 
 
-def late_report(url: str, as_of: date, session: Session | None = None) -> list[dict]:
-    """Open cases past a deadline on `as_of`: records not received, determination not issued
-    (with `session`, read in the caller's transaction)."""
-    with nullcontext(session) if session is not None else db.session_scope(ready(url)) as session:
-        out = []
-        for row in session.scalars(select(CaseRow).where(CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id)):
-            events = events_of(session, row)
-            out += _late_items(row, events, as_of)
-        return out
+def late_report(session: Session, as_of: date) -> list[dict]:
+    """Open cases past a deadline on `as_of`: records not received, determination not issued."""
+    out = []
+    for row in session.scalars(select(CaseRow).where(CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id)):
+        events = events_of(session, row)
+        out += _late_items(row, events, as_of)
+    return out
 
 
 def _late_items(row: CaseRow, events: CaseEvents, as_of: date) -> Iterable[dict]:
@@ -345,11 +342,10 @@ def _late_items(row: CaseRow, events: CaseEvents, as_of: date) -> Iterable[dict]
         yield item("determination", row.determination_due, None, events.records_received is None)
 
 
-def show(url: str, case_number: str) -> dict:
+def show(session: Session, case_number: str) -> dict:
     """One case in full (the application too) for intake users: no reviewer name."""
-    with db.session_scope(ready(url)) as session:
-        row = get(session, case_number)
-        return snapshot(row) | {
-            "events": event_list(session, row),
-            "assumptions": json.loads(row.assumptions),
-        }
+    row = get(session, case_number)
+    return snapshot(row) | {
+        "events": event_list(session, row),
+        "assumptions": json.loads(row.assumptions),
+    }

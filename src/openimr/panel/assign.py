@@ -6,23 +6,18 @@ import json
 from collections import Counter
 from datetime import UTC, date, datetime
 
-from openimr import db
 from openimr.cases import lifecycle, store
 from openimr.cases.publish import case_applications
 from openimr.panel import reviewers as panel
 from openimr.panel.matching import credentials, match
 
 
-def match_case(url: str, case_number: str, on: date | None = None, show_names: bool = False, pool=None,
-               session=None) -> dict:
-    """`panel match` for a stored case (its consolidated applications included); in the
-    caller's session when given (the workbench's request), else in one of its own."""
-    if session is None:
-        with db.session_scope(store.ready(url)) as own:
-            return match_case(url, case_number, on, show_names, pool, own)
+def match_case(session, case_number: str, on: date | None = None, show_names: bool = False, pool=None) -> dict:
+    """`panel match` for a stored case (its consolidated applications included), in the
+    caller's session; `pool` the reviewers to match (default: the stored panel)."""
     apps = case_applications(session, store.get(session, case_number))
-    pool = pool if pool is not None else panel.stored(url, session)
-    return match(apps, pool, panel.assigned_load(url, session), on, show_names)
+    pool = pool if pool is not None else panel.stored(session)
+    return match(apps, pool, panel.assigned_load(session), on, show_names)
 
 
 def why_none(result: dict) -> str:
@@ -47,7 +42,7 @@ def assign_to(session, case_number: str, reviewer_id: str, why: list[str], actor
     and `why` they were chosen. Returns the case (snapshot)."""
     from openimr.cases.record import assignment_of
 
-    with store.writing("", session) as s:
+    with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
         action = assign_action(row.status)
         lifecycle.transition(case_number, row.status, action, role)  # refused before the registry
@@ -56,16 +51,17 @@ def assign_to(session, case_number: str, reviewer_id: str, why: list[str], actor
         explained = assignment_of(row) | {"why": why, "at": datetime.now(UTC).isoformat()}
         changes = {"reviewer_id": reviewer.id, "credentials": block.model_dump_json(),
                    "assignment": json.dumps(explained)}
-        return store.update("", case_number, action, changes, actor, s, role)
+        return store.update(s, case_number, action, changes, actor, role)
 
 
-def assign(url: str, case_number: str, on: date | None = None, actor: str | None = None) -> dict:
-    """Assign the best eligible reviewer (one transaction); CaseError explains why none can be."""
-    with store.writing(url) as session:
+def assign(session, case_number: str, on: date | None = None, actor: str | None = None) -> dict:
+    """Assign the best eligible reviewer (in the caller's transaction); CaseError explains
+    why none can be."""
+    with store.writing(session):
         row = store.get(session, case_number, fresh=True)
         lifecycle.transition(case_number, row.status, "assign", store.CLI_ROLE)  # refused before matching
-        pool = {r.id: r for r in panel.stored(url, session)}
-        result = match(case_applications(session, row), pool.values(), panel.assigned_load(url, session), on)
+        pool = {r.id: r for r in panel.stored(session)}
+        result = match(case_applications(session, row), pool.values(), panel.assigned_load(session), on)
         if not result["eligible"]:
             raise store.CaseError(f"case {case_number}: no eligible reviewer: {why_none(result)}")
         best = result["eligible"][0]

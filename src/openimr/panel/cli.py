@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from openimr.cases.cli import ACTOR_HELP, DB_HELP, _parse_date, _print, _url, fail, friendly_errors
+from openimr.cases.cli import ACTOR_HELP, DB_HELP, _parse_date, _print, _run, fail, friendly_errors
 
 panel_app = typer.Typer(help="Expert reviewers: add, list, match to a case.", no_args_is_help=True)
 NAMES_HELP = "ADMIN USE ONLY: also show the reviewers' confidential names."
@@ -27,7 +27,7 @@ def add_cmd(
     try:
         with friendly_errors():
             reviewers = load_reviewers(reviewer_file)
-            add(_url(db), reviewers, actor)
+            _run(db, add, reviewers, actor)
     except ReviewerError as error:
         fail(str(error))
     typer.echo(f"added {len(reviewers)} reviewer(s): {', '.join(r.id for r in reviewers)}")
@@ -47,7 +47,7 @@ def list_cmd(
     from openimr.panel.reviewers import assigned_load, stored
 
     with friendly_errors():
-        reviewers, loads = stored(_url(db)), assigned_load(_url(db))
+        reviewers, loads = _run(db, stored), _run(db, assigned_load)
     rows = []
     for r in reviewers:
         row = r.public() | {"open_cases": r.open_cases + loads.get(r.id, 0), "specialties": fields_of(r)}
@@ -79,11 +79,11 @@ def match_cmd(
         with friendly_errors():
             pool = load_reviewers(reviewers) if reviewers else None
             if target.lower().endswith(".json") or Path(target).is_file():
-                loads = assigned_load(_url(db)) if pool is None else None
-                pool = pool if pool is not None else stored(_url(db))
+                loads = _run(db, assigned_load) if pool is None else None
+                pool = pool if pool is not None else _run(db, stored)
                 result = match([load_application(target)], pool, loads, when, show_names)
             else:
-                result = match_case(_url(db), target, when, show_names, pool)
+                result = _run(db, match_case, target, when, show_names, pool)
     except ReviewerError as error:
         fail(str(error))
     lines = [f"{e['reviewer']:<16} score {e['score']:<6} {e['why']}" for e in result["eligible"]] or ["no eligible reviewer"]

@@ -16,11 +16,10 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import func, select
 
-from openimr import db
 from openimr.cases import audit, lifecycle
 from openimr.cases.errors import CaseConflict, CaseError
 from openimr.cases.intake import PartyKind, format_errors
-from openimr.cases.store import ready, writing
+from openimr.cases.store import writing
 from openimr.cases.tables import CaseRow, ReviewerRow
 from openimr.models import Model
 
@@ -135,9 +134,9 @@ def load_reviewers(path: str | Path) -> list[Reviewer]:
     return parse_reviewers(data, str(path))
 
 
-def add(url: str, reviewers: list[Reviewer], actor: str | None = None) -> None:
-    """Add or replace reviewers of the panel, all in one transaction (audited without names)."""
-    with writing(url) as session:
+def add(session, reviewers: list[Reviewer], actor: str | None = None) -> None:
+    """Add or replace reviewers of the panel, in the caller's transaction (audited without names)."""
+    with writing(session):
         for reviewer in reviewers:
             _add_one(session, reviewer, actor)
 
@@ -158,11 +157,8 @@ def _add_one(session, reviewer: Reviewer, actor: str | None) -> None:
     audit.append(session, "add" if before is None else "replace", "reviewer", reviewer.id, before, reviewer.public(), actor)
 
 
-def stored(url: str, session=None) -> list[Reviewer]:
+def stored(session) -> list[Reviewer]:
     """Every active reviewer of the stored panel, by id."""
-    if session is None:
-        with db.session_scope(ready(url)) as own:
-            return stored(url, own)
     rows = session.scalars(select(ReviewerRow).where(ReviewerRow.active.is_(True)).order_by(ReviewerRow.id))
     return [Reviewer.model_validate_json(row.data) for row in rows]
 
@@ -203,11 +199,8 @@ def signer(session, reviewer_id: str | None, on: date | None = None,
     return reviewer
 
 
-def assigned_load(url: str, session=None) -> dict[str, int]:
+def assigned_load(session) -> dict[str, int]:
     """Open cases assigned in this database, per reviewer id."""
-    if session is None:
-        with db.session_scope(ready(url)) as own:
-            return assigned_load(url, own)
     rows = session.execute(
         select(CaseRow.reviewer_id, func.count())
         .where(CaseRow.status.in_(lifecycle.states("open")), CaseRow.reviewer_id.is_not(None))

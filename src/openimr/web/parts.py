@@ -59,8 +59,7 @@ def register_case(session, application: dict, actor: str, role: str) -> dict:
     deadlines, prior IMRs checked), in the caller's transaction; ValueError on bad input."""
     from openimr.cases import settings, store
 
-    snap = store.create_case("", _application(application), settings.load_settings(), actor, session=session,
-                             role=role)
+    snap = store.create_case(session, _application(application), settings.load_settings(), actor, role=role)
     return {
         "case_number": snap["case_number"],
         "status": snap["status"],
@@ -87,7 +86,7 @@ def update_case(session, case_number: str, action: str, changes: dict, actor: st
     audit entry, in the caller's transaction; CaseError (a ValueError) if refused."""
     from openimr.cases import store
 
-    store.update("", case_number, action, changes, actor, session=session, role=role)
+    store.update(session, case_number, action, changes, actor, role=role)
 
 
 def case_events(session, case) -> list[dict]:
@@ -103,8 +102,8 @@ def panel_match(session, case_number: str) -> dict | None:
     "excluded": [...]} keyed by panel reviewer id, or None (an empty panel)."""
     from openimr.panel import assign, reviewers
 
-    pool = reviewers.stored("", session)
-    return assign.match_case("", case_number, pool=pool, session=session) if pool else None
+    pool = reviewers.stored(session)
+    return assign.match_case(session, case_number, pool=pool) if pool else None
 
 
 def registry_entry(reviewer, load: int = 0) -> dict:

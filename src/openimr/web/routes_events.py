@@ -38,13 +38,13 @@ class EventIn(BaseModel):
 
 def record(session: Session, who: Principal, case: workflow.Case, kind: str, day: date, method: str | None) -> dict:
     """Record the event through the case part (its deadlines recomputed); the case as after."""
-    return store.record_event("", case.case_number, kind, day, case_settings.load_settings(), method,
-                              workflow.actor(who), who.role, session=session)
+    return store.record_event(session, case.case_number, kind, day, case_settings.load_settings(), method,
+                              workflow.actor(who), who.role)
 
 
 def late(session: Session, who: Principal, as_of: date) -> list[dict]:
     """The late report as of a day; without the reviewer for users who may not see reviewers."""
-    rows = store.late_report("", as_of, session)
+    rows = store.late_report(session, as_of)
     return rows if who.may_see_reviewers else [{k: v for k, v in r.items() if k != "reviewer"} for r in rows]
 
 

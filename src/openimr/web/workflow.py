@@ -194,10 +194,10 @@ def reviewers(session: Session) -> list[dict]:
     workbench user linked to them (`openimr user add --panel-id`), by panel id."""
     from openimr.panel import reviewers as panel
 
-    load = panel.assigned_load("", session)
+    load = panel.assigned_load(session)
     users = dict(session.execute(select(User.panel_reviewer_id, User.username)
                                  .where(User.panel_reviewer_id.is_not(None))).all())
-    return [parts.registry_entry(r, load.get(r.id, 0)) | {"user": users.get(r.id)} for r in panel.stored("", session)]
+    return [parts.registry_entry(r, load.get(r.id, 0)) | {"user": users.get(r.id)} for r in panel.stored(session)]
 
 
 def rank_reviewers(session: Session, case: Case, panel: list[dict]) -> list[dict]:
