@@ -256,7 +256,7 @@ def verify(session: Session, against: list[dict] | None = None) -> tuple[int, li
     if against is not None:
         stored = {r.seq: r.hash for r in session.scalars(select(AuditRow))}
         for entry in against:
-            if stored.get(entry.get("seq")) != entry.get("hash"):
+            if stored.get(int(entry.get("seq") or 0)) != entry.get("hash"):
                 problems.append(f"exported audit row {entry.get('seq')}: missing or different in the database")
     return count, problems
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -32,7 +33,7 @@ def _run(db: str | None, face, *args, **kwargs):
     return run(_url(db), face, *args, **kwargs)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print the message (one line per problem) on stderr and exit 1."""
     typer.echo(message, err=True)
     raise typer.Exit(1)

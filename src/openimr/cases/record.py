@@ -190,7 +190,7 @@ def letter_of(session: Session, row: CaseRow, version: int, fallback: ReviewerCr
         reviewer=credentials,
         documents_reviewed=[d.name for d in reviewed(docs)],
         clinical_case_summary=next((d.text for d in docs if d.kind == "clinical_summary"), ""),
-        items=[Item(request=item["request"], decision=decisions[i].decision,
+        items=[Item(request=item["request"], decision=decisions[i].decision,  # type: ignore[arg-type]
                     medically_necessary=decisions[i].decision == "Overturned",
                     claims_administrator_guideline=Citation(text=item["ur_guideline"]),
                     imr_guideline=Citation(text=decisions[i].guideline), rationale=decisions[i].rationale)

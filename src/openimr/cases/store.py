@@ -156,7 +156,7 @@ def events_of(session: Session, row: CaseRow) -> CaseEvents:
     rows = session.scalars(select(CaseEventRow).where(CaseEventRow.case_id == row.id).order_by(CaseEventRow.id))
     for event in rows:
         if event.kind == "notice_sent":
-            events.notice_sent, events.notice_method = event.day, event.method
+            events.notice_sent, events.notice_method = event.day, event.method  # type: ignore[assignment]
         elif event.kind == "records_received":
             events.records_received = event.day
         elif event.kind == "converted_expedited":
@@ -314,7 +314,7 @@ def summary(row: CaseRow, pending: tuple[str, date] | None) -> dict:
 
 def late_report(session: Session, as_of: date) -> list[dict]:
     """Open cases past a deadline on `as_of`: records not received, determination not issued."""
-    out = []
+    out: list[dict] = []
     for row in session.scalars(select(CaseRow).where(CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id)):
         events = events_of(session, row)
         out += _late_items(row, events, as_of)
