@@ -221,3 +221,64 @@ def test_unknown_page_is_an_html_page_that_leads_back(server, browser):
     page.wait_for_url(lambda url: url.endswith("/cases"))
     page.screenshot(path=str(SHOTS / "not-found.png"))
     page.context.close()
+
+
+def _scanned_records(tmp_path) -> Path:
+    """A small scanned case file: the progress report and imaging report of a generated
+    case file, each page an image at 200 dpi (read by OCR)."""
+    import random
+
+    from openimr.casefile.pdfwrite import PdfWriter
+    from openimr.casefile.synth import _paginate, _render, case_file
+
+    from .test_casefile import SUMMARY
+
+    cf = case_file(SUMMARY, seed=3, scanned_share=0.0, max_events=2)
+    rng = random.Random(4)
+    writer = PdfWriter()
+    for doc in cf.documents:
+        if doc.duplicate_of is None and doc.type in ("progress_report", "imaging_report"):
+            for lines in _paginate(doc, rng, True):
+                writer.image_page(_render(lines, 200, rng, fax=False))
+    path = tmp_path / "scanned-records.pdf"
+    path.write_bytes(writer.getvalue())
+    return path
+
+
+def test_intake_uploads_a_scanned_case_file_and_the_reviewer_sees_the_evidence_on_its_page(
+        server, browser, sqlite_world, tmp_path):
+    from .test_workflow import _new_assigned_case
+
+    case_id = _new_assigned_case(sqlite_world)
+    records = _scanned_records(tmp_path)
+    page = _page(browser)
+    _sign_in(page, server, "intake")
+    page.goto(f"{server}/cases/{case_id}/records")
+    page.locator("#casefile").set_input_files(str(records))
+    page.get_by_role("button", name="Upload and index").click()
+    page.wait_for_selector("text=indexing in the background")
+    for _ in range(120):  # the page refreshes itself while the job runs
+        page.wait_for_timeout(1000)
+        state = page.locator("[data-job]").first.get_attribute("data-state")
+        if state in ("done", "failed"):
+            break
+    assert state == "done", page.locator(".jobs").inner_text()
+    page.reload()
+    table = page.locator("table.casefile-documents")
+    assert "progress report" in table.inner_text() and "imaging report" in table.inner_text()
+    assert "scanned (OCR" in table.inner_text()
+    _check_accessible(page, "20-records-case-file")
+    page.context.close()
+
+    reviewer = _page(browser)
+    _sign_in(reviewer, server, "rev_a")
+    reviewer.goto(f"{server}/cases/{case_id}")
+    cited = reviewer.locator("ul.cited a")
+    assert cited.count() >= 1, "no evidence on the case file's pages"
+    cited.first.click()
+    reviewer.wait_for_url("**/documents/*/pages/*")
+    marks = reviewer.locator("pre.doc mark")
+    assert marks.count() >= 1 and marks.first.inner_text().strip()
+    assert "Disputed items" in reviewer.locator("aside.page-items").inner_text()
+    _check_accessible(reviewer, "21-case-file-page")
+    reviewer.context.close()

@@ -19,7 +19,7 @@ def _engine_items(world, case_id: int) -> list[dict]:
     from openimr.web import views
 
     with dbmod.session_scope(world.url) as session:
-        file = views.case_file(session, session.get(CaseRow, case_id))
+        file, _read = views.case_file(session, session.get(CaseRow, case_id))
     return decide_case(EngineCase.model_validate(file)).model_dump(mode="json")["items"]
 
 

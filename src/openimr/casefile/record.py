@@ -68,3 +68,49 @@ def store_documents(session, case_number: str, name: str, documents: list[Docume
         store.record_event(session, case_number, "records_received", received or dt.date.today(), load_settings(),
                            actor=actor, role="intake")
     return ids
+
+
+def pages_of(text: str) -> list[tuple[int, int, int]]:
+    """(page number, start, end) of each page's text in a stored document's text (after its
+    `[page N]` line, up to the next one); [] for a text without markers."""
+    marks = list(PAGE_MARK.finditer(text))
+    out = []
+    for i, mark in enumerate(marks):
+        start = mark.end() + 1 if text[mark.end():mark.end() + 1] == "\n" else mark.end()
+        end = marks[i + 1].start() - 1 if i + 1 < len(marks) else len(text)
+        out.append((int(mark.group(1)), start, max(start, end)))
+    return out
+
+
+def is_indexed(row) -> bool:
+    """Whether a stored document came from an indexed case file (it has its pages)."""
+    return row.first_page is not None
+
+
+def as_documents(rows) -> list[Document]:
+    """The stored documents of an indexed case file as the index's Documents again (each
+    numbered by its stored id, its pages from the `[page N]` markers), for the chronology."""
+    from openimr.casefile.split import Page
+
+    out = []
+    for row in rows:
+        if not is_indexed(row):
+            continue
+        pages = [Page(number=n, text=row.text[s:e], scanned=bool(row.scanned)) for n, s, e in pages_of(row.text)]
+        if not pages:
+            continue
+        try:
+            day = dt.date.fromisoformat(row.day) if row.day else None
+        except ValueError:
+            day = None
+        out.append(Document(number=row.id, pages=pages, type=row.doc_type or "other", date=day, author=row.author,
+                            duplicate_of=row.duplicate_of))
+    return out
+
+
+def chronology_of(rows) -> dict:
+    """The chronology, documents reviewed and drafted summary of a case's stored case-file
+    documents (casefile.chronology.read: `document` is the stored document's id)."""
+    from openimr.casefile.chronology import read
+
+    return read(as_documents(rows))

@@ -205,20 +205,24 @@ def _warm(app: FastAPI) -> None:
 
 
 def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True,
-               warm: bool = True) -> FastAPI:
+               warm: bool = True, casefile_dir: str | Path | None = None) -> FastAPI:
     """The workbench application on this database (migrated to the newest schema first).
 
     `secure_cookies` forces the Secure flag (set it when a TLS proxy sits in front without
     forwarding headers); requests seen as https get it anyway. `warm` loads the engine and
     the library's model in the background at start (`app.state.warmed` is set when done).
+    Uploaded case files and their indexing jobs are kept in `casefile_dir` (default
+    casefile.jobs.default_folder); jobs interrupted by a stop resume at the next start.
     """
-    from openimr.web import routes_api, routes_events, routes_pages, routes_records
+    from openimr.casefile.jobs import Jobs, default_folder
+    from openimr.web import routes_api, routes_casefile, routes_events, routes_pages, routes_records
 
     url = dbmod.normalise_url(db_url or dbmod.default_url())
     if migrate:
         dbmod.migrate(url)
     engine = web_engine(url)
     threads = WORKER_THREADS
+    jobs = Jobs(casefile_dir or default_folder(url), url)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -229,7 +233,13 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         if warm:
             threading.Thread(target=_warm, args=(_app,), name="openimr-warm-up", daemon=True).start()
-        yield
+        resumed = jobs.start()  # case files whose indexing a stop interrupted
+        if resumed:
+            log.info("%d case file job(s) resumed", resumed)
+        try:
+            yield
+        finally:
+            jobs.stop()  # between two pages; the rest resumes at the next start
 
     app = FastAPI(title="OpenIMR workbench", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Independent Medical Review: cases, determinations, precedents. "
@@ -241,6 +251,7 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.draft_cache = {}
     app.state.warmed = threading.Event()
+    app.state.casefile_jobs = jobs
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     # Swagger UI from the installed swagger-ui-bundle package: /docs works with no internet.
     app.mount("/swagger-ui", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
@@ -250,6 +261,8 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     app.include_router(routes_pages.router)
     app.include_router(routes_records.api)
     app.include_router(routes_records.pages)
+    app.include_router(routes_casefile.api)
+    app.include_router(routes_casefile.pages)
     app.include_router(routes_events.pages)
 
     @app.middleware("http")

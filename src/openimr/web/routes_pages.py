@@ -112,7 +112,10 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
     ranked = (workflow.rank_reviewers(db, case, workflow.reviewers(db))
               if user.role in ("admin", "qa") and case.status in assignable else [])
     engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
+    from openimr.web.routes_casefile import casefile_view
+
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
+                  casefile=casefile_view(db, case),
                   documents=documents, can_edit=can_edit, can_sign=can_edit and user.may_sign, ranked=ranked,
                   message=message, engine_note=views.DRAFT_NOTE, engine_missing=engine_missing,
                   verdict_words=views.VERDICT_WORDS, driver_words=views.driver_words,

@@ -93,11 +93,15 @@ def follow_up(case_id: int, body: DayIn, user: Principal = Depends(writer), db: 
 @pages.get("/cases/{case_id}/records", response_class=HTMLResponse)
 def records_page(case_id: int, request: Request, message: str = "", user: Principal = Depends(current_user),
                  db: Session = Depends(get_db)):
+    from openimr.web.limits import MAX_UPLOAD_BYTES
+    from openimr.web.routes_casefile import casefile_view, job_view
     from openimr.web.routes_pages import render
 
     case = workflow.load_case(db, user, case_id)
+    jobs = [job_view(j) for j in request.app.state.casefile_jobs.of_case(case.case_number)]
     return render(request, "records.html", user, case=case, records=records.status(db, case.case_number),
-                  may_send=user.role in ROLES, message=message)
+                  may_send=user.role in ROLES, message=message, jobs=jobs, casefile=casefile_view(db, case),
+                  max_mb=MAX_UPLOAD_BYTES // (1024 * 1024))
 
 
 @pages.post("/cases/{case_id}/records/notice", response_class=Response)

@@ -95,6 +95,7 @@ class Evidence(Out):
     end: int | None = None
     text: str = ""
     page: int | None = None  # the case file's page, for a document from an indexed case file
+    document_id: int | None = None  # the stored document's id (its pages: /cases/{id}/documents/{doc}/pages/{n})
 
 
 class CriterionView(Out):

@@ -57,3 +57,27 @@ async def attach_document(db, user, case_id: int, kind: str, upload: UploadFile 
     workflow.add_document(db, user, case, kind, name, text)
     db.commit()
     return case, name, text
+
+
+CHUNK = 1024 * 1024
+
+
+async def stream_to_disk(upload: UploadFile | None, target, field: str = "file") -> tuple[str, str, int]:
+    """Copy an uploaded file to `target` a chunk at a time (never whole in memory), within
+    MAX_BYTES: (file name, SHA-256, bytes); ValueError naming the file and the reason."""
+    import hashlib
+
+    if upload is None or not upload.filename:
+        raise ValueError(f"{field}: choose a file to upload")
+    name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    digest, size = hashlib.sha256(), 0
+    with open(target, "wb") as out:
+        while chunk := await upload.read(CHUNK):
+            size += len(chunk)
+            if size > MAX_BYTES:
+                raise ValueError(f"{name}: too large (over {MAX_BYTES // (1024 * 1024)} MB)")
+            digest.update(chunk)
+            out.write(chunk)
+    if not size:
+        raise ValueError(f"{name}: the file is empty")
+    return name, digest.hexdigest(), size

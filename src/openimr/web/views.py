@@ -20,18 +20,34 @@ VERDICT_WORDS = {"met": "met", "not_met": "not met", "not_shown": "not shown in 
                  "no_entry": "no guideline entry addresses this request"}
 
 
-def case_file(session: Session, case: Case) -> dict:
-    """The case as the determination engine reads it (CASE.json of issue 5)."""
+def engine_documents(docs: list) -> list:
+    """The documents the determination engine reads, the one place its input is assembled:
+    when the case has an indexed case file, its pages (the case-file documents that are not
+    duplicates, each page marked, so that every evidence span cites its page) and the other
+    records, but not a clinical summary (written from those records: its facts would count
+    twice and cite no page); otherwise every document (the summary-only path of the
+    evaluation on published letters)."""
+    from openimr.casefile.record import is_indexed
+
+    if not any(is_indexed(d) for d in docs):
+        return list(docs)
+    return [d for d in record.reviewed(docs) if d.kind != "clinical_summary"]
+
+
+def case_file(session: Session, case: Case) -> tuple[dict, list]:
+    """The case as the determination engine reads it (CASE.json of issue 5), and the stored
+    documents its `documents` are (the evidence's `document` index refers to them)."""
     ur_date = (json.loads(case.application).get("ur_decision") or {}).get("date")
+    rows = engine_documents(record.documents(session, case))
     return {
         "case_number": case.case_number,
         "date_of_injury": case.date_of_injury.isoformat() if case.date_of_injury else None,
         "ur_denial_date": ur_date,
         "priority": case.priority,
-        "documents": [{"kind": d.kind, "date": d.day, "text": d.text} for d in record.documents(session, case)],
+        "documents": [{"kind": d.kind, "date": d.day, "text": d.text} for d in rows],
         "disputed_items": [{"request": i["request"], "ur_guideline": i["ur_guideline"]}
                            for i in record.disputed_items(case)],
-    }
+    }, rows
 
 
 def _draft_view(raw: dict) -> dict:
@@ -68,26 +84,34 @@ def driver_words(driver: dict) -> str:
     return direction(driver["weight"])
 
 
-def _cite_pages(draft: dict, documents: list[dict]) -> dict:
+def _cite_pages(draft: dict, read: list, everything: list) -> dict:
     """Each evidence span with the page of the case file it is on, where its document came
-    from an indexed case file (`[page N]` markers; casefile.record.page_at), else no page."""
+    from an indexed case file (`[page N]` markers; casefile.record.page_at), else no page;
+    its `document` made the index of the case's documents (`read` are those the engine read,
+    `everything` the case's documents) and `document_id` the stored document's id."""
     from openimr.casefile.record import page_at
 
+    where = {d.id: i for i, d in enumerate(everything)}
     for criterion in draft["criteria"]:
         for e in criterion["evidence"]:
             index = e.get("document")
-            if isinstance(index, int) and 0 <= index < len(documents) and e.get("start") is not None:
-                e["page"] = page_at(documents[index]["text"], int(e["start"]))
+            if isinstance(index, int) and 0 <= index < len(read):
+                row = read[index]
+                e["document"], e["document_id"] = where.get(row.id, index), row.id
+                if e.get("start") is not None:
+                    e["page"] = page_at(row.text, int(e["start"]))
     return draft
 
 
 def drafts(session: Session, case: Case, cache: dict) -> list[dict] | None:
     """Engine drafts per item, cached per case content (None when no engine is installed)."""
-    file = case_file(session, case)
-    key = (case.id, hashlib.sha256(json.dumps(file, sort_keys=True, default=str).encode()).hexdigest())
+    file, read = case_file(session, case)
+    everything = record.documents(session, case)
+    key = (case.id, hashlib.sha256(json.dumps(file, sort_keys=True, default=str).encode()).hexdigest(),
+           tuple(d.id for d in everything))
     if key not in cache:
         raw = parts.engine_drafts(file)
-        cache[key] = None if raw is None else [_cite_pages(_draft_view(r), file["documents"]) for r in raw]
+        cache[key] = None if raw is None else [_cite_pages(_draft_view(r), read, everything) for r in raw]
         if len(cache) > 256:
             cache.pop(next(iter(cache)))
     return cache[key]

@@ -1,0 +1,224 @@
+"""Case files indexed in the background for the workbench: one job per (case, file content).
+
+A job is a folder's files, not a table: the uploaded file (`files/JOB.ext`), its manifest
+(`jobs/JOB.json`: state, page N of M, errors, the stored documents' ids) and the pages read
+so far (`pages/`, the command line's `--resume` checkpoints). The indexing is the command
+line's own: `index.index_file` (the bounded worker of casefile/worker.py, OCR where needed,
+resume) and then `record.store_documents` (the documents in the one case record, the
+records-received event). One worker thread runs the jobs one after the other (OCR is the
+costliest work of OpenIMR and the machine's cores are shared with the requests).
+
+- **Double submits**: the job's id is made of the case and the file's SHA-256, and its
+  manifest is created with O_EXCL: the same file sent twice to the same case gives the same
+  job, indexed and stored once (a failed job may be sent again).
+- **Interruption**: a job stops between two pages when the app stops (`stop`), and every job
+  not done is started again by `start` (the next app start), going on at the first page not
+  kept. A job interrupted while storing is stored again only if none of its documents was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+log = logging.getLogger("openimr.casefile")
+STATES = ("queued", "indexing", "storing", "done", "failed")
+UNFINISHED = ("queued", "indexing", "storing")
+SUFFIXES = {"pdf": ".pdf", "tiff": ".tif", "png": ".png", "jpeg": ".jpg"}
+DIR_ENV = "OPENIMR_CASEFILE_DIR"
+
+
+class Stopped(Exception):
+    """The app is stopping: the job is left to resume at its next start."""
+
+
+def default_folder(url: str) -> Path:
+    """Where the jobs of a database are kept: $OPENIMR_CASEFILE_DIR, else a folder of the
+    system's temporary directory named after the database URL."""
+    import tempfile
+
+    if os.environ.get(DIR_ENV):
+        return Path(os.environ[DIR_ENV])
+    return Path(tempfile.gettempdir()) / "openimr-casefiles" / hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def job_id(case_number: str, sha256: str) -> str:
+    return hashlib.sha256(f"{case_number}|{sha256}".encode()).hexdigest()[:24]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Jobs:
+    """The background indexing of one database's case files (`start` it, `stop` it)."""
+
+    def __init__(self, folder: str | Path, url: str, ocr: str = "auto"):
+        self.folder, self.url, self.ocr = Path(folder), url, ocr
+        for sub in ("jobs", "files", "pages", "incoming"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()  # the manifests' writes
+        self._stopping = threading.Event()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    # ------------------------------------------------------------ manifests
+    def _manifest(self, job: str) -> Path:
+        return self.folder / "jobs" / f"{job}.json"
+
+    def get(self, job: str) -> dict | None:
+        try:
+            return json.loads(self._manifest(job).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, job: dict) -> None:
+        job["updated_at"] = _now()
+        path = self._manifest(job["id"])
+        temporary = path.with_suffix(f".{threading.get_ident()}.tmp")
+        temporary.write_text(json.dumps(job), encoding="utf-8")
+        os.replace(temporary, path)  # a reader sees the old manifest or the new one, never half
+
+    def _update(self, job: dict, **changes) -> dict:
+        with self._lock:
+            job.update(changes)
+            self._write(job)
+        return job
+
+    def of_case(self, case_number: str) -> list[dict]:
+        """The jobs of a case, oldest first."""
+        jobs = []
+        for path in (self.folder / "jobs").glob("*.json"):
+            job = self.get(path.stem)
+            if job and job.get("case_number") == case_number:
+                jobs.append(job)
+        return sorted(jobs, key=lambda j: (j["created_at"], j["id"]))
+
+    # ------------------------------------------------------------ submitting
+    def incoming(self) -> Path:
+        """A fresh file to stream an upload into (give it to `submit`, or delete it)."""
+        import tempfile
+
+        handle, name = tempfile.mkstemp(dir=self.folder / "incoming", suffix=".part")
+        os.close(handle)
+        return Path(name)
+
+    def submit(self, received: Path, case_number: str, case_id: int, name: str, sha256: str, kind: str,
+               size: int, actor: str) -> tuple[dict, bool]:
+        """Queue the indexing of an uploaded file (moved from `received`): (the job, whether it
+        is new). The same file sent again to the same case is the same job (not queued twice)."""
+        job = job_id(case_number, sha256)
+        manifest = {"id": job, "case_number": case_number, "case_id": case_id, "name": name, "sha256": sha256,
+                    "kind": kind, "bytes": size, "ocr": self.ocr, "actor": actor, "state": "queued", "page": 0,
+                    "pages": None, "errors": [], "error": None, "stored": [], "documents": None,
+                    "duplicates": None, "resumed_pages": 0, "created_at": _now(), "updated_at": _now()}
+        with self._lock:
+            try:
+                fd = os.open(self._manifest(job), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:
+                existing = self.get(job)
+                if existing is not None and existing.get("state") != "failed":
+                    received.unlink(missing_ok=True)
+                    return existing, False
+                fd = None  # a failed job is tried again
+            if fd is not None:
+                os.close(fd)
+            os.replace(received, self._file(manifest))
+            self._write(manifest)
+        self._queue(manifest)
+        return manifest, True
+
+    def _file(self, job: dict) -> Path:
+        return self.folder / "files" / (job["id"] + SUFFIXES.get(job["kind"], ".bin"))
+
+    # ------------------------------------------------------------ running
+    def start(self) -> int:
+        """Queue (on the one worker thread) every job not done (interrupted ones resume);
+        how many were queued again."""
+        self._stopping.clear()
+        again = 0
+        for path in sorted((self.folder / "jobs").glob("*.json")):
+            job = self.get(path.stem)
+            if job and job.get("state") in UNFINISHED:
+                self._queue(job)
+                again += 1
+        for stale in (self.folder / "incoming").glob("*.part"):  # uploads cut off by a stop
+            stale.unlink(missing_ok=True)
+        return again
+
+    def stop(self) -> None:
+        """Stop between two pages; what is not done resumes at the next `start`."""
+        self._stopping.set()
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _queue(self, job: dict) -> None:
+        with self._pool_lock:  # the one worker thread, started by the first job
+            if self._stopping.is_set():
+                return  # stopping: the job resumes at the next start
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openimr-casefile")
+            self._pool.submit(self._run, job["id"])
+
+    def _run(self, job_id_: str) -> None:
+        job = self.get(job_id_)
+        if job is None or job.get("state") not in UNFINISHED or self._stopping.is_set():
+            return
+        try:
+            self._index(job)
+        except Stopped:
+            log.info("case file job %s stopped at page %s; it resumes at the next start", job["id"], job["page"])
+        except Exception as error:  # noqa: BLE001 - a job fails with one line, the worker goes on
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            self._update(job, state="failed", error=f"{job['name']}: {reason}")
+            log.warning("case file job %s failed: %s", job["id"], type(error).__name__)
+
+    def _index(self, job: dict) -> None:
+        from openimr.casefile.index import index_file
+        from openimr.casefile.record import store_documents
+        from openimr.casefile.worker import CaseFileError
+
+        if job["state"] == "storing" and self._stored_already(job):
+            self._update(job, state="done")
+            return
+        self._update(job, state="indexing", error=None)
+
+        def progress(page: int, pages: int) -> None:
+            self._update(job, page=page, pages=pages or job.get("pages"))
+            if self._stopping.is_set():
+                raise Stopped()
+
+        documents: list = []
+        try:
+            result = index_file(self._file(job), job.get("ocr") or self.ocr, progress=progress, keep=documents,
+                                resume=self.folder / "pages")
+        except CaseFileError as error:
+            self._update(job, state="failed", error=f"{job['name']}: {error.reason}")
+            return
+        errors = [line.replace(str(self._file(job)), job["name"]) for line in result["errors"]]
+        self._update(job, state="storing", pages=result["pages"], page=result["pages"], errors=errors,
+                     resumed_pages=max(job.get("resumed_pages") or 0, result.get("resumed_pages") or 0),
+                     documents=len(result["documents"]),
+                     duplicates=sum(1 for d in result["documents"] if d["duplicate_of"]))
+        stored = store_documents(self.url, job["case_number"], job["name"], documents, job["actor"])
+        self._update(job, state="done", stored=stored)
+
+    def _stored_already(self, job: dict) -> bool:
+        """Whether a job interrupted while storing had stored its documents (their names)."""
+        from sqlalchemy import select
+
+        from openimr import db
+        from openimr.cases.tables import CaseRow, DocumentRow
+
+        with db.session_scope(self.url) as session:
+            names = session.scalars(select(DocumentRow.name).join(CaseRow, CaseRow.id == DocumentRow.case_id)
+                                    .where(CaseRow.case_number == job["case_number"]))
+            return any(n.startswith(f"{job['name']} p. ") for n in names)

@@ -1,0 +1,172 @@
+"""A case file on the workbench: uploaded (streamed to disk), indexed in the background by
+the command line's own code (casefile.jobs: `index_file` with resume, then `store_documents`
+into the one case record and the records-received event), its progress, the documents by
+type and date (duplicates linked), the chronology, and a page viewer with the engine's
+evidence highlighted on the page it cites."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from openimr.cases import record, store
+from openimr.web import workflow
+from openimr.web.app import current_user, get_db, writer
+from openimr.web.auth import Principal
+
+api = APIRouter(prefix="/api", tags=["case file"])
+pages = APIRouter(include_in_schema=False)
+ROLES = ("intake", "admin")
+JOB_FIELDS = ("id", "name", "state", "page", "pages", "errors", "error", "documents", "duplicates", "stored",
+              "resumed_pages", "bytes", "created_at", "updated_at")
+
+
+def _jobs(request: Request):
+    return request.app.state.casefile_jobs
+
+
+def job_view(job: dict) -> dict:
+    """What the API and the page show of a job (not who sent it, not where it is kept)."""
+    return {k: job.get(k) for k in JOB_FIELDS}
+
+
+async def _upload(request: Request, db: Session, user: Principal, case_id: int, file: UploadFile | None):
+    """Stream the upload to disk, check it is a case file, queue its indexing: (job, new)."""
+    from openimr.casefile.worker import CaseFileError, sniff
+    from openimr.web.uploads import stream_to_disk
+
+    case = workflow.load_case(db, user, case_id)
+    workflow.require_role(user, *ROLES)
+    if case.status not in store.OPEN_STATUSES:
+        raise workflow.Conflict(f"case {case.case_number}: status {case.status}: records are taken only "
+                                "while the review is open")
+    number = case.case_number
+    db.commit()  # hand the connection back while the file arrives
+    jobs = _jobs(request)
+    target = jobs.incoming()
+    try:
+        name, digest, size = await stream_to_disk(file, target)
+        try:
+            kind = sniff(target)
+        except CaseFileError as error:
+            raise ValueError(f"{name}: {error.reason}") from None
+        return jobs.submit(target, number, case_id, name, digest, kind, size, workflow.actor(user))
+    finally:
+        target.unlink(missing_ok=True)  # moved into the job when submitted
+
+
+def documents_view(rows) -> list[dict]:
+    """The case-file documents by type (the vocabulary's order) and date, duplicates linked."""
+    from openimr.casefile.record import is_indexed
+    from openimr.casefile.rules import DOCUMENT_TYPES
+
+    order = {t: i for i, t in enumerate(DOCUMENT_TYPES)}
+    names = {r.id: r.name for r in rows}
+    out = [{"id": r.id, "name": r.name, "type": r.doc_type or "other", "date": r.day, "author": r.author,
+            "first_page": r.first_page, "last_page": r.last_page, "scanned": bool(r.scanned),
+            "ocr_confidence": r.ocr_confidence, "duplicate_of": r.duplicate_of,
+            "duplicate_of_name": names.get(r.duplicate_of) if r.duplicate_of else None}
+           for r in rows if is_indexed(r)]
+    return sorted(out, key=lambda d: (order.get(d["type"], len(order)), d["date"] or "", d["id"]))
+
+
+def casefile_view(session: Session, case) -> dict:
+    """The indexed documents and their chronology (each event with its document and page)."""
+    from openimr.casefile.record import chronology_of
+
+    rows = record.documents(session, case)
+    read = chronology_of(rows)
+    return {"documents": documents_view(rows), "chronology": read["chronology"],
+            "documents_reviewed": read["documents_reviewed"], "summary_sentences": read["summary_sentences"]}
+
+
+# ---------------------------------------------------------------- API
+@api.post("/cases/{case_id}/casefile", status_code=202)
+async def upload_casefile(case_id: int, request: Request, file: UploadFile | None = File(None),
+                          user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Upload a case file (PDF, TIFF, PNG or JPEG) to be indexed in the background; the same
+    file sent again to the same case is the same job."""
+    job, new = await _upload(request, db, user, case_id, file)
+    return {"job": job_view(job), "new": new, "jobs_url": f"/api/cases/{case_id}/casefile/jobs"}
+
+
+@api.get("/cases/{case_id}/casefile/jobs")
+def casefile_jobs(case_id: int, request: Request, user: Principal = Depends(current_user),
+                  db: Session = Depends(get_db)):
+    """The case's case-file jobs, oldest first: state, page N of M, errors, documents stored."""
+    case = workflow.load_case(db, user, case_id)
+    return {"jobs": [job_view(j) for j in _jobs(request).of_case(case.case_number)]}
+
+
+@api.get("/cases/{case_id}/casefile")
+def casefile(case_id: int, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """The indexed documents by type and date (duplicates linked) and the chronology."""
+    case = workflow.load_case(db, user, case_id)
+    return casefile_view(db, case)
+
+
+# ---------------------------------------------------------------- pages
+@pages.post("/cases/{case_id}/records/casefile")
+async def upload_form(case_id: int, request: Request, file: UploadFile | None = File(None),
+                      user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    from urllib.parse import quote
+
+    from openimr.web.routes_pages import see_other
+
+    job, new = await _upload(request, db, user, case_id, file)
+    said = f"{job['name']}: indexing in the background" if new else f"{job['name']}: sent already ({job['state']})"
+    return see_other(f"/cases/{case_id}/records?message={quote(said)}")
+
+
+def _page_spans(detail: dict, doc_index: int, start: int, end: int) -> tuple[list, list]:
+    """The evidence spans on one page (page-local offsets) and the disputed items citing it."""
+    spans, items = [], []
+    for item in detail["disputed_items"]:
+        cited = []
+        for criterion in (item["draft"] or {}).get("criteria", []):
+            for e in criterion["evidence"]:
+                if e.get("document") != doc_index or e.get("start") is None or e.get("end") is None:
+                    continue
+                if int(e["end"]) <= start or int(e["start"]) >= end:
+                    continue
+                spans.append((int(e["start"]) - start, int(e["end"]) - start, criterion["criterion"]))
+                cited.append({"criterion": criterion["criterion"], "status": criterion["status"],
+                              "text": e.get("text", "")})
+        items.append({"index": item["index"], "request": item["request"], "cited": cited,
+                      "verdict": (item["draft"] or {}).get("criteria_verdict")})
+    return spans, items
+
+
+@pages.get("/cases/{case_id}/documents/{doc_id}/pages/{number}", response_class=HTMLResponse)
+def page_viewer(case_id: int, doc_id: int, number: int, request: Request, user: Principal = Depends(current_user),
+                db: Session = Depends(get_db)):
+    """One page of a stored case-file document: its text, the engine's evidence on it
+    highlighted, beside the disputed items (and what each cites on this page)."""
+    from openimr.casefile.record import pages_of
+    from openimr.web import views
+    from openimr.web.routes_pages import render
+
+    case = workflow.load_case(db, user, case_id)
+    rows = record.documents(db, case)
+    index = next((i for i, r in enumerate(rows) if r.id == doc_id), None)
+    if index is None:
+        raise workflow.NotFound(f"document {doc_id}: not a document of case {case.case_number}")
+    row = rows[index]
+    found = {n: (s, e) for n, s, e in pages_of(row.text)}
+    if number not in found:
+        where = f"pages {min(found)}-{max(found)}" if found else "no numbered pages"
+        raise workflow.NotFound(f"page {number}: document {doc_id} has {where}")
+    start, end = found[number]
+    items: list = []
+    spans: list = []
+    if user.role != "intake":  # the drafts are for reviewers, QA and admin, as on the case page
+        detail = views.case_detail(db, user, case, request.app.state.draft_cache)
+        spans, items = _page_spans(detail, index, start, end)
+    numbers = sorted(found)
+    at = numbers.index(number)
+    return render(request, "casefile_page.html", user, case=case, doc=row, number=number,
+                  html=Markup(views.highlighted(row.text[start:end], spans)), items=items, marks=len(spans),
+                  previous=numbers[at - 1] if at > 0 else None, next=numbers[at + 1] if at + 1 < len(numbers) else None,
+                  original=next((r for r in rows if r.id == row.duplicate_of), None))
