@@ -184,6 +184,7 @@ class Jobs:
     def _index(self, job: dict) -> None:
         from openimr.casefile.index import index_file
         from openimr.casefile.record import store_documents
+        from openimr.cases import store
         from openimr.casefile.worker import CaseFileError
 
         if job["state"] == "storing" and self._stored_already(job):
@@ -208,7 +209,7 @@ class Jobs:
                      resumed_pages=max(job.get("resumed_pages") or 0, result.get("resumed_pages") or 0),
                      documents=len(result["documents"]),
                      duplicates=sum(1 for d in result["documents"] if d["duplicate_of"]))
-        stored = store_documents(self.url, job["case_number"], job["name"], documents, job["actor"])
+        stored = store.run(self.url, store_documents, job["case_number"], job["name"], documents, job["actor"])
         self._update(job, state="done", stored=stored)
 
     def _stored_already(self, job: dict) -> bool:
