@@ -184,8 +184,8 @@ class Jobs:
     def _index(self, job: dict) -> None:
         from openimr.casefile.index import index_file
         from openimr.casefile.record import store_documents
-        from openimr.cases import store
         from openimr.casefile.worker import CaseFileError
+        from openimr.cases import store
 
         if job["state"] == "storing" and self._stored_already(job):
             self._update(job, state="done")
