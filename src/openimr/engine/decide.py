@@ -114,12 +114,15 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         completed, completed_ev, given = _completed(history, match.category)
         months, months_ev = _drug_use(history, parsed)
         key = _norm_request(item.request)
+        phase, phase_why = rulemod.phase_of(weeks, summary)
         ctx = rulemod.ItemContext(
             request=item.request, category=match.category, region=match.region, entry=match.kb_entry,
             summary=summary, weeks=weeks, completed=completed, completed_evidence=completed_ev, prior_given=given,
             therapies_given=dict(history.done),
+            drugs_taken={name: use.evidence[0] for name, use in history.drugs.items() if use.evidence},
             duplicate=key in seen, dependent=is_dependent(item.request, match.category),
-            drug_months=months, drug_evidence=months_ev, age=age, opioid=opioid_in_use, **form,
+            drug_months=months, drug_evidence=months_ev, age=age, opioid=opioid_in_use, phase=phase, phase_why=phase_why,
+            **form,
         )
         if any(e.entry.route for e in kb.entries if e.entry.category == match.category):
             routed = match_request(item.request, context_region, kb,

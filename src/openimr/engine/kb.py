@@ -104,6 +104,8 @@ TESTS = (
     "weeks_since_injury_over",  # more than `value` weeks from injury to the UR decision
     "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
     "long_term_use",  # the drug (or its class) is already in use for weeks or months
+    "drug_taken",  # the treatment history shows one of `values` (generic drug names) taken
+    "phase_is",  # the phase of care is one of `values`: acute (< 4 weeks from injury to UR), subacute (4-12), chronic (> 12, or the records call the pain chronic)
     # what the records show
     "fact_present",  # `fact` (or one of `values`) affirmed in the records
     "fact_absent",  # `fact` (and each of `values`) not affirmed in the records
@@ -124,12 +126,14 @@ class Condition(_Strict):
     value: float | None = None
     values: list[str] = Field(default_factory=list)
     fact: str | None = None
+    negate: bool = False  # the condition holds when the test does not (e.g. no such drug taken)
 
     @model_validator(mode="after")
     def _has_arguments(self) -> Condition:
         needs_value = {"requested_over", "requested_at_most", "total_over", "weeks_since_injury_over",
                        "weeks_since_injury_under", "age_under"}
-        needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in", "surgery_matches", "therapy_given"}
+        needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in", "surgery_matches", "therapy_given",
+                        "phase_is", "drug_taken"}
         if self.test in needs_value and self.value is None:
             raise ValueError(f"test {self.test!r} needs a value")
         if self.test in needs_values and not self.values:
@@ -439,7 +443,7 @@ def match_request(request: str, context_region: str | None = None, kb: Knowledge
     if category is None:
         return Match(None, region, None)
     candidates = [(e, _region_fits(e.entry, region, request)) for e in kb.entries if e.entry.category == category]
-    candidates = [(e, 4 if e.entry.route else fit) for e, fit in candidates
+    candidates = [(e, 4 + fit if e.entry.route else fit) for e, fit in candidates
                   if fit and (not e.entry.route or (routed is not None and routed(e.entry)))]
     if not candidates:
         return Match(category, region, None)

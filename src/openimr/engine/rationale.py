@@ -121,12 +121,30 @@ def _deciding(feat, case: Case) -> list[str]:
     return []
 
 
+def phase_sentence(feat) -> str | None:
+    """Which phase of care the draft took and why, and, when the phase routed the item, which
+    recommendations that makes apply (the chapter's initial care, the opioid guideline's acute
+    and subacute sections) instead of those for chronic pain."""
+    ctx = feat.context
+    if ctx.phase is None:
+        return None
+    entry = feat.match.kb_entry
+    routed = entry is not None and any(c.test == "phase_is" for c in entry.entry.route)
+    out = f"Phase of care: {ctx.phase}, because {ctx.phase_why}"
+    if routed:
+        out += "; so the guideline's recommendations for this phase apply rather than those for chronic pain"
+    return out + "."
+
+
 def write_rationale(feat, case: Case) -> str:
     """The rationale text for one decided item."""
     overturn = feat.outcome.decision == "Overturned"
     necessary = "medically necessary" if overturn else "not medically necessary"
     parts = [f"{feat.outcome.decision}: the request for {feat.request.strip().rstrip('.')} is {necessary}."]
     parts += _deciding(feat, case)
+    phase = phase_sentence(feat)
+    if phase and phase[:40] not in " ".join(parts):
+        parts.append(phase)
     parts.append(guideline_sentence(feat))
     parts.append(f"Therefore, the request is {necessary}.")
     parts.append(DRAFT_NOTICE)

@@ -112,6 +112,10 @@ class ItemContext:
     # an opioid beside this item: "overturned" / "upheld" (requested in the same application and
     # so decided), "in_use" (none requested; the treatment history shows one taken), None
     opioid: str | None = None
+    # the phase of care (acute, subacute, chronic; None when unknown) and why (see `phase_of`)
+    phase: str | None = None
+    phase_why: str | None = None
+    drugs_taken: dict = field(default_factory=dict)  # generic name -> span: drugs the treatment history shows taken
 
 
 def read_item(parsed) -> dict:
@@ -131,6 +135,26 @@ def read_item(parsed) -> dict:
         "has_quantity": any(v is not None for v in (parsed.quantity, parsed.weeks, parsed.sessions, parsed.refills)),
         "requested": parsed.sessions,
     }
+
+
+ACUTE_WEEKS = 4  # the acute phase: up to about four weeks after the injury (ACOEM initial care; opioid guideline)
+CHRONIC_WEEKS = 12  # beyond about three months the pain is chronic (Chronic Pain guideline)
+
+
+def phase_of(weeks: float | None, summary: dict) -> tuple[str | None, str | None]:
+    """The phase of care and why: the records calling the pain chronic, or a chronic condition,
+    make it chronic; else the weeks from the injury to utilization review decide (acute up to
+    four weeks, subacute to twelve, chronic beyond); None when neither is known."""
+    stated = summary.get("chronic_pain_stated", {}).get("affirmed", [])
+    if stated:
+        return "chronic", f'the records describe the condition as chronic ("{stated[0].text}")'
+    if weeks is None:
+        return None, None
+    if weeks < ACUTE_WEEKS:
+        return "acute", f"{weeks:.0f} weeks passed from the injury to utilization review (the acute phase is the first four weeks)"
+    if weeks <= CHRONIC_WEEKS:
+        return "subacute", f"{weeks:.0f} weeks passed from the injury to utilization review (the subacute phase runs from four weeks to three months)"
+    return "chronic", f"{weeks:.0f} weeks passed from the injury to utilization review (pain beyond three months is chronic)"
 
 
 # --- conditions --------------------------------------------------------------------------
@@ -168,7 +192,14 @@ def _prior_course(ctx: ItemContext) -> bool:
 
 
 def check(cond: Condition, ctx: ItemContext) -> Held:
-    """Evaluate one condition of a rule on an item."""
+    """Evaluate one condition of a rule on an item (`negate`: it holds when the test does not)."""
+    held = _check(cond, ctx)
+    if cond.negate:
+        return Held(not held.holds)
+    return held
+
+
+def _check(cond: Condition, ctx: ItemContext) -> Held:
     t = cond.test
     if t == "always":
         return Held(True)
@@ -231,6 +262,12 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
     if t == "weeks_since_injury_under":
         ok = ctx.weeks is not None and ctx.weeks < cond.value
         return Held(ok, note=f"{ctx.weeks:.0f} weeks from the injury to utilization review" if ctx.weeks is not None else None)
+    if t == "drug_taken":
+        found = [d for d in cond.values if d in ctx.drugs_taken]
+        return Held(bool(found), [ctx.drugs_taken[d] for d in found[:1]], f"the records show {found[0]} taken" if found else None)
+    if t == "phase_is":
+        ok = ctx.phase in cond.values
+        return Held(ok, note=f"the {ctx.phase} phase: {ctx.phase_why}" if ok and ctx.phase_why else None)
     if t == "long_term_use":
         if ctx.drug_months is not None and ctx.drug_months >= 1:
             return Held(True, ctx.drug_evidence, f"the records show the drug taken for about {ctx.drug_months:.0f} months")
