@@ -98,7 +98,7 @@ def test_intake_form_shows_the_result_on_the_same_page(world):
     assert page.status_code == 201
     assert "Not eligible" in page.text and "late" in page.text
     missing = client.post("/intake", data={**form, "requests": ""})
-    assert missing.status_code == 422 and "requests:" in missing.text
+    assert missing.status_code == 422 and "Disputed items: list at least one disputed item" in missing.text
 
 
 def _decide_all(client, case_id: int, decision: str = "Upheld") -> None:
