@@ -212,7 +212,7 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     forwarding headers); requests seen as https get it anyway. `warm` loads the engine and
     the library's model in the background at start (`app.state.warmed` is set when done).
     """
-    from openimr.web import routes_api, routes_events, routes_pages, routes_records
+    from openimr.web import routes_api, routes_events, routes_pages, routes_records, routes_review
 
     url = dbmod.normalise_url(db_url or dbmod.default_url())
     if migrate:
@@ -251,6 +251,8 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     app.include_router(routes_records.api)
     app.include_router(routes_records.pages)
     app.include_router(routes_events.pages)
+    app.include_router(routes_review.api)
+    app.include_router(routes_review.pages)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):

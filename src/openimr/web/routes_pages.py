@@ -120,6 +120,8 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
                   closed_reason={a: workflow.record.assignment_of(case).get(f"{a}_reason")
                                  for a in workflow.record.CLOSING},
                   event_kinds=[k for k in EVENT_KINDS if lifecycle.allowed(case.status, k, user.role)],
+                  accepted=workflow.accepted_items(db, case) if user.role != "intake" else set(),
+                  undecided=[i["index"] + 1 for i in detail["disputed_items"] if not i["decision"]],
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 
 
