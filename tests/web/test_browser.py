@@ -110,14 +110,15 @@ def test_reviewer_signs_in_changes_a_draft_signs_and_downloads(server, browser, 
     items = page.locator("article.item")
     count = items.count()
     assert count >= 1
-    for index in range(count):
-        form = page.locator(f"#item-{index} form")
+    for index in range(count):  # every item edited on the page, then saved at once (one form)
+        editor = page.locator(f"#item-{index} fieldset.editor")
         draft = page.locator(f"#item-{index} .draft .dec").first.inner_text() if index == 0 else "Upheld"
         choice = "Overturned" if draft == "Upheld" else "Upheld"  # change the engine's draft
-        form.locator(f'input[value="{choice}"]').check()
-        form.get_by_label("Rationale").fill(f"Reviewer's own rationale for item {index + 1}.")
-        form.get_by_role("button", name="Save decision").click()
-        page.wait_for_selector(".notice")
+        editor.locator(f'input[value="{choice}"]').check()
+        editor.get_by_label("Rationale").fill(f"Reviewer's own rationale for item {index + 1}.")
+    page.locator("#decisions-form").get_by_role("button", name="Save all decisions").click()
+    page.wait_for_selector(".notice")
+    assert "every item has your decision" in page.locator(".notice").inner_text()
     page.screenshot(path=str(SHOTS / "04-case-decided.png"), full_page=True)
     page.locator("#sign-step summary").click()  # the confirm step opens
     step = page.locator("#sign-step")

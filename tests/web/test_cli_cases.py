@@ -179,4 +179,4 @@ def test_a_case_assigned_with_the_cli_shows_only_in_its_reviewers_queue(sqlite_u
     row = next(r for r in reviewer.get("/api/cases").json()["items"] if r["case_number"] == number)
     assert row["status"] == "assigned" and other.get(f"/api/cases/{row['id']}").status_code == 403
     page = reviewer.get(f"/cases/{row['id']}").text
-    assert "Save decision" in page and "Criteria alone" in page  # the assigned reviewer works it
+    assert "Save all decisions" in page and "Criteria alone" in page  # the assigned reviewer works it

@@ -35,6 +35,10 @@ CASE_ENDPOINTS = (
     ("POST", "/cases/{case_id}/withdraw"),
     ("POST", "/cases/{case_id}/terminate"),
     ("POST", "/cases/{case_id}/appeal"),
+    # web/routes_review.py
+    ("POST", "/api/cases/{case_id}/items/{index}/accept"),
+    ("POST", "/cases/{case_id}/decisions"),
+    ("POST", "/cases/{case_id}/preview.pdf"),
 )
 
 
@@ -59,9 +63,10 @@ def _call(client, method: str, template: str, case_id: int):
 
 def test_every_case_route_is_covered(world):
     """The list above names every route that takes a case id: a new one must be added."""
-    from openimr.web import routes_api, routes_pages
+    from openimr.web import routes_api, routes_pages, routes_review
 
-    every = [*routes_api.router.routes, *routes_pages.router.routes]
+    every = [*routes_api.router.routes, *routes_pages.router.routes, *routes_review.api.routes,
+             *routes_review.pages.routes]
     routes = {(m, r.path) for r in every for m in getattr(r, "methods", ()) or ()
               if "{case_id}" in r.path and m != "HEAD"}
     assert routes == set(CASE_ENDPOINTS)

@@ -98,7 +98,7 @@ def test_intake_form_shows_the_result_on_the_same_page(world):
     assert page.status_code == 201
     assert "Not eligible" in page.text and "late" in page.text
     missing = client.post("/intake", data={**form, "requests": ""})
-    assert missing.status_code == 422 and "requests:" in missing.text
+    assert missing.status_code == 422 and "Disputed items: list at least one disputed item" in missing.text
 
 
 def _decide_all(client, case_id: int, decision: str = "Upheld") -> None:
@@ -191,10 +191,10 @@ def test_signed_determination_is_immutable_and_superseding_is_audited(world):
 def test_case_page_shows_drafts_highlights_and_the_editor(world):
     case_id = _new_assigned_case(world)
     page = world.client("rev_a").get(f"/cases/{case_id}").text
-    assert "Engine draft" in page and "Save decision" in page and "Sign and issue" in page
+    assert "Engine draft" in page and "Save all decisions" in page and "Sign and issue" in page
     assert re.search(r"<mark title=\"[^\"]+\">", page) or "Facts are highlighted" in page
     qa_page = world.client("qa").get(f"/cases/{case_id}").text
-    assert "Save decision" not in qa_page and "Sign and issue" not in qa_page
+    assert "Save all decisions" not in qa_page and "Sign and issue" not in qa_page
 
 
 def test_queue_filters_and_sorting(world):
@@ -254,7 +254,7 @@ def test_page_forms_sign_supersede_and_sign_again(world):
         assert saved.status_code == 303
     assert sign_form(client, case_id, form).status_code == 303
     page = client.get(f"/cases/{case_id}").text
-    assert "Version 1" in page and "Save decision" not in page and "Start a superseding determination" in page
+    assert "Version 1" in page and "Save all decisions" not in page and "Start a superseding determination" in page
     refused = client.post(f"/cases/{case_id}/items/0", data={**form, "decision": "Overturned", "rationale": "x"})
     assert refused.status_code == 409 and "superseded" in refused.text
     opened = client.post(f"/cases/{case_id}/supersede", data={**form, "reason": "records arrived late"},

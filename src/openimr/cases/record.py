@@ -107,11 +107,12 @@ def current_decisions(session: Session, row: CaseRow, version: int | None = None
 
 
 def decide(session: Session, case_number: str, index: int, decision: str, guideline: str, rationale: str,
-           author: str, actor: str, role: str = "reviewer") -> tuple[DecisionRow, bool]:
+           author: str, actor: str, role: str = "reviewer", accepted_draft: bool = False) -> tuple[DecisionRow, bool]:
     """Record the expert reviewer's decision on one disputed item as a new version of the
     case's decisions; (the decision in force, whether a new version was made). The same
     decision sent twice (a double-submitted form) makes no new version. CaseConflict once
-    the determination is signed."""
+    the determination is signed. `accepted_draft`: the reviewer accepted the engine's draft
+    as their own decision (said so in the audit entry)."""
     if decision not in DECISIONS:
         raise CaseError("decision: must be Upheld or Overturned")
     with store.writing(session) as s:
@@ -139,7 +140,8 @@ def decide(session: Session, case_number: str, index: int, decision: str, guidel
         audit.append(s, event, "decision", case_number, before,  # with the status it moved the case to
                      {"id": new.id, "item": index, "version": new.version, "decision": decision,
                       "author": author, "sha256": audit.decision_digest(new), "status": row.status,
-                      "status_before": before_case["status"]}, actor)
+                      "status_before": before_case["status"]} | ({"accepted_draft": True} if accepted_draft else {}),
+                     actor)
         return new, True
 
 
@@ -171,8 +173,16 @@ def letter_of(session: Session, row: CaseRow, version: int, fallback: ReviewerCr
     items = disputed_items(row)
     missing = [i + 1 for i in range(len(items)) if i not in decisions or not decisions[i].rationale]
     if missing:
-        raise CaseConflict("every disputed item needs a decision and a rationale before signing; missing: item "
-                           + ", ".join(map(str, missing)))
+        raise CaseConflict("every disputed item needs the expert reviewer's decision and a rationale before "
+                           "signing; missing: item " + ", ".join(map(str, missing)))
+    return _letter_from(session, row, tuple((decisions[i].decision, decisions[i].guideline, decisions[i].rationale)
+                                            for i in range(len(items))), fallback)
+
+
+def _letter_from(session: Session, row: CaseRow, words: tuple[tuple[str, str, str], ...],
+                 fallback: ReviewerCredentials | None = None) -> Letter:
+    """The letter of the case stating `words` (decision, guideline, rationale) per item."""
+    items = disputed_items(row)
     docs = documents(session, row)
     application = json.loads(row.application)
     credentials = (ReviewerCredentials.model_validate_json(row.credentials) if row.credentials else
@@ -190,12 +200,36 @@ def letter_of(session: Session, row: CaseRow, version: int, fallback: ReviewerCr
         reviewer=credentials,
         documents_reviewed=[d.name for d in reviewed(docs)],
         clinical_case_summary=next((d.text for d in docs if d.kind == "clinical_summary"), ""),
-        items=[Item(request=item["request"], decision=decisions[i].decision,  # type: ignore[arg-type]
-                    medically_necessary=decisions[i].decision == "Overturned",
+        items=[Item(request=item["request"], decision=words[i][0],  # type: ignore[arg-type]
+                    medically_necessary=words[i][0] == "Overturned",
                     claims_administrator_guideline=Citation(text=item["ur_guideline"]),
-                    imr_guideline=Citation(text=decisions[i].guideline), rationale=decisions[i].rationale)
+                    imr_guideline=Citation(text=words[i][1]), rationale=words[i][2])
                for i, item in enumerate(items)],
     )
+
+
+NOT_DECIDED = "NOT DECIDED YET"
+
+
+def preview_letter(session: Session, row: CaseRow, typed: dict[int, tuple[str, str, str]] | None = None) -> Letter:
+    """The letter for a DRAFT preview, whatever is decided yet: the stored decisions, with
+    what the reviewer typed and has not saved (`typed`: {item: (decision, guideline,
+    rationale)}) over them; an item with neither says NOT DECIDED YET. Never signed."""
+    decisions = current_decisions(session, row)
+    items = disputed_items(row)
+    words = {i: (d.decision, d.guideline, d.rationale) for i, d in decisions.items()}
+    words.update({i: w for i, w in (typed or {}).items() if w[0] in DECISIONS})
+    placeholder = tuple(words.get(i) or ("Upheld", "", "x") for i in range(len(items)))
+    base = _letter_from(session, row, placeholder)
+    shown = []
+    for i, item in enumerate(base.items):
+        if i in words:
+            shown.append(item)
+        else:  # no decision to state: say so instead of any decision (a preview is never mailed)
+            shown.append(Item.model_construct(**(dict(item) | {"decision": NOT_DECIDED, "medically_necessary": False,
+                                                                 "rationale": "The expert reviewer has not decided "
+                                                                              "this item yet."})))
+    return base.model_copy(update={"items": shown})
 
 
 def mailing_context(session: Session, row: CaseRow, letter: Letter,

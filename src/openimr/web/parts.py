@@ -44,6 +44,13 @@ def _application(application: dict):
         raise ValueError("; ".join(problems)) from None
 
 
+def check_application(application: dict) -> None:
+    """ValueError whose `problems` list every problem (field.path: reason) of an application."""
+    from openimr.cases import intake
+
+    intake.parse_application(application, "application")
+
+
 def check_eligibility(application: dict) -> dict:
     """{"eligible", "reasons": [{code, message}], "deadlines": {...}, "backend"} for an
     application, without storing it (the case part's rules)."""

@@ -123,6 +123,8 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
                   closed_reason={a: workflow.record.assignment_of(case).get(f"{a}_reason")
                                  for a in workflow.record.CLOSING},
                   event_kinds=[k for k in EVENT_KINDS if lifecycle.allowed(case.status, k, user.role)],
+                  accepted=workflow.accepted_items(db, case) if user.role != "intake" else set(),
+                  undecided=[i["index"] + 1 for i in detail["disputed_items"] if not i["decision"]],
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 
 
@@ -203,32 +205,92 @@ async def document_submit(case_id: int, request: Request, file: UploadFile | Non
 
 # ---------------------------------------------------------------- intake
 INTAKE_FIELDS = ("review_type", "received", "signed", "ur_decision_attached", "date_of_injury", "employee_name",
-                 "claims_administrator", "employer", "physician_name", "physician_specialty", "ur_date",
-                 "ur_served", "ur_service", "missing_information", "liability_dispute", "requests", "guidelines",
-                 "summary")
+                 "claims_administrator", "employer", "physician_name", "physician_specialty", "attorney_name",
+                 "attorney_firm", "ur_date", "ur_served", "ur_service", "missing_information", "liability_dispute",
+                 "requests", "guidelines", "summary")
+# the intake form's field of each place of the application a problem can be in, with its words
+FIELD_OF = {"received": ("received", "Date received"), "date_of_injury": ("date_of_injury", "Date of injury"),
+            "employee.name": ("employee_name", "Employee"), "employer.name": ("employer", "Employer"),
+            "claims_administrator.name": ("claims_administrator", "Claims administrator"),
+            "requesting_physician.name": ("physician_name", "Requesting physician"),
+            "requesting_physician.specialty": ("physician_specialty", "Physician's specialty"),
+            "attorney.name": ("attorney_name", "Employee's attorney"), "attorney.firm": ("attorney_firm", "Law firm"),
+            "ur_decision.date": ("ur_date", "UR decision date"), "ur_decision.served": ("ur_served", "Date served"),
+            "ur_decision": ("ur_served", "Date served"), "ur_decision.items": ("requests", "Disputed items"),
+            "requests": ("requests", "Disputed items"), "record": ("record", "Medical record"),
+            "summary": ("summary", "Clinical summary")}
+PLAIN = {"Input should be a valid date": "enter a date (YYYY-MM-DD)",
+         "String should have at least 1 character": "required",
+         "Field required": "required", "Input should be a valid date or datetime": "enter a date (YYYY-MM-DD)"}
+
+
+def plain_problem(line: str) -> tuple[str, str]:
+    """(form field, message in plain words) of one 'path: reason' problem of the application."""
+    path, _, reason = line.partition(": ")
+    reason = reason.strip()
+    for prefix, words in PLAIN.items():
+        if reason.startswith(prefix):
+            reason = words
+            break
+    parts_ = path.split(".")
+    item = next((int(p) for p in parts_ if p.isdigit()), None)
+    key = ".".join(p for p in parts_ if not p.isdigit())
+    field, label = FIELD_OF.get(key, FIELD_OF.get(key.rsplit(".", 1)[0], ("form", "")))
+    if key.startswith("ur_decision.items") and item is not None:
+        label = f"Disputed item {item + 1}"
+    if field == "form":
+        return field, line
+    return field, f"{label}: {reason}"
+
+
+def intake_problems(error: ValueError) -> dict[str, str]:
+    """{form field: one line in plain words} of every problem an application was refused for."""
+    lines = getattr(error, "problems", None) or str(error).split("; ")
+    found: dict[str, str] = {}
+    for line in lines:
+        field, message = plain_problem(line)
+        found.setdefault(field, message)
+    return found
 
 
 @router.get("/intake", response_class=HTMLResponse)
 def intake_page(request: Request, user: Principal = Depends(current_user)):
     workflow.require_role(user, "intake", "admin")
     return render(request, "intake.html", user, form={"received": date.today().isoformat(),
-                                                      "review_type": "regular"}, result=None, case=None)
+                                                      "review_type": "regular"}, result=None, case=None, errors={})
 
 
 def application_from_form(form: dict) -> dict:
-    """APPLICATION.json from the intake form's fields; ValueError naming a bad field."""
+    """APPLICATION.json from the intake form's fields; ValueError naming a bad field (its
+    `problems` list every bad field, the application's own checks included)."""
+    application, problems = _application_and_problems(form)
+    if not problems:
+        return application
+    error = ValueError(problems[0])
+    error.problems = problems  # type: ignore[attr-defined]
+    raise error
+
+
+def _application_and_problems(form: dict) -> tuple[dict, list[str]]:
     requests = [r.strip() for r in form.get("requests", "").splitlines() if r.strip()]
     guidelines = [g.strip() for g in form.get("guidelines", "").splitlines()]
+    problems = []
     if not requests:
-        raise ValueError("requests: list at least one disputed item, one per line")
+        problems.append("requests: list at least one disputed item, one per line")
+    form = dict(form)
     for field in ("received", "date_of_injury", "ur_date", "ur_served"):
         if form.get(field) and parts._as_date(form[field]) is None:
-            raise ValueError(f"{field}: not a date (YYYY-MM-DD)")
-    if not form.get("received"):
-        raise ValueError("received: the date the application was received is required")
-    return {
+            problems.append(f"{field}: not a date (YYYY-MM-DD)")
+            form[field] = ""
+    if not form.get("received") and not any(p.startswith("received:") for p in problems):
+        problems.append("received: the date the application was received is required")
+    if form.get("attorney_firm") and not form.get("attorney_name"):
+        problems.append("attorney.name: name the attorney of the law firm given")
+    attorney = ({"name": form["attorney_name"], "firm": form.get("attorney_firm") or None}
+                if form.get("attorney_name") else None)
+    application = {
         "review_type": "expedited" if form.get("review_type") == "expedited" else "regular",
-        "received": form["received"], "signed": bool(form.get("signed")),
+        "received": form["received"] or None, "signed": bool(form.get("signed")),
         "ur_decision_attached": bool(form.get("ur_decision_attached")),
         "date_of_injury": form.get("date_of_injury") or None,
         "employee": {"name": form.get("employee_name", "")},
@@ -236,7 +298,7 @@ def application_from_form(form: dict) -> dict:
         "claims_administrator": {"name": form.get("claims_administrator", "")},
         "requesting_physician": {"name": form.get("physician_name", ""),
                                  "specialty": form.get("physician_specialty", "")},
-        "attorney": None, "parties": [],
+        "attorney": attorney, "parties": [],
         "ur_decision": {"date": form.get("ur_date") or None, "served": form.get("ur_served") or None,
                         "service": "electronic" if form.get("ur_service") == "electronic" else "mail",
                         "missing_information": bool(form.get("missing_information")),
@@ -246,13 +308,23 @@ def application_from_form(form: dict) -> dict:
         "liability_dispute": bool(form.get("liability_dispute")),
         "formulary_drug": False, "prior_imr_requests": [],
     }
+    try:
+        parts.check_application(application)
+    except ValueError as error:  # the application's own checks, each field once
+        named = {FIELD_OF.get(p.split(":")[0], ("",))[0] for p in problems}
+        for line in getattr(error, "problems", None) or [str(error)]:
+            if plain_problem(line)[0] not in named and not (line.startswith("ur_decision.items") and not requests):
+                problems.append(line)
+    return application, problems
 
 
 @router.post("/intake", response_class=HTMLResponse)
 async def intake_submit(request: Request, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """The intake form: refused with each problem beside its field and everything typed kept
+    (an uploaded file must be chosen again: browsers never refill a file field)."""
     workflow.require_role(user, "intake", "admin")
     raw = await request.form()
-    form = {k: str(raw.get(k, "")) for k in INTAKE_FIELDS}
+    form = {k: str(raw.get(k, ""))[:20000] for k in INTAKE_FIELDS}
     try:
         application = application_from_form(form)
         documents = []
@@ -264,12 +336,20 @@ async def intake_submit(request: Request, user: Principal = Depends(writer), db:
             name, content, kind = await uploads.read_upload(upload, "record")
             documents.append({"kind": "medical_record", "name": name, "date": form["received"],
                               "text": uploads.upload_text(name, content, kind)})
+        case = workflow.create_case(db, user, application, documents)
     except ValueError as error:
-        return render(request, "intake.html", user, 422, form=form, result=None, case=None, error=str(error))
-    case = workflow.create_case(db, user, application, documents)
+        db.rollback()
+        errors = intake_problems(error)
+        count = len(errors)
+        summary = ("The application was not recorded: " + (f"{count} fields need" if count > 1 else "one field needs")
+                   + " attention (shown beside each field); what you typed is kept"
+                   + (", choose the record file again." if getattr(raw.get("record"), "filename", "") else "."))
+        return render(request, "intake.html", user, 422, form=form, result=None, case=None,
+                      error=summary, errors=errors)
     db.commit()
     fresh = {"received": date.today().isoformat(), "review_type": "regular"}  # no double entry on resubmit
-    return render(request, "intake.html", user, 201, form=fresh, result=case.eligibility, case=case, error="")
+    return render(request, "intake.html", user, 201, form=fresh, result=case.eligibility, case=case, error="",
+                  errors={})
 
 
 # ---------------------------------------------------------------- panel

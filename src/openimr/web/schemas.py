@@ -205,6 +205,7 @@ class CaseDetail(CaseSummary):
     records_due: date | None = None
     events: list[CaseEvent] = Field(default_factory=list)
     eligibility: dict = Field(default_factory=dict)
+    parties: list[dict] = Field(default_factory=list)  # as entered at intake: {role, name, detail}
     documents: list[DocumentView] = Field(default_factory=list)
     disputed_items: list[ItemView] = Field(default_factory=list)
     determinations: list[DeterminationOut] = Field(default_factory=list)

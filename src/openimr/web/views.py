@@ -140,6 +140,27 @@ def editor_rationale(draft: dict | None) -> str:
     return (text[:cut] if cut >= 0 else text).strip()
 
 
+PARTY_ROLES = (("employee", "Employee"), ("employer", "Employer"), ("claims_administrator", "Claims administrator"),
+               ("requesting_physician", "Requesting physician"), ("attorney", "Employee's attorney"))
+
+
+def parties(case: Case) -> list[dict]:
+    """The parties entered at intake ({role, name, detail}), as the application stores them;
+    never the expert reviewer (who is no party)."""
+    application = json.loads(case.application)
+    found = []
+    for key, label in PARTY_ROLES:
+        entry = application.get(key) or {}
+        if isinstance(entry, dict) and entry.get("name"):
+            detail = entry.get("specialty") or entry.get("firm") or entry.get("adjuster") or ""
+            found.append({"role": label, "name": str(entry["name"]), "detail": str(detail or "")})
+    for other in application.get("parties") or []:
+        if isinstance(other, dict) and other.get("name"):
+            found.append({"role": str(other.get("kind", "party")).replace("_", " "), "name": str(other["name"]),
+                          "detail": ""})
+    return found
+
+
 def case_detail(session: Session, who: Principal, case: Case, cache: dict) -> dict:
     """Everything the case page shows, as the CaseDetail model's fields."""
     names = workflow.reviewer_names(session) if who.may_see_reviewers else {}
@@ -174,6 +195,7 @@ def case_detail(session: Session, who: Principal, case: Case, cache: dict) -> di
         "decisions_version": case.decisions_version,
         "events": parts.case_events(session, case),
         "eligibility": case.eligibility,
+        "parties": parties(case),
         "documents": [{"index": i, "kind": d.kind, "name": d.name, "date": d.day, "text": d.text}
                       for i, d in enumerate(docs)],
         "disputed_items": items,

@@ -248,15 +248,37 @@ def signed_determination(session: Session, case: Case) -> DeterminationRow | Non
 
 
 def record_decision(session: Session, who: Principal, case: Case, index: int, decision: str,
-                    guideline: str, rationale: str) -> DecisionRow:
+                    guideline: str, rationale: str, accepted_draft: bool = False) -> DecisionRow:
     """Record the reviewer's decision on one item (a new version; earlier ones stay; the same
     decision sent twice makes no second version)."""
     require_assigned_reviewer(case, who)
     if not 0 <= index < len(record.disputed_items(case)):
         raise NotFound(f"item {index}: the case has {len(record.disputed_items(case))} disputed item(s)")
     row, _new = record.decide(session, case.case_number, index, decision, guideline, rationale, who.reviewer_key,
-                              actor(who), who.role)
+                              actor(who), who.role, accepted_draft=accepted_draft)
     return row
+
+
+def accept_draft(session: Session, who: Principal, case: Case, index: int, draft: dict | None) -> DecisionRow:
+    """The reviewer accepts the engine's draft of one item as their own decision: its decision,
+    guideline and rationale recorded as the reviewer's, the audit entry saying it was accepted.
+    409 when the engine has no draft of the item to accept."""
+    from openimr.web.views import editor_rationale
+
+    require_assigned_reviewer(case, who)
+    if not draft or draft.get("decision") not in record.DECISIONS:
+        raise Conflict(f"item {index + 1}: the engine has no draft of this item to accept; decide it yourself")
+    return record_decision(session, who, case, index, draft["decision"], (draft.get("guideline") or "")[:2000],
+                           editor_rationale(draft)[:20000] or str(draft.get("rationale", ""))[:20000],
+                           accepted_draft=True)
+
+
+def accepted_items(session: Session, case: Case) -> set[int]:
+    """The items whose decision in force is the engine's draft the reviewer accepted (audit log)."""
+    decisions = {d.id: i for i, d in current_decisions(session, case).items()}
+    return {decisions[e["detail"]["id"]] for e in audit_trail(session, case)
+            if e["action"] == "decision_recorded" and e["detail"].get("accepted_draft")
+            and e["detail"].get("id") in decisions}
 
 
 # ---------------------------------------------------------------- signing
@@ -291,8 +313,10 @@ def close_case(session: Session, who: Principal, case: Case, action: str, reason
     return changed
 
 
-def draft_letter_pdf(session: Session, who: Principal, case: Case) -> bytes:
-    """A DRAFT preview of the letter from the current decisions (assigned reviewer)."""
+def draft_letter_pdf(session: Session, who: Principal, case: Case,
+                     typed: dict[int, tuple[str, str, str]] | None = None) -> bytes:
+    """A DRAFT preview of the letter from the current decisions and what is `typed` over them
+    (assigned reviewer), before every item is decided too."""
     require_assigned_reviewer(case, who)
-    letter = record.letter_of(session, case, case.decisions_version)
+    letter = record.preview_letter(session, case, typed)
     return parts.render_pdf(record.mailing_context(session, case, letter, record.in_force(session, case)), draft=True)[1]
