@@ -171,7 +171,7 @@ def test_intake_form_shows_eligibility_and_hides_reviewers(server, browser, sqli
     _check_accessible(page, "12-intake")
     page.get_by_label("Application signed").check()
     page.get_by_label("UR decision attached").check()
-    page.get_by_label("Employee").fill("Browser Test Worker")
+    page.get_by_label("Employee", exact=True).fill("Browser Test Worker")
     page.get_by_label("Date of injury").fill("2024-02-01")
     page.get_by_label("Employer", exact=True).fill("Acme")
     page.get_by_label("Claims administrator").fill("Claims Co")
