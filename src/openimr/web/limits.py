@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the largest file a user may upload (a PDF or .txt)
-MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 512 * 1024  # and room for the form around it
+from openimr.bounds import MAX_BODY_BYTES, MAX_UPLOAD_BYTES
 
 
 class _TooLarge(Exception):
