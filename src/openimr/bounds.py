@@ -38,6 +38,9 @@ MAX_DOCUMENT_TEXT = 2_000_000  # a document's text sent as JSON
 MAX_QUERY = 500  # a search query
 MAX_FILTER = 100  # a list filter (status, priority, decision, guideline, category, case number)
 MAX_REVIEWER_ID = 64  # a panel reviewer's id
+MAX_USERNAME = 100  # a workbench user name
+MAX_PASSWORD = 1024  # a password (hashing is bounded by it)
+MAX_MESSAGE = 2000  # a page's message line passed in its address
 MAX_SUMMARY = 200_000  # the clinical summary typed on the intake form
 
 # ---------------------------------------------------------------- bytes
@@ -46,7 +49,7 @@ MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 512 * 1024  # and room for the form around i
 
 # ---------------------------------------------------------------- dates
 EARLIEST_DATE = date(1900, 1, 1)  # no date of a case (birth, injury, decision, record) is older
-FUTURE_DAYS = 366  # how far ahead a date that may lie ahead (an "as of" day) may be
+FUTURE_DAYS = 3653  # how far ahead a date that may lie ahead (a late report's "as of") may be
 
 
 def check_day(field: str, day: date | None, *, future: bool = False, today: date | None = None) -> date | None:

@@ -60,10 +60,21 @@ def store_documents(url: str, case_number: str, name: str, documents: list[Docum
         for document in documents:
             label = f"{Path(name).name} p. {document.first_page}-{document.last_page}: {document.type}"
             row = record.add_document(session, case_number, _kind(document), label, _text(document), actor,
-                                      day=document.date.isoformat() if document.date else None,
+                                      day=_plausible_day(document.date),
                                       index=index_of(document, stored))
             stored[document.number] = row.id
             ids.append(row.id)
     store.record_event(url, case_number, "records_received", received or dt.date.today(), load_settings(),
                        actor=actor, role="intake")
     return ids
+
+
+def _plausible_day(day) -> str | None:
+    """A record's date as read from its text, or None when the one date rule
+    (bounds.check_day) refuses it: a misread date never refuses the whole case file."""
+    from openimr import bounds
+
+    try:
+        return day.isoformat() if bounds.check_day("date", day) else None
+    except ValueError:
+        return None

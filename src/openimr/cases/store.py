@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from openimr import db
+from openimr import bounds, db
 from openimr.cases import audit, lifecycle
 from openimr.cases.deadlines import CaseEvents, compute
 from openimr.cases.eligibility import Eligibility, check
@@ -212,6 +212,7 @@ def record_event(
     kind, day and method: a double-submitted form) changes nothing."""
     if kind not in EVENT_KINDS:
         raise CaseError(f"event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
+    _plausible("day", day)
     if kind == "notice_sent" and method not in ("mail", "electronic"):
         raise CaseError("--method: a notice of assignment is sent by mail or electronic")
     if kind != "notice_sent":
@@ -313,9 +314,18 @@ def summary(row: CaseRow, pending: tuple[str, date] | None) -> dict:
     }
 
 
+def _plausible(field: str, day: date, future: bool = False) -> None:
+    """The one date rule (bounds.check_day) as the store's CaseError."""
+    try:
+        bounds.check_day(field, day, future=future)
+    except ValueError as error:
+        raise CaseError(str(error)) from None
+
+
 def late_report(url: str, as_of: date, session: Session | None = None) -> list[dict]:
     """Open cases past a deadline on `as_of`: records not received, determination not issued
     (with `session`, read in the caller's transaction)."""
+    _plausible("as_of", as_of, future=True)
     with nullcontext(session) if session is not None else db.session_scope(ready(url)) as session:
         out = []
         for row in session.scalars(select(CaseRow).where(CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id)):

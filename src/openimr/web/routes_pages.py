@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from openimr import bounds
+from openimr.bounds import MAX_FILTER, MAX_GUIDELINE, MAX_RATIONALE, MAX_REASON, MAX_REVIEWER_ID
 from openimr.cases import lifecycle
 from openimr.cases.store import EVENT_KINDS
 from openimr.library import search as library_search
@@ -19,6 +21,7 @@ from openimr.library import store as library
 from openimr.web import auth, charts, parts, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import AuthError, Principal
+from openimr.web.limits import CaseId, Filter, ItemIndex, LetterId, Message, PageNo, SearchText
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,8 +86,8 @@ def logout(request: Request, user: Principal = Depends(writer), db: Session = De
 
 # ---------------------------------------------------------------- cases
 @router.get("/cases", response_class=HTMLResponse)
-def queue_page(request: Request, status: str = "", priority: str = "", due: str = "", sort: str = "due",
-               reviewer: str = "", page: int = 1, user: Principal = Depends(current_user),
+def queue_page(request: Request, status: Filter = "", priority: Filter = "", due: Filter = "", sort: Filter = "due",
+               reviewer: Filter = "", page: PageNo = 1, user: Principal = Depends(current_user),
                db: Session = Depends(get_db)):
     page = max(page, 1)
     chosen = reviewer if reviewer and user.role in ("qa", "admin") else ""
@@ -100,7 +103,7 @@ def queue_page(request: Request, status: str = "", priority: str = "", due: str 
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: int, request: Request, message: str = "", user: Principal = Depends(current_user),
+def case_page(case_id: CaseId, request: Request, message: Message = "", user: Principal = Depends(current_user),
               db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
     detail = views.case_detail(db, user, case, request.app.state.draft_cache)
@@ -124,16 +127,18 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
 
 
 @router.post("/cases/{case_id}/items/{index}")
-def decision_submit(case_id: int, index: int, decision: str = Form(...), guideline: str = Form(""),
-                    rationale: str = Form(""), user: Principal = Depends(writer), db: Session = Depends(get_db)):
+def decision_submit(case_id: CaseId, index: ItemIndex, decision: str = Form(..., max_length=MAX_FILTER),
+                    guideline: str = Form("", max_length=MAX_GUIDELINE),
+                    rationale: str = Form("", max_length=MAX_RATIONALE), user: Principal = Depends(writer),
+                    db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
-    workflow.record_decision(db, user, case, index, decision, guideline[:2000], rationale[:20000])
+    workflow.record_decision(db, user, case, index, decision, guideline, rationale)
     db.commit()
     return see_other(f"/cases/{case_id}?message=Decision+saved+for+item+{index + 1}#item-{index}")
 
 
 @router.post("/cases/{case_id}/sign")
-def sign_submit(case_id: int, version: str = Form(""), attest: str = Form(""), user: Principal = Depends(writer),
+def sign_submit(case_id: CaseId, version: str = Form(""), attest: str = Form(""), user: Principal = Depends(writer),
                 db: Session = Depends(get_db)):
     """The confirm step's form: the attestation box and the decisions version shown."""
     case = workflow.load_case(db, user, case_id)
@@ -152,7 +157,7 @@ def sign_submit(case_id: int, version: str = Form(""), attest: str = Form(""), u
 
 
 @router.post("/cases/{case_id}/supersede")
-def supersede_submit(case_id: int, reason: str = Form(""), user: Principal = Depends(writer),
+def supersede_submit(case_id: CaseId, reason: str = Form("", max_length=MAX_REASON), user: Principal = Depends(writer),
                      db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
     workflow.start_supersede(db, user, case, reason)
@@ -161,7 +166,7 @@ def supersede_submit(case_id: int, reason: str = Form(""), user: Principal = Dep
 
 
 def _closing_submit(action: str):
-    def submit(case_id: int, reason: str = Form(""), user: Principal = Depends(writer),
+    def submit(case_id: CaseId, reason: str = Form("", max_length=MAX_REASON), user: Principal = Depends(writer),
                db: Session = Depends(get_db)):
         case = workflow.load_case(db, user, case_id)
         try:
@@ -182,7 +187,7 @@ for _action in workflow.record.CLOSING:
 
 
 @router.post("/cases/{case_id}/assign")
-def assign_submit(case_id: int, reviewer_id: str = Form(""), user: Principal = Depends(writer),
+def assign_submit(case_id: CaseId, reviewer_id: str = Form("", max_length=MAX_REVIEWER_ID), user: Principal = Depends(writer),
                   db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
     workflow.assign(db, user, case, reviewer_id.strip()[:64] or None)
@@ -191,7 +196,7 @@ def assign_submit(case_id: int, reviewer_id: str = Form(""), user: Principal = D
 
 
 @router.post("/cases/{case_id}/documents")
-async def document_submit(case_id: int, request: Request, file: UploadFile | None = File(None),
+async def document_submit(case_id: CaseId, request: Request, file: UploadFile | None = File(None),
                           kind: str = Form("medical_record"), user: Principal = Depends(writer),
                           db: Session = Depends(get_db)):
     case, name, text = await uploads.attach_document(db, user, case_id, kind, file)
@@ -219,8 +224,9 @@ def application_from_form(form: dict) -> dict:
     if not requests:
         raise ValueError("requests: list at least one disputed item, one per line")
     for field in ("received", "date_of_injury", "ur_date", "ur_served"):
-        if form.get(field) and parts._as_date(form[field]) is None:
-            raise ValueError(f"{field}: not a date (YYYY-MM-DD)")
+        bounds.parse_day(field, form.get(field))  # the one date rule; the model checks the order
+    if len(form.get("summary", "")) > bounds.MAX_SUMMARY:
+        raise ValueError(f"summary: at most {bounds.MAX_SUMMARY} characters")
     if not form.get("received"):
         raise ValueError("received: the date the application was received is required")
     return {
@@ -261,9 +267,11 @@ async def intake_submit(request: Request, user: Principal = Depends(writer), db:
             name, content, kind = await uploads.read_upload(upload, "record")
             documents.append({"kind": "medical_record", "name": name, "date": form["received"],
                               "text": uploads.upload_text(name, content, kind)})
-    except ValueError as error:
-        return render(request, "intake.html", user, 422, form=form, result=None, case=None, error=str(error))
-    case = workflow.create_case(db, user, application, documents)
+        case = workflow.create_case(db, user, application, documents)
+    except ValueError as error:  # one line naming the field (the intake model's, as on the API)
+        db.rollback()
+        return render(request, "intake.html", user, 422, form=form, result=None, case=None,
+                      error=str(error).splitlines()[0])
     db.commit()
     fresh = {"received": date.today().isoformat(), "review_type": "regular"}  # no double entry on resubmit
     return render(request, "intake.html", user, 201, form=fresh, result=case.eligibility, case=case, error="")
@@ -283,8 +291,8 @@ def panel_page(request: Request, user: Principal = Depends(current_user), db: Se
 
 # ---------------------------------------------------------------- precedents
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, q: str = "", decision: str = "", guideline: str = "", category: str = "",
-                page: int = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def search_page(request: Request, q: SearchText = "", decision: Filter = "", guideline: Filter = "", category: Filter = "",
+                page: PageNo = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     page = max(page, 1)
     filters = {"decision": decision, "guideline": guideline, "category": category}
     wanted = library_search.Filters(**{k: v or None for k, v in filters.items()})
@@ -296,7 +304,7 @@ def search_page(request: Request, q: str = "", decision: str = "", guideline: st
 
 
 @router.get("/letters", response_class=HTMLResponse)
-def letters_page(request: Request, page: int = 1, case_number: str = "", message: str = "",
+def letters_page(request: Request, page: PageNo = 1, case_number: Filter = "", message: Message = "",
                  user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     page = max(page, 1)
     found = library.list_letters(db, page, 30, case_number)
@@ -321,9 +329,9 @@ async def letters_upload(request: Request, file: UploadFile | None = File(None),
 
 
 @router.get("/letters/{letter_id}", response_class=HTMLResponse)
-def letter_page(letter_id: str, request: Request, user: Principal = Depends(current_user),
+def letter_page(letter_id: LetterId, request: Request, user: Principal = Depends(current_user),
                 db: Session = Depends(get_db)):
-    letter = library.get_letter(db, int(letter_id)) if letter_id.isdigit() else None
+    letter = library.get_letter(db, letter_id)
     if letter is None:
         raise workflow.NotFound(f"letter {letter_id}: not found")
     return render(request, "letter.html", user, letter=letter, letter_id=letter_id)
