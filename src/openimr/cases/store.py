@@ -220,7 +220,8 @@ def record_event(
     with writing(url, session) as session:
         row = get(session, case_number, fresh=True)
         if day < row.received:
-            raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
+            raise CaseError(f"day: the {kind} date {day} of case {case_number} is before the application was received "
+                            f"({row.received})")
         before = snapshot(row) | {"events": event_list(session, row)}
         if {"kind": kind, "day": day.isoformat(), "method": method} in before["events"]:
             lifecycle.require_role(case_number, kind, lifecycle.roles(kind), role)
