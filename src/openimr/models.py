@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from openimr.bounds import MAX_DOCUMENTS, MAX_NAME, MAX_REASON, MAX_SHORT
+
 Layout = Literal["L2013-notice", "L2013", "L2015", "L2016", "L-professional"]
 LAYOUTS: tuple[str, ...] = ("L2013-notice", "L2013", "L2015", "L2016", "L-professional")
 Decision = Literal["Upheld", "Overturned"]
@@ -21,19 +23,59 @@ Scope = Literal["MTUS", "non-MTUS", "none"]
 
 
 
+# pydantic's messages of the common refusals, in the plain words of a one-line refusal
+_PLAIN = {
+    "string_too_long": "at most {max_length} characters",
+    "string_too_short": "at least {min_length} characters",
+    "too_long": "at most {max_length} entries",
+    "too_short": "at least {min_length} entries",
+    "less_than_equal": "at most {le}",
+    "greater_than_equal": "at least {ge}",
+    "less_than": "less than {lt}",
+    "greater_than": "more than {gt}",
+    "int_parsing": "not a whole number",
+    "int_from_float": "not a whole number",
+    "int_type": "not a whole number",
+    "date_parsing": "not a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "not a date (YYYY-MM-DD)",
+    "date_type": "not a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "not a date (YYYY-MM-DD)",
+    "bool_parsing": "not true or false",
+    "missing": "required",
+    "extra_forbidden": "not a field of this form",
+}
+
+
+def _plain_message(problem: Any) -> str:
+    message = str(problem.get("msg", "invalid"))
+    if message.startswith("Value error, "):
+        return message[len("Value error, "):]
+    template = _PLAIN.get(str(problem.get("type", "")))
+    if template:
+        try:
+            return template.format(**(problem.get("ctx") or {}))
+        except (KeyError, IndexError):
+            return message
+    return message
+
+
 def problem_lines(error: ValidationError | Any, whole: str = "", skip: tuple[str, ...] = (),
                   plain: bool = False) -> list[str]:
     """Each problem of a pydantic error (or FastAPI's RequestValidationError, which has the
     same `errors()`) as one line: its field path (`whole` when the input as a whole is
-    wrong; the parts in `skip`, such as "body", left out) and its message (`plain`: without
-    pydantic's "Value error, " prefix)."""
+    wrong; the parts in `skip`, such as "body", left out, and pydantic's names of validator
+    steps never shown) and its message (`plain`: in plain words, without pydantic's "Value
+    error, " prefix: "ur_decision.items.3.request: at most 500 characters")."""
     lines = []
     for problem in error.errors() or [{}]:
-        where = ".".join(str(part) for part in problem.get("loc", ()) if part not in skip) or whole
-        message = str(problem.get("msg", "invalid"))
-        if plain and message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        lines.append(f"{where}: {message}")
+        parts = [str(part) for part in problem.get("loc", ()) if part not in skip]
+        where = ".".join(part for part in parts if "[" not in part) or whole
+        message = _plain_message(problem) if plain else str(problem.get("msg", "invalid"))
+        if plain and ": " in message and message.split(": ", 1)[0].replace(".", "").replace("_", "").isalnum():
+            # a validator's own "field: reason" (a model rule naming its field)
+            inner, message = message.split(": ", 1)
+            where = f"{where}.{inner}" if where and where != whole else inner
+        lines.append(f"{where}: {' '.join(message.split())}")
     return lines
 
 
@@ -132,7 +174,7 @@ class Letter(Model):
     items: list[Item] = Field(default_factory=list)
 
 
-Text = Annotated[str, Field(min_length=1, max_length=300)]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
 
 class Parties(Model):
@@ -146,7 +188,7 @@ class Parties(Model):
     claims_administrator: Text | None = None
     requesting_physician: Text | None = None
     attorney: Text | None = None  # the employee's attorney, where represented
-    claim_number: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    claim_number: Annotated[str, Field(min_length=1, max_length=MAX_SHORT)] | None = None
 
 
 class DocumentReviewed(Model):
@@ -167,9 +209,9 @@ class DocumentReviewed(Model):
 class Supersedes(Model):
     """The earlier Final Determination a letter replaces, and why."""
 
-    determination: Annotated[str, Field(min_length=1, max_length=80)]  # its number, e.g. "CM26-0000001 v1"
+    determination: Annotated[str, Field(min_length=1, max_length=MAX_SHORT)]  # its number, e.g. "CM26-0000001 v1"
     date: Day  # the date of the superseded letter
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON)]
 
 
 class LetterContext(Model):
@@ -182,7 +224,7 @@ class LetterContext(Model):
 
     letter: Letter
     parties: Parties = Field(default_factory=Parties)
-    documents: list[DocumentReviewed] | None = Field(default=None, max_length=2000)
+    documents: list[DocumentReviewed] | None = Field(default=None, max_length=MAX_DOCUMENTS)
     reviewer: ReviewerCredentials | None = None
     supersedes: Supersedes | None = None
 

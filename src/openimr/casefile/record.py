@@ -61,7 +61,7 @@ def store_documents(session, case_number: str, name: str, documents: list[Docume
         for document in documents:
             label = f"{Path(name).name} p. {document.first_page}-{document.last_page}: {document.type}"
             row = record.add_document(session, case_number, _kind(document), label, _text(document), actor,
-                                      day=document.date.isoformat() if document.date else None,
+                                      day=_plausible_day(document.date),
                                       index=index_of(document, stored))
             stored[document.number] = row.id
             ids.append(row.id)
@@ -114,3 +114,14 @@ def chronology_of(rows) -> dict:
     from openimr.casefile.chronology import read
 
     return read(as_documents(rows))
+
+
+def _plausible_day(day) -> str | None:
+    """A record's date as read from its text, or None when the one date rule
+    (bounds.check_day) refuses it: a misread date never refuses the whole case file."""
+    from openimr import bounds
+
+    try:
+        return day.isoformat() if bounds.check_day("date", day) else None
+    except ValueError:
+        return None

@@ -14,6 +14,18 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from openimr.bounds import (
+    MAX_GUIDELINE,
+    MAX_ITEMS,
+    MAX_NAME,
+    MAX_PARTIES,
+    MAX_PRIOR_IMRS,
+    MAX_REQUEST,
+    MAX_SHORT,
+    Name,
+    RequestText,
+    check_day,
+)
 from openimr.models import Model, problem_lines
 
 ReviewType = Literal["regular", "expedited"]
@@ -48,48 +60,53 @@ class ApplicationError(ValueError):
 class Employee(Model):
     """The injured worker (confidential: removed from every published letter)."""
 
-    name: str = Field(min_length=1)
+    name: Name
     date_of_birth: date | None = None
-    address: str | None = None
-    claim_number: str | None = None
-    phone: str | None = None
+    address: str | None = Field(None, max_length=MAX_NAME)
+    claim_number: str | None = Field(None, max_length=MAX_SHORT)
+    phone: str | None = Field(None, max_length=MAX_NAME)
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born_plausibly(cls, value: date | None) -> date | None:
+        return check_day("date_of_birth", value)
 
 
 class Employer(Model):
-    name: str = Field(min_length=1)
+    name: Name
 
 
 class ClaimsAdministrator(Model):
-    name: str = Field(min_length=1)
-    adjuster: str | None = None
-    address: str | None = None
+    name: Name
+    adjuster: str | None = Field(None, max_length=MAX_NAME)
+    address: str | None = Field(None, max_length=MAX_NAME)
 
 
 class RequestingPhysician(Model):
-    name: str = Field(min_length=1)
-    specialty: str | None = None
-    medical_group: str | None = None
+    name: Name
+    specialty: str | None = Field(None, max_length=MAX_NAME)
+    medical_group: str | None = Field(None, max_length=MAX_NAME)
 
 
 class Attorney(Model):
-    name: str = Field(min_length=1)
-    firm: str | None = None
+    name: Name
+    firm: str | None = Field(None, max_length=MAX_NAME)
 
 
 class Party(Model):
     """Any other party of the case: facility, manufacturer, UR organization, family member…"""
 
-    name: str = Field(min_length=1)
+    name: Name
     kind: PartyKind
 
 
 class DisputedItem(Model):
     """One treatment as requested on the RFA, with what UR did to it."""
 
-    request: str = Field(min_length=1)
+    request: RequestText
     outcome: Outcome
-    guideline: str | None = None
-    authorized: str | None = None
+    guideline: str | None = Field(None, max_length=MAX_GUIDELINE)
+    authorized: str | None = Field(None, max_length=MAX_REQUEST)
 
 
 class URDecision(Model):
@@ -99,12 +116,15 @@ class URDecision(Model):
     served: date
     service: ServiceMethod = "mail"
     missing_information: bool = False
-    organization: str | None = None
+    organization: str | None = Field(None, max_length=MAX_NAME)
     rfa_date: date | None = None
-    items: list[DisputedItem] = Field(min_length=1)
+    items: list[DisputedItem] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _served_after_decision(self) -> URDecision:
+        check_day("date", self.date)
+        check_day("served", self.served)
+        check_day("rfa_date", self.rfa_date)
         if self.served < self.date:
             raise ValueError(f"served ({self.served}) is before the UR decision date ({self.date})")
         return self
@@ -113,9 +133,14 @@ class URDecision(Model):
 class PriorIMR(Model):
     """An earlier IMR on a treatment of the same worker (a case number is optional)."""
 
-    request: str = Field(min_length=1)
-    case_number: str | None = None
+    request: RequestText
+    case_number: str | None = Field(None, max_length=MAX_SHORT)
     decision_date: date | None = None
+
+    @field_validator("decision_date")
+    @classmethod
+    def _decided_plausibly(cls, value: date | None) -> date | None:
+        return check_day("decision_date", value)
 
 
 class Application(Model):
@@ -131,11 +156,11 @@ class Application(Model):
     claims_administrator: ClaimsAdministrator
     requesting_physician: RequestingPhysician
     attorney: Attorney | None = None
-    parties: list[Party] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list, max_length=MAX_PARTIES)
     ur_decision: URDecision
     liability_dispute: bool = False
     formulary_drug: bool = False
-    prior_imr_requests: list[PriorIMR] = Field(default_factory=list)
+    prior_imr_requests: list[PriorIMR] = Field(default_factory=list, max_length=MAX_PRIOR_IMRS)
 
     @field_validator("prior_imr_requests", mode="before")
     @classmethod
@@ -147,6 +172,10 @@ class Application(Model):
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Application:
+        """The date rules of an application (bounds.check_day): no date in the future nor
+        before 1900; received not before the UR decision."""
+        check_day("received", self.received)
+        check_day("date_of_injury", self.date_of_injury)
         if self.received < self.ur_decision.date:
             raise ValueError(
                 f"received ({self.received}) is before the UR decision date ({self.ur_decision.date})"

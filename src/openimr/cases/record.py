@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from openimr import bounds
 from openimr.cases import audit, lifecycle, store
 from openimr.cases.errors import CaseConflict, CaseError
 from openimr.cases.tables import CaseRow, DecisionRow, DeterminationRow, DocumentRow
@@ -75,6 +76,10 @@ def add_document(session: Session, case_number: str, kind: str, name: str, text:
     scanned, ocr_confidence, duplicate_of, the id of a document of the same case it copies)."""
     if kind not in DOCUMENT_KINDS:
         raise CaseError(f"kind: must be {', '.join(DOCUMENT_KINDS[:-1])} or {DOCUMENT_KINDS[-1]}")
+    try:
+        day = (bounds.parse_day("date", day) or date.today()).isoformat()  # the one date rule
+    except ValueError as error:
+        raise CaseError(str(error)) from None
     index = dict(index or {})
     unknown = sorted(set(index) - set(INDEX_FIELDS))
     if unknown:

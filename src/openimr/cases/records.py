@@ -242,8 +242,8 @@ def send_notice(session: Session, case_number: str, day: date, method: str, acto
         row = store.get(s, case_number, fresh=True)
         lifecycle.transition(case_number, row.status, "notice_sent", role)
         if day < row.received:
-            raise CaseError(f"case {case_number}: notice date {day} is before the application was received "
-                            f"({row.received})")
+            raise CaseError(f"day: the notice date {day} of case {case_number} is before the application was "
+                            f"received ({row.received})")
         events = store.events_of(s, row)
         events = CaseEvents(notice_sent=day, notice_method=method,  # type: ignore[arg-type]
                             records_received=events.records_received, converted_expedited=events.converted_expedited)

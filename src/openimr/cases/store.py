@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from openimr import db
+from openimr import bounds, db
 from openimr.cases import audit, lifecycle
 from openimr.cases.deadlines import CaseEvents, compute
 from openimr.cases.eligibility import Eligibility, check
@@ -213,6 +213,7 @@ def record_event(
     kind, day and method: a double-submitted form) changes nothing."""
     if kind not in EVENT_KINDS:
         raise CaseError(f"event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
+    _plausible("day", day)
     if kind == "notice_sent" and method not in ("mail", "electronic"):
         raise CaseError("--method: a notice of assignment is sent by mail or electronic")
     if kind != "notice_sent":
@@ -220,7 +221,8 @@ def record_event(
     with writing(session):
         row = get(session, case_number, fresh=True)
         if day < row.received:
-            raise CaseError(f"case {case_number}: {kind} date {day} is before the application was received ({row.received})")
+            raise CaseError(f"day: the {kind} date {day} of case {case_number} is before the application was received "
+                            f"({row.received})")
         before = snapshot(row) | {"events": event_list(session, row)}
         if {"kind": kind, "day": day.isoformat(), "method": method} in before["events"]:
             lifecycle.require_role(case_number, kind, lifecycle.roles(kind), role)
@@ -312,8 +314,17 @@ def summary(row: CaseRow, pending: tuple[str, date] | None) -> dict:
     }
 
 
+def _plausible(field: str, day: date, future: bool = False) -> None:
+    """The one date rule (bounds.check_day) as the store's CaseError."""
+    try:
+        bounds.check_day(field, day, future=future)
+    except ValueError as error:
+        raise CaseError(str(error)) from None
+
+
 def late_report(session: Session, as_of: date) -> list[dict]:
     """Open cases past a deadline on `as_of`: records not received, determination not issued."""
+    _plausible("as_of", as_of, future=True)
     out: list[dict] = []
     for row in session.scalars(select(CaseRow).where(CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id)):
         events = events_of(session, row)

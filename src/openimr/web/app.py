@@ -188,7 +188,7 @@ def _install_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        return _error(request, 422, first_error(exc, "request", skip=("body", "query", "path")))
+        return _error(request, 422, first_error(exc, "request", skip=("body", "query", "path", "form"), plain=True))
 
 
 def _warm(app: FastAPI) -> None:

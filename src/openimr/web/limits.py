@@ -1,4 +1,5 @@
-"""A limit on request bodies, whatever the transfer encoding (pure ASGI middleware).
+"""The web's limits: the ranges of path and query parameters, and a limit on request bodies
+whatever the transfer encoding (pure ASGI middleware).
 
 A declared Content-Length over the limit is refused before any byte is read. A body without
 one (chunked transfer encoding) is counted as it arrives: once past the limit the
@@ -9,9 +10,33 @@ application gets no more of it, and whatever it was about to answer is replaced 
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the largest file a user may upload (a PDF or .txt)
-MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 512 * 1024  # and room for the form around it
+from fastapi import Path, Query
+
+from openimr.bounds import (
+    MAX_BODY_BYTES,
+    MAX_FILTER,
+    MAX_ID,
+    MAX_ITEM_INDEX,
+    MAX_MESSAGE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY,
+    MAX_UPLOAD_BYTES,
+)
+
+# The path and query parameters of every route, with their ranges from openimr.bounds (so they
+# show in the OpenAPI schema and a value out of range is a 422 naming the parameter).
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="a case's id")]
+DeterminationId = Annotated[int, Path(ge=1, le=MAX_ID, description="a signed determination's id")]
+LetterId = Annotated[int, Path(ge=1, le=MAX_ID, description="a library letter's id")]
+ItemIndex = Annotated[int, Path(ge=0, le=MAX_ITEM_INDEX, description="a disputed item's index, from 0")]
+PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="the page of the list, from 1")]
+PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="rows per page")]
+Filter = Annotated[str, Query(max_length=MAX_FILTER)]
+SearchText = Annotated[str, Query(max_length=MAX_QUERY)]
+Message = Annotated[str, Query(max_length=MAX_MESSAGE)]
 
 
 class _TooLarge(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from openimr.models import Letter
 from openimr.web import auth, parts, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import Principal
+from openimr.web.limits import CaseId, DeterminationId, Filter, ItemIndex, LetterId, PageNo, PerPage, SearchText
 from openimr.web.schemas import (
     ApplicationIn,
     AssignIn,
@@ -38,8 +39,6 @@ from openimr.web.schemas import (
 from openimr.web.tables import User
 
 router = APIRouter(prefix="/api", tags=["api"])
-PAGE = Query(1, ge=1, le=100000)
-PER_PAGE = Query(25, ge=1, le=200)
 
 
 def user_out(session: Session, user: User) -> UserOut:
@@ -79,8 +78,8 @@ def me(user: Principal = Depends(current_user), db: Session = Depends(get_db)):
 
 # ---------------------------------------------------------------- cases
 @router.get("/cases", response_model=Page[CaseSummary])
-def list_cases(status: str = "", priority: str = "", due: str = "", sort: str = "due", reviewer: str = "",
-               page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
+def list_cases(status: Filter = "", priority: Filter = "", due: Filter = "", sort: Filter = "due", reviewer: Filter = "",
+               page: PageNo = 1, per_page: PerPage = 25, user: Principal = Depends(current_user),
                db: Session = Depends(get_db)):
     """The case queue this user may see (a reviewer: only their own cases)."""
     rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, per_page, reviewer)
@@ -111,7 +110,7 @@ def create_case(body: ApplicationIn, user: Principal = Depends(writer), db: Sess
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)
-def get_case(case_id: int, request: Request, user: Principal = Depends(current_user),
+def get_case(case_id: CaseId, request: Request, user: Principal = Depends(current_user),
              db: Session = Depends(get_db)):
     """One case with documents, disputed items, engine drafts, decisions and determinations."""
     case = workflow.load_case(db, user, case_id)
@@ -119,7 +118,7 @@ def get_case(case_id: int, request: Request, user: Principal = Depends(current_u
 
 
 @router.post("/cases/{case_id}/documents", status_code=201)
-async def add_document(case_id: int, request: Request, file: UploadFile = File(...), kind: str = "medical_record",
+async def add_document(case_id: CaseId, request: Request, file: UploadFile = File(...), kind: str = "medical_record",
                        user: Principal = Depends(writer), db: Session = Depends(get_db)):
     """Attach a record (PDF or .txt, at most 10 MB) to a case."""
     case, name, text = await uploads.attach_document(db, user, case_id, kind, file)
@@ -127,7 +126,7 @@ async def add_document(case_id: int, request: Request, file: UploadFile = File(.
 
 
 @router.get("/cases/{case_id}/match")
-def match(case_id: int, request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def match(case_id: CaseId, request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """Reviewers ranked for this case, each with the match explanation (admin, QA)."""
     case = workflow.load_case(db, user, case_id)
     workflow.require_role(user, "admin", "qa")
@@ -136,7 +135,7 @@ def match(case_id: int, request: Request, user: Principal = Depends(current_user
 
 
 @router.post("/cases/{case_id}/assign")
-def assign(case_id: int, body: AssignIn | None = None, user: Principal = Depends(writer),
+def assign(case_id: CaseId, body: AssignIn | None = None, user: Principal = Depends(writer),
            db: Session = Depends(get_db)):
     """Assign a reviewer (the best ranked when none is given); admin and QA."""
     case = workflow.load_case(db, user, case_id)
@@ -146,7 +145,7 @@ def assign(case_id: int, body: AssignIn | None = None, user: Principal = Depends
 
 
 @router.put("/cases/{case_id}/items/{index}/decision", response_model=DecisionOut)
-def put_decision(case_id: int, index: int, body: DecisionIn, user: Principal = Depends(writer),
+def put_decision(case_id: CaseId, index: ItemIndex, body: DecisionIn, user: Principal = Depends(writer),
                  db: Session = Depends(get_db)):
     """The assigned reviewer's decision and rationale on one disputed item."""
     case = workflow.load_case(db, user, case_id)
@@ -159,7 +158,7 @@ def put_decision(case_id: int, index: int, body: DecisionIn, user: Principal = D
 
 
 @router.get("/cases/{case_id}/draft.pdf", response_class=Response)
-def draft_pdf(case_id: int, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def draft_pdf(case_id: CaseId, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """A DRAFT preview of the Final Determination letter (assigned reviewer)."""
     case = workflow.load_case(db, user, case_id)
     pdf = workflow.draft_letter_pdf(db, user, case)
@@ -168,7 +167,7 @@ def draft_pdf(case_id: int, user: Principal = Depends(current_user), db: Session
 
 
 @router.post("/cases/{case_id}/sign", response_model=DeterminationOut, status_code=201)
-def sign(case_id: int, body: SignIn | None = None, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+def sign(case_id: CaseId, body: SignIn | None = None, user: Principal = Depends(writer), db: Session = Depends(get_db)):
     """Sign and issue the Final Determination (the assigned clinician reviewer), as one act:
     `attest` must be true (the clinician reviewed the records and decided each disputed item)
     and `version` the decisions version they saw (`decisions_version` of GET /api/cases/{id});
@@ -180,7 +179,7 @@ def sign(case_id: int, body: SignIn | None = None, user: Principal = Depends(wri
     return _determination_out(case.id, row, user.display_name)
 
 
-def _determination_out(case_id: int, row: DeterminationRow, signer: str | None) -> DeterminationOut:
+def _determination_out(case_id: CaseId, row: DeterminationRow, signer: str | None) -> DeterminationOut:
     return DeterminationOut(id=row.id, version=row.version, decisions_version=row.decisions_version,
                             signed_at=row.signed_at, signed_by=signer,
                             superseded_by=row.superseded_by, supersede_reason=row.supersede_reason,
@@ -188,7 +187,7 @@ def _determination_out(case_id: int, row: DeterminationRow, signer: str | None) 
 
 
 @router.post("/cases/{case_id}/supersede")
-def supersede(case_id: int, body: SupersedeIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+def supersede(case_id: CaseId, body: SupersedeIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
     """Open a signed determination for a superseding version (assigned clinician, with a reason)."""
     case = workflow.load_case(db, user, case_id)
     workflow.start_supersede(db, user, case, body.reason)
@@ -197,7 +196,7 @@ def supersede(case_id: int, body: SupersedeIn, user: Principal = Depends(writer)
 
 
 def _closing_route(action: str):
-    def close(case_id: int, body: ReasonIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    def close(case_id: CaseId, body: ReasonIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
         case = workflow.load_case(db, user, case_id)
         changed = workflow.close_case(db, user, case, action, body.reason)
         db.commit()
@@ -219,7 +218,7 @@ for _action in workflow.record.CLOSING:
 
 
 @router.get("/cases/{case_id}/determinations/{det_id}.pdf", response_class=Response)
-def determination_pdf(case_id: int, det_id: int, download: bool = False, user: Principal = Depends(current_user),
+def determination_pdf(case_id: CaseId, det_id: DeterminationId, download: bool = False, user: Principal = Depends(current_user),
                       db: Session = Depends(get_db)):
     """The signed letter's PDF, exactly as signed."""
     case = workflow.load_case(db, user, case_id)
@@ -232,7 +231,7 @@ def determination_pdf(case_id: int, det_id: int, download: bool = False, user: P
 
 
 @router.get("/cases/{case_id}/audit")
-def case_audit(case_id: int, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def case_audit(case_id: CaseId, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """The case's audit trail (QA, admin, and the assigned reviewer)."""
     case = workflow.load_case(db, user, case_id)
     if user.role == "intake":
@@ -242,7 +241,7 @@ def case_audit(case_id: int, user: Principal = Depends(current_user), db: Sessio
 
 # ---------------------------------------------------------------- panel
 @router.get("/reviewers", response_model=Page[ReviewerOut])
-def list_reviewers(page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
+def list_reviewers(page: PageNo = 1, per_page: PerPage = 25, user: Principal = Depends(current_user),
                    db: Session = Depends(get_db)):
     """The expert reviewer panel with credentials and load (not for intake users)."""
     if not user.may_see_reviewers:
@@ -254,7 +253,7 @@ def list_reviewers(page: int = PAGE, per_page: int = PER_PAGE, user: Principal =
 
 # ---------------------------------------------------------------- precedents
 @router.get("/letters", response_model=Page[library.LetterSummary])
-def list_letters(case_number: str = "", page: int = PAGE, per_page: int = PER_PAGE,
+def list_letters(case_number: Filter = "", page: PageNo = 1, per_page: PerPage = 25,
                  user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """Published letters in the library, newest first."""
     found = library.list_letters(db, page, per_page, case_number)
@@ -262,9 +261,9 @@ def list_letters(case_number: str = "", page: int = PAGE, per_page: int = PER_PA
 
 
 @router.get("/letters/{letter_id}", response_model=Letter)
-def get_letter(letter_id: str, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def get_letter(letter_id: LetterId, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """One letter as the letter model (reviewer credentials, never a name)."""
-    letter = library.get_letter(db, int(letter_id)) if letter_id.isdigit() else None
+    letter = library.get_letter(db, letter_id)
     if letter is None:
         raise workflow.NotFound(f"letter {letter_id}: not found")
     return letter
@@ -283,8 +282,8 @@ async def upload_letter(file: UploadFile = File(...), user: Principal = Depends(
 
 
 @router.get("/search", response_model=library_search.SearchPage)
-def search(q: str = Query("", max_length=500), decision: str = "", guideline: str = "", category: str = "",
-           page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
+def search(q: SearchText = "", decision: Filter = "", guideline: Filter = "", category: Filter = "",
+           page: PageNo = 1, per_page: PerPage = 25, user: Principal = Depends(current_user),
            db: Session = Depends(get_db)):
     """Precedent search with facets and highlighted snippets."""
     filters = library_search.Filters(decision=decision or None, guideline=guideline or None, category=category or None)
@@ -301,7 +300,7 @@ def stats(by: library_stats.Grouping = "decision", user: Principal = Depends(cur
 
 # ---------------------------------------------------------------- users
 @router.get("/users", response_model=Page[UserOut])
-def list_users(page: int = PAGE, per_page: int = PER_PAGE, user: Principal = Depends(current_user),
+def list_users(page: PageNo = 1, per_page: PerPage = 25, user: Principal = Depends(current_user),
                db: Session = Depends(get_db)):
     """Every user (admin)."""
     workflow.require_role(user, "admin")

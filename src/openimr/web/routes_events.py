@@ -18,11 +18,13 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from openimr import bounds
 from openimr.cases import settings as case_settings
 from openimr.cases import store
 from openimr.web import workflow
 from openimr.web.app import current_user, get_db, writer
 from openimr.web.auth import Principal
+from openimr.web.limits import CaseId
 
 api = APIRouter(prefix="/api", tags=["api"])
 pages = APIRouter(include_in_schema=False)
@@ -49,7 +51,7 @@ def late(session: Session, who: Principal, as_of: date) -> list[dict]:
 
 
 @api.post("/cases/{case_id}/events")
-def record_event(case_id: int, body: EventIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+def record_event(case_id: CaseId, body: EventIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
     """Record a dated event of a case (intake, admin): the deadlines are recomputed; the same
     event again changes nothing. 422 naming the field for a bad kind, method or date."""
     case = workflow.load_case(db, user, case_id)
@@ -65,15 +67,17 @@ def late_report(as_of: date | None = None, user: Principal = Depends(current_use
 
 
 @pages.post("/cases/{case_id}/events")
-def event_submit(case_id: int, kind: str = Form(""), day: str = Form(""), method: str = Form(""),
+def event_submit(case_id: CaseId, kind: str = Form(""), day: str = Form(""), method: str = Form(""),
                  user: Principal = Depends(writer), db: Session = Depends(get_db)):
     from openimr.web.routes_pages import see_other
 
     case = workflow.load_case(db, user, case_id)
     try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        return see_other(f"/cases/{case_id}?{urlencode({'message': f'day: {day!r} is not a date (YYYY-MM-DD)'})}")
+        when = bounds.parse_day("day", day)
+        if when is None:
+            raise ValueError("day: the date of the event is required (YYYY-MM-DD)")
+    except ValueError as error:
+        return see_other(f"/cases/{case_id}?{urlencode({'message': str(error)})}")
     try:
         before = len(store.event_list(db, case))
         after = record(db, user, case, kind, when, method or None)
@@ -92,7 +96,7 @@ def late_page(request: Request, as_of: str = "", user: Principal = Depends(curre
     from openimr.web.routes_pages import render
 
     try:
-        when = date.fromisoformat(as_of) if as_of else date.today()
-    except ValueError:
-        return render(request, "late.html", user, 422, rows=[], as_of=as_of, error=f"as_of: {as_of!r} is not a date")
+        when = bounds.parse_day("as_of", as_of, future=True) or date.today()
+    except ValueError as error:
+        return render(request, "late.html", user, 422, rows=[], as_of=as_of[:40], error=str(error))
     return render(request, "late.html", user, rows=late(db, user, when), as_of=when.isoformat(), error="")

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from openimr import bounds
+from openimr.bounds import MAX_FILTER, MAX_GUIDELINE, MAX_RATIONALE, MAX_REASON, MAX_REVIEWER_ID
 from openimr.cases import lifecycle
 from openimr.cases.store import EVENT_KINDS
 from openimr.library import search as library_search
@@ -19,6 +21,7 @@ from openimr.library import store as library
 from openimr.web import auth, charts, parts, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import AuthError, Principal
+from openimr.web.limits import CaseId, Filter, ItemIndex, LetterId, Message, PageNo, SearchText
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,8 +86,8 @@ def logout(request: Request, user: Principal = Depends(writer), db: Session = De
 
 # ---------------------------------------------------------------- cases
 @router.get("/cases", response_class=HTMLResponse)
-def queue_page(request: Request, status: str = "", priority: str = "", due: str = "", sort: str = "due",
-               reviewer: str = "", page: int = 1, user: Principal = Depends(current_user),
+def queue_page(request: Request, status: Filter = "", priority: Filter = "", due: Filter = "", sort: Filter = "due",
+               reviewer: Filter = "", page: PageNo = 1, user: Principal = Depends(current_user),
                db: Session = Depends(get_db)):
     page = max(page, 1)
     chosen = reviewer if reviewer and user.role in ("qa", "admin") else ""
@@ -100,7 +103,7 @@ def queue_page(request: Request, status: str = "", priority: str = "", due: str 
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: int, request: Request, message: str = "", user: Principal = Depends(current_user),
+def case_page(case_id: CaseId, request: Request, message: Message = "", user: Principal = Depends(current_user),
               db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
     detail = views.case_detail(db, user, case, request.app.state.draft_cache)
@@ -129,16 +132,18 @@ def case_page(case_id: int, request: Request, message: str = "", user: Principal
 
 
 @router.post("/cases/{case_id}/items/{index}")
-def decision_submit(case_id: int, index: int, decision: str = Form(...), guideline: str = Form(""),
-                    rationale: str = Form(""), user: Principal = Depends(writer), db: Session = Depends(get_db)):
+def decision_submit(case_id: CaseId, index: ItemIndex, decision: str = Form(..., max_length=MAX_FILTER),
+                    guideline: str = Form("", max_length=MAX_GUIDELINE),
+                    rationale: str = Form("", max_length=MAX_RATIONALE), user: Principal = Depends(writer),
+                    db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
-    workflow.record_decision(db, user, case, index, decision, guideline[:2000], rationale[:20000])
+    workflow.record_decision(db, user, case, index, decision, guideline, rationale)
     db.commit()
     return see_other(f"/cases/{case_id}?message=Decision+saved+for+item+{index + 1}#item-{index}")
 
 
 @router.post("/cases/{case_id}/sign")
-def sign_submit(case_id: int, version: str = Form(""), attest: str = Form(""), user: Principal = Depends(writer),
+def sign_submit(case_id: CaseId, version: str = Form(""), attest: str = Form(""), user: Principal = Depends(writer),
                 db: Session = Depends(get_db)):
     """The confirm step's form: the attestation box and the decisions version shown."""
     case = workflow.load_case(db, user, case_id)
@@ -157,7 +162,7 @@ def sign_submit(case_id: int, version: str = Form(""), attest: str = Form(""), u
 
 
 @router.post("/cases/{case_id}/supersede")
-def supersede_submit(case_id: int, reason: str = Form(""), user: Principal = Depends(writer),
+def supersede_submit(case_id: CaseId, reason: str = Form("", max_length=MAX_REASON), user: Principal = Depends(writer),
                      db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
     workflow.start_supersede(db, user, case, reason)
@@ -166,7 +171,7 @@ def supersede_submit(case_id: int, reason: str = Form(""), user: Principal = Dep
 
 
 def _closing_submit(action: str):
-    def submit(case_id: int, reason: str = Form(""), user: Principal = Depends(writer),
+    def submit(case_id: CaseId, reason: str = Form("", max_length=MAX_REASON), user: Principal = Depends(writer),
                db: Session = Depends(get_db)):
         case = workflow.load_case(db, user, case_id)
         try:
@@ -187,7 +192,7 @@ for _action in workflow.record.CLOSING:
 
 
 @router.post("/cases/{case_id}/assign")
-def assign_submit(case_id: int, reviewer_id: str = Form(""), user: Principal = Depends(writer),
+def assign_submit(case_id: CaseId, reviewer_id: str = Form("", max_length=MAX_REVIEWER_ID), user: Principal = Depends(writer),
                   db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
     workflow.assign(db, user, case, reviewer_id.strip()[:64] or None)
@@ -196,7 +201,7 @@ def assign_submit(case_id: int, reviewer_id: str = Form(""), user: Principal = D
 
 
 @router.post("/cases/{case_id}/documents")
-async def document_submit(case_id: int, request: Request, file: UploadFile | None = File(None),
+async def document_submit(case_id: CaseId, request: Request, file: UploadFile | None = File(None),
                           kind: str = Form("medical_record"), user: Principal = Depends(writer),
                           db: Session = Depends(get_db)):
     case, name, text = await uploads.attach_document(db, user, case_id, kind, file)
@@ -279,9 +284,13 @@ def _application_and_problems(form: dict) -> tuple[dict, list[str]]:
         problems.append("requests: list at least one disputed item, one per line")
     form = dict(form)
     for field in ("received", "date_of_injury", "ur_date", "ur_served"):
-        if form.get(field) and parts._as_date(form[field]) is None:
-            problems.append(f"{field}: not a date (YYYY-MM-DD)")
+        try:
+            bounds.parse_day(field, form.get(field))  # the one date rule; the model checks the order
+        except ValueError as error:
+            problems.append(str(error))
             form[field] = ""
+    if len(form.get("summary", "")) > bounds.MAX_SUMMARY:
+        problems.append(f"summary: at most {bounds.MAX_SUMMARY} characters")
     if not form.get("received") and not any(p.startswith("received:") for p in problems):
         problems.append("received: the date the application was received is required")
     if form.get("attorney_firm") and not form.get("attorney_name"):
@@ -366,8 +375,8 @@ def panel_page(request: Request, user: Principal = Depends(current_user), db: Se
 
 # ---------------------------------------------------------------- precedents
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, q: str = "", decision: str = "", guideline: str = "", category: str = "",
-                page: int = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def search_page(request: Request, q: SearchText = "", decision: Filter = "", guideline: Filter = "", category: Filter = "",
+                page: PageNo = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     page = max(page, 1)
     filters = {"decision": decision, "guideline": guideline, "category": category}
     wanted = library_search.Filters(**{k: v or None for k, v in filters.items()})
@@ -379,7 +388,7 @@ def search_page(request: Request, q: str = "", decision: str = "", guideline: st
 
 
 @router.get("/letters", response_class=HTMLResponse)
-def letters_page(request: Request, page: int = 1, case_number: str = "", message: str = "",
+def letters_page(request: Request, page: PageNo = 1, case_number: Filter = "", message: Message = "",
                  user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     page = max(page, 1)
     found = library.list_letters(db, page, 30, case_number)
@@ -404,9 +413,9 @@ async def letters_upload(request: Request, file: UploadFile | None = File(None),
 
 
 @router.get("/letters/{letter_id}", response_class=HTMLResponse)
-def letter_page(letter_id: str, request: Request, user: Principal = Depends(current_user),
+def letter_page(letter_id: LetterId, request: Request, user: Principal = Depends(current_user),
                 db: Session = Depends(get_db)):
-    letter = library.get_letter(db, int(letter_id)) if letter_id.isdigit() else None
+    letter = library.get_letter(db, letter_id)
     if letter is None:
         raise workflow.NotFound(f"letter {letter_id}: not found")
     return render(request, "letter.html", user, letter=letter, letter_id=letter_id)

@@ -6,8 +6,9 @@ import datetime as dt
 from datetime import date, datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from openimr import bounds
 from openimr.library.search import Hit  # the library's hit: a draft's precedents
 
 T = TypeVar("T")
@@ -44,8 +45,8 @@ class UserOut(Out):
 
 
 class LoginIn(Out):
-    username: str
-    password: str
+    username: str = Field(max_length=bounds.MAX_USERNAME)
+    password: str = Field(max_length=bounds.MAX_PASSWORD)
 
 
 class LoginOut(Out):
@@ -137,8 +138,8 @@ class DecisionIn(Out):
     """The expert reviewer's decision on one disputed item."""
 
     decision: Decision
-    guideline: str = Field("", max_length=2000)
-    rationale: str = Field("", max_length=20000)
+    guideline: str = Field("", max_length=bounds.MAX_GUIDELINE)
+    rationale: str = Field("", max_length=bounds.MAX_RATIONALE)
 
 
 class DecisionOut(Out):
@@ -229,7 +230,7 @@ class IntakeOut(Out):
 
 
 class AssignIn(Out):
-    reviewer_id: str | None = Field(default=None, min_length=1, max_length=64)
+    reviewer_id: str | None = Field(default=None, min_length=1, max_length=bounds.MAX_REVIEWER_ID)
 
 
 class SignIn(Out):
@@ -237,13 +238,13 @@ class SignIn(Out):
     decided each disputed item) and the decisions version they saw and sign."""
 
     attest: bool
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=bounds.MAX_VERSION)
 
 
 class ReasonIn(Out):
     """Why: superseding a determination, withdrawing or terminating a case, an appeal."""
 
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: str = Field(min_length=3, max_length=bounds.MAX_REASON)
 
 
 SupersedeIn = ReasonIn
@@ -265,9 +266,9 @@ class Lax(BaseModel):
 
 
 class UrItemIn(Lax):
-    request: str = Field(min_length=1, max_length=500)
+    request: str = Field(min_length=1, max_length=bounds.MAX_REQUEST)
     outcome: Literal["denied", "modified"] = "denied"
-    guideline: str = ""
+    guideline: str = Field("", max_length=bounds.MAX_GUIDELINE)
 
 
 class UrDecisionIn(Lax):
@@ -275,14 +276,20 @@ class UrDecisionIn(Lax):
     served: dt.date | None = None
     service: Literal["mail", "electronic"] = "mail"
     missing_information: bool = False
-    items: list[UrItemIn] = Field(min_length=1)
+    items: list[UrItemIn] = Field(min_length=1, max_length=bounds.MAX_ITEMS)
 
 
 class DocumentIn(Out):
     kind: Literal["clinical_summary", "medical_record", "ur_decision"] = "medical_record"
-    name: str = Field(min_length=1, max_length=200)
-    date: str | None = None
-    text: str = Field(min_length=1, max_length=2_000_000)
+    name: str = Field(min_length=1, max_length=bounds.MAX_DOCUMENT_NAME)
+    date: str | None = Field(None, description="YYYY-MM-DD, not in the future")
+    text: str = Field(min_length=1, max_length=bounds.MAX_DOCUMENT_TEXT)
+
+    @field_validator("date")
+    @classmethod
+    def _a_plausible_date(cls, value: str | None) -> str | None:
+        day = bounds.parse_day("date", value)
+        return day.isoformat() if day else None
 
 
 class ApplicationIn(Lax):
@@ -298,9 +305,9 @@ class ApplicationIn(Lax):
     claims_administrator: dict = Field(default_factory=dict)
     requesting_physician: dict = Field(default_factory=dict)
     attorney: dict | None = None
-    parties: list[dict] = Field(default_factory=list)
+    parties: list[dict] = Field(default_factory=list, max_length=bounds.MAX_PARTIES)
     ur_decision: UrDecisionIn
     liability_dispute: bool = False
     formulary_drug: bool = False
-    prior_imr_requests: list = Field(default_factory=list)
-    documents: list[DocumentIn] = Field(default_factory=list)
+    prior_imr_requests: list = Field(default_factory=list, max_length=bounds.MAX_PRIOR_IMRS)
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=bounds.MAX_DOCUMENTS)
