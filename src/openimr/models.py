@@ -50,7 +50,10 @@ def _plain_message(problem: Any) -> str:
     message = str(problem.get("msg", "invalid"))
     if message.startswith("Value error, "):
         return message[len("Value error, "):]
-    template = _PLAIN.get(str(problem.get("type", "")))
+    kind = str(problem.get("type", ""))
+    if kind == "string_too_short" and (problem.get("ctx") or {}).get("min_length") == 1:
+        return "required"  # an empty text where one is needed
+    template = _PLAIN.get(kind)
     if template:
         try:
             return template.format(**(problem.get("ctx") or {}))

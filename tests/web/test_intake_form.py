@@ -41,7 +41,7 @@ def test_errors_beside_their_fields_in_plain_words_and_the_form_kept(world):
     html = page.text
     assert _beside(html, "employer") == "Employer: required"
     assert _beside(html, "claims_administrator") == "Claims administrator: required"
-    assert _beside(html, "date_of_injury") == "Date of injury: not a date (YYYY-MM-DD)"
+    assert _beside(html, "date_of_injury") == "Date of injury: &#39;not a day&#39; is not a date (YYYY-MM-DD)"
     assert _beside(html, "employee_name") == ""  # a good field has no error
     assert "fields need attention" in html
     assert "employer.name" not in html and "items.0" not in html  # no model paths

@@ -31,6 +31,8 @@ from openimr.bounds import (
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="a case's id")]
 DeterminationId = Annotated[int, Path(ge=1, le=MAX_ID, description="a signed determination's id")]
 LetterId = Annotated[int, Path(ge=1, le=MAX_ID, description="a library letter's id")]
+DocumentId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored document's id")]
+FilePage = Annotated[int, Path(ge=1, le=MAX_ID, description="a page of the case file, from 1")]
 ItemIndex = Annotated[int, Path(ge=0, le=MAX_ITEM_INDEX, description="a disputed item's index, from 0")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="the page of the list, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="rows per page")]

@@ -15,6 +15,7 @@ from openimr.cases import record, store
 from openimr.web import workflow
 from openimr.web.app import current_user, get_db, writer
 from openimr.web.auth import Principal
+from openimr.web.limits import CaseId, DocumentId, FilePage
 
 api = APIRouter(prefix="/api", tags=["case file"])
 pages = APIRouter(include_in_schema=False)
@@ -84,7 +85,7 @@ def casefile_view(session: Session, case) -> dict:
 
 # ---------------------------------------------------------------- API
 @api.post("/cases/{case_id}/casefile", status_code=202)
-async def upload_casefile(case_id: int, request: Request, file: UploadFile | None = File(None),
+async def upload_casefile(case_id: CaseId, request: Request, file: UploadFile | None = File(None),
                           user: Principal = Depends(writer), db: Session = Depends(get_db)):
     """Upload a case file (PDF, TIFF, PNG or JPEG) to be indexed in the background; the same
     file sent again to the same case is the same job."""
@@ -93,7 +94,7 @@ async def upload_casefile(case_id: int, request: Request, file: UploadFile | Non
 
 
 @api.get("/cases/{case_id}/casefile/jobs")
-def casefile_jobs(case_id: int, request: Request, user: Principal = Depends(current_user),
+def casefile_jobs(case_id: CaseId, request: Request, user: Principal = Depends(current_user),
                   db: Session = Depends(get_db)):
     """The case's case-file jobs, oldest first: state, page N of M, errors, documents stored."""
     case = workflow.load_case(db, user, case_id)
@@ -101,7 +102,7 @@ def casefile_jobs(case_id: int, request: Request, user: Principal = Depends(curr
 
 
 @api.get("/cases/{case_id}/casefile")
-def casefile(case_id: int, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def casefile(case_id: CaseId, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """The indexed documents by type and date (duplicates linked) and the chronology."""
     case = workflow.load_case(db, user, case_id)
     return casefile_view(db, case)
@@ -109,7 +110,7 @@ def casefile(case_id: int, user: Principal = Depends(current_user), db: Session 
 
 # ---------------------------------------------------------------- pages
 @pages.post("/cases/{case_id}/records/casefile")
-async def upload_form(case_id: int, request: Request, file: UploadFile | None = File(None),
+async def upload_form(case_id: CaseId, request: Request, file: UploadFile | None = File(None),
                       user: Principal = Depends(writer), db: Session = Depends(get_db)):
     from urllib.parse import quote
 
@@ -140,7 +141,7 @@ def _page_spans(detail: dict, doc_index: int, start: int, end: int) -> tuple[lis
 
 
 @pages.get("/cases/{case_id}/documents/{doc_id}/pages/{number}", response_class=HTMLResponse)
-def page_viewer(case_id: int, doc_id: int, number: int, request: Request, user: Principal = Depends(current_user),
+def page_viewer(case_id: CaseId, doc_id: DocumentId, number: FilePage, request: Request, user: Principal = Depends(current_user),
                 db: Session = Depends(get_db)):
     """One page of a stored case-file document: its text, the engine's evidence on it
     highlighted, beside the disputed items (and what each cites on this page)."""

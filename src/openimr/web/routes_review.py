@@ -19,6 +19,7 @@ from openimr.cases import record
 from openimr.web import views, workflow
 from openimr.web.app import get_db, writer
 from openimr.web.auth import Principal
+from openimr.web.limits import CaseId, ItemIndex
 from openimr.web.routes_pages import see_other
 
 api = APIRouter(prefix="/api", tags=["api"])
@@ -43,7 +44,7 @@ def typed_decisions(form, count: int) -> dict[int, tuple[str, str, str]]:
 
 
 @pages.post("/cases/{case_id}/decisions")
-async def decisions_submit(case_id: int, request: Request, user: Principal = Depends(writer),
+async def decisions_submit(case_id: CaseId, request: Request, user: Principal = Depends(writer),
                            db: Session = Depends(get_db)):
     """Save every item of the one decisions form; `accept=N` also accepts the engine's draft of
     item N as the reviewer's decision (what was typed for N is not used)."""
@@ -81,7 +82,7 @@ async def decisions_submit(case_id: int, request: Request, user: Principal = Dep
 
 
 @pages.post("/cases/{case_id}/preview.pdf", response_class=Response)
-async def preview_submit(case_id: int, request: Request, user: Principal = Depends(writer),
+async def preview_submit(case_id: CaseId, request: Request, user: Principal = Depends(writer),
                          db: Session = Depends(get_db)):
     """The DRAFT letter from the decisions form as it stands (unsaved edits included, nothing
     saved); items without a decision say NOT DECIDED YET."""
@@ -95,7 +96,7 @@ async def preview_submit(case_id: int, request: Request, user: Principal = Depen
 
 
 @api.post("/cases/{case_id}/items/{index}/accept")
-def accept(case_id: int, index: int, request: Request, user: Principal = Depends(writer),
+def accept(case_id: CaseId, index: ItemIndex, request: Request, user: Principal = Depends(writer),
            db: Session = Depends(get_db)):
     """The assigned reviewer accepts the engine's draft of one item as their own decision
     (audited as accepted); 409 when there is no draft to accept, or once signed."""
