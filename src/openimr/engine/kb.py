@@ -56,8 +56,11 @@ class FactSpec(_Strict):
     objective: bool = False
     regional: bool = False
     neural: bool = False
+    # unless: a mention is not this fact when its clause, up to the mention's end, matches one of
+    # these (an MRI ordered "to rule out a tear" reports no tear)
+    unless: list[str] = Field(default_factory=list)
 
-    _v = field_validator("patterns")(_check_regexes)
+    _v = field_validator("patterns", "unless")(_check_regexes)
 
 
 class Criterion(_Strict):
