@@ -60,3 +60,14 @@ def test_a_first_trial_is_not_a_continuation(nlp_loaded):
 def test_another_drug_taken_does_not_make_the_sleep_aid_a_continuation(nlp_loaded):
     item = _item(NEURO + " She has been taking ibuprofen for five months.", "Ambien 10mg #30")
     assert item.rule != "rule:odg_other_drug:sleep_aid_continuation_without_benefit"
+
+
+KNEE = "The applicant is a 60-year-old male with osteoarthritis of the right knee, pain rated 6/10. Naproxen was tried."
+
+
+def test_a_topical_agent_continued_needs_documented_benefit(nlp_loaded):
+    item = _item(KNEE + " He has been using Voltaren gel on the knee for four months.", "Voltaren 1% gel 100g")
+    assert item.rule == "rule:cp_topical:continuation_without_benefit" and item.decision == "Upheld"
+    for text in (KNEE + " He has been using Voltaren gel on the knee for four months with 40% relief and better walking.",
+                 KNEE):  # benefit documented, or a first trial: the entry's criteria decide
+        assert _item(text, "Voltaren 1% gel 100g").rule.startswith("criteria:cp_topical:")
