@@ -141,6 +141,9 @@ def test_ppi_only_with_gastrointestinal_risk(nlp_loaded):
 def test_short_term_only_drugs_in_long_term_use_are_upheld(nlp_loaded):
     relaxant, benzo = decide_case(_case("Cyclobenzaprine 7.5mg #90", "Diazepam 5mg #30")).items
     assert relaxant.rule == "rule:cp_muscle_relaxant:long_term_without_flare" and relaxant.decision == "Upheld"
+    # the records' long-term use is of naproxen and cyclobenzaprine, not of a benzodiazepine
+    assert benzo.rule != "rule:cp_benzodiazepine:long_term"
+    (benzo,) = decide_case(_case("Diazepam 5mg #30", text=CHRONIC + " She has also been taking Valium for several months.")).items
     assert benzo.rule == "rule:cp_benzodiazepine:long_term" and benzo.decision == "Upheld"
     (soma,) = decide_case(_case("Soma 350mg #60")).items
     assert soma.rule == "rule:cp_muscle_relaxant:carisoprodol"
@@ -151,7 +154,7 @@ def test_short_term_only_drugs_in_long_term_use_are_upheld(nlp_loaded):
 
 
 def test_opioid_continuation_needs_documented_function(nlp_loaded):
-    (item,) = decide_case(_case("Norco 10/325mg #90")).items
+    (item,) = decide_case(_case("Norco 10/325mg #90", text=CHRONIC + " She has been taking Norco for several months.")).items
     assert item.decision == "Upheld" and item.rule == "rule:op_chronic:continuation_without_function"
     assert "functional improvement" in item.rationale
 

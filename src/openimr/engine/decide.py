@@ -82,6 +82,48 @@ def _drug_use(history, parsed) -> tuple[float | None, list]:
     return None, []
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n\s*\n")
+
+
+@lru_cache(maxsize=512)
+def _drug_class(name: str) -> str | None:
+    """The request category a drug name falls in (the one request taxonomy)."""
+    return match_request(name, None, default_kb()).category
+
+
+def _about_drug(mention, texts: list[str], wanted: set[str], category: str | None) -> bool:
+    """Whether a long-term-use mention bears on the requested drug: its sentence names no drug,
+    or names the requested drug (one of its ingredients) or a drug of the same class. "Has
+    been taking ibuprofen" is no long-term use of a requested opioid."""
+    from openimr.vocab.drugs import drug_names, ingredients_of
+
+    if mention.document < 0 or mention.document >= len(texts):
+        return True
+    text = texts[mention.document]
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, mention.start)]
+    start = starts[-1] if starts else 0
+    nxt = _SENTENCE_END.search(text, mention.end)
+    names = drug_names(text[start:nxt.start() if nxt else len(text)])
+    if not names:
+        return True
+    for _a, _b, name in names:
+        if wanted & set(ingredients_of(name)) or (category is not None and _drug_class(name) == category):
+            return True
+    return False
+
+
+def _drug_bound(summary: dict, texts: list[str], parsed, category: str | None) -> dict:
+    """The summary with long-term drug use kept only where it is about the requested drug."""
+    slot = summary.get("long_term_drug_use")
+    if not slot or not slot["affirmed"] or category not in rulemod.rules_data().drug_categories:
+        return summary
+    wanted = {n for n in [parsed.drug, *parsed.ingredients] if n}
+    kept = [m for m in slot["affirmed"] if _about_drug(m, texts, wanted, category)]
+    if len(kept) == len(slot["affirmed"]):
+        return summary
+    return {**summary, "long_term_drug_use": {"affirmed": kept, "negated": slot["negated"]}}
+
+
 def _norm_request(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
@@ -108,8 +150,8 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         match = match_request(item.request, context_region, kb)
         if match.region not in summaries:
             summaries[match.region] = factmod.summarize(factmod.for_criteria(mentions, match.region, kb))
-        summary = summaries[match.region]
         parsed = rulemod.parse(item.request)
+        summary = _drug_bound(summaries[match.region], texts, parsed, match.category)
         form = rulemod.read_item(parsed)
         completed, completed_ev, given = _completed(history, match.category)
         months, months_ev = _drug_use(history, parsed)

@@ -153,22 +153,38 @@ def load_models() -> None:
     _pipeline()
 
 
-def _compile(kb: KnowledgeBase) -> list[tuple[str, re.Pattern[str]]]:
-    """One case-insensitive alternation per fact."""
-    return [
-        (fact, re.compile("|".join(f"(?:{p})" for p in spec.patterns), re.IGNORECASE)) for fact, spec in kb.facts.items()
-    ]
+_Compiled = list[tuple[str, re.Pattern[str], re.Pattern[str] | None]]
+
+
+def _compile(kb: KnowledgeBase) -> _Compiled:
+    """One case-insensitive alternation per fact, and one of its `unless` patterns (or None)."""
+    def alt(patterns: list[str]) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+
+    return [(fact, alt(spec.patterns), alt(spec.unless)) for fact, spec in kb.facts.items()]  # type: ignore[misc]
 
 
 @lru_cache(maxsize=1)
-def _default_patterns() -> list[tuple[str, re.Pattern[str]]]:
+def _default_patterns() -> _Compiled:
     return _compile(default_kb())
 
 
-def _patterns(kb: KnowledgeBase | None) -> list[tuple[str, re.Pattern[str]]]:
+def _patterns(kb: KnowledgeBase | None) -> _Compiled:
     if kb is None or kb is default_kb():
         return _default_patterns()
     return _compile(kb)
+
+
+_CLAUSE_START = re.compile(r"[;:]|\.\s|\n\s*\n")
+
+
+def _clause_before(text: str, start: int, end: int) -> str:
+    """The clause a mention ends (from the last semicolon, colon or sentence end before it, at
+    most 200 characters back) up to the mention's end."""
+    lo = max(0, start - 200)
+    head = text[lo:start]
+    cuts = [m.end() for m in _CLAUSE_START.finditer(head)]
+    return text[lo + (cuts[-1] if cuts else 0):end]
 
 
 def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) -> list[Mention]:
@@ -179,9 +195,11 @@ def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) 
     with _LOCK:
         doc = nlp.make_doc(text)
         spans: list[Span] = []
-        for fact, rx in _patterns(kb):
+        for fact, rx, unless in _patterns(kb):
             for m in rx.finditer(text):
                 if m.end() <= m.start():
+                    continue
+                if unless is not None and unless.search(_clause_before(text, m.start(), m.end())):
                     continue
                 sp = doc.char_span(m.start(), m.end(), label=fact, alignment_mode="expand")
                 if sp is not None and len(sp):

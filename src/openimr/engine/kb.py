@@ -56,8 +56,11 @@ class FactSpec(_Strict):
     objective: bool = False
     regional: bool = False
     neural: bool = False
+    # unless: a mention is not this fact when its clause, up to the mention's end, matches one of
+    # these (an MRI ordered "to rule out a tear" reports no tear)
+    unless: list[str] = Field(default_factory=list)
 
-    _v = field_validator("patterns")(_check_regexes)
+    _v = field_validator("patterns", "unless")(_check_regexes)
 
 
 class Criterion(_Strict):
@@ -105,6 +108,7 @@ TESTS = (
     "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
     "long_term_use",  # the drug (or its class) is already in use for weeks or months
     "drug_taken",  # the treatment history shows one of `values` (generic drug names) taken
+    "drug_continued",  # the requested drug itself (or one of its ingredients, or one of its class) was taken before: a continuation, not a first trial
     "phase_is",  # the phase of care is one of `values`: acute (< 4 weeks from injury to UR), subacute (4-12), chronic (> 12, or the records call the pain chronic)
     # what the records show
     "fact_present",  # `fact` (or one of `values`) affirmed in the records

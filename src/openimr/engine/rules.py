@@ -191,6 +191,23 @@ def _prior_course(ctx: ItemContext) -> bool:
     return bool(ctx.completed) or bool(ctx.prior_given) or ctx.kind == "additional"
 
 
+def _drug_continued(ctx: ItemContext) -> Held:
+    """The requested drug was taken before this request (a continuation, not a first trial): the
+    treatment history shows it (or an ingredient) taken, the request renews it, or the records
+    state long-term use in a sentence about it or its class (decide binds that fact to the drug).
+    Unlike `long_term_use`, chronic pain alone does not make a drug a continuation."""
+    wanted = [n for n in [ctx.drug, *ctx.ingredients] if n]
+    taken = [n for n in wanted if n in ctx.drugs_taken]
+    if ctx.drug_months is not None and ctx.drug_months >= 1:
+        return Held(True, ctx.drug_evidence, f"the records show the drug taken for about {ctx.drug_months:.0f} months")
+    if taken:
+        return Held(True, [ctx.drugs_taken[taken[0]]], f"the records show {taken[0]} already taken")
+    if ctx.kind == "additional":
+        return Held(True, note="the request renews a drug already prescribed")
+    ev = _affirmed(ctx.summary, ["long_term_drug_use"])
+    return Held(bool(ev), ev)
+
+
 def check(cond: Condition, ctx: ItemContext) -> Held:
     """Evaluate one condition of a rule on an item (`negate`: it holds when the test does not)."""
     held = _check(cond, ctx)
@@ -279,6 +296,8 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
                 f"the injury is {ctx.weeks:.0f} weeks old, so the drug is part of chronic care")
             return Held(True, note=note)
         return Held(False)
+    if t == "drug_continued":
+        return _drug_continued(ctx)
     if t == "fact_present":
         ev = _affirmed(ctx.summary, _facts(cond))
         return Held(bool(ev), ev)

@@ -1,0 +1,73 @@
+"""Continuing a neuropathic agent, a lidocaine patch or topical agent, or a sleep aid needs
+documented pain reduction or functional improvement from the earlier course; a first trial
+goes by the guideline's trial criteria (issue 10)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from openimr.engine.decide import decide_case
+from openimr.engine.models import Case, CaseDocument, DisputedRequest
+
+NEURO = (
+    "The applicant is a 50-year-old female who injured her low back. She complained of low back pain radiating "
+    "down the left leg with numbness, rated 7/10. The diagnosis is lumbar radiculopathy with neuropathic pain."
+)
+
+
+def _item(summary, request, weeks=40):
+    case = Case(
+        case_number="CM00-0000005",
+        date_of_injury=date(2015, 1, 5),
+        ur_denial_date=date.fromordinal(date(2015, 1, 5).toordinal() + 7 * weeks),
+        documents=[CaseDocument(kind="clinical_summary", text=summary)],
+        disputed_items=[DisputedRequest(request=request)],
+    )
+    (item,) = decide_case(case).items
+    return item
+
+
+@pytest.mark.parametrize(("taken", "request_", "rule"), [
+    ("She has been taking gabapentin 300 mg for six months.", "Gabapentin 300mg #90",
+     "rule:cp_antidepressant_anticonvulsant:continuation_without_benefit"),
+    ("She has been using Lidoderm patches for four months.", "Lidoderm 5% patch #30",
+     "rule:cp_lidocaine_patch:continuation_without_benefit"),
+    ("She has been taking Ambien 10 mg nightly for five months.", "Ambien 10mg #30",
+     "rule:odg_other_drug:sleep_aid_continuation_without_benefit"),
+])
+def test_continuing_without_documented_benefit_is_upheld(nlp_loaded, taken, request_, rule):
+    item = _item(NEURO + " " + taken, request_)
+    assert item.rule == rule
+    assert item.decision == "Upheld"
+
+
+def test_continuing_with_documented_benefit_goes_on_to_the_criteria(nlp_loaded):
+    item = _item(NEURO + " She has been taking gabapentin 300 mg for six months with 50% relief of her leg pain"
+                 " and improved ability to walk.", "Gabapentin 300mg #90")
+    assert item.rule != "rule:cp_antidepressant_anticonvulsant:continuation_without_benefit"
+    assert item.decision == "Overturned"
+
+
+def test_a_first_trial_is_not_a_continuation(nlp_loaded):
+    # chronic pain alone (40 weeks) does not make a first prescription a continuation
+    item = _item(NEURO + " Ibuprofen was tried without relief.", "Gabapentin 300mg #90")
+    assert item.rule != "rule:cp_antidepressant_anticonvulsant:continuation_without_benefit"
+    assert item.decision == "Overturned"
+
+
+def test_another_drug_taken_does_not_make_the_sleep_aid_a_continuation(nlp_loaded):
+    item = _item(NEURO + " She has been taking ibuprofen for five months.", "Ambien 10mg #30")
+    assert item.rule != "rule:odg_other_drug:sleep_aid_continuation_without_benefit"
+
+
+KNEE = "The applicant is a 60-year-old male with osteoarthritis of the right knee, pain rated 6/10. Naproxen was tried."
+
+
+def test_a_topical_agent_continued_needs_documented_benefit(nlp_loaded):
+    item = _item(KNEE + " He has been using Voltaren gel on the knee for four months.", "Voltaren 1% gel 100g")
+    assert item.rule == "rule:cp_topical:continuation_without_benefit" and item.decision == "Upheld"
+    for text in (KNEE + " He has been using Voltaren gel on the knee for four months with 40% relief and better walking.",
+                 KNEE):  # benefit documented, or a first trial: the entry's criteria decide
+        assert _item(text, "Voltaren 1% gel 100g").rule.startswith("criteria:cp_topical:")

@@ -1,0 +1,38 @@
+"""A lesion a study showed is an imaging finding in either word order; a study ordered to look
+for one is not."""
+
+import pytest
+
+from openimr.engine.facts import extract_text
+
+FOUND = [
+    "An MRI of the right shoulder on 11/18/2016 revealed a full thickness tear of the supraspinatus.",
+    "There is a full-thickness supraspinatus tear on MRI.",
+    "The MRI indicated the patient had a full thickness tear.",
+    "A left knee MRI performed on 4/19/2016 documented a horizontal tear of the medial meniscus.",
+    "He has a medial meniscus tear seen on the MRI of 3/2/2016.",
+    "MRI-confirmed labral tear of the left shoulder.",
+    "MRI findings of a posterior horn tear.",
+    "MRI of the lumbar spine 12/07/2016: L4-5 disc herniation.",
+]
+NOT_FOUND = [
+    "An MRI of the left shoulder to rule out rotator cuff tear is recommended.",
+    "The treating physician requested an MRI of the left shoulder to evaluate for possible rotator cuff tear.",
+    "The provider recommended an MRI of the knee, which was denied.",
+    "A rotator cuff tear is suspected; an MRI is requested.",
+    "He reports the knee gives way and a tear is suspected on examination.",
+]
+
+
+def _found(text: str) -> bool:
+    return any(m.fact == "imaging_finding" and m.affirmed for m in extract_text(text))
+
+
+@pytest.mark.parametrize("text", FOUND)
+def test_a_lesion_shown_by_a_study_is_an_imaging_finding(text):
+    assert _found(text)
+
+
+@pytest.mark.parametrize("text", NOT_FOUND)
+def test_a_study_ordered_to_look_for_a_lesion_is_no_finding(text):
+    assert not _found(text)
