@@ -3,10 +3,9 @@ long-term use of a requested opioid; "has been taking Norco" is."""
 
 from __future__ import annotations
 
-from datetime import date
+from functools import partial
 
-from openimr.engine.decide import decide_case
-from openimr.engine.models import Case, CaseDocument, DisputedRequest
+from tests.support.engine_case import decide_one
 
 BACK = (
     "The applicant is a 40-year-old male who injured his low back lifting a box. He complained of low back "
@@ -14,16 +13,7 @@ BACK = (
 )
 
 
-def _item(summary, request, weeks=3):
-    case = Case(
-        case_number="CM00-0000004",
-        date_of_injury=date(2016, 1, 4),
-        ur_denial_date=date.fromordinal(date(2016, 1, 4).toordinal() + 7 * weeks),
-        documents=[CaseDocument(kind="clinical_summary", text=summary)],
-        disputed_items=[DisputedRequest(request=request)],
-    )
-    (item,) = decide_case(case).items
-    return item
+_item = partial(decide_one, weeks=3)
 
 
 def test_another_drug_taken_is_no_long_term_use_of_the_opioid(nlp_loaded):

@@ -5,11 +5,11 @@ goes by the guideline's trial criteria (issue 10)."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pytest
 
-from openimr.engine.decide import decide_case
-from openimr.engine.models import Case, CaseDocument, DisputedRequest
+from tests.support.engine_case import decide_one
 
 NEURO = (
     "The applicant is a 50-year-old female who injured her low back. She complained of low back pain radiating "
@@ -17,16 +17,7 @@ NEURO = (
 )
 
 
-def _item(summary, request, weeks=40):
-    case = Case(
-        case_number="CM00-0000005",
-        date_of_injury=date(2015, 1, 5),
-        ur_denial_date=date.fromordinal(date(2015, 1, 5).toordinal() + 7 * weeks),
-        documents=[CaseDocument(kind="clinical_summary", text=summary)],
-        disputed_items=[DisputedRequest(request=request)],
-    )
-    (item,) = decide_case(case).items
-    return item
+_item = partial(decide_one, weeks=40, injury=date(2015, 1, 5))
 
 
 @pytest.mark.parametrize(("taken", "request_", "rule"), [

@@ -5,12 +5,11 @@ finding to the Chronic Pain guideline's firm rule."""
 
 from __future__ import annotations
 
-from datetime import date
+from functools import partial
 
 import pytest
 
-from openimr.engine.decide import decide_case
-from openimr.engine.models import Case, CaseDocument, DisputedRequest
+from tests.support.engine_case import decide_one
 
 ENTRAPMENT = (
     "The applicant is a 48-year-old female with left wrist pain. She reported numbness and tingling about "
@@ -34,16 +33,7 @@ AXIAL = (
 )
 
 
-def _item(summary, request, weeks=10):
-    case = Case(
-        case_number="CM00-0000002",
-        date_of_injury=date(2016, 1, 4),
-        ur_denial_date=date.fromordinal(date(2016, 1, 4).toordinal() + 7 * weeks),
-        documents=[CaseDocument(kind="clinical_summary", text=summary)],
-        disputed_items=[DisputedRequest(request=request)],
-    )
-    (item,) = decide_case(case).items
-    return item
+_item = partial(decide_one, weeks=10)
 
 
 @pytest.mark.parametrize(("summary", "request_text", "guideline", "rule", "decision"), [

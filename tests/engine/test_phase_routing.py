@@ -6,13 +6,10 @@ phase and why."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from openimr.engine.decide import decide_case
-from openimr.engine.models import Case, CaseDocument, DisputedRequest
 from openimr.engine.rules import phase_of
+from tests.support.engine_case import decide_one as _item
 
 BACK = (
     "The applicant is a 40-year-old male who injured his low back lifting a box. He complained of low back "
@@ -22,16 +19,6 @@ BACK_NSAID = BACK + " Ibuprofen 600 mg was tried without relief of the pain."
 BACK_CHRONIC = BACK + " The diagnosis is chronic low back pain."
 
 
-def _item(summary, request, weeks):
-    case = Case(
-        case_number="CM00-0000003",
-        date_of_injury=date(2016, 1, 4),
-        ur_denial_date=date.fromordinal(date(2016, 1, 4).toordinal() + 7 * weeks),
-        documents=[CaseDocument(kind="clinical_summary", text=summary)],
-        disputed_items=[DisputedRequest(request=request)],
-    )
-    (item,) = decide_case(case).items
-    return item
 
 
 @pytest.mark.parametrize(("weeks", "phase"), [(1, "acute"), (3, "acute"), (4, "subacute"), (12, "subacute"), (13, "chronic"),
