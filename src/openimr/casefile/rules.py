@@ -6,7 +6,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DOCUMENT_TYPES = ("imr_application", "ur_decision", "rfa", "progress_report", "imaging_report",
@@ -71,4 +70,6 @@ class Rules(BaseModel):
 @lru_cache(maxsize=1)
 def rules(path: str | None = None) -> Rules:
     source = Path(path) if path else Path(__file__).with_name("data") / "doctypes.yaml"
-    return Rules.model_validate(yaml.safe_load(source.read_text(encoding="utf-8")))
+    from openimr.vocab.data import load
+
+    return load(source.name, Rules, source, ValueError)

@@ -59,12 +59,13 @@ def friendly_errors() -> Iterator[None]:
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
+    """An option's date by the one date rule (`bounds.parse_day`); a bad one ends the command."""
+    from openimr.bounds import parse_day
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
+        return parse_day(option, value, future=True)
+    except ValueError as error:
+        fail(str(error))
 
 
 def _print(data, as_json: bool, lines: list[str]) -> None:

@@ -18,12 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import ValidationError, model_validator
+from pydantic import model_validator
 
 from openimr.cases.intake import Application
 from openimr.cases.settings import Settings
-from openimr.models import Model, first_error
+from openimr.models import Model
 
 HOLIDAYS_FILE = Path(__file__).parent / "data" / "holidays.yaml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -83,10 +82,9 @@ class HolidayFile(Model):
 @lru_cache(maxsize=1)
 def holiday_rules() -> HolidayFile:
     """data/holidays.yaml, validated."""
-    try:
-        return HolidayFile.model_validate(yaml.safe_load(HOLIDAYS_FILE.read_text(encoding="utf-8")))
-    except ValidationError as error:
-        raise ValueError(f"{HOLIDAYS_FILE}: {first_error(error, 'holidays')}") from None
+    from openimr.vocab.data import load
+
+    return load(HOLIDAYS_FILE.name, HolidayFile, HOLIDAYS_FILE, ValueError, "holidays")
 
 
 @lru_cache(maxsize=4)

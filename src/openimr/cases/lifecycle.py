@@ -13,11 +13,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from openimr.cases.errors import CaseConflict, CaseError
-from openimr.models import Model, first_error
+from openimr.models import Model
 
 FILE = Path(__file__).parent / "data" / "lifecycle.yaml"
 
@@ -74,10 +73,9 @@ class Lifecycle(Model):
 @lru_cache(maxsize=1)
 def load(path: Path = FILE) -> Lifecycle:
     """The lifecycle of data/lifecycle.yaml; ValueError naming the file and field otherwise."""
-    try:
-        return Lifecycle.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as error:
-        raise ValueError(f"{path}: {first_error(error)}") from None
+    from openimr.vocab.data import load as load_file
+
+    return load_file(path.name, Lifecycle, path, ValueError)
 
 
 def states(flag: str | None = None) -> tuple[str, ...]:

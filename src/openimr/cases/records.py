@@ -26,8 +26,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy.orm import Session
 
 from openimr.cases import audit, lifecycle, record, store
@@ -35,7 +34,7 @@ from openimr.cases.deadlines import CaseEvents, records_due
 from openimr.cases.errors import CaseError
 from openimr.cases.settings import Settings, load_settings
 from openimr.cases.tables import CaseRow, DocumentRow
-from openimr.models import Model, first_error
+from openimr.models import Model
 
 FILE = Path(__file__).parent / "data" / "records.yaml"
 METHODS = ("mail", "electronic")
@@ -94,10 +93,9 @@ class RecordsRules(Model):
 @lru_cache(maxsize=1)
 def rules(path: Path = FILE) -> RecordsRules:
     """data/records.yaml, validated; ValueError naming the file and field otherwise."""
-    try:
-        return RecordsRules.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as error:
-        raise ValueError(f"{path}: {first_error(error)}") from None
+    from openimr.vocab.data import load
+
+    return load(path.name, RecordsRules, path, ValueError)
 
 
 def _months_before(day: date, months: int) -> date:

@@ -31,8 +31,6 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from openimr.models import Letter, Model
 
 DATA_FILE = Path(__file__).parent / "data" / "redaction.yaml"
@@ -54,7 +52,9 @@ class Vocabulary(Model):
 
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
-    return Vocabulary.model_validate(yaml.safe_load(DATA_FILE.read_text(encoding="utf-8")))
+    from openimr.vocab.data import load
+
+    return load(DATA_FILE.name, Vocabulary, DATA_FILE, ValueError)
 
 
 PERSON_KINDS = {"employee", "physician", "attorney", "family", "adjuster", "reviewer", "person", "officer", "other"}

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from openimr.models import first_error
 from openimr.request import parse_request
 from openimr.vocab import find_region
 from openimr.vocab.guidelines import Guideline, loose_rules
@@ -68,12 +66,9 @@ class Taxonomy(_Strict):
 
 
 def _load(name: str, model: type[BaseModel]):
-    path = DATA / name
-    try:
-        return model.model_validate(yaml.safe_load(path.read_text()))
-    except Exception as exc:  # pydantic or YAML error: say which file and where
-        where = first_error(exc, "file") if isinstance(exc, ValidationError) else " ".join(str(exc).split())[:200]
-        raise ValueError(f"{path}: invalid data file: {where}") from exc
+    from openimr.vocab.data import load
+
+    return load(name, model, DATA / name, ValueError, "file")
 
 
 @dataclass(frozen=True)

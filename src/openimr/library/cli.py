@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -46,15 +45,6 @@ def _errors() -> Iterator[None]:
 
 def _print_json(value) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=1, default=str) + "\n")
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{option}: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -132,11 +122,12 @@ def _progress(console, enabled: bool):
 
 
 def _filters(category, region, decision, guideline, specialty, date_from, date_to):
+    from openimr.bounds import parse_day
     from openimr.library.search import Filters
 
     if decision and decision.capitalize() not in ("Upheld", "Overturned"):
         raise ValueError(f"--decision: {decision!r} is not Upheld or Overturned")
-    return Filters(category, region, decision, guideline, specialty, _parse_date(date_from, "--from"), _parse_date(date_to, "--to"))
+    return Filters(category, region, decision, guideline, specialty, parse_day("--from", date_from, future=True), parse_day("--to", date_to, future=True))
 
 
 def search_command(

@@ -16,10 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError, model_validator
+from pydantic import model_validator
 
 from openimr.cases.intake import Application
-from openimr.models import Letter, Model, ReviewerCredentials, first_error
+from openimr.models import Letter, Model, ReviewerCredentials
 from openimr.panel.conflicts import conflicts
 
 DATA = Path(__file__).parent / "data"
@@ -80,10 +80,9 @@ class FitTable(Model):
 def fit_table() -> FitTable:
     """The specialty-fit table, validated."""
     path = DATA / "specialty_fit.yaml"
-    try:
-        table = FitTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as error:
-        raise ValueError(f"{path}: {first_error(error, 'file')}") from None
+    from openimr.vocab.data import load
+
+    table = load(path.name, FitTable, path, ValueError, "file")
     if not table.kinds or table.kinds[-1].keywords:
         raise ValueError(f"{path}: the last kind must be the catch-all (no keywords)")
     return table

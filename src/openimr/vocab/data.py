@@ -30,9 +30,11 @@ def check_patterns(patterns: list[str]) -> list[str]:
     return patterns
 
 
-def load(name: str, model: type[BaseModel], path: Path | None = None, error: type[ValueError] = VocabError):
-    """Read and validate one YAML data file; `error` (VocabError unless the caller names its
-    own) with the file and the first bad field."""
+def load(name: str, model: type[BaseModel], path: Path | None = None, error: type[ValueError] = VocabError,
+         whole: str = ""):
+    """Read and validate one YAML data file of the project (every part's data files load
+    through here); `error` (VocabError unless the caller names its own) with the file and the
+    first bad field (`whole` names the file's top level in that message)."""
     path = path or HERE / name
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -41,4 +43,4 @@ def load(name: str, model: type[BaseModel], path: Path | None = None, error: typ
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise error(f"{path}: {first_error(exc)}") from exc
+        raise error(f"{path}: {first_error(exc, whole)}") from exc

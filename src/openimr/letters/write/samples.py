@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from openimr.models import DocumentReviewed, Item, Letter, LetterContext, Parties, ReviewerCredentials, Supersedes
@@ -55,8 +54,9 @@ class Vocabulary(BaseModel):
 @lru_cache(maxsize=1)
 def vocabulary() -> Vocabulary:
     """The sample vocabulary, validated at first use."""
-    data = yaml.safe_load(VOCABULARY_FILE.read_text(encoding="utf-8"))
-    vocab = Vocabulary.model_validate(data)
+    from openimr.vocab.data import load
+
+    vocab = load(VOCABULARY_FILE.name, Vocabulary, VOCABULARY_FILE, ValueError)
     for name in ("states", "specialties"):
         if any("," in entry or " and " in entry for entry in getattr(vocab, name)):
             raise ValueError(f"{VOCABULARY_FILE.name}: {name} must not contain ',' or ' and ' (list separators)")
