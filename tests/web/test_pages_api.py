@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from .conftest import LETTERS
+from .test_workflow import application as _application
 
 
 def test_letters_are_listed_with_pagination_and_shown(world):
@@ -67,6 +68,22 @@ def test_openapi_describes_the_api(world):
         assert path in spec["paths"], path
     assert "page" in [p["name"] for p in spec["paths"]["/api/cases"]["get"]["parameters"]]
     assert not any(not p.startswith("/api/") for p in spec["paths"]), "pages stay out of the API document"
+
+
+def test_the_api_takes_the_intake_application_as_its_contract(world):
+    """No web copy of the application: the API's schema is the case part's Application, so
+    a party without a name is refused at the API, naming the field, as `openimr case intake` does."""
+    from openimr.cases.intake import Application
+
+    client = world.client("intake")
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    body = schemas["ApplicationIn"]
+    assert set(body["properties"]) == set(Application.model_fields) | {"documents"}
+    assert "name" in schemas["Employee"]["required"]
+    application = _application()
+    application["employee"] = {"claim_number": "X-1"}
+    response = client.post("/api/cases", json=application)
+    assert response.status_code == 422 and "employee.name: required" in response.json()["detail"]
 
 
 def test_bad_uploads_get_a_clear_message(world):

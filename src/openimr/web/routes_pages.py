@@ -224,19 +224,11 @@ FIELD_OF = {"received": ("received", "Date received"), "date_of_injury": ("date_
             "ur_decision": ("ur_served", "Date served"), "ur_decision.items": ("requests", "Disputed items"),
             "requests": ("requests", "Disputed items"), "record": ("record", "Medical record"),
             "summary": ("summary", "Clinical summary")}
-PLAIN = {"Input should be a valid date": "enter a date (YYYY-MM-DD)",
-         "String should have at least 1 character": "required",
-         "Field required": "required", "Input should be a valid date or datetime": "enter a date (YYYY-MM-DD)"}
-
-
 def plain_problem(line: str) -> tuple[str, str]:
-    """(form field, message in plain words) of one 'path: reason' problem of the application."""
+    """(form field, message) of one 'path: reason' problem of the application (the reason is
+    in plain words already: `models.problem_lines(plain=True)`, the one vocabulary of refusals)."""
     path, _, reason = line.partition(": ")
     reason = reason.strip()
-    for prefix, words in PLAIN.items():
-        if reason.startswith(prefix):
-            reason = words
-            break
     parts_ = path.split(".")
     item = next((int(p) for p in parts_ if p.isdigit()), None)
     key = ".".join(p for p in parts_ if not p.isdigit())

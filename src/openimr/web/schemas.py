@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import date, datetime
 from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from openimr import bounds
+from openimr.cases.intake import Application  # the intake contract: the API takes it as it is
 from openimr.library.search import Hit  # the library's hit: a draft's precedents
 
 T = TypeVar("T")
@@ -259,26 +259,6 @@ class CaseActionOut(Out):
     changed: bool
 
 
-class Lax(BaseModel):
-    """Application parts: the case part may add fields, so extra fields are kept."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class UrItemIn(Lax):
-    request: str = Field(min_length=1, max_length=bounds.MAX_REQUEST)
-    outcome: Literal["denied", "modified"] = "denied"
-    guideline: str = Field("", max_length=bounds.MAX_GUIDELINE)
-
-
-class UrDecisionIn(Lax):
-    date: dt.date | None = None
-    served: dt.date | None = None
-    service: Literal["mail", "electronic"] = "mail"
-    missing_information: bool = False
-    items: list[UrItemIn] = Field(min_length=1, max_length=bounds.MAX_ITEMS)
-
-
 class DocumentIn(Out):
     kind: Literal["clinical_summary", "medical_record", "ur_decision"] = "medical_record"
     name: str = Field(min_length=1, max_length=bounds.MAX_DOCUMENT_NAME)
@@ -292,22 +272,8 @@ class DocumentIn(Out):
         return day.isoformat() if day else None
 
 
-class ApplicationIn(Lax):
-    """DWC Form IMR as issue 4's APPLICATION.json, plus optional documents for the API."""
+class ApplicationIn(Application):
+    """DWC Form IMR: the case part's Application (the one contract of its JSON) and the
+    records sent with it."""
 
-    review_type: Literal["regular", "expedited"] = "regular"
-    received: date
-    signed: bool = False
-    ur_decision_attached: bool = False
-    date_of_injury: date | None = None
-    employee: dict = Field(default_factory=dict)
-    employer: dict = Field(default_factory=dict)
-    claims_administrator: dict = Field(default_factory=dict)
-    requesting_physician: dict = Field(default_factory=dict)
-    attorney: dict | None = None
-    parties: list[dict] = Field(default_factory=list, max_length=bounds.MAX_PARTIES)
-    ur_decision: UrDecisionIn
-    liability_dispute: bool = False
-    formulary_drug: bool = False
-    prior_imr_requests: list = Field(default_factory=list, max_length=bounds.MAX_PRIOR_IMRS)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=bounds.MAX_DOCUMENTS)
