@@ -166,12 +166,14 @@ class Rule(_Strict):
 
 
 class Course(_Strict):
-    """The guideline's course of a therapy, in visits: a first trial, the usual course, and
-    the most allowed with documented objective functional improvement."""
+    """The guideline's course of a therapy, in visits (or, for a day programme, full-day
+    sessions): a first trial, the usual course, and the most allowed with documented objective
+    functional improvement."""
 
     trial: int | None = None
     course: int
     most: int | None = None
+    unit: Literal["visits", "days"] = "visits"
 
 
 class Entry(_Strict):
@@ -302,6 +304,16 @@ class KBEntry:
     @property
     def mtus(self) -> bool:
         return self.guideline.scope == "MTUS"
+
+    @property
+    def evidence_step(self) -> tuple[int, str]:
+        """The step of the evidence search sequence (8 CCR 9792.21.1) the entry stands at, and
+        its name: the MTUS; ACOEM or ODG outside it; other nationally recognized guidelines."""
+        if self.mtus:
+            return 1, "MTUS"
+        if self.guideline.key in ("odg", "acoem-non-mtus"):
+            return 2, "ACOEM/ODG"
+        return 3, "other guidelines"
 
 
 @dataclass
