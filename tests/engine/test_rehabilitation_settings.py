@@ -6,29 +6,12 @@ always agrees with the criteria verdict (issue 10)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from openimr.engine.decide import decide_case
 from openimr.engine.kb import classify_request
 from openimr.engine.models import Case, CaseDocument, DisputedRequest
 from openimr.engine.rules import program_days
 from openimr.request import parse_request
-
-
-def _item(summary: str, request: str, weeks: int = 60):
-    case = Case(
-        case_number="CM00-0000010",
-        date_of_injury=date(2015, 1, 5),
-        ur_denial_date=date.fromordinal(date(2015, 1, 5).toordinal() + 7 * weeks),
-        documents=[CaseDocument(kind="clinical_summary", text=summary)],
-        disputed_items=[DisputedRequest(request=request)],
-    )
-    (item,) = decide_case(case).items
-    assert (item.decision == "Overturned") == (item.criteria_verdict == "met"), item.rule
-    return item
-
 
 CANDIDATE = (
     "The applicant is a 45-year-old male with low back pain since a lifting injury two years ago. He has failed physical "
@@ -50,66 +33,66 @@ def test_a_day_programme_is_counted_in_full_days(request_, days):
     assert program_days(parse_request(request_)) == days
 
 
-def test_a_first_trial_within_two_weeks_with_the_selection_criteria_met_is_overturned(nlp_loaded):
-    item = _item(CANDIDATE, "Functional restoration program x 80 hours")
+def test_a_first_trial_within_two_weeks_with_the_selection_criteria_met_is_overturned(nlp_loaded, decide_one):
+    item = decide_one(CANDIDATE, "Functional restoration program x 80 hours")
     assert item.rule == "criteria:cp_functional_restoration:met"
     assert item.decision == "Overturned"
     assert "Functional restoration programs (FRPs)" in item.imr_guideline.text
 
 
-def test_a_first_trial_without_the_evaluation_or_the_motivation_is_not_shown(nlp_loaded):
+def test_a_first_trial_without_the_evaluation_or_the_motivation_is_not_shown(nlp_loaded, decide_one):
     summary = ("The applicant is a 45-year-old male with low back pain. He has failed physical therapy and medications. "
                "He has been off work for a year.")
-    item = _item(summary, "Functional restoration program x 80 hours")
+    item = decide_one(summary, "Functional restoration program x 80 hours")
     assert item.rule == "criteria:cp_functional_restoration:not_shown"
     unmet = {c.criterion for c in item.criteria if c.role == "required" and c.status != "met"}
     assert any("evaluation" in c for c in unmet) and any("motivated" in c for c in unmet)
 
 
-def test_more_than_the_two_week_trial_at_first_is_upheld(nlp_loaded):
-    item = _item(CANDIDATE, "Functional restoration program x 160 hours")
+def test_more_than_the_two_week_trial_at_first_is_upheld(nlp_loaded, decide_one):
+    item = decide_one(CANDIDATE, "Functional restoration program x 160 hours")
     assert item.rule == "rule:cp_functional_restoration:trial_over_two_weeks"
     assert item.decision == "Upheld" and item.confidence in ("clear", "uncertain")
     assert "20 full days requested" in item.rationale
 
 
-def test_continuing_without_demonstrated_gains_is_upheld(nlp_loaded):
-    item = _item(CANDIDATE + " He completed 10 days of the functional restoration program.",
+def test_continuing_without_demonstrated_gains_is_upheld(nlp_loaded, decide_one):
+    item = decide_one(CANDIDATE + " He completed 10 days of the functional restoration program.",
                  "Additional functional restoration program x 80 hours")
     assert item.rule == "rule:cp_functional_restoration:continuation_without_gains"
     assert item.decision == "Upheld"
 
 
-def test_continuing_with_objective_gains_within_the_total_is_overturned(nlp_loaded):
-    item = _item(CANDIDATE + " He completed 10 days of the functional restoration program with functional gains: "
+def test_continuing_with_objective_gains_within_the_total_is_overturned(nlp_loaded, decide_one):
+    item = decide_one(CANDIDATE + " He completed 10 days of the functional restoration program with functional gains: "
                  "sitting tolerance rose from 20 to 45 minutes.", "Functional restoration program x 10 days")
     assert item.rule == "rule:cp_functional_restoration:continuation_with_gains"
     assert item.decision == "Overturned"
     assert "10 days completed and 10 requested" in item.rationale
 
 
-def test_beyond_twenty_full_days_in_all_is_upheld(nlp_loaded):
-    item = _item(CANDIDATE + " He completed 20 days of the functional restoration program with functional gains.",
+def test_beyond_twenty_full_days_in_all_is_upheld(nlp_loaded, decide_one):
+    item = decide_one(CANDIDATE + " He completed 20 days of the functional restoration program with functional gains.",
                  "Functional restoration program x 10 days")
     assert item.rule == "rule:cp_functional_restoration:over_total"
     assert item.decision == "Upheld"
 
 
-def test_a_programme_of_no_stated_length_is_upheld(nlp_loaded):
-    item = _item(CANDIDATE, "Functional restoration program")
+def test_a_programme_of_no_stated_length_is_upheld(nlp_loaded, decide_one):
+    item = decide_one(CANDIDATE, "Functional restoration program")
     assert item.rule == "rule:cp_functional_restoration:no_duration"
 
 
-def test_surgery_being_considered_excludes_the_programme_and_its_evaluation(nlp_loaded):
+def test_surgery_being_considered_excludes_the_programme_and_its_evaluation(nlp_loaded, decide_one):
     summary = CANDIDATE + " The spine surgeon is considering a lumbar fusion."
-    assert _item(summary, "Functional restoration program x 80 hours").rule == "rule:cp_functional_restoration:surgery_considered"
-    assert _item(summary, "Functional restoration program evaluation").rule == "rule:cp_frp_evaluation:surgery_considered"
+    assert decide_one(summary, "Functional restoration program x 80 hours").rule == "rule:cp_functional_restoration:surgery_considered"
+    assert decide_one(summary, "Functional restoration program evaluation").rule == "rule:cp_frp_evaluation:surgery_considered"
 
 
-def test_an_evaluation_for_the_programme_after_failed_treatment_is_overturned(nlp_loaded):
+def test_an_evaluation_for_the_programme_after_failed_treatment_is_overturned(nlp_loaded, decide_one):
     summary = ("The applicant is a 45-year-old male with low back pain. He has failed physical therapy, medications and "
                "injections, and has been off work for a year.")
-    item = _item(summary, "Functional restoration program evaluation")
+    item = decide_one(summary, "Functional restoration program evaluation")
     assert item.rule == "criteria:cp_frp_evaluation:met"
     assert item.decision == "Overturned"
 
@@ -144,8 +127,8 @@ def test_the_setting_of_care_is_its_own_category(request_, category):
     assert classify_request(request_) == category
 
 
-def test_inpatient_rehabilitation_for_new_dependence_after_surgery_is_overturned(nlp_loaded):
-    item = _item(AFTER_ORIF, "Acute inpatient rehabilitation physical therapy and occupational therapy 7-10 days", weeks=1)
+def test_inpatient_rehabilitation_for_new_dependence_after_surgery_is_overturned(nlp_loaded, decide_one):
+    item = decide_one(AFTER_ORIF, "Acute inpatient rehabilitation physical therapy and occupational therapy 7-10 days", weeks=1)
     assert item.rule == "criteria:medicare_inpatient_rehabilitation:met"
     assert item.decision == "Overturned"
     assert item.evidence_step == "other guidelines"
@@ -153,34 +136,34 @@ def test_inpatient_rehabilitation_for_new_dependence_after_surgery_is_overturned
     assert "1 week passed" in item.rationale
 
 
-def test_inpatient_rehabilitation_the_worker_cannot_take_part_in_is_upheld(nlp_loaded):
-    item = _item(AFTER_ORIF + " He has advanced dementia and is unable to participate in intensive therapy.",
+def test_inpatient_rehabilitation_the_worker_cannot_take_part_in_is_upheld(nlp_loaded, decide_one):
+    item = decide_one(AFTER_ORIF + " He has advanced dementia and is unable to participate in intensive therapy.",
                  "Inpatient rehabilitation facility admission", weeks=1)
     assert item.rule == "rule:medicare_inpatient_rehabilitation:cannot_take_part"
     assert item.decision == "Upheld"
 
 
-def test_inpatient_rehabilitation_without_a_new_limitation_is_upheld(nlp_loaded):
-    item = _item("This is a 50-year-old male after a knee arthroscopy. He walks with a normal gait and is independent.",
+def test_inpatient_rehabilitation_without_a_new_limitation_is_upheld(nlp_loaded, decide_one):
+    item = decide_one("This is a 50-year-old male after a knee arthroscopy. He walks with a normal gait and is independent.",
                  "Inpatient rehabilitation facility admission", weeks=1)
     assert item.rule == "rule:medicare_inpatient_rehabilitation:no_new_limitation"
 
 
-def test_a_skilled_nursing_facility_after_a_hospital_stay_with_new_dependence_is_overturned(nlp_loaded):
-    item = _item(AFTER_ORIF, "Skilled nursing facility stay x 14 days", weeks=1)
+def test_a_skilled_nursing_facility_after_a_hospital_stay_with_new_dependence_is_overturned(nlp_loaded, decide_one):
+    item = decide_one(AFTER_ORIF, "Skilled nursing facility stay x 14 days", weeks=1)
     assert item.rule == "criteria:odg_skilled_nursing_facility:met"
     assert item.decision == "Overturned"
     assert item.imr_guideline.text.startswith("Decision based on Non-MTUS Citation Official Disability Guidelines (ODG)")
 
 
-def test_a_skilled_nursing_facility_without_a_hospital_stay_is_upheld(nlp_loaded):
-    item = _item("This is a 60-year-old female with chronic low back pain. She needs help with bathing and dressing.",
+def test_a_skilled_nursing_facility_without_a_hospital_stay_is_upheld(nlp_loaded, decide_one):
+    item = decide_one("This is a 60-year-old female with chronic low back pain. She needs help with bathing and dressing.",
                  "Skilled nursing facility placement")
     assert item.rule == "rule:odg_skilled_nursing_facility:no_hospital_stay"
 
 
-def test_a_skilled_nursing_facility_without_a_new_limitation_is_upheld(nlp_loaded):
-    item = _item("This is a 50-year-old male who was hospitalized for a wrist fracture repair. He walks independently.",
+def test_a_skilled_nursing_facility_without_a_new_limitation_is_upheld(nlp_loaded, decide_one):
+    item = decide_one("This is a 50-year-old male who was hospitalized for a wrist fracture repair. He walks independently.",
                  "Skilled nursing facility stay x 7 days", weeks=1)
     assert item.rule == "rule:odg_skilled_nursing_facility:no_new_limitation"
 
