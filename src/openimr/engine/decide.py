@@ -165,6 +165,9 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
             summary=summary, weeks=weeks, completed=completed, completed_evidence=completed_ev, prior_given=given,
             therapies_given=dict(history.done),
             drugs_taken={name: use.evidence[0] for name, use in history.drugs.items() if use.evidence},
+            class_taken={name: use.evidence[0] for name, use in history.drugs.items()
+                         if use.evidence and match.category in rulemod.rules_data().drug_categories
+                         and _drug_class(name) == match.category},
             duplicate=key in seen, dependent=is_dependent(item.request, match.category),
             drug_months=months, drug_evidence=months_ev, age=age, opioid=opioid_in_use, phase=phase, phase_why=phase_why,
             **form,

@@ -108,6 +108,7 @@ TESTS = (
     "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
     "long_term_use",  # the drug (or its class) is already in use for weeks or months
     "drug_taken",  # the treatment history shows one of `values` (generic drug names) taken
+    "class_taken",  # the treatment history shows a drug of the requested drug's category taken (the drug itself or another of its class)
     "drug_continued",  # the requested drug itself (or one of its ingredients, or one of its class) was taken before: a continuation, not a first trial
     "phase_is",  # the phase of care is one of `values`: acute (< 4 weeks from injury to UR), subacute (4-12), chronic (> 12, or the records call the pain chronic)
     # what the records show

@@ -116,6 +116,7 @@ class ItemContext:
     phase: str | None = None
     phase_why: str | None = None
     drugs_taken: dict = field(default_factory=dict)  # generic name -> span: drugs the treatment history shows taken
+    class_taken: dict = field(default_factory=dict)  # the same, for drugs of the request's category only
 
 
 def read_item(parsed) -> dict:
@@ -326,6 +327,10 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
                 f"the injury is {ctx.weeks:.0f} weeks old, so the drug is part of chronic care")
             return Held(True, note=note)
         return Held(False)
+    if t == "class_taken":
+        name = next(iter(ctx.class_taken), None)
+        return Held(name is not None, [ctx.class_taken[name]] if name else [],
+                    f"the records show {name}, a drug of the same class, already taken" if name else None)
     if t == "drug_continued":
         return _drug_continued(ctx)
     if t == "fact_present":
