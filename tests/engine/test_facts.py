@@ -92,6 +92,27 @@ def test_second_development_set(nlp_loaded, factscore):
     assert result["precision"] >= 0.85 and result["recall"] >= 0.80
 
 
+def test_round_eight_facts_on_their_labelled_set(nlp_loaded, factscore):
+    """The phase, imaging-finding, drug-use and benefit facts of rounds 7-8, labelled by meaning on
+    sentences drawn from the development summaries (docs/evaluation.md, ninth round)."""
+    every = factscore.score(facts.extract_text, factscore.ROUND8, factscore.ROUND8_FACTS)
+    assert every["gold_mentions"] >= 18
+    assert every["precision"] >= 0.85 and every["recall"] >= 0.90
+    per = factscore.score_per_fact(facts.extract_text)
+    for fact in ("chronic_pain_stated", "imaging_finding", "long_term_drug_use"):
+        assert per[fact]["precision"] == 1.0 and per[fact]["recall"] == 1.0, fact
+    # a study ordered, denied or done without a result is no finding (11 such sentences)
+    ordered = [r for r in factscore.load_gold(factscore.ROUND8) if "MRI" in r["text"] and not r["mentions"]]
+    assert len(ordered) >= 8
+    assert not any(m.fact == "imaging_finding" for r in ordered for m in facts.extract_text(r["text"]))
+
+
+def test_symptoms_continuing_despite_a_drug_are_no_continuation_of_it(nlp_loaded):
+    found = {(m.fact, m.negated) for m in facts.extract_text("Her pain continued despite ibuprofen three times a day.")}
+    assert ("long_term_drug_use", False) not in found
+    assert ("long_term_drug_use", False) in {(m.fact, m.negated) for m in facts.extract_text("She was advised to continue naproxen.")}
+
+
 def test_negation_does_not_spill_past_a_comma_into_an_affirmed_finding(nlp_loaded):
     from openimr.engine.facts import extract_text
 

@@ -80,3 +80,24 @@ def test_long_acting_opioid_is_not_for_acute_pain(nlp_loaded):
 def test_chronic_opioid_stays_with_the_chronic_sections(nlp_loaded):
     item = _item(BACK_NSAID, "Norco 10/325mg #60", weeks=30)
     assert item.kb_entry == "op_chronic"
+
+
+NSAID_BACK = ("The applicant is a 40-year-old male who strained his low back lifting a box. He complains of low back pain "
+              "rated 6/10 with tenderness and spasm of the lumbar paraspinal muscles.")
+
+
+def test_a_first_nsaid_in_the_subacute_phase_is_first_line(nlp_loaded, decide_one):
+    item = decide_one(NSAID_BACK, "Naproxen 550mg #60", weeks=8)
+    assert item.rule == "rule:cp_nsaid:first_line_early" and item.decision == "Overturned"
+
+
+@pytest.mark.parametrize("extra", [
+    " He has been taking ibuprofen 800 mg since the injury.",  # another NSAID already taken: its benefit must show
+    " He also reports burning neuropathic pain down the leg.",  # NSAIDs have inconsistent evidence for neuropathic pain
+])
+def test_a_second_nsaid_or_neuropathic_pain_is_not_first_line(nlp_loaded, decide_one, extra):
+    assert decide_one(NSAID_BACK + extra, "Naproxen 550mg #60", weeks=8).rule != "rule:cp_nsaid:first_line_early"
+
+
+def test_an_nsaid_in_the_chronic_phase_is_not_first_line_early(nlp_loaded, decide_one):
+    assert decide_one(NSAID_BACK, "Naproxen 550mg #60", weeks=20).rule != "rule:cp_nsaid:first_line_early"

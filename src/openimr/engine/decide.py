@@ -153,6 +153,9 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         parsed = rulemod.parse(item.request)
         summary = _drug_bound(summaries[match.region], texts, parsed, match.category)
         form = rulemod.read_item(parsed)
+        course = match.kb_entry.entry.course if match.kb_entry else None
+        if course is not None and course.unit == "days":  # a day programme counts full days, not visits
+            form["requested"] = rulemod.program_days(parsed)
         completed, completed_ev, given = _completed(history, match.category)
         months, months_ev = _drug_use(history, parsed)
         key = _norm_request(item.request)
@@ -162,6 +165,9 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
             summary=summary, weeks=weeks, completed=completed, completed_evidence=completed_ev, prior_given=given,
             therapies_given=dict(history.done),
             drugs_taken={name: use.evidence[0] for name, use in history.drugs.items() if use.evidence},
+            class_taken={name: use.evidence[0] for name, use in history.drugs.items()
+                         if use.evidence and match.category in rulemod.rules_data().drug_categories
+                         and _drug_class(name) == match.category},
             duplicate=key in seen, dependent=is_dependent(item.request, match.category),
             drug_months=months, drug_evidence=months_ev, age=age, opioid=opioid_in_use, phase=phase, phase_why=phase_why,
             **form,
@@ -263,7 +269,7 @@ def evidence_step(match: Match) -> str | None:
     """The step of the evidence search sequence (8 CCR 9792.21.1) the draft relied on."""
     if match.kb_entry is None:
         return None
-    return "MTUS" if match.kb_entry.mtus else "ACOEM/ODG"
+    return match.kb_entry.evidence_step[1]
 
 
 def decide_case(case: Case, kb: KnowledgeBase | None = None, calibration: dict | None | bool = True) -> Determination:

@@ -110,17 +110,21 @@ THERAPIES: dict[str, str] = {
     "chiropractic": r"chiropractic(?: \w+)?|chiropractor|manipulat\w*(?: therapy)?",
     "acupuncture": r"(?:electro[- ]?)?acupuncture",
     "psychotherapy": r"psychotherap\w*|cognitive behavio\w* therap\w*|\bCBT\b|psycholog\w* (?:sessions|visits|treatment|therapy)|counsel+ing",
+    "functional_restoration": r"functional restoration(?: program\w*)?|\bFRP\b|HELP program\w*|(?:multi|inter)disciplinary pain (?:management )?program\w*|chronic pain (?:management )?program\w*",
 }
 _UNITS = r"(?:sessions?|visits?|treatments?)"
+# a day programme is counted in full days ("completed 10 days of functional restoration")
+_UNITS_OF = {"functional_restoration": r"(?:sessions?|visits?|treatments?|(?:full[- ])?days?)"}
 
 
 def _therapy_patterns() -> list[tuple[str, re.Pattern[str]]]:
     out = []
     for key, words in THERAPIES.items():
+        units = _UNITS_OF.get(key, _UNITS)
         out.append((key, re.compile(
             rf"(?:(?:at least |approximately |about |a total of |over )?#?{_N}(?:\s*\(\d+\))?(?:\s*(?:of|out of)\s*{_N})?\s+(?:prior\s+|previous\s+|completed\s+)?"
-            rf"(?:(?:{_UNITS})\s+of\s+(?:[\w-]+\s+){{0,2}}?(?:{words})|(?:{words})\s+{_UNITS}|{_UNITS}\s+(?:{words}))"
-            rf"|(?:{words})\s+(?:for\s+)?#?(?P<after>{_N})\s+{_UNITS})",
+            rf"(?:(?:{units})\s+of\s+(?:[\w-]+\s+){{0,2}}?(?:{words})|(?:{words})\s+{units}|{units}\s+(?:{words}))"
+            rf"|(?:{words})\s+(?:for\s+)?#?(?P<after>{_N})\s+{units})",
             re.IGNORECASE)))
     return out
 

@@ -108,6 +108,7 @@ TESTS = (
     "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
     "long_term_use",  # the drug (or its class) is already in use for weeks or months
     "drug_taken",  # the treatment history shows one of `values` (generic drug names) taken
+    "class_taken",  # the treatment history shows a drug of the requested drug's category taken (the drug itself or another of its class)
     "drug_continued",  # the requested drug itself (or one of its ingredients, or one of its class) was taken before: a continuation, not a first trial
     "phase_is",  # the phase of care is one of `values`: acute (< 4 weeks from injury to UR), subacute (4-12), chronic (> 12, or the records call the pain chronic)
     # what the records show
@@ -166,12 +167,14 @@ class Rule(_Strict):
 
 
 class Course(_Strict):
-    """The guideline's course of a therapy, in visits: a first trial, the usual course, and
-    the most allowed with documented objective functional improvement."""
+    """The guideline's course of a therapy, in visits (or, for a day programme, full-day
+    sessions): a first trial, the usual course, and the most allowed with documented objective
+    functional improvement."""
 
     trial: int | None = None
     course: int
     most: int | None = None
+    unit: Literal["visits", "days"] = "visits"
 
 
 class Entry(_Strict):
@@ -302,6 +305,16 @@ class KBEntry:
     @property
     def mtus(self) -> bool:
         return self.guideline.scope == "MTUS"
+
+    @property
+    def evidence_step(self) -> tuple[int, str]:
+        """The step of the evidence search sequence (8 CCR 9792.21.1) the entry stands at, and
+        its name: the MTUS; ACOEM or ODG outside it; other nationally recognized guidelines."""
+        if self.mtus:
+            return 1, "MTUS"
+        if self.guideline.key in ("odg", "acoem-non-mtus"):
+            return 2, "ACOEM/ODG"
+        return 3, "other guidelines"
 
 
 @dataclass

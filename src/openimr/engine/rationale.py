@@ -65,7 +65,8 @@ def guideline_sentence(feat) -> str:
 
         name = (e.title or g.name).replace("{odg_chapter}", odg_chapter(feat.match.region))
         where = name + (", " + "; ".join(sections) if sections else "")
-        out = (f"Guideline relied on: {where} (evidence search sequence, step 2: the MTUS was searched first and "
+        step = feat.match.kb_entry.evidence_step[0] if feat.match.kb_entry else 2
+        out = (f"Guideline relied on: {where} (evidence search sequence, step {step}: the MTUS was searched first and "
                f"{(feat.match.left_mtus_because or 'does not address this request').rstrip('.')}). {_sentence(e.summary)}")
     return out
 

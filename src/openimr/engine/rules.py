@@ -116,6 +116,7 @@ class ItemContext:
     phase: str | None = None
     phase_why: str | None = None
     drugs_taken: dict = field(default_factory=dict)  # generic name -> span: drugs the treatment history shows taken
+    class_taken: dict = field(default_factory=dict)  # the same, for drugs of the request's category only
 
 
 def read_item(parsed) -> dict:
@@ -137,8 +138,32 @@ def read_item(parsed) -> dict:
     }
 
 
+HOURS_PER_DAY = 8  # a full-day session of a day programme (functional restoration) is about eight hours
+DAYS_PER_WEEK = 5  # a day programme runs on weekdays
+
+
+def program_days(parsed) -> int | None:
+    """Full-day sessions a day programme request asks for: days or sessions as stated, hours
+    in full days of about eight hours, weeks of five days; None when it states no length."""
+    if parsed.quantity and parsed.unit == "day":
+        return parsed.quantity
+    if parsed.quantity and parsed.unit == "hour":
+        return max(1, round(parsed.quantity / HOURS_PER_DAY))
+    if parsed.sessions:
+        return parsed.sessions
+    if parsed.weeks:
+        per_week = parsed.frequency_per_week or DAYS_PER_WEEK
+        return int(round(per_week * parsed.weeks))
+    return None
+
+
 ACUTE_WEEKS = 4  # the acute phase: up to about four weeks after the injury (ACOEM initial care; opioid guideline)
 CHRONIC_WEEKS = 12  # beyond about three months the pain is chronic (Chronic Pain guideline)
+
+
+def _weeks(weeks: float) -> str:
+    n = round(weeks)
+    return "1 week" if n == 1 else f"{n:.0f} weeks"
 
 
 def phase_of(weeks: float | None, summary: dict) -> tuple[str | None, str | None]:
@@ -151,10 +176,10 @@ def phase_of(weeks: float | None, summary: dict) -> tuple[str | None, str | None
     if weeks is None:
         return None, None
     if weeks < ACUTE_WEEKS:
-        return "acute", f"{weeks:.0f} weeks passed from the injury to utilization review (the acute phase is the first four weeks)"
+        return "acute", f"{_weeks(weeks)} passed from the injury to utilization review (the acute phase is the first four weeks)"
     if weeks <= CHRONIC_WEEKS:
-        return "subacute", f"{weeks:.0f} weeks passed from the injury to utilization review (the subacute phase runs from four weeks to three months)"
-    return "chronic", f"{weeks:.0f} weeks passed from the injury to utilization review (pain beyond three months is chronic)"
+        return "subacute", f"{_weeks(weeks)} passed from the injury to utilization review (the subacute phase runs from four weeks to three months)"
+    return "chronic", f"{_weeks(weeks)} passed from the injury to utilization review (pain beyond three months is chronic)"
 
 
 # --- conditions --------------------------------------------------------------------------
@@ -208,6 +233,12 @@ def _drug_continued(ctx: ItemContext) -> Held:
     return Held(bool(ev), ev)
 
 
+def _unit(ctx: ItemContext) -> str:
+    """What the item's course counts: visits, or the full days of a day programme."""
+    course = ctx.entry.entry.course if ctx.entry is not None else None
+    return "full days" if course is not None and course.unit == "days" else "visits"
+
+
 def check(cond: Condition, ctx: ItemContext) -> Held:
     """Evaluate one condition of a rule on an item (`negate`: it holds when the test does not)."""
     held = _check(cond, ctx)
@@ -244,7 +275,7 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
         return Held(ctx.region in cond.values, note=f"the request is for the {ctx.region} region" if ctx.region in cond.values else None)
     if t == "requested_at_most":
         ok = ctx.requested is not None and ctx.requested <= cond.value
-        return Held(ok, note=f"{ctx.requested} visits requested" if ctx.requested is not None else None)
+        return Held(ok, note=f"{ctx.requested} {_unit(ctx)} requested" if ctx.requested is not None else None)
     if t == "ingredient_not_recommended":
         bad = [i for i in ctx.ingredients if i in rules_data().topical.not_recommended]
         if bad:
@@ -257,13 +288,13 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
         return Held(ok)
     if t == "requested_over":
         ok = ctx.requested is not None and ctx.requested > cond.value
-        return Held(ok, note=f"{ctx.requested} visits requested" if ctx.requested is not None else None)
+        return Held(ok, note=f"{ctx.requested} {_unit(ctx)} requested" if ctx.requested is not None else None)
     if t == "total_over":
         if ctx.requested is None or ctx.completed is None:
             return Held(False)
         total = ctx.requested + ctx.completed
         return Held(total > cond.value, ctx.completed_evidence,
-                    f"{ctx.completed} visits completed and {ctx.requested} requested ({total} in all)")
+                    f"{ctx.completed} {_unit(ctx)} completed and {ctx.requested} requested ({total} in all)")
     if t == "prior_course":
         ok = _prior_course(ctx)
         note = None
@@ -296,6 +327,10 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
                 f"the injury is {ctx.weeks:.0f} weeks old, so the drug is part of chronic care")
             return Held(True, note=note)
         return Held(False)
+    if t == "class_taken":
+        name = next(iter(ctx.class_taken), None)
+        return Held(name is not None, [ctx.class_taken[name]] if name else [],
+                    f"the records show {name}, a drug of the same class, already taken" if name else None)
     if t == "drug_continued":
         return _drug_continued(ctx)
     if t == "fact_present":
@@ -441,4 +476,4 @@ def fill(text: str, ctx: ItemContext) -> str:
 def _course_words(course) -> str:
     if course is None:
         return "the guideline's course"
-    return f"{course.course} visits"
+    return f"{course.course} {'full days' if course.unit == 'days' else 'visits'}"
