@@ -55,23 +55,11 @@ def case_of(letters):
 
 @pytest.fixture
 def decide_one():
-    """Decide one disputed item on a one-summary case `weeks` after the injury; the decision must
-    agree with the criteria verdict (issue 10)."""
-    from datetime import date, timedelta
+    """Decide one disputed item on a one-summary case `weeks` after the injury (by default 60
+    weeks after 2015-01-05): tests/support/engine_case.decide_one."""
+    from datetime import date
+    from functools import partial
 
-    from openimr.engine.decide import decide_case
-    from openimr.engine.models import Case, CaseDocument, DisputedRequest
+    from tests.support.engine_case import decide_one
 
-    def decide(summary: str, request: str, weeks: int = 60, injury: date = date(2015, 1, 5)):
-        case = Case(
-            case_number="CM00-0000010",
-            date_of_injury=injury,
-            ur_denial_date=injury + timedelta(weeks=weeks),
-            documents=[CaseDocument(kind="clinical_summary", text=summary)],
-            disputed_items=[DisputedRequest(request=request)],
-        )
-        (item,) = decide_case(case).items
-        assert (item.decision == "Overturned") == (item.criteria_verdict == "met"), item.rule
-        return item
-
-    return decide
+    return partial(decide_one, weeks=60, injury=date(2015, 1, 5))

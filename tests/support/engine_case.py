@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 
 def decide_one(summary: str, request: str, weeks: int, injury: date = date(2016, 1, 4)):
-    """Draft `request` for a worker injured on `injury` whose UR decision came `weeks` later."""
+    """Draft `request` for a worker injured on `injury` whose UR decision came `weeks` later;
+    the draft's decision must agree with its criteria verdict (issue 10)."""
     from openimr.engine.decide import decide_case
     from openimr.engine.models import Case, CaseDocument, DisputedRequest
 
@@ -18,4 +19,5 @@ def decide_one(summary: str, request: str, weeks: int, injury: date = date(2016,
         disputed_items=[DisputedRequest(request=request)],
     )
     (item,) = decide_case(case).items
+    assert (item.decision == "Overturned") == (item.criteria_verdict == "met"), item.rule
     return item
