@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from openimr import bounds
 from openimr.bounds import MAX_FILTER, MAX_GUIDELINE, MAX_RATIONALE, MAX_REASON, MAX_REVIEWER_ID
-from openimr.cases import lifecycle
+from openimr.cases import lifecycle, qa
 from openimr.cases.store import EVENT_KINDS
 from openimr.library import search as library_search
 from openimr.library import stats as library_stats
@@ -127,6 +127,8 @@ def case_page(case_id: CaseId, request: Request, message: Message = "", user: Pr
                                  for a in workflow.record.CLOSING},
                   event_kinds=[k for k in EVENT_KINDS if lifecycle.allowed(case.status, k, user.role)],
                   accepted=workflow.accepted_items(db, case) if user.role != "intake" else set(),
+                  qa_actions=[a for a in ("qa_approve", "qa_return") if lifecycle.allowed(case.status, a, user.role)],
+                  notes=qa.notes(db, case.case_number) if user.role != "intake" else None,
                   undecided=[i["index"] + 1 for i in detail["disputed_items"] if not i["decision"]],
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 
@@ -158,6 +160,9 @@ def sign_submit(case_id: CaseId, version: str = Form(""), attest: str = Form("")
         # a double-submitted form lands here: say what is in force, sign nothing twice
         return see_other(f"/cases/{case_id}?{urlencode({'message': str(error)})}#determinations")
     db.commit()
+    if case.status == "qa_review":
+        return see_other(f"/cases/{case_id}?message=Signed+version+{row.version}:+held+for+QA+before+it+is+issued"
+                         "#determinations")
     return see_other(f"/cases/{case_id}?message=Signed+and+issued+version+{row.version}#determinations")
 
 

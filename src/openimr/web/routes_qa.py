@@ -1,0 +1,128 @@
+"""QA before issue and the notes on a case, on the pages and the API: the case part's faces
+(`openimr.cases.qa`) in the request's transaction.
+
+QA and admin approve a signed draft waiting in `qa_review` (it is issued) or return it to the
+reviewer with a reason (who may: the lifecycle file); a repeat changes nothing (`changed`
+false), an act the status does not allow is 409 with one line. Notes are entries of the one
+audit log, left by QA, admin and the assigned reviewer, never shown to intake users.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form
+from sqlalchemy.orm import Session
+
+from openimr.bounds import MAX_NOTE, MAX_REASON
+from openimr.cases import qa
+from openimr.web import workflow
+from openimr.web.app import current_user, get_db, writer
+from openimr.web.auth import AuthError, Principal
+from openimr.web.limits import CaseId
+from openimr.web.schemas import CaseActionOut, NoteIn, NoteOut, ReasonIn
+
+api = APIRouter(prefix="/api", tags=["api"])
+pages = APIRouter(include_in_schema=False)
+
+
+def review(session: Session, who: Principal, case: workflow.Case, action: str, reason: str = "") -> bool:
+    """QA's approve or return of the case's signed draft; whether it changed anything."""
+    _after, changed = qa.review(session, case.case_number, action, workflow.actor(who), who.role, reason)
+    return changed
+
+
+def case_notes(session: Session, who: Principal, case: workflow.Case) -> list[dict]:
+    """The notes of a case; 403 for intake users."""
+    if who.role == "intake":
+        raise AuthError(403, "the notes of a case are for QA, admin and the assigned reviewer")
+    return qa.notes(session, case.case_number)
+
+
+def add_note(session: Session, who: Principal, case: workflow.Case, text: str) -> tuple[dict, bool]:
+    """Leave a note (QA, admin, the assigned reviewer: `load_case` refuses other reviewers)."""
+    case_notes(session, who, case)
+    return qa.add_note(session, case.case_number, text, workflow.actor(who), who.role)
+
+
+@api.post("/cases/{case_id}/qa/approve", response_model=CaseActionOut)
+def qa_approve(case_id: CaseId, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """QA approves the signed draft waiting for it: the Final Determination is issued (QA,
+    admin). Sent again it changes nothing; 409 when no signed draft waits for QA."""
+    case = workflow.load_case(db, user, case_id)
+    changed = review(db, user, case, "qa_approve")
+    db.commit()
+    return CaseActionOut(case_id=case.id, case_number=case.case_number, status=case.status, changed=changed)
+
+
+@api.post("/cases/{case_id}/qa/return", response_model=CaseActionOut)
+def qa_return(case_id: CaseId, body: ReasonIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """QA returns the signed draft to the reviewer with the reason: it is never issued, the
+    reviewer decides and signs again (QA, admin). Sent again it changes nothing; 409 when no
+    signed draft waits for QA."""
+    case = workflow.load_case(db, user, case_id)
+    changed = review(db, user, case, "qa_return", body.reason)
+    db.commit()
+    return CaseActionOut(case_id=case.id, case_number=case.case_number, status=case.status, changed=changed)
+
+
+@api.get("/cases/{case_id}/notes", response_model=list[NoteOut])
+def get_notes(case_id: CaseId, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """The notes on a case, oldest first (QA, admin, the assigned reviewer; never intake)."""
+    case = workflow.load_case(db, user, case_id)
+    return case_notes(db, user, case)
+
+
+@api.post("/cases/{case_id}/notes", response_model=NoteOut, status_code=201)
+def post_note(case_id: CaseId, body: NoteIn, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Leave a note on a case, kept in the audit log; the same note sent again is kept once."""
+    case = workflow.load_case(db, user, case_id)
+    note, _added = add_note(db, user, case, body.text)
+    db.commit()
+    return note
+
+
+def _back(case_id: int, message: str, anchor: str = "#qa-h"):
+    from openimr.web.routes_pages import see_other
+
+    return see_other(f"/cases/{case_id}?{urlencode({'message': message})}{anchor}")
+
+
+@pages.post("/cases/{case_id}/qa/approve")
+def qa_approve_submit(case_id: CaseId, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    try:
+        changed = review(db, user, case, "qa_approve")
+    except workflow.Conflict as error:
+        db.rollback()
+        return _back(case_id, str(error))
+    db.commit()
+    return _back(case_id, "Approved: the Final Determination is issued" if changed else "Already approved and issued",
+                 "#determinations")
+
+
+@pages.post("/cases/{case_id}/qa/return")
+def qa_return_submit(case_id: CaseId, reason: str = Form("", max_length=MAX_REASON), user: Principal = Depends(writer),
+                     db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    try:
+        changed = review(db, user, case, "qa_return", reason)
+    except workflow.Conflict as error:
+        db.rollback()
+        return _back(case_id, str(error))
+    db.commit()
+    return _back(case_id, "Returned to the reviewer" if changed else "Already returned to the reviewer",
+                 "#determinations")
+
+
+@pages.post("/cases/{case_id}/notes")
+def note_submit(case_id: CaseId, text: str = Form("", max_length=MAX_NOTE), user: Principal = Depends(writer),
+                db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    try:
+        _note, added = add_note(db, user, case, text)
+    except ValueError as error:  # an empty note, or a conflict: one line back on the case page
+        db.rollback()
+        return _back(case_id, str(error).splitlines()[0], "#notes-h")
+    db.commit()
+    return _back(case_id, "Note added" if added else "That note is there already", "#notes-h")
