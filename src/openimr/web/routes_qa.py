@@ -88,31 +88,31 @@ def _back(case_id: int, message: str, anchor: str = "#qa-h"):
     return see_other(f"/cases/{case_id}?{urlencode({'message': message})}{anchor}")
 
 
-@pages.post("/cases/{case_id}/qa/approve")
-def qa_approve_submit(case_id: CaseId, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+DONE = {"qa_approve": ("Approved: the Final Determination is issued", "Already approved and issued"),
+        "qa_return": ("Returned to the reviewer", "Already returned to the reviewer")}
+
+
+def _qa_submit(db: Session, user: Principal, case_id: int, action: str, reason: str = ""):
+    """A QA form: back on the case page with what was done, or the one line of a refusal."""
     case = workflow.load_case(db, user, case_id)
     try:
-        changed = review(db, user, case, "qa_approve")
+        changed = review(db, user, case, action, reason)
     except workflow.Conflict as error:
         db.rollback()
         return _back(case_id, str(error))
     db.commit()
-    return _back(case_id, "Approved: the Final Determination is issued" if changed else "Already approved and issued",
-                 "#determinations")
+    return _back(case_id, DONE[action][0 if changed else 1], "#determinations")
+
+
+@pages.post("/cases/{case_id}/qa/approve")
+def qa_approve_submit(case_id: CaseId, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    return _qa_submit(db, user, case_id, "qa_approve")
 
 
 @pages.post("/cases/{case_id}/qa/return")
 def qa_return_submit(case_id: CaseId, reason: str = Form("", max_length=MAX_REASON), user: Principal = Depends(writer),
                      db: Session = Depends(get_db)):
-    case = workflow.load_case(db, user, case_id)
-    try:
-        changed = review(db, user, case, "qa_return", reason)
-    except workflow.Conflict as error:
-        db.rollback()
-        return _back(case_id, str(error))
-    db.commit()
-    return _back(case_id, "Returned to the reviewer" if changed else "Already returned to the reviewer",
-                 "#determinations")
+    return _qa_submit(db, user, case_id, "qa_return", reason)
 
 
 @pages.post("/cases/{case_id}/notes")
