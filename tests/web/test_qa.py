@@ -140,3 +140,26 @@ def test_notes_are_kept_in_the_audit_and_never_shown_to_intake(world):
     assert "Done: it is 2024-03-01." in page and f'action="/cases/{case_id}/notes"' in page
     empty = qa.post(f"/cases/{case_id}/notes", data={"csrf_token": qa.csrf, "text": "  "}, follow_redirects=False)
     assert empty.status_code == 303 and "text%3A+the+note+is+empty" in empty.headers["location"]
+
+
+def test_admin_publishes_the_redacted_letter_from_the_page_and_the_api(world):
+    from .test_workflow import application, pdf_text
+
+    case_id = _signed_draft(world)
+    admin = world.client("admin")
+    assert world.client("qa").post(f"/api/cases/{case_id}/publish").status_code == 403
+    assert admin.post(f"/api/cases/{case_id}/publish?format=doc").status_code == 422
+    assert f'action="/cases/{case_id}/publish"' in admin.get(f"/cases/{case_id}").text
+    assert "/publish" not in world.client("qa").get(f"/cases/{case_id}").text
+    done = admin.post(f"/cases/{case_id}/publish", data={"csrf_token": admin.csrf})
+    assert done.status_code == 200 and done.content.startswith(b"%PDF-")
+    text = pdf_text(done.content)
+    parties = application()
+    for name in (parties["employee"]["name"], parties["employer"]["name"], "Zamora"):
+        assert name not in text
+    assert admin.get(f"/api/cases/{case_id}").json()["status"] == "published"
+    as_text = admin.post(f"/api/cases/{case_id}/publish?format=text")
+    assert as_text.status_code == 200 and parties["employee"]["name"] not in as_text.text
+    fresh = _new_assigned_case(world)
+    refused = admin.post(f"/api/cases/{fresh}/publish")
+    assert refused.status_code == 409 and "cannot publish (only from determined, published)" in refused.text

@@ -129,6 +129,7 @@ def case_page(case_id: CaseId, request: Request, message: Message = "", user: Pr
                   accepted=workflow.accepted_items(db, case) if user.role != "intake" else set(),
                   qa_actions=[a for a in ("qa_approve", "qa_return") if lifecycle.allowed(case.status, a, user.role)],
                   notes=qa.notes(db, case.case_number) if user.role != "intake" else None,
+                  can_publish=lifecycle.allowed(case.status, "publish", user.role),
                   undecided=[i["index"] + 1 for i in detail["disputed_items"] if not i["decision"]],
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 

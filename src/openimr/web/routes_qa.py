@@ -1,10 +1,12 @@
-"""QA before issue and the notes on a case, on the pages and the API: the case part's faces
+"""QA before issue, the notes on a case and the publication of the redacted letter, on the
+pages and the API: the case part's faces
 (`openimr.cases.qa`) in the request's transaction.
 
 QA and admin approve a signed draft waiting in `qa_review` (it is issued) or return it to the
 reviewer with a reason (who may: the lifecycle file); a repeat changes nothing (`changed`
 false), an act the status does not allow is 409 with one line. Notes are entries of the one
 audit log, left by QA, admin and the assigned reviewer, never shown to intake users.
+Publication (admin) is `openimr case publish` through the same face (`cases.publish.publish`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from openimr.bounds import MAX_NOTE, MAX_REASON
@@ -19,7 +22,7 @@ from openimr.cases import qa
 from openimr.web import workflow
 from openimr.web.app import current_user, get_db, writer
 from openimr.web.auth import AuthError, Principal
-from openimr.web.limits import CaseId
+from openimr.web.limits import CaseId, Filter
 from openimr.web.schemas import CaseActionOut, NoteIn, NoteOut, ReasonIn
 
 api = APIRouter(prefix="/api", tags=["api"])
@@ -126,3 +129,48 @@ def note_submit(case_id: CaseId, text: str = Form("", max_length=MAX_NOTE), user
         return _back(case_id, str(error).splitlines()[0], "#notes-h")
     db.commit()
     return _back(case_id, "Note added" if added else "That note is there already", "#notes-h")
+
+
+# ---------------------------------------------------------------- publication (admin)
+PUBLISHED_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "text": "text/plain; charset=utf-8",
+                   "json": "application/json"}
+
+
+def publish(session: Session, who: Principal, case: workflow.Case, format: str) -> bytes:
+    """The redacted letter, published through the case part's face (`openimr case publish`);
+    admin only; 409 from a status the lifecycle does not publish from."""
+    from openimr.cases import lifecycle
+    from openimr.cases import publish as publication
+
+    workflow.require_role(who, "admin")
+    if format not in PUBLISHED_TYPES:
+        raise ValueError(f"format: must be {', '.join(PUBLISHED_TYPES)}")
+    lifecycle.transition(case.case_number, case.status, "publish", who.role)
+    output, _counts = publication.publish(session, case.case_number, format, workflow.actor(who))
+    return output if isinstance(output, bytes) else output.encode("utf-8")
+
+
+@api.post("/cases/{case_id}/publish", response_class=Response)
+def publish_letter(case_id: CaseId, format: Filter = "pdf", user: Principal = Depends(writer),
+                   db: Session = Depends(get_db)):
+    """Publish the redacted letter (parties, addresses, dates of birth and claim numbers
+    removed), as the DWC posts it: pdf (default), html, text or json (admin; from determined
+    or published)."""
+    case = workflow.load_case(db, user, case_id)
+    content = publish(db, user, case, format)
+    db.commit()
+    return Response(content, media_type=PUBLISHED_TYPES[format], headers={
+        "Content-Disposition": f'inline; filename="{case.case_number}-published.{"txt" if format == "text" else format}"'})
+
+
+@pages.post("/cases/{case_id}/publish", response_class=Response)
+def publish_submit(case_id: CaseId, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    try:
+        content = publish(db, user, case, "pdf")
+    except ValueError as error:  # a conflict, or a party's name still in the letter: one line back
+        db.rollback()
+        return _back(case_id, str(error).splitlines()[0], "#determinations")
+    db.commit()
+    return Response(content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{case.case_number}-published.pdf"'})
