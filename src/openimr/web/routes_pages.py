@@ -115,6 +115,7 @@ def case_page(case_id: CaseId, request: Request, message: Message = "", user: Pr
     ranked = (workflow.rank_reviewers(db, case, workflow.reviewers(db))
               if user.role in ("admin", "qa") and case.status in assignable else [])
     engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
+    from openimr.web import routes_qa
     from openimr.web.routes_casefile import casefile_view
 
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
@@ -130,6 +131,8 @@ def case_page(case_id: CaseId, request: Request, message: Message = "", user: Pr
                   qa_actions=[a for a in ("qa_approve", "qa_return") if lifecycle.allowed(case.status, a, user.role)],
                   notes=qa.notes(db, case.case_number) if user.role != "intake" else None,
                   can_publish=lifecycle.allowed(case.status, "publish", user.role),
+                  joinable=(routes_qa.consolidation_candidates(db, user, case)
+                            if lifecycle.allowed(case.status, "join", user.role) else []),
                   undecided=[i["index"] + 1 for i in detail["disputed_items"] if not i["decision"]],
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 

@@ -6,24 +6,28 @@ QA and admin approve a signed draft waiting in `qa_review` (it is issued) or ret
 reviewer with a reason (who may: the lifecycle file); a repeat changes nothing (`changed`
 false), an act the status does not allow is 409 with one line. Notes are entries of the one
 audit log, left by QA, admin and the assigned reviewer, never shown to intake users.
-Publication (admin) is `openimr case publish` through the same face (`cases.publish.publish`).
+Publication and consolidation (admin) are `openimr case publish` and `case consolidate` through
+the same faces (`cases.publish.publish`, `cases.consolidate`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from pydantic import Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openimr import bounds
 from openimr.bounds import MAX_NOTE, MAX_REASON
 from openimr.cases import qa
 from openimr.web import workflow
 from openimr.web.app import current_user, get_db, writer
 from openimr.web.auth import AuthError, Principal
 from openimr.web.limits import CaseId, Filter
-from openimr.web.schemas import CaseActionOut, NoteIn, NoteOut, ReasonIn
+from openimr.web.schemas import CaseActionOut, NoteIn, NoteOut, Out, ReasonIn
 
 api = APIRouter(prefix="/api", tags=["api"])
 pages = APIRouter(include_in_schema=False)
@@ -174,3 +178,71 @@ def publish_submit(case_id: CaseId, user: Principal = Depends(writer), db: Sessi
     db.commit()
     return Response(content, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{case.case_number}-published.pdf"'})
+
+
+# ---------------------------------------------------------------- consolidation (admin)
+class ConsolidateIn(Out):
+    """The case numbers to join into this case (same worker, physician and date of injury)."""
+
+    cases: list[str] = Field(min_length=1, max_length=bounds.MAX_ITEMS)
+
+
+def consolidate(session: Session, who: Principal, case: workflow.Case, numbers: list[str]) -> bool:
+    """Join `numbers` into the case (`openimr case consolidate`'s face; admin); whether it
+    changed anything: cases joined into it already (a repeat) are left as they are."""
+    from openimr.cases import consolidate as consolidation
+    from openimr.cases.tables import CaseRow
+
+    workflow.require_role(who, "admin")
+    numbers = [n.strip()[: bounds.MAX_SHORT] for n in numbers if n.strip()]
+    joined = set(session.scalars(select(CaseRow.case_number).where(CaseRow.consolidated_into == case.case_number)))
+    todo = [n for n in dict.fromkeys(numbers) if n not in joined]
+    if not todo:
+        return False
+    consolidation.consolidate(session, case.case_number, todo, workflow.actor(who))
+    return True
+
+
+def consolidation_candidates(session: Session, who: Principal, case: workflow.Case) -> list[str]:
+    """The cases that could be joined into this one (admin)."""
+    from openimr.cases import consolidate as consolidation
+
+    workflow.require_role(who, "admin")
+    return consolidation.candidates(session, case.case_number)
+
+
+@api.get("/cases/{case_id}/consolidation")
+def get_consolidation(case_id: CaseId, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """The cases of the same worker, physician and date of injury that could be joined into
+    this one (admin)."""
+    case = workflow.load_case(db, user, case_id)
+    return {"case_id": case.id, "case_number": case.case_number,
+            "candidates": consolidation_candidates(db, user, case)}
+
+
+@api.post("/cases/{case_id}/consolidate")
+def post_consolidate(case_id: CaseId, body: ConsolidateIn, user: Principal = Depends(writer),
+                     db: Session = Depends(get_db)):
+    """Join cases into this one (admin; 8 CCR 9792.10.4(a)): all or nothing, 422 naming a case
+    that is not the same matter, 409 from a status the lifecycle does not allow; cases joined
+    already change nothing (`changed` false)."""
+    case = workflow.load_case(db, user, case_id)
+    changed = consolidate(db, user, case, body.cases)
+    db.commit()
+    return {"case_id": case.id, "case_number": case.case_number, "joined": body.cases, "changed": changed}
+
+
+@pages.post("/cases/{case_id}/consolidate")
+async def consolidate_submit(case_id: CaseId, request: Request, user: Principal = Depends(writer),
+                             db: Session = Depends(get_db)):
+    case = workflow.load_case(db, user, case_id)
+    numbers = [str(n) for n in (await request.form()).getlist("join")][: bounds.MAX_ITEMS]
+    try:
+        if not numbers:
+            raise ValueError("join: tick at least one case to join")
+        changed = consolidate(db, user, case, numbers)
+    except ValueError as error:
+        db.rollback()
+        return _back(case_id, str(error).splitlines()[0], "#consolidate-h")
+    db.commit()
+    return _back(case_id, ("Joined " if changed else "Already joined: ") + ", ".join(numbers), "#consolidate-h")
