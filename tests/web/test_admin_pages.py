@@ -63,3 +63,33 @@ def test_admin_consolidates_the_same_workers_applications_once(world):
     assert refused.status_code == 422 and "not the same worker" in refused.json()["detail"]
     actions = [a["action"] for a in admin.get(f"/api/cases/{second['id']}/audit").json()]
     assert actions.count("consolidate") == 1
+
+
+def test_admin_adds_and_edits_a_reviewer_on_the_panel_page(world):
+    import json
+
+    from .conftest import PANEL
+
+    admin = world.client("admin")
+    rid = "R-W" + uuid.uuid4().hex[:6]
+    record = PANEL[1] | {"id": rid, "name": "Dr. Wanda Webform"}
+    assert world.client("qa").post("/api/reviewers", json=record).status_code == 403
+    assert admin.post("/api/reviewers", json=record).json() == {"added": [rid], "replaced": [], "unchanged": []}
+    assert admin.post("/api/reviewers", json=record).json()["unchanged"] == [rid]  # a repeat writes nothing
+    editing = admin.get(f"/panel?edit={rid}").text
+    assert "Dr. Wanda Webform" in editing and 'action="/panel"' in editing
+    edited = admin.get(f"/api/reviewers/{rid}/record").json()
+    edited["affiliations"] = [{"name": "Acme Logistics", "kind": "employer", "relation": "consultant"}]
+    saved = admin.post("/panel", data={"csrf_token": admin.csrf, "record": json.dumps(edited)}, follow_redirects=False)
+    assert saved.status_code == 303 and "Replaced" in saved.headers["location"]
+    assert admin.get(f"/api/reviewers/{rid}/record").json()["affiliations"][0]["name"] == "Acme Logistics"
+    bad = admin.post("/panel", data={"csrf_token": admin.csrf, "record": json.dumps(edited | {"hours_per_week": 500})})
+    assert bad.status_code == 422 and "hours_per_week" in bad.text
+    broken = admin.post("/api/reviewers", content=b"{not json", headers={"content-type": "application/json"})
+    assert broken.status_code == 422
+    listed = [a for a in admin.get("/api/reviewers?per_page=200").json()["items"] if a["id"] == rid]
+    assert len(listed) == 1
+    assert "panel?edit=" not in world.client("qa").get("/panel").text
+    off = admin.post("/api/reviewers", json=edited | {"active": False})  # off the panel: other tests' panel stays
+    assert off.json()["replaced"] == [rid]
+    assert rid not in [a["id"] for a in admin.get("/api/reviewers?per_page=200").json()["items"]]

@@ -371,15 +371,50 @@ async def intake_submit(request: Request, user: Principal = Depends(writer), db:
 
 
 # ---------------------------------------------------------------- panel
-@router.get("/panel", response_class=HTMLResponse)
-def panel_page(request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def _panel(request: Request, user: Principal, db: Session, status: int = 200, edit: str = "", message: str = "",
+           error: str = "", typed: str = "") -> HTMLResponse:
+    import json as json_
+
+    from openimr.panel import reviewers as panel_records
+
     if not user.may_see_reviewers:
         raise AuthError(403, "the panel is not shown to intake users")
     unassigned, _ = workflow.case_queue(db, user, status=lifecycle.sources("assign"), per_page=50)
     panel = workflow.reviewers(db)
-    return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned,
-                  show_names=user.role in ("admin", "qa"),
+    record = panel_records.record(db, edit) if edit and user.role == "admin" else None
+    editor = typed or (json_.dumps(record.model_dump(mode="json"), indent=2) if record else "")
+    return render(request, "panel.html", user, status, reviewers=panel, unassigned=unassigned,
+                  show_names=user.role in ("admin", "qa"), editor=editor, message=message, error=error,
                   suggestions={c.id: workflow.rank_reviewers(db, c, panel)[:1] for c in unassigned})
+
+
+@router.get("/panel", response_class=HTMLResponse)
+def panel_page(request: Request, edit: Filter = "", message: Message = "", user: Principal = Depends(current_user),
+               db: Session = Depends(get_db)):
+    return _panel(request, user, db, edit=edit, message=message)
+
+
+@router.post("/panel", response_class=HTMLResponse)
+def panel_submit(request: Request, record: str = Form("", max_length=200_000), user: Principal = Depends(writer),
+                 db: Session = Depends(get_db)):
+    """The panel editor (admin): a REVIEWER.json record or a list, added or replaced."""
+    import json as json_
+
+    from openimr.web.routes_users import save_reviewers
+
+    workflow.require_role(user, "admin")
+    try:
+        try:
+            data = json_.loads(record)
+        except ValueError:
+            raise ValueError("record: not valid JSON (a reviewer record or a list of them)") from None
+        done = save_reviewers(db, user, data)
+    except ValueError as error:
+        db.rollback()
+        return _panel(request, user, db, 422, error="; ".join(str(error).splitlines()[:5]), typed=record)
+    db.commit()
+    said = "; ".join(f"{k} {', '.join(v)}" for k, v in done.items() if v)
+    return see_other(f"/panel?{urlencode({'message': said[:1].upper() + said[1:]})}")
 
 
 # ---------------------------------------------------------------- precedents

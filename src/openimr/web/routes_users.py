@@ -1,5 +1,6 @@
-"""User management for admins on the pages and the API: what `openimr user add` and `user
-list` do, through the same face (`web.auth.create_user`). An expert reviewer's account only
+"""Admin work on the pages and the API: users (`openimr user add` and `user list`, through
+the same face `web.auth.create_user`) and the panel's records (`openimr panel add`, through
+`panel.reviewers.add`; the panel page's editor). An expert reviewer's account only
 links to their record on the panel; a bad field is one line naming it (422), a user name
 taken already (a double-submitted form) adds nobody."""
 
@@ -80,3 +81,50 @@ def users_submit(request: Request, username: str = Form("", max_length=bounds.MA
         return _page(request, user, db, 422, error=str(error).splitlines()[0], form=form)
     db.commit()
     return _page(request, user, db, 201, message=f"Added {added.username} ({added.role})")
+
+
+# ---------------------------------------------------------------- the panel (admin)
+def save_reviewers(session: Session, who: Principal, data: object) -> dict[str, list[str]]:
+    """Add or replace reviewers of the panel (`openimr panel add`'s face, admin): one record
+    or a list, with licences, certifications, affiliations and patients treated (the
+    conflicts the match checks). A record sent again unchanged writes nothing (a repeat)."""
+    from openimr.panel import reviewers as panel
+
+    workflow.require_role(who, "admin")
+    parsed = panel.parse_reviewers(data, "reviewers")
+    done: dict[str, list[str]] = {"added": [], "replaced": [], "unchanged": []}
+    changed = []
+    for reviewer in parsed:
+        before = panel.record(session, reviewer.id)
+        kind = "added" if before is None else "unchanged" if before == reviewer else "replaced"
+        done[kind].append(reviewer.id)
+        if kind != "unchanged":
+            changed.append(reviewer)
+    if changed:
+        panel.add(session, changed, workflow.actor(who))
+    return done
+
+
+@api.post("/reviewers")
+async def post_reviewers(request: Request, user: Principal = Depends(writer), db: Session = Depends(get_db)):
+    """Add or replace reviewers of the panel (admin): a REVIEWER.json record or a list; 422
+    with each problem's place; `{added, replaced, unchanged}` (ids)."""
+    try:
+        data = await request.json()
+    except ValueError:
+        raise ValueError("body: not valid JSON (a reviewer record or a list of them)") from None
+    done = save_reviewers(db, user, data)
+    db.commit()
+    return done
+
+
+@api.get("/reviewers/{reviewer_id}/record")
+def reviewer_record(reviewer_id: str, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """One reviewer's full panel record, the name too (admin): what an edit starts from."""
+    from openimr.panel import reviewers as panel
+
+    workflow.require_role(user, "admin")
+    found = panel.record(db, reviewer_id[: bounds.MAX_REVIEWER_ID])
+    if found is None:
+        raise workflow.NotFound(f"reviewer {reviewer_id[:64]!r}: not on the panel")
+    return found.model_dump(mode="json")
