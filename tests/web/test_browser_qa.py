@@ -79,3 +79,38 @@ def test_qa_returns_and_approves_with_notes_and_each_roles_error_path(server, br
     other.get_by_role("link", name="Back to where you were").click()
     other.wait_for_url(lambda url: url.endswith("/cases"))
     other.context.close()
+
+
+def test_admin_pages_users_and_panel_editor(server, browser, sqlite_world):  # noqa: F811
+    import uuid
+
+    page = _page(browser)
+    _sign_in(page, server, "admin")
+    page.goto(f"{server}/users")
+    _check_accessible(page, "36-users")
+    name = "b" + uuid.uuid4().hex[:8]
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Role").select_option("intake")
+    page.get_by_label("Password (at least 8 characters)").fill("short")  # the browser refuses it first
+    page.get_by_role("button", name="Add the user").click()
+    assert page.evaluate("!document.querySelector('#password').checkValidity()")
+    page.get_by_label("Password (at least 8 characters)").fill("a long enough password")
+    page.get_by_label("Panel record (expert reviewers only: their id on the panel)").fill("R-A")
+    page.get_by_role("button", name="Add the user").click()
+    page.wait_for_selector("[role=alert]")
+    assert page.get_by_role("alert").inner_text() == "panel_id: only a reviewer is linked to the panel"
+    assert page.get_by_label("User name").input_value() == name  # what was typed is kept
+    page.get_by_label("Panel record (expert reviewers only: their id on the panel)").fill("")
+    page.get_by_label("Password (at least 8 characters)").fill("a long enough password")
+    page.get_by_role("button", name="Add the user").click()
+    page.wait_for_selector(f"text=Added {name} (intake)")
+    page.goto(f"{server}/panel")
+    page.get_by_role("link", name="edit").first.click()
+    page.wait_for_url("**/panel?edit=*")
+    assert '"licenses"' in page.get_by_label("Reviewer record (JSON)").input_value()
+    page.get_by_label("Reviewer record (JSON)").fill('{"id": "R-BAD"}')
+    page.get_by_role("button", name="Save to the panel").click()
+    page.wait_for_selector("[role=alert]")
+    assert "name" in page.get_by_role("alert").inner_text()
+    _check_accessible(page, "37-panel-editor")
+    page.context.close()
