@@ -40,6 +40,7 @@ MAX_FILTER = 100  # a list filter (status, priority, decision, guideline, catego
 MAX_REVIEWER_ID = 64  # a panel reviewer's id
 MAX_USERNAME = 100  # a workbench user name
 MAX_PASSWORD = 1024  # a password (hashing is bounded by it)
+MAX_NOTE = 4000  # a note QA or the reviewer leaves on a case
 MAX_MESSAGE = 2000  # a page's message line passed in its address
 MAX_SUMMARY = 200_000  # the clinical summary typed on the intake form
 

@@ -29,7 +29,7 @@ def test_the_file_declares_the_issues_lifecycle():
         assert name in states
     assert lifecycle.states("signed") == ("determined", "published", "appealed")
     assert set(lifecycle.states("open")) == {"eligible", "notice_sent", "records_received", "assigned",
-                                             "under_review", "superseding"}
+                                             "under_review", "superseding", "qa_review"}
     assert lifecycle.sources("register") == ("received",)
 
 

@@ -158,9 +158,11 @@ def determinations(session: Session, row: CaseRow) -> list[DeterminationRow]:
 
 
 def in_force(session: Session, row: CaseRow) -> DeterminationRow | None:
-    """The determination in force (signed and not superseded), if any."""
+    """The determination in force (signed, not superseded, not returned by QA), if any; while
+    a signed draft waits for QA (status qa_review) it is that draft."""
     return session.scalar(select(DeterminationRow).where(DeterminationRow.case_id == row.id,
-                                                         DeterminationRow.superseded_by.is_(None)))
+                                                         DeterminationRow.superseded_by.is_(None),
+                                                         DeterminationRow.qa_returned.is_(None)))
 
 
 def _day(value) -> date | None:
@@ -262,14 +264,20 @@ def mailing_context(session: Session, row: CaseRow, letter: Letter,
 
 def sign(session: Session, case_number: str, seen_version: int, attest: bool, signer: str, actor: str,
          render_pdf: Callable[[LetterContext], tuple[Letter, bytes]], fallback: ReviewerCredentials | None = None,
-         role: str = "reviewer") -> DeterminationRow:
+         role: str = "reviewer", qa_before_issue: bool | None = None) -> DeterminationRow:
     """Sign and issue the Final Determination as one act: the decisions at `seen_version`
     (the version the reviewer last saw), rendered to PDF and stored with its SHA-256, the case
     determined. Refused (CaseConflict, naming the version in force) when the case is signed
     already or not open for signing, or when the decisions changed since `seen_version`;
     CaseError without the clinician's attestation. Superseding: the new version replaces the
     one in force, with an audit entry. Only the assigned reviewer signs, and only while the
-    panel's registry lets them (active, licensed: `panel.reviewers.signer`; NotPermitted)."""
+    panel's registry lets them (active, licensed: `panel.reviewers.signer`; NotPermitted).
+    With the setting `qa_before_issue` (default: the case settings') the signed letter waits
+    for QA (status qa_review, `cases.qa`) instead of being issued at once."""
+    if qa_before_issue is None:
+        from openimr.cases.settings import load_settings
+
+        qa_before_issue = load_settings().qa_before_issue
     if attest is not True:
         raise CaseError("attest: the expert reviewer must attest that they reviewed the records and decided "
                         "each disputed item")
@@ -306,7 +314,8 @@ def sign(session: Session, case_number: str, seen_version: int, attest: bool, si
             previous.superseded_by, previous.supersede_reason = det.id, reason
             audit.append(s, "determination_superseded", "case", case_number, {"determination": previous.id},
                          {"determination": det.id, "reason": reason}, actor)
-        store.update(s, case_number, "sign", {"letter": letter_json}, actor, role)
+        store.update(s, case_number, "sign", {"letter": letter_json}, actor, role,
+                     to="qa_review" if qa_before_issue else "determined")
         audit.append(s, "determination_signed", "determination", case_number, None,
                      {"id": det.id, "version": version, "decisions_version": det.decisions_version,
                       "pdf_sha256": det.pdf_sha256, "letter_sha256": audit.sha256(letter_json),

@@ -1,7 +1,7 @@
 """Settings of the case workflow, loaded from data/settings.yaml and validated.
 
 Each setting carries its value, a confidence tag (V verified, M probable, U uncertain, as in
-imr-facts.md), its source and its meaning. An override file maps names to values.
+imr-facts.md; O for the organization's own choice, no rule), its source and its meaning. An override file maps names to values.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class SettingEntry(Model):
     """One documented setting of data/settings.yaml."""
 
     value: int | bool | str
-    tag: Literal["V", "M", "U"]
+    tag: Literal["V", "M", "U", "O"]
     source: str
     meaning: str
 
@@ -50,6 +50,7 @@ class Settings(Model):
     expedited_determination_days: int
     formulary_determination_working_days: int
     include_uncertain_holidays: bool
+    qa_before_issue: bool
 
 
 def _read_mapping(path: Path) -> dict:

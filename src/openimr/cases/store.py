@@ -246,17 +246,18 @@ def event_list(session: Session, row: CaseRow) -> list[dict]:
 
 def update(
     session: Session, case_number: str, action: str, changes: dict, actor: str | None = None,
-    role: str = CLI_ROLE, detail: dict | None = None,
+    role: str = CLI_ROLE, detail: dict | None = None, to: str | None = None,
 ) -> dict:
     """Make the lifecycle's `action` on a case (its status moved by the lifecycle, never set
-    here), set the other columns it changes, and log it (with `detail`, e.g. the reason, in
-    the entry's after); returns the new snapshot."""
+    here; `to` picks the target where the transition allows several), set the other columns
+    it changes, and log it (with `detail`, e.g. the reason, in the entry's after); returns
+    the new snapshot."""
     if "status" in changes:
         raise ValueError("update: the status is the lifecycle's to set (name the action instead)")
     with writing(session) as s:
         row = get(s, case_number, fresh=True)
         before = snapshot(row)
-        event = lifecycle.apply(row, action, role)
+        event = lifecycle.apply(row, action, role, to)
         if changes.get("reviewer_id") is not None:  # only a reviewer who can sign it is assigned a case
             from openimr.panel.reviewers import signer
 

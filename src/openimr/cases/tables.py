@@ -123,6 +123,8 @@ class DeterminationRow(Base):
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     superseded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     supersede_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # QA returned this signed draft before it was issued (cases_0004): never issued, never in force
+    qa_returned: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class CaseEventRow(Base):

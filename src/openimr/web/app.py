@@ -215,7 +215,16 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     casefile.jobs.default_folder); jobs interrupted by a stop resume at the next start.
     """
     from openimr.casefile.jobs import Jobs, default_folder
-    from openimr.web import routes_api, routes_casefile, routes_events, routes_pages, routes_records, routes_review
+    from openimr.web import (
+        routes_api,
+        routes_casefile,
+        routes_events,
+        routes_pages,
+        routes_qa,
+        routes_records,
+        routes_review,
+        routes_users,
+    )
 
     url = dbmod.normalise_url(db_url or dbmod.default_url())
     if migrate:
@@ -266,6 +275,10 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
     app.include_router(routes_events.pages)
     app.include_router(routes_review.api)
     app.include_router(routes_review.pages)
+    app.include_router(routes_qa.api)
+    app.include_router(routes_qa.pages)
+    app.include_router(routes_users.api)
+    app.include_router(routes_users.pages)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):

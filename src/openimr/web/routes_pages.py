@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from openimr import bounds
 from openimr.bounds import MAX_FILTER, MAX_GUIDELINE, MAX_RATIONALE, MAX_REASON, MAX_REVIEWER_ID
-from openimr.cases import lifecycle
+from openimr.cases import lifecycle, qa
 from openimr.cases.store import EVENT_KINDS
 from openimr.library import search as library_search
 from openimr.library import stats as library_stats
@@ -115,6 +115,7 @@ def case_page(case_id: CaseId, request: Request, message: Message = "", user: Pr
     ranked = (workflow.rank_reviewers(db, case, workflow.reviewers(db))
               if user.role in ("admin", "qa") and case.status in assignable else [])
     engine_missing = all(i["draft"] is None for i in detail["disputed_items"])
+    from openimr.web import routes_qa
     from openimr.web.routes_casefile import casefile_view
 
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
@@ -127,6 +128,11 @@ def case_page(case_id: CaseId, request: Request, message: Message = "", user: Pr
                                  for a in workflow.record.CLOSING},
                   event_kinds=[k for k in EVENT_KINDS if lifecycle.allowed(case.status, k, user.role)],
                   accepted=workflow.accepted_items(db, case) if user.role != "intake" else set(),
+                  qa_actions=[a for a in ("qa_approve", "qa_return") if lifecycle.allowed(case.status, a, user.role)],
+                  notes=qa.notes(db, case.case_number) if user.role != "intake" else None,
+                  can_publish=lifecycle.allowed(case.status, "publish", user.role),
+                  joinable=(routes_qa.consolidation_candidates(db, user, case)
+                            if lifecycle.allowed(case.status, "join", user.role) else []),
                   undecided=[i["index"] + 1 for i in detail["disputed_items"] if not i["decision"]],
                   audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
 
@@ -158,6 +164,9 @@ def sign_submit(case_id: CaseId, version: str = Form(""), attest: str = Form("")
         # a double-submitted form lands here: say what is in force, sign nothing twice
         return see_other(f"/cases/{case_id}?{urlencode({'message': str(error)})}#determinations")
     db.commit()
+    if case.status == "qa_review":
+        return see_other(f"/cases/{case_id}?message=Signed+version+{row.version}:+held+for+QA+before+it+is+issued"
+                         "#determinations")
     return see_other(f"/cases/{case_id}?message=Signed+and+issued+version+{row.version}#determinations")
 
 
@@ -354,15 +363,50 @@ async def intake_submit(request: Request, user: Principal = Depends(writer), db:
 
 
 # ---------------------------------------------------------------- panel
-@router.get("/panel", response_class=HTMLResponse)
-def panel_page(request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+def _panel(request: Request, user: Principal, db: Session, status: int = 200, edit: str = "", message: str = "",
+           error: str = "", typed: str = "") -> HTMLResponse:
+    import json as json_
+
+    from openimr.panel import reviewers as panel_records
+
     if not user.may_see_reviewers:
         raise AuthError(403, "the panel is not shown to intake users")
     unassigned, _ = workflow.case_queue(db, user, status=lifecycle.sources("assign"), per_page=50)
     panel = workflow.reviewers(db)
-    return render(request, "panel.html", user, reviewers=panel, unassigned=unassigned,
-                  show_names=user.role in ("admin", "qa"),
+    record = panel_records.record(db, edit) if edit and user.role == "admin" else None
+    editor = typed or (json_.dumps(record.model_dump(mode="json"), indent=2) if record else "")
+    return render(request, "panel.html", user, status, reviewers=panel, unassigned=unassigned,
+                  show_names=user.role in ("admin", "qa"), editor=editor, message=message, error=error,
                   suggestions={c.id: workflow.rank_reviewers(db, c, panel)[:1] for c in unassigned})
+
+
+@router.get("/panel", response_class=HTMLResponse)
+def panel_page(request: Request, edit: Filter = "", message: Message = "", user: Principal = Depends(current_user),
+               db: Session = Depends(get_db)):
+    return _panel(request, user, db, edit=edit, message=message)
+
+
+@router.post("/panel", response_class=HTMLResponse)
+def panel_submit(request: Request, record: str = Form("", max_length=200_000), user: Principal = Depends(writer),
+                 db: Session = Depends(get_db)):
+    """The panel editor (admin): a REVIEWER.json record or a list, added or replaced."""
+    import json as json_
+
+    from openimr.web.routes_users import save_reviewers
+
+    workflow.require_role(user, "admin")
+    try:
+        try:
+            data = json_.loads(record)
+        except ValueError:
+            raise ValueError("record: not valid JSON (a reviewer record or a list of them)") from None
+        done = save_reviewers(db, user, data)
+    except ValueError as error:
+        db.rollback()
+        return _panel(request, user, db, 422, error="; ".join(str(error).splitlines()[:5]), typed=record)
+    db.commit()
+    said = "; ".join(f"{k} {', '.join(v)}" for k, v in done.items() if v)
+    return see_other(f"/panel?{urlencode({'message': said[:1].upper() + said[1:]})}")
 
 
 # ---------------------------------------------------------------- precedents

@@ -185,6 +185,7 @@ class DeterminationOut(Out):
     superseded_by: int | None = None
     superseded_by_version: int | None = None  # the version that superseded this one
     supersede_reason: str | None = None
+    qa_returned: str | None = None  # QA returned this signed draft before it was issued (never issued)
     pdf_url: str
 
 
@@ -248,6 +249,22 @@ class ReasonIn(Out):
 
 
 SupersedeIn = ReasonIn
+
+
+class NoteIn(Out):
+    """A note on a case (QA, admin, the assigned reviewer); never shown to intake users."""
+
+    text: str = Field(min_length=1, max_length=bounds.MAX_NOTE)
+
+
+class NoteOut(Out):
+    """A note on a case, as the audit log keeps it."""
+
+    seq: int
+    at: str
+    actor: str
+    role: str
+    text: str
 
 
 class CaseActionOut(Out):

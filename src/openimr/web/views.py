@@ -130,6 +130,7 @@ def determinations(session: Session, case: Case, who: Principal, names: dict[int
              "signed_by": names.get(d.signed_by) if who.may_see_reviewers else None,
              "superseded_by": d.superseded_by, "supersede_reason": d.supersede_reason,
              "superseded_by_version": versions.get(d.superseded_by) if d.superseded_by else None,
+             "qa_returned": d.qa_returned,
              "pdf_url": f"/api/cases/{case.id}/determinations/{d.id}.pdf"} for d in rows]
 
 
