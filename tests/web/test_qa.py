@@ -163,3 +163,21 @@ def test_admin_publishes_the_redacted_letter_from_the_page_and_the_api(world):
     fresh = _new_assigned_case(world)
     refused = admin.post(f"/api/cases/{fresh}/publish")
     assert refused.status_code == 409 and "cannot publish (only from determined, published)" in refused.text
+
+
+def test_a_draft_held_for_qa_is_not_issued_so_it_can_be_late(world, qa_required):
+    """The determination deadline runs while QA holds the signed draft: the late report lists
+    the case until QA approves it."""
+    from datetime import date, timedelta
+
+    case_id = _signed_draft(world)
+    admin = world.client("admin")
+    number = admin.get(f"/api/cases/{case_id}").json()["case_number"]
+    far = (date.today() + timedelta(days=400)).isoformat()
+
+    def late() -> list[str]:
+        return [r["late"] for r in admin.get(f"/api/late?as_of={far}").json() if r["case_number"] == number]
+
+    assert "determination" in late()
+    assert world.client("qa").post(f"/api/cases/{case_id}/qa/approve").status_code == 200
+    assert "determination" not in late()

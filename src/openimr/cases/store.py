@@ -329,11 +329,25 @@ def late_report(session: Session, as_of: date) -> list[dict]:
     out: list[dict] = []
     for row in session.scalars(select(CaseRow).where(CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id)):
         events = events_of(session, row)
-        out += _late_items(row, events, as_of)
+        out += _late_items(row, events, as_of, _issued(session, row))
     return out
 
 
-def _late_items(row: CaseRow, events: CaseEvents, as_of: date) -> Iterable[dict]:
+def _issued(session: Session, row: CaseRow) -> bool:
+    """Whether the case's determination was issued: a letter is stored and it is not a signed
+    draft held for QA (qa_review) — unless that draft supersedes a letter issued before it."""
+    if row.letter is None:
+        return False
+    if row.status != "qa_review":
+        return True
+    from openimr.cases.tables import DeterminationRow
+
+    signed = session.scalar(select(func.count()).select_from(DeterminationRow).where(
+        DeterminationRow.case_id == row.id, DeterminationRow.qa_returned.is_(None)))
+    return (signed or 0) > 1  # the held draft and a letter issued before it
+
+
+def _late_items(row: CaseRow, events: CaseEvents, as_of: date, issued: bool) -> Iterable[dict]:
     def item(what: str, due: date, done: date | None, assumed: bool) -> dict:
         end = done or as_of
         return {
@@ -350,7 +364,7 @@ def _late_items(row: CaseRow, events: CaseEvents, as_of: date) -> Iterable[dict]
         received = events.records_received
         if (received and received > row.records_due) or (not received and as_of > row.records_due):
             yield item("records", row.records_due, received, events.notice_sent is None)
-    if row.determination_due and row.letter is None and as_of > row.determination_due:
+    if row.determination_due and not issued and as_of > row.determination_due:
         yield item("determination", row.determination_due, None, events.records_received is None)
 
 

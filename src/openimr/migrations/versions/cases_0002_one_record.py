@@ -47,6 +47,11 @@ LOG = sa.table("imr_audit_log", *(sa.column(c) for c in (
     "seq", "at", "actor", "action", "entity", "entity_id", "before", "after", "prev_hash", "hash")))
 DOCUMENTS = sa.table("imr_documents", *(sa.column(c) for c in (
     "id", "case_id", "kind", "name", "day", "text", "source_case_number", "sha256", "added_at")))
+DECISIONS = sa.table("imr_decisions", *(sa.column(c) for c in (
+    "id", "case_id", "version", "item_index", "decision", "guideline", "rationale", "author", "created_at")))
+DETERMINATIONS = sa.table("imr_determinations", *(sa.column(c) for c in (
+    "id", "case_id", "version", "decisions_version", "letter", "pdf", "pdf_sha256", "signed_by", "signed_at",
+    "superseded_by", "supersede_reason")))
 HEAD = sa.table("imr_audit_head", sa.column("id"), sa.column("seq"), sa.column("hash"), sa.column("mac"))
 
 
@@ -114,7 +119,6 @@ def _create_tables() -> None:
 def _move(session, numbers: dict[int, tuple[int, str]], keys: dict[int, str]) -> list[tuple]:
     """Documents, decisions and determinations into the case part; the audit entries to add."""
     from openimr.cases import audit
-    from openimr.cases.tables import DecisionRow, DeterminationRow
 
     bind = session.connection()
     entries: list[tuple] = []  # (at, action, entity, case_number, after)
@@ -137,35 +141,35 @@ def _move(session, numbers: dict[int, tuple[int, str]], keys: dict[int, str]) ->
     for old in bind.execute(sa.select(WEB_DECISIONS).order_by(WEB_DECISIONS.c.case_id, WEB_DECISIONS.c.id)).all():
         case_id, number = numbers[old.case_id]
         versions = made.setdefault(old.case_id, [])
-        row = DecisionRow(case_id=case_id, version=len(versions) + 1, item_index=old.item_index,
-                          decision=old.decision, guideline=old.guideline or "", rationale=old.rationale or "",
-                          author=keys.get(old.author_id, f"web:{old.author_id}"), created_at=_utc(old.created_at))
-        session.add(row)
-        session.flush()
+        # the tables as this revision made them (not the ORM models, which later revisions extend)
+        row = SimpleNamespace(case_id=case_id, version=len(versions) + 1, item_index=old.item_index,
+                              decision=old.decision, guideline=old.guideline or "", rationale=old.rationale or "",
+                              author=keys.get(old.author_id, f"web:{old.author_id}"), created_at=_utc(old.created_at))
+        row.id = bind.execute(DECISIONS.insert().values(**vars(row)).returning(DECISIONS.c.id)).scalar_one()
         versions.append((_utc(old.created_at), row.version))
         entries.append((moved_at, "decision_moved", "decision", number,
                         {"id": row.id, "item": row.item_index, "version": row.version, "decision": row.decision,
                          "author": row.author, "sha256": audit.decision_digest(row)}))
     for web_id, versions in made.items():
         bind.execute(CASES.update().where(CASES.c.id == numbers[web_id][0]).values(decisions_version=len(versions)))
-    new_ids: dict[int, DeterminationRow] = {}
+    new_ids: dict[int, SimpleNamespace] = {}
     olds = bind.execute(sa.select(WEB_DETERMINATIONS).order_by(WEB_DETERMINATIONS.c.id)).all()
     for old in olds:
         case_id, number = numbers[old.case_id]
         stated = max((v for at, v in made.get(old.case_id, []) if at <= _utc(old.signed_at)), default=0)
         letter = json.dumps(old.letter) if not isinstance(old.letter, str) else old.letter
-        row = DeterminationRow(case_id=case_id, version=old.version, decisions_version=stated, letter=letter,
-                               pdf=bytes(old.pdf), pdf_sha256=old.pdf_sha256,
-                               signed_by=keys.get(old.signed_by, f"web:{old.signed_by}"),
-                               signed_at=_utc(old.signed_at), supersede_reason=old.supersede_reason)
-        session.add(row)
-        session.flush()
+        row = SimpleNamespace(case_id=case_id, version=old.version, decisions_version=stated, letter=letter,
+                              pdf=bytes(old.pdf), pdf_sha256=old.pdf_sha256,
+                              signed_by=keys.get(old.signed_by, f"web:{old.signed_by}"),
+                              signed_at=_utc(old.signed_at), supersede_reason=old.supersede_reason)
+        row.id = bind.execute(DETERMINATIONS.insert().values(**vars(row)).returning(DETERMINATIONS.c.id)).scalar_one()
         new_ids[old.id] = row
     for old in olds:
         row = new_ids[old.id]
         if old.superseded_by is not None and old.superseded_by in new_ids:
             row.superseded_by = new_ids[old.superseded_by].id
-        session.flush()
+            bind.execute(DETERMINATIONS.update().where(DETERMINATIONS.c.id == row.id)
+                         .values(superseded_by=row.superseded_by))
         entries.append((moved_at, "determination_moved", "determination", numbers[old.case_id][1],
                         {"id": row.id, "version": row.version, "decisions_version": row.decisions_version,
                          "pdf_sha256": audit.sha256(row.pdf), "letter_sha256": audit.sha256(row.letter),
