@@ -135,3 +135,27 @@ def test_the_limits_are_stated_in_the_openapi_schema_and_the_docs(intake_app):
     assert set(stated) == {name for name in vars(bounds) if name.startswith("MAX_")}  # every one of them
     for name, number in stated.items():  # every limit the docs state is the one in openimr.bounds
         assert number == f"{getattr(bounds, name):,}", name
+
+
+def test_implausible_dates_are_refused_naming_the_field(intake_app, app_data):
+    """No injury in the future, received neither in year 9999 nor before the UR decision, a
+    document's date a date: 422 naming the field, on the API and the form, nothing recorded."""
+    url, client = intake_app
+    before = _cases(url)
+    ahead = (date.today() + timedelta(days=30)).isoformat()
+    cases = [
+        ({"date_of_injury": ahead}, "date_of_injury: ", "in the future"),
+        ({"received": "9999-12-31"}, "received: ", "in the future"),
+        ({"received": "2026-02-19"}, "received: 2026-02-19 ", "before the UR decision date"),
+        ({"documents": [{"kind": "medical_record", "name": "note", "date": "not-a-date", "text": "x"}]},
+         "documents.0.date: ", "is not a date"),
+    ]
+    for change, field, words in cases:
+        response = client.post("/api/cases", json=app_data | change)
+        detail = response.json()["detail"]
+        assert response.status_code == 422 and detail.startswith(field) and words in detail, (change, detail)
+    for change, words in (({"date_of_injury": ahead}, "Date of injury: "), ({"received": "9999-12-31"}, "Date received: ")):
+        page = client.post("/intake", data=_form(["MRI of the lumbar spine"]) | change | {"csrf_token": client.csrf})
+        assert page.status_code == 422
+        assert any(e.startswith(words) and "in the future" in e for e in _page_errors(page.text)), _page_errors(page.text)
+    assert _cases(url) == before

@@ -61,7 +61,7 @@ PERSON_KINDS = {"employee", "physician", "attorney", "family", "adjuster", "revi
 TITLES = r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Attorney|Atty|Nurse)\.?"
 NAME_WORD = r"(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž][^\W\d_]*(?:['’-][^\W\d_]+)*"
 INITIAL = r"[A-Z]\."
-PARTICLE = r"(?:de|del|de\s+la|de\s+los|van|van\s+der|von|da|di|du|le|la|st\.?|san)"
+PARTICLE = r"(?i:de|del|de\s+la|de\s+los|van|van\s+der|van\s+den|der|den|ter|von|da|di|du|le|la|st\.?|san)"
 # a person's name as written: words, initials, particles ("Maria Q. de la Cruz")
 PERSON = rf"{NAME_WORD}(?:\s+(?:{INITIAL}|{PARTICLE}\s+{NAME_WORD}|{NAME_WORD})){{0,3}}"
 MONTHS = "January February March April May June July August September October November December".split()
