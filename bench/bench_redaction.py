@@ -43,7 +43,7 @@ def run() -> str:
         "claim, ADJ and policy numbers, five phone formats, e-mail, street with and without the number).\n"
         "They are planted as sentences into the letter's real clinical summary and rationales; the letter\n"
         "is redacted with the case's redactor, rendered as text, and each planted form searched for.\n"
-        "Bare surnames are planted too: the physician's (\"Per Dr. Okafor\") and, in another field than\n"
+        "Bare surnames are planted too: a workbench user's, the physician's (\"Per Dr. Okafor\") and, in another field than\n"
         "the full name, that of someone the case does not list (\"spoke with Jensen\"): a name found by\n"
         "the titled, credentialed or relation patterns anywhere in the letter is removed from every field.\n"
         "Not planted, not removed: initials written without dots (\"JS\"), which clinical abbreviations\n"

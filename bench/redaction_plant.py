@@ -138,7 +138,7 @@ def make_case(i: int, seed: int = SEED, outsiders: bool = True) -> Planted:
         ("street", f"{number} {street}"), ("street", street), ("street", unlisted_street), ("city", city),
         ("organization", employer.split(",")[0]), ("organization", facility), ("organization", firm),
         # bare surnames: of someone the records name but the case does not list, of the physician
-        ("name", o_last.split()[-1]), ("name", p_last),
+        ("name", o_last.split()[-1]), ("name", p_last), ("user", u_last.split()[-1]),
     ]
     if _lower_ok(e_parts[-1]):
         forms.append(("name", e_parts[-1].lower()))
@@ -161,8 +161,10 @@ def make_case(i: int, seed: int = SEED, outsiders: bool = True) -> Planted:
     ]
     # in another field than the full name (the first sentences go to the summary)
     sentences.insert(1, f"Per Dr. {f[54]}, the worker spoke with {f[53]} about the fall.")
-    if len(forms) > 55:
-        sentences.append(f"Per the note, {f[55]} reported pain.")
+    if outsiders:
+        sentences.append(f"The file was checked by {f[55]}.")
+    if len(forms) > 56:
+        sentences.append(f"Per the note, {f[56]} reported pain.")
     if not outsiders:
         forms = [(kind, form) for kind, form in forms if kind not in ("reviewer", "user")]
     assert len(forms) >= 50 and all(form in " ".join(sentences) for _, form in forms), "a form is not planted"
