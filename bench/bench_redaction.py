@@ -42,7 +42,12 @@ def run() -> str:
         "the numbers (date of birth in eight formats, SSN with four separators, medical record, account,\n"
         "claim, ADJ and policy numbers, five phone formats, e-mail, street with and without the number).\n"
         "They are planted as sentences into the letter's real clinical summary and rationales; the letter\n"
-        "is redacted with the case's redactor, rendered as text, and each planted form searched for.\n\n"
+        "is redacted with the case's redactor, rendered as text, and each planted form searched for.\n"
+        "Bare surnames are planted too: a workbench user's, the physician's (\"Per Dr. Okafor\") and, in another field than\n"
+        "the full name, that of someone the case does not list (\"spoke with Jensen\"): a name found by\n"
+        "the titled, credentialed or relation patterns anywhere in the letter is removed from every field.\n"
+        "Not planted, not removed: initials written without dots (\"JS\"), which clinical abbreviations\n"
+        "share (CT, LS, SI, MG).\n\n"
         "| measure | value |\n| --- | --- |\n" + "\n".join(rows) + "\n\n"
         "| kind of identifier | forms planted | surviving |\n| --- | --- | --- |\n" + by_kind + "\n"
     )

@@ -137,6 +137,8 @@ def make_case(i: int, seed: int = SEED, outsiders: bool = True) -> Planted:
         ("phone", "".join(phone)), ("phone", f"+1 {' '.join(phone)}"), ("email", email), ("email", email.upper()),
         ("street", f"{number} {street}"), ("street", street), ("street", unlisted_street), ("city", city),
         ("organization", employer.split(",")[0]), ("organization", facility), ("organization", firm),
+        # bare surnames: of someone the records name but the case does not list, of the physician
+        ("name", o_last.split()[-1]), ("name", p_last), ("user", u_last.split()[-1]),
     ]
     if _lower_ok(e_parts[-1]):
         forms.append(("name", e_parts[-1].lower()))
@@ -157,8 +159,12 @@ def make_case(i: int, seed: int = SEED, outsiders: bool = True) -> Planted:
         f"She lives on {f[47]} near {f[48]}, moved from {f[46]}; the {f[6]} family and {f[7]} relatives.",
         f"D.O.B. {f[22]}; birth date {f[23]}; DOB: {f[24]}; born on {f[25]}; on {f[26]} she turned 18.",
     ]
-    if len(forms) > 53:
-        sentences.append(f"Per the note, {f[53]} reported pain.")
+    # in another field than the full name (the first sentences go to the summary)
+    sentences.insert(1, f"Per Dr. {f[54]}, the worker spoke with {f[53]} about the fall.")
+    if outsiders:
+        sentences.append(f"The file was checked by {f[55]}.")
+    if len(forms) > 56:
+        sentences.append(f"Per the note, {f[56]} reported pain.")
     if not outsiders:
         forms = [(kind, form) for kind, form in forms if kind not in ("reviewer", "user")]
     assert len(forms) >= 50 and all(form in " ".join(sentences) for _, form in forms), "a form is not planted"

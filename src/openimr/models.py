@@ -77,7 +77,10 @@ def problem_lines(error: ValidationError | Any, whole: str = "", skip: tuple[str
         if plain and ": " in message and message.split(": ", 1)[0].replace(".", "").replace("_", "").isalnum():
             # a validator's own "field: reason" (a model rule naming its field)
             inner, message = message.split(": ", 1)
-            where = f"{where}.{inner}" if where and where != whole else inner
+            if not where or where == whole:
+                where = inner
+            elif where.rsplit(".", 1)[-1] != inner:  # a field validator names its own field
+                where = f"{where}.{inner}"
         lines.append(f"{where}: {' '.join(message.split())}")
     return lines
 

@@ -1,5 +1,6 @@
-"""Processes end cleanly: a kill -9 of `openimr ingest` leaves no worker behind, and the next
-run finishes the job as if nothing had happened."""
+"""Processes end cleanly, on SQLite and PostgreSQL: a kill -9 of `openimr ingest` leaves no
+worker behind (none holds the database open), and the next run finishes the job as if
+nothing had happened."""
 
 from __future__ import annotations
 
@@ -67,23 +68,23 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
-def test_kill_9_of_ingest_leaves_no_orphan_and_the_next_run_finishes(tmp_path, letter_pdfs, sqlite_url):
+def test_kill_9_of_ingest_leaves_no_orphan_and_the_next_run_finishes(tmp_path, letter_pdfs, db_url):
     folder = tmp_path / "letters"
     folder.mkdir()
     for pdf in letter_pdfs:
         shutil.copy(pdf, folder / pdf.name)
-    run = _ingest(sqlite_url, folder)
+    run = _ingest(db_url, folder)
     deadline = time.monotonic() + 60
     workers: list[int] = []
     while time.monotonic() < deadline and run.poll() is None:
         workers = descendants(run.pid)
         extraction = [p for p in workers if b"bounded" in _cmdline(p)]
-        if len(workers) >= 4 and extraction and _letters(sqlite_url) >= 8:
+        if len(workers) >= 4 and extraction and _letters(db_url) >= 8:
             break
         time.sleep(0.05)
     assert run.poll() is None, "ingest ended before it could be killed"
     assert len(workers) >= 4, workers  # two parsing processes, each with its PDF worker
-    stored_before = _letters(sqlite_url)
+    stored_before = _letters(db_url)
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
     deadline = time.monotonic() + 5
@@ -91,10 +92,10 @@ def test_kill_9_of_ingest_leaves_no_orphan_and_the_next_run_finishes(tmp_path, l
         time.sleep(0.05)
     assert not [p for p in workers if _alive(p)], "workers outlived the killed ingest"
     # a second run finishes the job: what was stored stays, the rest is added
-    second = _ingest(sqlite_url, folder)
+    second = _ingest(db_url, folder)
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err.decode()[-2000:]
     summary = json.loads(out)
     assert summary["failed"] == [] and summary["added"] + summary["unchanged"] == 129
     assert summary["unchanged"] >= stored_before >= 8
-    assert _letters(sqlite_url) == 129
+    assert _letters(db_url) == 129

@@ -29,6 +29,7 @@ MAX_BYTES = 200 * 1024 * 1024  # a case file of more is refused before it is ope
 OCR_MEMORY_MB = 1536  # Tesseract with its English model and a 300 dpi page needs ~400 MB
 MIN_TEXT_CHARS = 40  # a page with fewer letters and digits in its text layer has none usable
 RENDER_DPI = 300  # scanned PDF pages are rendered at this resolution for OCR
+MAX_PIXELS = 60_000_000  # an image page of more is refused from its header (a 600 dpi legal page is 20 million)
 
 
 class CaseFileError(Exception):
@@ -97,11 +98,17 @@ class _Pages:
                 raise ValueError("not a readable PDF (damaged beyond its pages)") from None
             self.n = len(self.pdf)
         else:
+            import warnings
+
             from PIL import Image
 
-            Image.MAX_IMAGE_PIXELS = 60_000_000  # a 600 dpi legal page is 20 million
+            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
             try:
-                self.picture = Image.open(path)
+                with warnings.catch_warnings():  # Pillow only warns up to twice its limit
+                    warnings.simplefilter("error", Image.DecompressionBombWarning)
+                    self.picture = Image.open(path)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise ValueError(_too_many_pixels(_declared_size(path))) from None
             except Exception:  # noqa: BLE001 - Pillow raises many kinds for a bad header
                 raise ValueError("not a readable image") from None
             self.n = getattr(self.picture, "n_frames", 1)
@@ -127,6 +134,8 @@ class _Pages:
             finally:
                 page.close()
         self.picture.seek(index)
+        if self.picture.width * self.picture.height > MAX_PIXELS:  # a later frame's header: Pillow checks the first only
+            raise PageRefused(_too_many_pixels(self.picture.size))
         frame = self.picture.copy()
         frame.load()
         dpi = frame.info.get("dpi") or self.picture.info.get("dpi")
@@ -137,6 +146,29 @@ class _Pages:
             self.pdf.close()
         else:
             self.picture.close()
+
+
+class PageRefused(Exception):
+    """A page past a limit, found from its header: `str()` says which (the page alone is lost)."""
+
+
+def _too_many_pixels(size: tuple[int, int] | None) -> str:
+    shown = f"{size[0]:,} x {size[1]:,} pixels, " if size else ""
+    return f"refused: {shown}over the limit of {MAX_PIXELS:,} pixels"
+
+
+def _declared_size(path: str) -> tuple[int, int] | None:
+    """An image's declared width and height, read from its header without decoding it."""
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        with Image.open(path) as picture:
+            return picture.size
+    except Exception:  # noqa: BLE001 - the size is only for the message
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _read_page(pages: _Pages, index: int, ocr: str, reader_box: list) -> dict:
@@ -201,6 +233,8 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
                 answer = _read_page(pages, index, job["ocr"], reader_box)
             except MemoryError:
                 answer = {"page": index + 1, "error": f"over the memory limit of {memory_mb} MB"}
+            except PageRefused as refused:
+                answer = {"page": index + 1, "error": str(refused)}
             except Exception:  # noqa: BLE001 - a damaged page costs that page only
                 answer = {"page": index + 1, "error": "corrupt page"}
             _send(stdout, json.dumps(answer).encode())

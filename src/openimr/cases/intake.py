@@ -126,7 +126,7 @@ class URDecision(Model):
         check_day("served", self.served)
         check_day("rfa_date", self.rfa_date)
         if self.served < self.date:
-            raise ValueError(f"served ({self.served}) is before the UR decision date ({self.date})")
+            raise ValueError(f"served: {self.served} is before the UR decision date ({self.date})")
         return self
 
 
@@ -178,7 +178,7 @@ class Application(Model):
         check_day("date_of_injury", self.date_of_injury)
         if self.received < self.ur_decision.date:
             raise ValueError(
-                f"received ({self.received}) is before the UR decision date ({self.ur_decision.date})"
+                f"received: {self.received} is before the UR decision date ({self.ur_decision.date})"
             )
         return self
 

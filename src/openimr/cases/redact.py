@@ -61,7 +61,7 @@ PERSON_KINDS = {"employee", "physician", "attorney", "family", "adjuster", "revi
 TITLES = r"(?:Dr|Doctor|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Attorney|Atty|Nurse)\.?"
 NAME_WORD = r"(?:Mc|Mac|O['’]|D['’])?[A-ZÀ-ÖØ-ÞĀ-Ž][a-zß-öø-ÿā-ž][^\W\d_]*(?:['’-][^\W\d_]+)*"
 INITIAL = r"[A-Z]\."
-PARTICLE = r"(?:de|del|de\s+la|de\s+los|van|van\s+der|von|da|di|du|le|la|st\.?|san)"
+PARTICLE = r"(?i:de|del|de\s+la|de\s+los|van|van\s+der|van\s+den|der|den|ter|von|da|di|du|le|la|st\.?|san)"
 # a person's name as written: words, initials, particles ("Maria Q. de la Cruz")
 PERSON = rf"{NAME_WORD}(?:\s+(?:{INITIAL}|{PARTICLE}\s+{NAME_WORD}|{NAME_WORD})){{0,3}}"
 MONTHS = "January February March April May June July August September October November December".split()
@@ -233,6 +233,23 @@ class Redactor:
                 found.append(Span(m.start(group), m.end(group), "person" if person else kind))
         return [_with_initials(text, s) for s in found if s.end > s.start]
 
+    def learned(self, text: str) -> Redactor:
+        """This redactor and the people the `text` names that the case does not list (found
+        by the titled, credentialed and relation patterns): each word of their names is then
+        removed wherever it is written with a capital ("spoke with Jensen" after "his
+        co-worker Eric Jensen"), in every field of the letter."""
+        v = vocabulary()
+        skip = set(v.never_alone) | set(v.not_name_words) | set(v.relation_words)
+        words = {
+            word
+            for span in self.spans(text)
+            if span.kind == "person"
+            for word in re.findall(NAME_WORD, text[span.start : span.end])
+            if len(word) > 2 and word.lower() not in skip
+        }
+        more = [(re.compile(rf"(?<![\w'’-]){_word(word)}(?![\w-])", re.I), "person") for word in sorted(words)]
+        return Redactor(list(self.terms), self.capitalised + more)
+
     def redact_text(self, text: str, counts: Counter | None = None) -> str:
         """`text` with every identifying span removed."""
         spans = merge(self.spans(text))
@@ -354,8 +371,24 @@ def _redact_value(value, redactor: Redactor, counts: Counter):
     return value
 
 
+def _strings(value, key: str = ""):
+    """Every text of a letter's data that redaction reads (not the KEEP_FIELDS)."""
+    if key in KEEP_FIELDS:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, k)
+
+
 def redact_letter(letter: Letter, redactor: Redactor) -> tuple[Letter, Counter]:
     """The letter with identifiers removed from every text field; counts of spans by kind."""
     counts: Counter = Counter()
-    data = _redact_value(letter.model_dump(mode="json"), redactor, counts)
+    data = letter.model_dump(mode="json")
+    redactor = redactor.learned("\n".join(_strings(data)))
+    data = _redact_value(data, redactor, counts)
     return Letter.model_validate(data), counts

@@ -278,7 +278,8 @@ def application_from_form(form: dict) -> dict:
 
 
 def _application_and_problems(form: dict) -> tuple[dict, list[str]]:
-    requests = [r.strip() for r in form.get("requests", "").splitlines() if r.strip()]
+    # one past the limit is enough for the application's check to refuse the count
+    requests = [r.strip() for r in form.get("requests", "").splitlines() if r.strip()][: bounds.MAX_ITEMS + 1]
     guidelines = [g.strip() for g in form.get("guidelines", "").splitlines()]
     problems = []
     if not requests:
@@ -334,7 +335,9 @@ async def intake_submit(request: Request, user: Principal = Depends(writer), db:
     (an uploaded file must be chosen again: browsers never refill a file field)."""
     workflow.require_role(user, "intake", "admin")
     raw = await request.form()
-    form = {k: str(raw.get(k, ""))[:20000] for k in INTAKE_FIELDS}
+    # kept to one character past the longest field (the summary): a longer field is refused by
+    # its own limit, never cut short and accepted (a cut list of requests would lose items)
+    form = {k: str(raw.get(k, ""))[: bounds.MAX_SUMMARY + 1] for k in INTAKE_FIELDS}
     try:
         application = application_from_form(form)
         documents = []
