@@ -194,3 +194,21 @@ def test_search_floor_totals_and_facets_on_the_api_and_page(world, monkeypatch):
     capped = client.get("/api/search", params={"q": "MRI"}).json()
     assert (capped["total"], capped["total_exact"]) == (2, False)
     assert "More than 2 items found" in client.get("/search", params={"q": "MRI"}).text
+
+
+def test_search_filters_before_and_after_searching(world):
+    """The category and guideline filters are lists from the vocabularies before any search,
+    keep what was chosen after it, and can be cleared."""
+    import re
+
+    client = world.client("qa")
+    before = client.get("/search").text
+    assert '<option value="opioid" >Opioid</option>' in before and '<option value="pharmaceuticals" >' in before
+    assert '<option value="mtus-chronic-pain" >MTUS Chronic Pain Medical Treatment Guidelines</option>' in before
+    assert "Clear filters" not in before
+    after = client.get("/search", params={"q": "MRI", "category": "diagnostics", "guideline": "mtus-chronic-pain"}).text
+    assert '<option value="diagnostics" selected>' in after and '<option value="mtus-chronic-pain" selected>' in after
+    clear = re.search(r'<a href="(/search\?[^"]*)">Clear filters</a>', after)
+    assert clear and "category" not in clear.group(1) and "q=MRI" in clear.group(1)
+    typed = client.get("/search", params={"q": "MRI", "guideline": "Chronic Pain"}).text
+    assert '<option value="Chronic Pain" selected>' in typed  # a name typed in the address is kept

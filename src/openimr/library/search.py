@@ -754,6 +754,19 @@ def facet_values() -> dict[str, frozenset[str]]:
             "guideline": frozenset(g.key for g in guidelines())}
 
 
+def filter_choices() -> dict[str, list[tuple[str, str, list[tuple[str, str]]]]]:
+    """The search page's filter lists, from the same vocabularies as the facets: the
+    taxonomy's groups with their categories, and the guideline registry (in one group)."""
+    from openimr.library.classify import categories, compiled
+    from openimr.vocab.guidelines import guidelines
+
+    taxonomy = categories()
+    groups = [(group, label, [(key, name) for key, (of, name) in taxonomy.items() if of == group])
+              for group, label in compiled().taxonomy.groups.items()]
+    return {"category": [g for g in groups if g[2]],
+            "guideline": [("", "Guidelines", [(g.key, g.title) for g in guidelines()])]}
+
+
 def _count(values, known: frozenset[str]) -> dict[str, int]:
     """The twelve commonest of the known values and their counts, commonest first."""
     counts: dict[str, int] = {}
