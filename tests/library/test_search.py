@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from openimr.db import engine_for, session_scope
 from openimr.library import search as library_search
+from openimr.library.embed import encode
 from openimr.library.ingest import ingest
 from openimr.library.search import Filters
 
@@ -71,7 +72,7 @@ def test_filters_and_snippets(real_library):
     assert all("**" in h.snippet for h in acupuncture)
     none = search(real_library, "acupuncture", Filters(date_from=date(2030, 1, 1)), limit=5)
     assert none == []
-    semantic = search(real_library, "knee", Filters(decision="Overturned", date_to=date(2017, 1, 31), category="diagnostics"), mode="semantic", limit=50)
+    semantic = search(real_library, "knee MRI", Filters(decision="Overturned", date_to=date(2017, 1, 31), category="diagnostics"), mode="semantic", limit=50)
     assert semantic and all(h.decision == "Overturned" and h.date <= "2017-01-31" and h.category in {"mri", "ct", "xray", "emg_ncv", "labs", "urine_drug_screen", "other_diagnostic"} for h in semantic)
     assert search(real_library, "knee", Filters(region="no such region"), mode="semantic") == []
     odg = search(real_library, "MRI", Filters(guideline="odg"), limit=50)
@@ -106,8 +107,8 @@ def test_search_on_both_databases(db_url, tmp_path):
         hits = search(db_url, "Norco", mode=mode, limit=3)
         assert hits[0].request == "Norco 10/325mg #90", mode
     assert [h.request for h in search(db_url, "lumbar MRI", Filters(date_to=date(2016, 12, 31)))] == ["MRI of the lumbar spine"]
-    assert {h.request for h in search(db_url, "request", Filters(specialty="anesthesiology"), limit=10)} == {"Norco 10/325mg #90", "Acupuncture 6 sessions"}
-    opioid = search(db_url, "opioid", Filters(category="opioid"), limit=10)
+    assert {h.request for h in search(db_url, "guidelines", Filters(specialty="anesthesiology"), limit=10)} == {"Norco 10/325mg #90", "Acupuncture 6 sessions"}
+    opioid = search(db_url, "guidelines", Filters(category="opioid"), limit=10)
     assert {h.request for h in opioid} == {"Norco 10/325mg #90", "Hydrocodone 5/325mg #60"}
     assert all(h.guideline == "MTUS Chronic Pain Medical Treatment Guidelines" for h in opioid)
 
@@ -158,3 +159,59 @@ def test_a_replaced_letter_is_searched_in_its_new_version(db_url, tmp_path):
     after = search(db_url, "aquatic therapy", mode="semantic", limit=5)
     assert [h.request for h in after] == ["Aquatic therapy 12 sessions"]
     assert after[0].id > before[0].id  # ids are never reused: in-memory vectors stay right
+
+
+def test_a_query_matching_nothing_finds_nothing(db_url, tmp_path):
+    """The relevance floor: embeddings always have neighbours, but a query none of whose
+    words the library holds finds nothing in every mode, nor do neighbours under
+    RELEVANCE_FLOOR; a true query still does."""
+    letters = [make_letter(f"CM16-20000{n:02d}", [(request, "Upheld")])
+               for n, request in enumerate(["Norco 10/325mg #90", "MRI of the lumbar spine", "Acupuncture 6 sessions"])]
+    ingest([write_jsonl(tmp_path / "l.jsonl", letters)], db_url, workers=1)
+    for mode in ("fulltext", "semantic", "fused"):
+        assert search(db_url, "zzqx qwerty", mode=mode, limit=10) == [], mode
+    assert search(db_url, "lumbar MRI", mode="semantic", limit=10)[0].request == "MRI of the lumbar spine"
+    with session_scope(db_url) as session:
+        empty = library_search.search(session, "zzqx qwerty")
+        assert (empty.items, empty.total, empty.total_exact) == ([], 0, True)
+        # nearest neighbours do exist below the floor: the floor is what removes them
+        assert library_search.vector_index(session).nearest(encode(["zzqx qwerty"])[0], 3)
+        every = library_search.vector_index(session).nearest(encode(["lumbar spine"])[0], 10)
+        above = [(i, s) for i, s in every if s >= library_search.RELEVANCE_FLOOR]
+        assert 0 < len(above) < len(every)  # "lumbar spine" is close to the MRI only
+        assert library_search.semantic_ids(session, "lumbar spine", Filters(), 10) == above
+
+
+def test_totals_are_counted_or_said_to_be_more(db_url, tmp_path, monkeypatch):
+    """The total is the hits counted; past POOL it is "more than POOL" (total_exact false),
+    never the length of a page."""
+    letters = [make_letter(f"CM16-30000{n:02d}", [(f"Physical therapy {n} sessions for the knee", "Overturned")]) for n in range(7)]
+    letters.append(make_letter("CM16-3000099", [("Norco 10/325mg #90", "Upheld")]))
+    ingest([write_jsonl(tmp_path / "l.jsonl", letters)], db_url, workers=1)
+    with session_scope(db_url) as session:
+        page = library_search.search(session, "physical therapy knee", page=1, per_page=2)
+        assert len(page.items) == 2 and page.total_exact and page.total >= 7
+        assert page.total == len({h.id for n in (1, 2, 3, 4, 5) for h in
+                                  library_search.search(session, "physical therapy knee", page=n, per_page=2).items})
+        monkeypatch.setattr(library_search, "POOL", 3)
+        capped = library_search.search(session, "physical therapy knee", per_page=2)
+        assert (capped.total, capped.total_exact) == (3, False)
+
+
+def test_facets_hold_only_vocabulary_values(db_url, tmp_path):
+    """A free-text guideline ("other:…", a web address) is no facet value: facets come from
+    the decisions, the library taxonomy and the guideline registry only."""
+    from openimr.models import Citation
+
+    odd = make_letter("CM16-4000001", [("Norco 10/325mg #90", "Upheld"), ("Norco 5/325mg #30", "Upheld")])
+    odd.items[1].imr_guideline = Citation(text="http://www.example.org/some-page", scope="non-MTUS",
+                                          guideline="http://www.example.org/some-page")
+    ingest([write_jsonl(tmp_path / "l.jsonl", [odd])], db_url, workers=1)
+    with session_scope(db_url) as session:
+        page = library_search.search(session, "Norco")
+        keys = {h.guideline_key for h in page.items}
+        assert any(k and k.startswith("other:") for k in keys), keys  # the junk is stored...
+        known = library_search.facet_values()
+        for name, counts in page.facets.items():
+            assert counts and set(counts) <= known[name], (name, counts)  # ...but never a facet
+        assert not any("http" in value for counts in page.facets.values() for value in counts)

@@ -38,7 +38,8 @@ def test_search_finds_highlights_and_filters(world):
 
 def test_snippets_escape_letter_text(world):
     """Snippets are HTML built by the app: text from letters is escaped, only <mark> is added."""
-    hits = world.client("qa").get("/api/search", params={"q": "the", "per_page": 50}).json()["items"]
+    hits = world.client("qa").get("/api/search", params={"q": "the MRI", "per_page": 50}).json()["items"]
+    assert hits
     for hit in hits:
         assert "<script" not in hit["snippet_html"].lower()
         assert hit["snippet_html"].replace("<mark>", "").replace("</mark>", "").count("<") == 0
@@ -166,3 +167,48 @@ def test_api_docs_are_served_from_the_installed_package(world):
     bundle = client.get("/swagger-ui/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
     assert client.get("/static/docs.js").status_code == 200
+
+
+def test_search_floor_totals_and_facets_on_the_api_and_page(world, monkeypatch):
+    """A nonsense query finds nothing (API and page); the total says whether it is exact;
+    the facets hold vocabulary values only (no web address, no free-text guideline)."""
+    from openimr.library.search import facet_values
+
+    client = world.client("qa")
+    nothing = client.get("/api/search", params={"q": "zzqx qwerty"}).json()
+    assert (nothing["items"], nothing["total"], nothing["total_exact"]) == ([], 0, True)
+    page = client.get("/search", params={"q": "zzqx qwerty"}).text
+    assert "0 items found" in page and "Nothing in the library matches" in page
+    found = client.get("/api/search", params={"q": "MRI", "per_page": 5}).json()
+    assert found["total_exact"] and found["total"] >= len(found["items"])
+    pages = [client.get("/api/search", params={"q": "MRI", "per_page": 5, "page": n}).json()["items"]
+             for n in range(1, -(-found["total"] // 5) + 2)]
+    assert sum(len(p) for p in pages) == found["total"]  # counted: the pages hold exactly the total
+    known = facet_values()
+    for name, counts in found["facets"].items():
+        assert set(counts) <= known[name] and not any("http" in value for value in counts), (name, counts)
+    assert f'{found["total"]} item' in client.get("/search", params={"q": "MRI"}).text
+    from openimr.library import search as library_search
+
+    monkeypatch.setattr(library_search, "POOL", 2)  # a cap below what MRI finds
+    capped = client.get("/api/search", params={"q": "MRI"}).json()
+    assert (capped["total"], capped["total_exact"]) == (2, False)
+    assert "More than 2 items found" in client.get("/search", params={"q": "MRI"}).text
+
+
+def test_search_filters_before_and_after_searching(world):
+    """The category and guideline filters are lists from the vocabularies before any search,
+    keep what was chosen after it, and can be cleared."""
+    import re
+
+    client = world.client("qa")
+    before = client.get("/search").text
+    assert '<option value="opioid" >Opioid</option>' in before and '<option value="pharmaceuticals" >' in before
+    assert '<option value="mtus-chronic-pain" >MTUS Chronic Pain Medical Treatment Guidelines</option>' in before
+    assert "Clear filters" not in before
+    after = client.get("/search", params={"q": "MRI", "category": "diagnostics", "guideline": "mtus-chronic-pain"}).text
+    assert '<option value="diagnostics" selected>' in after and '<option value="mtus-chronic-pain" selected>' in after
+    clear = re.search(r'<a href="(/search\?[^"]*)">Clear filters</a>', after)
+    assert clear and "category" not in clear.group(1) and "q=MRI" in clear.group(1)
+    typed = client.get("/search", params={"q": "MRI", "guideline": "Chronic Pain"}).text
+    assert '<option value="Chronic Pain" selected>' in typed  # a name typed in the address is kept

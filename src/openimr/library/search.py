@@ -40,7 +40,8 @@ PG_WINDOW_MAX = 8000  # PostgreSQL: at most this many more read so
 PG_GIN_ROWS = 3000  # PostgreSQL: older matches expected, at most, for the GIN index to fetch them
 COARSE_DIMS = 64  # the leading (PCA) dimensions, for a first pass over every vector
 COARSE_POOL = 5000
-POOL = 200  # a page of search(): the hits fetched for its paging and facets
+POOL = 200  # a page of search(): the hits fetched for its paging and facets (a total above is "more than POOL")
+RELEVANCE_FLOOR = 0.35  # the least cosine for a semantic neighbour to be a hit (see semantic_ids)
 log = logging.getLogger("openimr.library")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _STOP = frozenset(
@@ -113,11 +114,13 @@ class Hit(BaseModel):
 
 class SearchPage(BaseModel):
     """One page of a search with the facets of its first POOL hits (decision, category and
-    guideline keys with their counts)."""
+    guideline keys with their counts, from the vocabularies only). `total` is the hits
+    counted when `total_exact`; otherwise there are more than `total` (POOL)."""
 
     model_config = ConfigDict(extra="forbid")
     items: list[Hit]
     total: int
+    total_exact: bool = True
     page: int
     per_page: int
     facets: dict[str, dict[str, int]] = Field(default_factory=dict)
@@ -567,10 +570,27 @@ def _allowed_ids(session: Session, filters: Filters) -> np.ndarray | None:
 
 
 def semantic_ids(session: Session, query: str, filters: Filters, limit: int = CANDIDATES) -> list[tuple[int, float]]:
-    """Item ids ranked by cosine similarity of their embedding to the query's."""
-    if not query.strip():
+    """Item ids ranked by cosine similarity of their embedding to the query's, above the
+    relevance floor only. Embeddings always have neighbours, and a query that matches
+    nothing ("zzqx qwerty") must find nothing: a neighbour needs a cosine of at least
+    RELEVANCE_FLOOR, and the query at least one word the library holds (the static model
+    puts words it does not know close to everything, as close as 0.55 on the real letters,
+    above what some true paraphrases reach)."""
+    if not query.strip() or not in_library(session, query):
         return []
     return _semantic_side(session, filters)(query, limit)
+
+
+def in_library(session: Session, query: str) -> bool:
+    """Whether any of the query's words is in the full text of any item (filters aside)."""
+    words = terms(query)
+    if not words:
+        return False
+    if session.get_bind().dialect.name == "sqlite":
+        sql, q = "SELECT rowid FROM library_items_fts WHERE library_items_fts MATCH :q LIMIT 1", "{request rationale}: " + _phrases(words, "OR")
+    else:
+        sql, q = "SELECT 1 FROM library_items i WHERE i.search_tsv @@ to_tsquery('english', :q) LIMIT 1", " | ".join(words)
+    return session.execute(text(sql), {"q": q}).first() is not None
 
 
 def _semantic_side(session: Session, filters: Filters):
@@ -583,7 +603,8 @@ def _semantic_side(session: Session, filters: Filters):
     allowed, mask = _allowed_ids(session, filters), index.mask(filters)
 
     def nearest(query: str, limit: int) -> list[tuple[int, float]]:
-        return index.nearest(encode([query])[0], limit, allowed, mask=mask)
+        found = index.nearest(encode([query])[0], limit, allowed, mask=mask)
+        return [(item_id, score) for item_id, score in found if score >= RELEVANCE_FLOOR]
 
     return nearest
 
@@ -613,6 +634,8 @@ def ranked_ids(session: Session, query: str, filters: Filters | None = None, mod
     semantic_future = _side_pool().submit(_semantic_side(session, filters), query, pool)
     lexical = fulltext_ids(session, query, filters, pool)
     semantic = [i for i, _ in semantic_future.result()]
+    if not lexical and not in_library(session, query):  # the relevance floor (semantic_ids)
+        return []
     return fuse([lexical, semantic])[:limit]
 
 
@@ -705,22 +728,50 @@ def search(session: Session, query: str, filters: Filters | None = None, page: i
     with the facets of its first POOL hits."""
     if not query.strip():
         return SearchPage(items=[], total=0, page=page, per_page=per_page)
-    try:
-        found = find(session, query, filters, "fused", POOL)
+    try:  # one more than POOL: whether there are more than POOL is then known, not guessed
+        found = find(session, query, filters, "fused", POOL + 1)
     except Exception as error:  # the semantic side needs the model; full text alone still answers
         log.warning("fused search failed (%s); full text only", type(error).__name__)
-        found = find(session, query, filters, "fulltext", POOL)
-    facets = {"decision": _count(h.decision for h in found), "category": _count(h.category for h in found),
-              "guideline": _count(h.guideline_key for h in found)}
-    return SearchPage(items=found[(page - 1) * per_page: page * per_page], total=len(found), page=page,
-                      per_page=per_page, facets=facets)
+        found = find(session, query, filters, "fulltext", POOL + 1)
+    exact = len(found) <= POOL
+    found = found[:POOL]
+    known = facet_values()
+    facets = {name: _count((getattr(h, field) for h in found), known[name])
+              for name, field in (("decision", "decision"), ("category", "category"), ("guideline", "guideline_key"))}
+    return SearchPage(items=found[(page - 1) * per_page: page * per_page], total=len(found), total_exact=exact,
+                      page=page, per_page=per_page, facets=facets)
 
 
-def _count(values) -> dict[str, int]:
-    """The twelve commonest values and their counts, commonest first."""
+def facet_values() -> dict[str, frozenset[str]]:
+    """The values a facet may show: the decisions, the library taxonomy's categories and
+    groups, and the guideline registry's keys (never a free-text "other:" guideline)."""
+    from openimr.library.classify import categories
+    from openimr.vocab.guidelines import guidelines
+
+    taxonomy = categories()
+    return {"decision": frozenset(("Upheld", "Overturned")),
+            "category": frozenset(taxonomy) | frozenset(group for group, _ in taxonomy.values()),
+            "guideline": frozenset(g.key for g in guidelines())}
+
+
+def filter_choices() -> dict[str, list[tuple[str, str, list[tuple[str, str]]]]]:
+    """The search page's filter lists, from the same vocabularies as the facets: the
+    taxonomy's groups with their categories, and the guideline registry (in one group)."""
+    from openimr.library.classify import categories, compiled
+    from openimr.vocab.guidelines import guidelines
+
+    taxonomy = categories()
+    groups = [(group, label, [(key, name) for key, (of, name) in taxonomy.items() if of == group])
+              for group, label in compiled().taxonomy.groups.items()]
+    return {"category": [g for g in groups if g[2]],
+            "guideline": [("", "Guidelines", [(g.key, g.title) for g in guidelines()])]}
+
+
+def _count(values, known: frozenset[str]) -> dict[str, int]:
+    """The twelve commonest of the known values and their counts, commonest first."""
     counts: dict[str, int] = {}
     for value in values:
-        if value:
+        if value in known:
             counts[value] = counts.get(value, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:12])
 

@@ -422,8 +422,9 @@ def search_page(request: Request, q: SearchText = "", decision: Filter = "", gui
     found = library_search.search(db, q[:500], wanted, page, 20)
     base = {"q": q, **{k: v for k, v in filters.items() if v}}
     return render(request, "search.html", user, q=q, filters=filters, hits=found.items, total=found.total,
-                  facets=found.facets, page=page, pages=max(1, -(-found.total // 20)), base=base, urlencode=urlencode,
-                  Markup=Markup, facet_label=library_search.facet_label)
+                  total_exact=found.total_exact, facets=found.facets, page=page, pages=max(1, -(-found.total // 20)),
+                  base=base, urlencode=urlencode, Markup=Markup, facet_label=library_search.facet_label,
+                  choices=library_search.filter_choices())
 
 
 @router.get("/letters", response_class=HTMLResponse)
