@@ -274,3 +274,27 @@ def test_pages_turned_90_180_and_270_degrees_are_read_upright(summary):
             assert read["confidence"] >= 0.9 * upright["confidence"]
     finally:
         reader.close()
+
+
+def test_page_images_for_the_viewer_are_the_stored_frames_or_the_pdf_page_drawn(tmp_path, summary):
+    from PIL import Image, ImageChops
+
+    from openimr.casefile.worker import VIEW_MAX_PIXELS, CaseFileError, render_page
+
+    _cf, images = _image_pages(summary, 2)
+    tiff = tmp_path / "fax.tif"
+    images[0].save(tiff, save_all=True, append_images=images[1:], dpi=(200, 200), compression="tiff_lzw")
+    out = render_page(tiff, 2, tmp_path / "p2.png")
+    with Image.open(out) as shown:
+        second = images[1].convert("L").copy()
+        second.thumbnail((VIEW_MAX_PIXELS, VIEW_MAX_PIXELS))
+        assert shown.size == second.size  # the second frame itself, reduced
+        assert ImageChops.difference(shown.convert("L"), second).getbbox() is None
+    pdf = tmp_path / "records.pdf"
+    pdf.write_bytes(case_file(summary, seed=7, scanned_share=0.0, max_events=1).pdf)
+    with Image.open(render_page(pdf, 1, tmp_path / "p1.png")) as drawn:
+        assert drawn.size == (round(8.5 * 110), round(11 * 110))  # a letter page at VIEW_DPI
+        assert drawn.convert("L").getextrema()[0] < 100
+    with pytest.raises(CaseFileError, match="page 9: the file has 2 pages"):
+        render_page(tiff, 9, tmp_path / "p9.png")
+    assert not (tmp_path / "p9.png").exists()

@@ -197,3 +197,31 @@ def test_interrupted_indexing_resumes_at_the_next_start(sqlite_world, records_pd
         1 + done["documents"] - done["duplicates"]
     assert second.start() == 0  # nothing left to resume
     second.stop()
+
+
+def test_the_page_image_is_drawn_once_kept_and_shown_only_to_who_may_see_the_case(world, records_pdf):
+    case_id = _new_assigned_case(world)
+    intake = world.client("intake")
+    sent = intake.post(f"/api/cases/{case_id}/casefile", files={"file": ("records.pdf", records_pdf, "application/pdf")})
+    assert wait_done(intake, case_id, sent.json()["job"]["id"])["state"] == "done"
+    doc = intake.get(f"/api/cases/{case_id}/casefile").json()["documents"][0]
+    url = f"/cases/{case_id}/documents/{doc['id']}/pages/{doc['first_page']}/image"
+    assert f'src="{url}"' in intake.get(url.removesuffix("/image")).text
+    shown = intake.get(url)
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/png"
+    from io import BytesIO
+
+    from PIL import Image
+
+    picture = Image.open(BytesIO(shown.content))
+    assert picture.width >= 800 and picture.height > picture.width  # a letter page, drawn
+    assert picture.convert("L").getextrema()[0] < 100  # with ink on it
+    kept = list((world.app.state.casefile_jobs.folder / "images").glob(f"{sent.json()['job']['id']}-*.png"))
+    assert len(kept) == 1
+    before = kept[0].stat().st_mtime_ns
+    assert intake.get(url).content == shown.content and kept[0].stat().st_mtime_ns == before  # not drawn again
+    # a reviewer not assigned to the case, a page the document has not, another case: refused
+    assert world.client("rev_b").get(url).status_code == 403
+    assert intake.get(f"/cases/{case_id}/documents/{doc['id']}/pages/9999/image").status_code == 404
+    other = _new_assigned_case(world)
+    assert intake.get(f"/cases/{other}/documents/{doc['id']}/pages/{doc['first_page']}/image").status_code == 404

@@ -61,12 +61,13 @@ class Jobs:
 
     def __init__(self, folder: str | Path, url: str, ocr: str = "auto"):
         self.folder, self.url, self.ocr = Path(folder), url, ocr
-        for sub in ("jobs", "files", "pages", "incoming"):
+        for sub in ("jobs", "files", "pages", "incoming", "images"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # the manifests' writes
         self._stopping = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._drawing = threading.BoundedSemaphore(1)  # page images drawn one at a time
 
     # ------------------------------------------------------------ manifests
     def _manifest(self, job: str) -> Path:
@@ -136,6 +137,25 @@ class Jobs:
 
     def _file(self, job: dict) -> Path:
         return self.folder / "files" / (job["id"] + SUFFIXES.get(job["kind"], ".bin"))
+
+    # ------------------------------------------------------------ page images
+    def job_of_document(self, case_number: str, document_id: int) -> dict | None:
+        """The done job of a case that stored document `document_id` (its uploaded file)."""
+        return next((j for j in self.of_case(case_number)
+                     if j.get("state") == "done" and document_id in (j.get("stored") or [])), None)
+
+    def page_image(self, job: dict, page: int) -> Path:
+        """Page `page` (1-based) of a job's file as a PNG, drawn once in the bounded worker
+        (casefile.worker.render_page) and kept in `images/`; CaseFileError when it cannot be."""
+        from openimr.casefile.worker import render_page
+
+        target = self.folder / "images" / f"{job['id']}-{int(page)}.png"
+        if target.exists():
+            return target
+        with self._drawing:
+            if not target.exists():  # drawn meanwhile by another request
+                render_page(self._file(job), page, target)
+        return target
 
     # ------------------------------------------------------------ running
     def start(self) -> int:

@@ -29,6 +29,8 @@ MAX_BYTES = 200 * 1024 * 1024  # a case file of more is refused before it is ope
 OCR_MEMORY_MB = 1536  # Tesseract with its English model and a 300 dpi page needs ~400 MB
 MIN_TEXT_CHARS = 40  # a page with fewer letters and digits in its text layer has none usable
 RENDER_DPI = 300  # scanned PDF pages are rendered at this resolution for OCR
+VIEW_DPI = 110  # a page shown in the workbench's page viewer (a letter page ~935 x 1210 px)
+VIEW_MAX_PIXELS = 1600  # and no side of its image longer than this (a stored scan is reduced)
 
 
 class CaseFileError(Exception):
@@ -160,6 +162,43 @@ def _read_page(pages: _Pages, index: int, ocr: str, reader_box: list) -> dict:
     return answer
 
 
+def _view(job: dict) -> dict:
+    """Write page `image` (0-based) of a file as a PNG at `out` for the page viewer: a PDF page
+    rendered by pdfium at VIEW_DPI, an image's own frame (a TIFF fax page, a PNG or JPEG)
+    reduced to VIEW_MAX_PIXELS; {"image": out} or {"error"}."""
+    try:
+        pages = _Pages(job["path"], job["kind"])
+    except ValueError as error:
+        return {"error": str(error)}
+    except MemoryError:
+        return {"error": "over the memory limit"}
+    try:
+        index = int(job["image"])
+        if not 0 <= index < pages.n:
+            return {"error": f"page {index + 1}: the file has {pages.n} pages"}
+        if pages.kind == "pdf":
+            page = pages.pdf[index]
+            try:
+                picture = page.render(scale=VIEW_DPI / 72, grayscale=True).to_pil()
+            finally:
+                page.close()
+        else:
+            picture, _dpi = pages.image(index)
+        picture.thumbnail((VIEW_MAX_PIXELS, VIEW_MAX_PIXELS))
+        if picture.mode not in ("1", "L", "RGB"):
+            picture = picture.convert("RGB")
+        temporary = job["out"] + f".{os.getpid()}.tmp"
+        picture.save(temporary, format="PNG", optimize=False)
+        os.replace(temporary, job["out"])  # a reader sees no image or the whole one
+        return {"image": job["out"]}
+    except MemoryError:
+        return {"error": f"page {int(job['image']) + 1}: over the memory limit"}
+    except Exception:  # noqa: BLE001 - a damaged page is that page's error
+        return {"error": f"page {int(job['image']) + 1}: corrupt page"}
+    finally:
+        pages.close()
+
+
 def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
     """Read {"path", "kind", "start", "ocr", "limits"}; answer {"pages": n}, then one frame a
     page, then {"done": true} (or {"error"} when the file cannot be opened)."""
@@ -183,6 +222,10 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
         except EOFError:
             return
         lim = Limits(**job["limits"])
+        if "image" in job:
+            bounded._set_cpu_limit(lim.cpu_seconds)
+            _send(stdout, json.dumps(_view(job)).encode())
+            continue
         try:
             pages = _Pages(job["path"], job["kind"])
         except ValueError as error:
@@ -294,6 +337,29 @@ def read_pages(path: str | Path, ocr: str = "auto", start: int = 0, lim: Limits 
                 return
     finally:
         worker.kill()
+
+
+def render_page(path: str | Path, page: int, out: str | Path, lim: Limits | None = None) -> Path:
+    """Page `page` (1-based) of a case file as a PNG image at `out`, drawn in a bounded worker
+    (memory, CPU and wall time as for reading); CaseFileError naming the file otherwise."""
+    path, out = Path(path), Path(out)
+    kind = sniff(path)
+    lim = lim or casefile_limits()
+    worker = _Worker(lim.memory_mb)
+    try:
+        worker.ask({"path": str(path.resolve()), "kind": kind, "image": page - 1, "out": str(out),
+                    "limits": asdict(lim)})
+        try:
+            answer = worker.answer(lim.wall_seconds)
+        except TimeoutError:
+            raise CaseFileError(str(path), f"page {page}: over the time limit of {lim.wall_seconds} s") from None
+        except (EOFError, OSError, ValueError):
+            raise CaseFileError(str(path), f"page {page}: " + worker.why_dead(lim, lim.memory_mb)) from None
+    finally:
+        worker.kill()
+    if "error" in answer:
+        raise CaseFileError(str(path), answer["error"])
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

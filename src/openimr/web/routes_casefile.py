@@ -7,7 +7,7 @@ evidence highlighted on the page it cites."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
@@ -140,25 +140,54 @@ def _page_spans(detail: dict, doc_index: int, start: int, end: int) -> tuple[lis
     return spans, items
 
 
-@pages.get("/cases/{case_id}/documents/{doc_id}/pages/{number}", response_class=HTMLResponse)
-def page_viewer(case_id: CaseId, doc_id: DocumentId, number: FilePage, request: Request, user: Principal = Depends(current_user),
-                db: Session = Depends(get_db)):
-    """One page of a stored case-file document: its text, the engine's evidence on it
-    highlighted, beside the disputed items (and what each cites on this page)."""
+def _case_page(db: Session, user: Principal, case_id: int, doc_id: int, number: int):
+    """(case, its documents, the document's index among them, its pages) for page `number` of
+    document `doc_id`: the case as the user may see it (workflow.load_case), else one line."""
     from openimr.casefile.record import pages_of
-    from openimr.web import views
-    from openimr.web.routes_pages import render
 
     case = workflow.load_case(db, user, case_id)
     rows = record.documents(db, case)
     index = next((i for i, r in enumerate(rows) if r.id == doc_id), None)
     if index is None:
         raise workflow.NotFound(f"document {doc_id}: not a document of case {case.case_number}")
-    row = rows[index]
-    found = {n: (s, e) for n, s, e in pages_of(row.text)}
+    found = {n: (s, e) for n, s, e in pages_of(rows[index].text)}
     if number not in found:
         where = f"pages {min(found)}-{max(found)}" if found else "no numbered pages"
         raise workflow.NotFound(f"page {number}: document {doc_id} has {where}")
+    return case, rows, index, found
+
+
+@pages.get("/cases/{case_id}/documents/{doc_id}/pages/{number}/image")
+def page_image(case_id: CaseId, doc_id: DocumentId, number: FilePage, request: Request,
+               user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+    """The page as it was sent (a PNG: the PDF page drawn, or the scanned image), drawn in the
+    bounded worker once and kept; only for a user who may see the case."""
+    from openimr.casefile.worker import CaseFileError
+
+    case, _rows, _index, _found = _case_page(db, user, case_id, doc_id, number)
+    number_ = case.case_number
+    db.commit()  # hand the connection back while the page is drawn
+    jobs = _jobs(request)
+    job = jobs.job_of_document(number_, doc_id)
+    if job is None:
+        raise workflow.NotFound(f"document {doc_id}: its case file is no longer kept")
+    try:
+        path = jobs.page_image(job, number)
+    except CaseFileError as error:
+        raise workflow.NotFound(f"page {number}: {error.reason}") from None
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@pages.get("/cases/{case_id}/documents/{doc_id}/pages/{number}", response_class=HTMLResponse)
+def page_viewer(case_id: CaseId, doc_id: DocumentId, number: FilePage, request: Request, user: Principal = Depends(current_user),
+                db: Session = Depends(get_db)):
+    """One page of a stored case-file document: its text, the engine's evidence on it
+    highlighted, beside the disputed items (and what each cites on this page)."""
+    from openimr.web import views
+    from openimr.web.routes_pages import render
+
+    case, rows, index, found = _case_page(db, user, case_id, doc_id, number)
+    row = rows[index]
     start, end = found[number]
     items: list = []
     spans: list = []
@@ -170,4 +199,5 @@ def page_viewer(case_id: CaseId, doc_id: DocumentId, number: FilePage, request: 
     return render(request, "casefile_page.html", user, case=case, doc=row, number=number,
                   html=Markup(views.highlighted(row.text[start:end], spans)), items=items, marks=len(spans),
                   previous=numbers[at - 1] if at > 0 else None, next=numbers[at + 1] if at + 1 < len(numbers) else None,
-                  original=next((r for r in rows if r.id == row.duplicate_of), None))
+                  original=next((r for r in rows if r.id == row.duplicate_of), None),
+                  image=_jobs(request).job_of_document(case.case_number, doc_id) is not None)
