@@ -221,8 +221,9 @@ class Jobs:
         try:
             result = index_file(self._file(job), job.get("ocr") or self.ocr, progress=progress, keep=documents,
                                 resume=self.folder / "pages")
-        except CaseFileError as error:
+        except CaseFileError as error:  # refused whole (too big, too many pages, not readable)
             self._update(job, state="failed", error=f"{job['name']}: {error.reason}")
+            self._file(job).unlink(missing_ok=True)  # nothing of it is kept
             return
         errors = [line.replace(str(self._file(job)), job["name"]) for line in result["errors"]]
         self._update(job, state="storing", pages=result["pages"], page=result["pages"], errors=errors,

@@ -22,10 +22,10 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from openimr import bounds
 from openimr.letters.read import bounded
 from openimr.letters.read.bounded import Limits, _receive, _send
 
-MAX_BYTES = 200 * 1024 * 1024  # a case file of more is refused before it is opened
 OCR_MEMORY_MB = 1536  # Tesseract with its English model and a 300 dpi page needs ~400 MB
 MIN_TEXT_CHARS = 40  # a page with fewer letters and digits in its text layer has none usable
 RENDER_DPI = 300  # scanned PDF pages are rendered at this resolution for OCR
@@ -42,9 +42,11 @@ class CaseFileError(Exception):
 
 
 def casefile_limits() -> Limits:
-    """The letters' limits, with room for OCR in the address space (unless
-    OPENIMR_PDF_MEMORY_MB says otherwise)."""
+    """The letters' limits, with bounds.MAX_CASEFILE_PAGES pages and room for OCR in the
+    address space (unless OPENIMR_PDF_MAX_PAGES or OPENIMR_PDF_MEMORY_MB say otherwise)."""
     lim = bounded.limits()
+    if not os.environ.get("OPENIMR_PDF_MAX_PAGES"):
+        lim = replace(lim, max_pages=bounds.MAX_CASEFILE_PAGES)
     if os.environ.get("OPENIMR_PDF_MEMORY_MB"):
         return lim
     return replace(lim, memory_mb=max(lim.memory_mb, OCR_MEMORY_MB))
@@ -58,8 +60,8 @@ def sniff(path: Path) -> str:
             head = handle.read(8)
     except OSError as error:
         raise CaseFileError(str(path), f"cannot be read ({error.strerror or error})") from None
-    if size > MAX_BYTES:
-        raise CaseFileError(str(path), f"{size / 1e6:.0f} MB, over the limit of {MAX_BYTES // 2**20} MB")
+    if size > bounds.MAX_CASEFILE_BYTES:
+        raise CaseFileError(str(path), f"{size / 2**20:.0f} MB, over the limit of {bounds.MAX_CASEFILE_BYTES // 2**20} MB")
     if head.startswith(b"%PDF-") or b"%PDF-" in _head(path):
         return "pdf"
     if head[:4] in (b"II*\x00", b"MM\x00*"):

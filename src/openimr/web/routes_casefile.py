@@ -6,14 +6,15 @@ evidence highlighted on the page it cites."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from openimr.bounds import MAX_CASEFILE_BYTES, MAX_CASEFILE_PAGES
 from openimr.cases import record, store
 from openimr.web import workflow
-from openimr.web.app import current_user, get_db, writer
+from openimr.web.app import current_user, get_db
 from openimr.web.auth import Principal
 from openimr.web.limits import CaseId, DocumentId, FilePage
 
@@ -33,11 +34,29 @@ def job_view(job: dict) -> dict:
     return {k: job.get(k) for k in JOB_FIELDS}
 
 
-async def _upload(request: Request, db: Session, user: Principal, case_id: int, file: UploadFile | None):
+def _csrf(request: Request, user: Principal):
+    """The CSRF check of an upload: the X-CSRF-Token header now, else the form's csrf_token
+    field once the file begins (uploads.stream_casefile)."""
+    from openimr.web.app import check_csrf
+
+    if request.headers.get("x-csrf-token") is not None:
+        request.state.csrf_given = request.headers["x-csrf-token"]
+        check_csrf(request, user)
+        return None
+
+    def check(fields: dict) -> None:
+        request.state.csrf_given = fields.get("csrf_token")
+        check_csrf(request, user)
+
+    return check
+
+
+async def _upload(request: Request, db: Session, user: Principal, case_id: int):
     """Stream the upload to disk, check it is a case file, queue its indexing: (job, new)."""
     from openimr.casefile.worker import CaseFileError, sniff
-    from openimr.web.uploads import stream_to_disk
+    from openimr.web.uploads import stream_casefile
 
+    check = _csrf(request, user)
     case = workflow.load_case(db, user, case_id)
     workflow.require_role(user, *ROLES)
     if case.status not in store.OPEN_STATUSES:
@@ -48,7 +67,7 @@ async def _upload(request: Request, db: Session, user: Principal, case_id: int, 
     jobs = _jobs(request)
     target = jobs.incoming()
     try:
-        name, digest, size = await stream_to_disk(file, target)
+        name, digest, size = await stream_casefile(request, target, check)
         try:
             kind = sniff(target)
         except CaseFileError as error:
@@ -84,12 +103,24 @@ def casefile_view(session: Session, case) -> dict:
 
 
 # ---------------------------------------------------------------- API
-@api.post("/cases/{case_id}/casefile", status_code=202)
-async def upload_casefile(case_id: CaseId, request: Request, file: UploadFile | None = File(None),
-                          user: Principal = Depends(writer), db: Session = Depends(get_db)):
-    """Upload a case file (PDF, TIFF, PNG or JPEG) to be indexed in the background; the same
-    file sent again to the same case is the same job."""
-    job, new = await _upload(request, db, user, case_id, file)
+MAX_MB = MAX_CASEFILE_BYTES // (1024 * 1024)
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": {
+        "type": "string", "format": "binary",
+        "description": f"the case file: at most {MAX_MB} MB and {MAX_CASEFILE_PAGES:,} pages"}}}}}}
+
+
+@api.post("/cases/{case_id}/casefile", status_code=202, openapi_extra={"requestBody": UPLOAD_BODY},
+          description=f"Upload a case file (PDF, TIFF, PNG or JPEG) of at most {MAX_MB} MB and "
+                      f"{MAX_CASEFILE_PAGES:,} pages, streamed to disk and indexed in the background; "
+                      "the same file sent again to the same case is the same job. A larger file is "
+                      "refused in one line naming it and the limit (422), a file of more pages fails "
+                      "its job so, and nothing is stored.")
+async def upload_casefile(case_id: CaseId, request: Request, user: Principal = Depends(current_user),
+                          db: Session = Depends(get_db)):
+    """Upload a case file to be indexed in the background (the body is read by
+    uploads.stream_casefile, not by the framework)."""
+    job, new = await _upload(request, db, user, case_id)
     return {"job": job_view(job), "new": new, "jobs_url": f"/api/cases/{case_id}/casefile/jobs"}
 
 
@@ -110,13 +141,13 @@ def casefile(case_id: CaseId, user: Principal = Depends(current_user), db: Sessi
 
 # ---------------------------------------------------------------- pages
 @pages.post("/cases/{case_id}/records/casefile")
-async def upload_form(case_id: CaseId, request: Request, file: UploadFile | None = File(None),
-                      user: Principal = Depends(writer), db: Session = Depends(get_db)):
+async def upload_form(case_id: CaseId, request: Request, user: Principal = Depends(current_user),
+                      db: Session = Depends(get_db)):
     from urllib.parse import quote
 
     from openimr.web.routes_pages import see_other
 
-    job, new = await _upload(request, db, user, case_id, file)
+    job, new = await _upload(request, db, user, case_id)
     said = f"{job['name']}: indexing in the background" if new else f"{job['name']}: sent already ({job['state']})"
     return see_other(f"/cases/{case_id}/records?message={quote(said)}")
 
