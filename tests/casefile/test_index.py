@@ -219,6 +219,30 @@ def test_a_page_over_the_memory_limit_costs_that_page_only(tmp_path, monkeypatch
     assert [d["first_page"] for d in result["documents"]] == [1, 3]
 
 
+def test_a_missing_tesseract_model_is_named_not_taken_for_the_memory_limit(tmp_path, monkeypatch):
+    """TESSDATA_PREFIX at an empty folder: the scanned page's error names the missing model and
+    the folder (it used to say "over the memory limit"); the text pages are still read."""
+    import random
+
+    from openimr.casefile.pdfwrite import PdfWriter
+    from openimr.casefile.synth import _placed, _render
+
+    lines = [(13, True, "OPERATIVE REPORT"), (10, False, "Date of surgery: 02/03/2016, right shoulder arthroscopy.")]
+    writer = PdfWriter()
+    writer.text_page(_placed(lines))
+    writer.image_page(_render(lines, 150, random.Random(1), fax=False))
+    path = tmp_path / "two.pdf"
+    path.write_bytes(writer.getvalue())
+    empty = tmp_path / "tessdata"
+    empty.mkdir()
+    monkeypatch.setenv("TESSDATA_PREFIX", str(empty))
+    result = index_file(path)
+    assert result["errors"] == [
+        f"{path}: page 2: Tesseract's English model (Debian: tesseract-ocr-eng), eng.traineddata, is not installed "
+        f"in {empty} (TESSDATA_PREFIX); make system-deps installs it"]
+    assert result["pages"] == 2 and result["documents"][0]["first_page"] == 1
+
+
 def test_interrupted_indexing_resumes_where_it_stopped(tmp_path, summary):
     from openimr.casefile.index import _checkpoint
 

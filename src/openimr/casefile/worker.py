@@ -152,10 +152,12 @@ def _read_page(pages: _Pages, index: int, ocr: str, reader_box: list) -> dict:
             pass
         image, dpi = pages.image(index)
         if not reader_box:
-            from openimr.casefile.ocr import Reader
+            from openimr.casefile.ocr import MissingModel, Reader
 
             try:
                 reader_box.append(Reader())
+            except MissingModel:
+                raise
             except (RuntimeError, MemoryError, ImportError):  # how tesserocr fails to allocate
                 raise MemoryError from None
         answer.update(reader_box[0].page(image, dpi))
@@ -214,6 +216,8 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
     import tesserocr  # noqa: F401 - its shared libraries are mapped before the limit
     from PIL import Image  # noqa: F401
 
+    from openimr.casefile.ocr import MissingModel
+
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024, resource.RLIM_INFINITY))
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer
     _send(stdout, b'{"ready": true}')
@@ -246,6 +250,8 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
                 answer = _read_page(pages, index, job["ocr"], reader_box)
             except MemoryError:
                 answer = {"page": index + 1, "error": f"over the memory limit of {memory_mb} MB"}
+            except MissingModel as error:  # not the page's fault: said as it is
+                answer = {"page": index + 1, "error": str(error)}
             except Exception:  # noqa: BLE001 - a damaged page costs that page only
                 answer = {"page": index + 1, "error": "corrupt page"}
             _send(stdout, json.dumps(answer).encode())
