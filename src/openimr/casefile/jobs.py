@@ -11,6 +11,10 @@ costliest work of OpenIMR and the machine's cores are shared with the requests).
 - **Double submits**: the job's id is made of the case and the file's SHA-256, and its
   manifest is created with O_EXCL: the same file sent twice to the same case gives the same
   job, indexed and stored once (a failed job may be sent again).
+- **Several processes** (workbench workers sharing the folder): a process runs a job only once
+  it has claimed it in the database (`claim`: one atomic UPDATE of `imr_casefile_claims`),
+  so two processes never run the same job; a claim not renewed for CLAIM_STALE_SECONDS (its
+  process died) may be taken over.
 - **Interruption**: a job stops between two pages when the app stops (`stop`), and every job
   not done is started again by `start` (the next app start), going on at the first page not
   kept. A job interrupted while storing is stored again only if none of its documents was.
@@ -32,6 +36,8 @@ STATES = ("queued", "indexing", "storing", "done", "failed")
 UNFINISHED = ("queued", "indexing", "storing")
 SUFFIXES = {"pdf": ".pdf", "tiff": ".tif", "png": ".png", "jpeg": ".jpg"}
 DIR_ENV = "OPENIMR_CASEFILE_DIR"
+CLAIM_STALE_SECONDS = 600.0  # a claim not renewed for this long belongs to a process that died
+CLAIM_RENEW_SECONDS = 30.0  # a running job renews its claim at most this often
 
 
 class Stopped(Exception):
@@ -68,6 +74,11 @@ class Jobs:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self._drawing = threading.BoundedSemaphore(1)  # page images drawn one at a time
+        import socket
+        import uuid
+
+        self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._renewed: dict[str, float] = {}  # job -> when its claim was last renewed (monotonic)
 
     # ------------------------------------------------------------ manifests
     def _manifest(self, job: str) -> Path:
@@ -188,10 +199,68 @@ class Jobs:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openimr-casefile")
             self._pool.submit(self._run, job["id"])
 
+    # ------------------------------------------------------------ claims
+    def claim(self, job: str) -> bool:
+        """Whether this process now runs `job`: claimed by one UPDATE that holds only while no
+        other process has it (or its claim went stale), atomic in the database."""
+        import time
+
+        from sqlalchemy import CursorResult, insert, or_, update
+        from sqlalchemy.exc import IntegrityError
+
+        from openimr import db
+        from openimr.cases.tables import CaseFileClaimRow as Claim
+
+        now = time.time()
+        with db.session_scope(self.url) as session:
+            if session.get(Claim, job) is None:
+                try:
+                    with session.begin_nested():
+                        session.execute(insert(Claim).values(job=job, owner=None, renewed_at=None))
+                except IntegrityError:
+                    pass  # inserted meanwhile by another process
+            result: CursorResult = session.execute(  # type: ignore[assignment]
+                update(Claim).where(Claim.job == job, or_(Claim.owner.is_(None), Claim.owner == self.owner,
+                                                          Claim.renewed_at < now - CLAIM_STALE_SECONDS))
+                .values(owner=self.owner, renewed_at=now))
+        return result.rowcount == 1
+
+    def release(self, job: str) -> None:
+        """Give up this process's claim of `job` (done, failed or stopped)."""
+        from sqlalchemy import update
+
+        from openimr import db
+        from openimr.cases.tables import CaseFileClaimRow as Claim
+
+        with db.session_scope(self.url) as session:
+            session.execute(update(Claim).where(Claim.job == job, Claim.owner == self.owner)
+                            .values(owner=None, renewed_at=None))
+
+    def _renew(self, job: str) -> None:
+        import time
+
+        if time.monotonic() - self._renewed.get(job, 0.0) < CLAIM_RENEW_SECONDS:
+            return
+        self._renewed[job] = time.monotonic()
+        if not self.claim(job):
+            raise Stopped()  # taken over (this process was thought dead): the other one goes on
+
     def _run(self, job_id_: str) -> None:
         job = self.get(job_id_)
         if job is None or job.get("state") not in UNFINISHED or self._stopping.is_set():
             return
+        if not self.claim(job_id_):
+            log.info("case file job %s is run by another process", job_id_)
+            return
+        try:
+            job = self.get(job_id_)  # as the process that had it last left it
+            if job is None or job.get("state") not in UNFINISHED:
+                return
+            self._run_claimed(job)
+        finally:
+            self.release(job_id_)
+
+    def _run_claimed(self, job: dict) -> None:
         try:
             self._index(job)
         except Stopped:
@@ -214,6 +283,7 @@ class Jobs:
 
         def progress(page: int, pages: int) -> None:
             self._update(job, page=page, pages=pages or job.get("pages"))
+            self._renew(job["id"])
             if self._stopping.is_set():
                 raise Stopped()
 
