@@ -307,3 +307,33 @@ def test_the_page_image_is_drawn_once_kept_and_shown_only_to_who_may_see_the_cas
     assert intake.get(f"/cases/{case_id}/documents/{doc['id']}/pages/9999/image").status_code == 404
     other = _new_assigned_case(world)
     assert intake.get(f"/cases/{other}/documents/{doc['id']}/pages/{doc['first_page']}/image").status_code == 404
+
+
+def test_the_workbench_hands_the_pages_to_a_dask_cluster(sqlite_world, records_pdf, cli_index, tmp_path):
+    """`openimr serve --cluster`: the job's pages are read on the cluster, the documents split
+    and stored here, the same as the command line's."""
+    import hashlib
+
+    from distributed import LocalCluster
+
+    from openimr.casefile.jobs import Jobs
+
+    world = sqlite_world
+    case_id = _new_assigned_case(world)
+    number = world.client("intake").get(f"/api/cases/{case_id}").json()["case_number"]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+        jobs = Jobs(tmp_path / "jobs", world.url, cluster=cluster.scheduler_address)
+        received = jobs.incoming()
+        received.write_bytes(records_pdf)
+        job, _new = jobs.submit(received, number, case_id, "records.pdf", hashlib.sha256(records_pdf).hexdigest(),
+                                "pdf", len(records_pdf), "web:intake")
+        deadline = time.monotonic() + 120
+        while jobs.get(job["id"])["state"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        jobs.stop()
+        ran = set(cluster.scheduler.task_prefixes)
+    done = jobs.get(job["id"])
+    assert done["state"] == "done", done
+    assert "pages_on_worker" in ran  # read on the cluster (Dask strips the leading underscore)
+    assert done["pages"] == cli_index["pages"] and done["documents"] == len(cli_index["documents"])
+    assert len(done["stored"]) == len(cli_index["documents"])

@@ -65,8 +65,9 @@ def _now() -> str:
 class Jobs:
     """The background indexing of one database's case files (`start` it, `stop` it)."""
 
-    def __init__(self, folder: str | Path, url: str, ocr: str = "auto"):
+    def __init__(self, folder: str | Path, url: str, ocr: str = "auto", cluster: str | None = None):
         self.folder, self.url, self.ocr = Path(folder), url, ocr
+        self.cluster = cluster  # a Dask scheduler's address: the pages are read there (index_on_cluster)
         for sub in ("jobs", "files", "pages", "incoming", "images"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # the manifests' writes
@@ -271,7 +272,7 @@ class Jobs:
             log.warning("case file job %s failed: %s", job["id"], type(error).__name__)
 
     def _index(self, job: dict) -> None:
-        from openimr.casefile.index import index_file
+        from openimr.casefile.index import index_file, index_on_cluster
         from openimr.casefile.record import store_documents
         from openimr.casefile.worker import CaseFileError
         from openimr.cases import store
@@ -289,8 +290,12 @@ class Jobs:
 
         documents: list = []
         try:
-            result = index_file(self._file(job), job.get("ocr") or self.ocr, progress=progress, keep=documents,
-                                resume=self.folder / "pages")
+            if self.cluster:
+                result = index_on_cluster(self._file(job), self.cluster, job.get("ocr") or self.ocr, keep=documents,
+                                          resume=self.folder / "pages")
+            else:
+                result = index_file(self._file(job), job.get("ocr") or self.ocr, progress=progress, keep=documents,
+                                    resume=self.folder / "pages")
         except CaseFileError as error:  # refused whole (too big, too many pages, not readable)
             self._update(job, state="failed", error=f"{job['name']}: {error.reason}")
             self._file(job).unlink(missing_ok=True)  # nothing of it is kept
