@@ -47,6 +47,8 @@ MAX_SUMMARY = 200_000  # the clinical summary typed on the intake form
 # ---------------------------------------------------------------- bytes
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the largest file a user may upload (a PDF or .txt)
 MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 512 * 1024  # and room for the form around it
+MAX_CASEFILE_BYTES = 200 * 1024 * 1024  # a case file (PDF, TIFF, PNG, JPEG): command line and upload
+MAX_CASEFILE_PAGES = 2000  # and its pages (a file of more is refused whole, nothing stored)
 
 # ---------------------------------------------------------------- dates
 EARLIEST_DATE = date(1900, 1, 1)  # no date of a case (birth, injury, decision, record) is older

@@ -219,6 +219,30 @@ def test_a_page_over_the_memory_limit_costs_that_page_only(tmp_path, monkeypatch
     assert [d["first_page"] for d in result["documents"]] == [1, 3]
 
 
+def test_a_missing_tesseract_model_is_named_not_taken_for_the_memory_limit(tmp_path, monkeypatch):
+    """TESSDATA_PREFIX at an empty folder: the scanned page's error names the missing model and
+    the folder (it used to say "over the memory limit"); the text pages are still read."""
+    import random
+
+    from openimr.casefile.pdfwrite import PdfWriter
+    from openimr.casefile.synth import _placed, _render
+
+    lines = [(13, True, "OPERATIVE REPORT"), (10, False, "Date of surgery: 02/03/2016, right shoulder arthroscopy.")]
+    writer = PdfWriter()
+    writer.text_page(_placed(lines))
+    writer.image_page(_render(lines, 150, random.Random(1), fax=False))
+    path = tmp_path / "two.pdf"
+    path.write_bytes(writer.getvalue())
+    empty = tmp_path / "tessdata"
+    empty.mkdir()
+    monkeypatch.setenv("TESSDATA_PREFIX", str(empty))
+    result = index_file(path)
+    assert result["errors"] == [
+        f"{path}: page 2: Tesseract's English model (Debian: tesseract-ocr-eng), eng.traineddata, is not installed "
+        f"in {empty} (TESSDATA_PREFIX); make system-deps installs it"]
+    assert result["pages"] == 2 and result["documents"][0]["first_page"] == 1
+
+
 def test_interrupted_indexing_resumes_where_it_stopped(tmp_path, summary):
     from openimr.casefile.index import _checkpoint
 
@@ -274,3 +298,27 @@ def test_pages_turned_90_180_and_270_degrees_are_read_upright(summary):
             assert read["confidence"] >= 0.9 * upright["confidence"]
     finally:
         reader.close()
+
+
+def test_page_images_for_the_viewer_are_the_stored_frames_or_the_pdf_page_drawn(tmp_path, summary):
+    from PIL import Image, ImageChops
+
+    from openimr.casefile.worker import VIEW_MAX_PIXELS, CaseFileError, render_page
+
+    _cf, images = _image_pages(summary, 2)
+    tiff = tmp_path / "fax.tif"
+    images[0].save(tiff, save_all=True, append_images=images[1:], dpi=(200, 200), compression="tiff_lzw")
+    out = render_page(tiff, 2, tmp_path / "p2.png")
+    with Image.open(out) as shown:
+        second = images[1].convert("L").copy()
+        second.thumbnail((VIEW_MAX_PIXELS, VIEW_MAX_PIXELS))
+        assert shown.size == second.size  # the second frame itself, reduced
+        assert ImageChops.difference(shown.convert("L"), second).getbbox() is None
+    pdf = tmp_path / "records.pdf"
+    pdf.write_bytes(case_file(summary, seed=7, scanned_share=0.0, max_events=1).pdf)
+    with Image.open(render_page(pdf, 1, tmp_path / "p1.png")) as drawn:
+        assert drawn.size == (round(8.5 * 110), round(11 * 110))  # a letter page at VIEW_DPI
+        assert drawn.convert("L").getextrema()[0] < 100
+    with pytest.raises(CaseFileError, match="page 9: the file has 2 pages"):
+        render_page(tiff, 9, tmp_path / "p9.png")
+    assert not (tmp_path / "p9.png").exists()

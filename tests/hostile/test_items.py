@@ -127,8 +127,8 @@ def test_the_limits_are_the_same_on_the_form_and_the_api(intake_app, app_data):
 def test_the_limits_are_stated_in_the_openapi_schema_and_the_docs(intake_app):
     _, client = intake_app
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
-    assert schemas["UrDecisionIn"]["properties"]["items"]["maxItems"] == bounds.MAX_ITEMS
-    assert schemas["UrItemIn"]["properties"]["request"]["maxLength"] == bounds.MAX_REQUEST
+    assert schemas["URDecision"]["properties"]["items"]["maxItems"] == bounds.MAX_ITEMS
+    assert schemas["DisputedItem"]["properties"]["request"]["maxLength"] == bounds.MAX_REQUEST
     limits = DOCS.read_text().split("\n## Limits", 1)[1].split("\n## ", 1)[0]
     stated = dict(re.findall(r"^\| `(MAX_\w+)` \| ([\d,]+) \|", limits, re.M))
     assert stated["MAX_ITEMS"] == f"{bounds.MAX_ITEMS:,}" and stated["MAX_REQUEST"] == f"{bounds.MAX_REQUEST:,}"

@@ -118,3 +118,43 @@ def test_parallel_wrong_passwords_are_evaluated_at_most_the_limit(live):
     right = httpx.post(live.base + "/api/login", json={"username": "target", "password": PASSWORD}, timeout=60)
     assert right.status_code == 429 and "too many failed sign-ins" in right.json()["detail"]
     assert live.client("intake").get("/api/me").json()["username"] == "intake"
+
+
+def _settled(pids: list[int], seconds: float = 90) -> None:
+    """Wait until no process of `pids` has grown its peak memory for three seconds."""
+    deadline = time.monotonic() + seconds
+    last, still = None, 0.0
+    while time.monotonic() < deadline and still < 3:
+        now = [memory_kb(pid, "VmHWM") for pid in pids]
+        still = still + 0.5 if now == last else 0.0
+        last = now
+        time.sleep(0.5)
+
+
+def test_a_large_case_file_is_streamed_to_disk_not_held_in_memory(live):
+    """64 MB sent in chunked transfer encoding as a case file (under its 200 MB bound, six times
+    the workbench's other bound): taken, and no server worker grew by anything like its size."""
+    size = 96 * 1024 * 1024
+
+    def body(size: int, fill: bytes):
+        yield (b'--B0und\r\nContent-Disposition: form-data; name="file"; filename="big-fax.pdf"\r\n'
+               b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\n")
+        chunk = fill * 65536
+        for _ in range(size // len(chunk)):
+            yield chunk
+        yield b"\r\n--B0und--\r\n"
+
+    intake = live.client("intake")
+    kind = {"content-type": "multipart/form-data; boundary=B0und"}
+    workers = live.worker_pids()
+    for _ in workers:  # each worker's first upload loads its modules: not what is measured
+        assert intake.post(f"/api/cases/{live.case_id}/casefile", content=body(2**20, b"\1"),
+                           headers=kind).status_code == 202
+    _settled(workers)  # the workers' background warm-up (engine, library model) is done
+    before = {pid: memory_kb(pid, "VmHWM") for pid in workers}
+    sent = intake.post(f"/api/cases/{live.case_id}/casefile", content=body(size, b"\0"), headers=kind)
+    assert sent.status_code == 202, sent.text
+    assert sent.json()["job"]["bytes"] == size + len("%PDF-1.4\n")
+    for pid in workers:
+        grew = memory_kb(pid, "VmHWM") - before[pid]
+        assert grew < 24 * 1024, f"server worker {pid} grew by {grew} KB for a {size // 2**20} MB upload"

@@ -281,5 +281,10 @@ def test_intake_uploads_a_scanned_case_file_and_the_reviewer_sees_the_evidence_o
     marks = reviewer.locator("pre.doc mark")
     assert marks.count() >= 1 and marks.first.inner_text().strip()
     assert "Disputed items" in reviewer.locator("aside.page-items").inner_text()
+    image = reviewer.locator(".page-image img")  # the page as sent, beside its text
+    image.scroll_into_view_if_needed()
+    reviewer.wait_for_function("() => { const i = document.querySelector('.page-image img');"
+                               " return i && i.complete && i.naturalWidth > 0; }", timeout=60000)
+    assert image.evaluate("i => i.naturalWidth") >= 800 and image.is_visible()
     _check_accessible(reviewer, "21-case-file-page")
     reviewer.context.close()

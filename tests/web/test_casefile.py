@@ -143,14 +143,96 @@ def test_who_may_and_bad_input(sqlite_world, records_pdf, monkeypatch):
     assert text.status_code == 422 and text.json()["detail"] == "notes.txt: not a PDF or image (PDF, TIFF, PNG or JPEG)"
     empty = intake.post(url, files={"file": ("empty.pdf", b"", "application/pdf")})
     assert empty.status_code == 422 and empty.json()["detail"] == "empty.pdf: the file is empty"
-    assert intake.post(url, data={"x": "1"}).json()["detail"] == "file: choose a file to upload"
-    monkeypatch.setattr("openimr.web.uploads.MAX_BYTES", 1000)  # the bound holds while streaming
+    assert intake.post(url, data={"x": "1"}).json()["detail"] == "file: choose a file to upload (a multipart/form-data body)"
+    assert intake.post(url, files={"other": ("r.pdf", records_pdf)}).json()["detail"] == "file: choose a file to upload"
+    monkeypatch.setattr("openimr.bounds.MAX_CASEFILE_BYTES", 1000)  # the bound holds while streaming
     big = intake.post(url, files={"file": ("big.pdf", records_pdf, "application/pdf")})
-    assert big.status_code == 422 and big.json()["detail"] == "big.pdf: too large (over 0 MB)"
+    assert big.status_code == 422
+    assert big.json()["detail"] == "big.pdf: too large: case files are limited to 0 MB; nothing was stored"
     assert intake.get(f"/api/cases/{case_id}/casefile/jobs").json()["jobs"] == []
     jobs = world.app.state.casefile_jobs
     assert list((jobs.folder / "incoming").iterdir()) == []  # nothing left behind
     assert intake.post("/api/cases/999999/casefile", files={"file": ("r.pdf", records_pdf)}).status_code == 404
+
+
+def _streamed_body(boundary: str, name: str, size: int, csrf: str | None = None):
+    """A multipart body sent a chunk at a time (chunked encoding, no Content-Length): the file
+    `name` of `size` bytes, a PDF header then zeros, never built whole in memory."""
+    if csrf is not None:
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n").encode()
+    yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+           "Content-Type: application/pdf\r\n\r\n%PDF-1.4\n").encode()
+    sent, chunk = 9, b"\0" * 65536
+    while sent < size:
+        part = chunk[: min(len(chunk), size - sent)]
+        sent += len(part)
+        yield part
+    yield f"\r\n--{boundary}--\r\n".encode()
+
+
+def test_a_case_file_past_the_bound_is_refused_in_one_line_and_nothing_is_kept(sqlite_world, monkeypatch):
+    world = sqlite_world
+    case_id = _new_assigned_case(world)
+    intake = world.client("intake")
+    jobs = world.app.state.casefile_jobs
+    monkeypatch.setattr("openimr.bounds.MAX_CASEFILE_BYTES", 3 * 1024 * 1024)  # lowered for a quick test
+    kind = {"content-type": "multipart/form-data; boundary=XyZ"}
+    big = intake.post(f"/api/cases/{case_id}/casefile", headers=kind,
+                      content=_streamed_body("XyZ", "fax-bundle.pdf", 5 * 1024 * 1024))
+    assert big.status_code == 422, big.text
+    assert big.json()["detail"] == "fax-bundle.pdf: too large: case files are limited to 3 MB; nothing was stored"
+    # the page form: the same line on the records page, the CSRF token read from the form
+    form = world.client("intake", fresh=True)
+    token = form.headers.pop("X-CSRF-Token")
+    page = form.post(f"/cases/{case_id}/records/casefile", headers=kind,
+                     content=_streamed_body("XyZ", "fax-bundle.pdf", 4 * 1024 * 1024, csrf=token))
+    assert page.status_code == 422 and "fax-bundle.pdf: too large: case files are limited to 3 MB" in page.text
+    forged = form.post(f"/cases/{case_id}/records/casefile", headers=kind,
+                       content=_streamed_body("XyZ", "r.pdf", 1000, csrf="wrong"))
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    assert intake.get(f"/api/cases/{case_id}/casefile/jobs").json()["jobs"] == []
+    assert list((jobs.folder / "incoming").iterdir()) == []
+    # a body past even the backstop (the file and as much again): refused before the route
+    huge = intake.post(f"/api/cases/{case_id}/casefile", headers=kind,
+                       content=_streamed_body("XyZ", "huge.pdf", 8 * 1024 * 1024))
+    assert huge.status_code == 413 and huge.json()["detail"] == "request too large: case files are limited to 3 MB"
+    # under the case-file bound, a body past the workbench's other bound (10.5 MB) is taken
+    monkeypatch.setattr("openimr.bounds.MAX_CASEFILE_BYTES", 200 * 1024 * 1024)
+    from openimr.bounds import MAX_BODY_BYTES
+
+    taken = intake.post(f"/api/cases/{case_id}/casefile", headers=kind,
+                        content=_streamed_body("XyZ", "junk.pdf", MAX_BODY_BYTES + 1024 * 1024))
+    assert taken.status_code == 202, taken.text
+    assert taken.json()["job"]["bytes"] == MAX_BODY_BYTES + 1024 * 1024
+    failed = wait_done(intake, case_id, taken.json()["job"]["id"])
+    assert failed["state"] == "failed" and failed["error"].startswith("junk.pdf: ") and failed["stored"] == []
+    assert not list((jobs.folder / "files").glob(failed["id"] + ".*"))  # a refused file is not kept
+
+
+def test_a_case_file_of_more_pages_than_the_bound_fails_whole(sqlite_world, records_pdf, monkeypatch):
+    world = sqlite_world
+    case_id = _new_assigned_case(world)
+    intake = world.client("intake")
+    before = intake.get(f"/api/cases/{case_id}/records").json()["documents"]
+    monkeypatch.setattr("openimr.bounds.MAX_CASEFILE_PAGES", 2)
+    sent = intake.post(f"/api/cases/{case_id}/casefile", files={"file": ("records.pdf", records_pdf, "application/pdf")})
+    job = wait_done(intake, case_id, sent.json()["job"]["id"])
+    assert job["state"] == "failed" and job["stored"] == []
+    assert job["error"].startswith("records.pdf: refused: ") and job["error"].endswith("pages, over the limit of 2 pages")
+    assert intake.get(f"/api/cases/{case_id}/records").json()["documents"] == before
+
+
+def test_the_real_case_file_bounds_are_stated_in_openapi_and_on_the_form(sqlite_world):
+    from openimr import bounds
+
+    assert bounds.MAX_CASEFILE_BYTES == 200 * 1024 * 1024 and bounds.MAX_CASEFILE_PAGES == 2000
+    schema = sqlite_world.client().get("/openapi.json").json()
+    upload = schema["paths"]["/api/cases/{case_id}/casefile"]["post"]
+    assert "at most 200 MB and 2,000 pages" in upload["description"]
+    body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["required"] == ["file"] and "200 MB" in body["properties"]["file"]["description"]
+    case_id = _new_assigned_case(sqlite_world)
+    assert "at most 200 MB" in sqlite_world.client("intake").get(f"/cases/{case_id}/records").text
 
 
 def test_interrupted_indexing_resumes_at_the_next_start(sqlite_world, records_pdf, cli_index, tmp_path):
@@ -197,3 +279,61 @@ def test_interrupted_indexing_resumes_at_the_next_start(sqlite_world, records_pd
         1 + done["documents"] - done["duplicates"]
     assert second.start() == 0  # nothing left to resume
     second.stop()
+
+
+def test_the_page_image_is_drawn_once_kept_and_shown_only_to_who_may_see_the_case(world, records_pdf):
+    case_id = _new_assigned_case(world)
+    intake = world.client("intake")
+    sent = intake.post(f"/api/cases/{case_id}/casefile", files={"file": ("records.pdf", records_pdf, "application/pdf")})
+    assert wait_done(intake, case_id, sent.json()["job"]["id"])["state"] == "done"
+    doc = intake.get(f"/api/cases/{case_id}/casefile").json()["documents"][0]
+    url = f"/cases/{case_id}/documents/{doc['id']}/pages/{doc['first_page']}/image"
+    assert f'src="{url}"' in intake.get(url.removesuffix("/image")).text
+    shown = intake.get(url)
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/png"
+    from io import BytesIO
+
+    from PIL import Image
+
+    picture = Image.open(BytesIO(shown.content))
+    assert picture.width >= 800 and picture.height > picture.width  # a letter page, drawn
+    assert picture.convert("L").getextrema()[0] < 100  # with ink on it
+    kept = list((world.app.state.casefile_jobs.folder / "images").glob(f"{sent.json()['job']['id']}-*.png"))
+    assert len(kept) == 1
+    before = kept[0].stat().st_mtime_ns
+    assert intake.get(url).content == shown.content and kept[0].stat().st_mtime_ns == before  # not drawn again
+    # a reviewer not assigned to the case, a page the document has not, another case: refused
+    assert world.client("rev_b").get(url).status_code == 403
+    assert intake.get(f"/cases/{case_id}/documents/{doc['id']}/pages/9999/image").status_code == 404
+    other = _new_assigned_case(world)
+    assert intake.get(f"/cases/{other}/documents/{doc['id']}/pages/{doc['first_page']}/image").status_code == 404
+
+
+def test_the_workbench_hands_the_pages_to_a_dask_cluster(sqlite_world, records_pdf, cli_index, tmp_path):
+    """`openimr serve --cluster`: the job's pages are read on the cluster, the documents split
+    and stored here, the same as the command line's."""
+    import hashlib
+
+    from distributed import LocalCluster
+
+    from openimr.casefile.jobs import Jobs
+
+    world = sqlite_world
+    case_id = _new_assigned_case(world)
+    number = world.client("intake").get(f"/api/cases/{case_id}").json()["case_number"]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+        jobs = Jobs(tmp_path / "jobs", world.url, cluster=cluster.scheduler_address)
+        received = jobs.incoming()
+        received.write_bytes(records_pdf)
+        job, _new = jobs.submit(received, number, case_id, "records.pdf", hashlib.sha256(records_pdf).hexdigest(),
+                                "pdf", len(records_pdf), "web:intake")
+        deadline = time.monotonic() + 120
+        while jobs.get(job["id"])["state"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        jobs.stop()
+        ran = set(cluster.scheduler.task_prefixes)
+    done = jobs.get(job["id"])
+    assert done["state"] == "done", done
+    assert "pages_on_worker" in ran  # read on the cluster (Dask strips the leading underscore)
+    assert done["pages"] == cli_index["pages"] and done["documents"] == len(cli_index["documents"])
+    assert len(done["stored"]) == len(cli_index["documents"])

@@ -108,6 +108,33 @@ def _safe(path: str, ocr: str, resume: str | None = None, progress=None) -> dict
         return {"file": path, "error": str(error)}
 
 
+def _pages_on_worker(path: str, ocr: str, resume: str | None) -> dict:
+    """On a Dask worker: the page frames of one file ({"frames", "resumed_pages"}), or
+    {"reason"} when it cannot be read (the error's one line travels, not the exception)."""
+    try:
+        out = index_file(path, ocr, resume=resume, keep_pages=True)
+    except CaseFileError as error:
+        return {"reason": error.reason}
+    return {"frames": out["_pages"], "resumed_pages": out.get("resumed_pages")}
+
+
+def index_on_cluster(path: str | Path, cluster: str, ocr: str = "auto", keep: list | None = None,
+                     resume: str | Path | None = None) -> dict:
+    """`index_file` with the pages read on a Dask cluster (its scheduler's address; the worker
+    must see the same path), split and kept here (`keep`: the Documents, to store them);
+    CaseFileError as `index_file`. No progress by page: the file comes back whole."""
+    from distributed import Client
+
+    with Client(cluster, timeout="20s") as client:
+        got = client.submit(_pages_on_worker, str(path), ocr, str(resume) if resume else None, pure=False).result()
+    if "reason" in got:
+        raise CaseFileError(str(path), got["reason"])
+    out = index_frames(str(path), got["frames"], keep)
+    if got.get("resumed_pages") is not None:
+        out["resumed_pages"] = got["resumed_pages"]
+    return out
+
+
 def index_files(paths: Iterable[str], ocr: str = "auto", cluster: str | None = None,
                 resume: str | None = None, progress=None) -> Iterator[dict]:
     """Each file's index (or {"file", "error"}), in the order given; on a Dask cluster when

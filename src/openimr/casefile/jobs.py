@@ -11,6 +11,10 @@ costliest work of OpenIMR and the machine's cores are shared with the requests).
 - **Double submits**: the job's id is made of the case and the file's SHA-256, and its
   manifest is created with O_EXCL: the same file sent twice to the same case gives the same
   job, indexed and stored once (a failed job may be sent again).
+- **Several processes** (workbench workers sharing the folder): a process runs a job only once
+  it has claimed it in the database (`claim`: one atomic UPDATE of `imr_casefile_claims`),
+  so two processes never run the same job; a claim not renewed for CLAIM_STALE_SECONDS (its
+  process died) may be taken over.
 - **Interruption**: a job stops between two pages when the app stops (`stop`), and every job
   not done is started again by `start` (the next app start), going on at the first page not
   kept. A job interrupted while storing is stored again only if none of its documents was.
@@ -32,6 +36,8 @@ STATES = ("queued", "indexing", "storing", "done", "failed")
 UNFINISHED = ("queued", "indexing", "storing")
 SUFFIXES = {"pdf": ".pdf", "tiff": ".tif", "png": ".png", "jpeg": ".jpg"}
 DIR_ENV = "OPENIMR_CASEFILE_DIR"
+CLAIM_STALE_SECONDS = 600.0  # a claim not renewed for this long belongs to a process that died
+CLAIM_RENEW_SECONDS = 30.0  # a running job renews its claim at most this often
 
 
 class Stopped(Exception):
@@ -59,14 +65,21 @@ def _now() -> str:
 class Jobs:
     """The background indexing of one database's case files (`start` it, `stop` it)."""
 
-    def __init__(self, folder: str | Path, url: str, ocr: str = "auto"):
+    def __init__(self, folder: str | Path, url: str, ocr: str = "auto", cluster: str | None = None):
         self.folder, self.url, self.ocr = Path(folder), url, ocr
-        for sub in ("jobs", "files", "pages", "incoming"):
+        self.cluster = cluster  # a Dask scheduler's address: the pages are read there (index_on_cluster)
+        for sub in ("jobs", "files", "pages", "incoming", "images"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # the manifests' writes
         self._stopping = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._drawing = threading.BoundedSemaphore(1)  # page images drawn one at a time
+        import socket
+        import uuid
+
+        self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._renewed: dict[str, float] = {}  # job -> when its claim was last renewed (monotonic)
 
     # ------------------------------------------------------------ manifests
     def _manifest(self, job: str) -> Path:
@@ -137,6 +150,25 @@ class Jobs:
     def _file(self, job: dict) -> Path:
         return self.folder / "files" / (job["id"] + SUFFIXES.get(job["kind"], ".bin"))
 
+    # ------------------------------------------------------------ page images
+    def job_of_document(self, case_number: str, document_id: int) -> dict | None:
+        """The done job of a case that stored document `document_id` (its uploaded file)."""
+        return next((j for j in self.of_case(case_number)
+                     if j.get("state") == "done" and document_id in (j.get("stored") or [])), None)
+
+    def page_image(self, job: dict, page: int) -> Path:
+        """Page `page` (1-based) of a job's file as a PNG, drawn once in the bounded worker
+        (casefile.worker.render_page) and kept in `images/`; CaseFileError when it cannot be."""
+        from openimr.casefile.worker import render_page
+
+        target = self.folder / "images" / f"{job['id']}-{int(page)}.png"
+        if target.exists():
+            return target
+        with self._drawing:
+            if not target.exists():  # drawn meanwhile by another request
+                render_page(self._file(job), page, target)
+        return target
+
     # ------------------------------------------------------------ running
     def start(self) -> int:
         """Queue (on the one worker thread) every job not done (interrupted ones resume);
@@ -168,10 +200,68 @@ class Jobs:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openimr-casefile")
             self._pool.submit(self._run, job["id"])
 
+    # ------------------------------------------------------------ claims
+    def claim(self, job: str) -> bool:
+        """Whether this process now runs `job`: claimed by one UPDATE that holds only while no
+        other process has it (or its claim went stale), atomic in the database."""
+        import time
+
+        from sqlalchemy import CursorResult, insert, or_, update
+        from sqlalchemy.exc import IntegrityError
+
+        from openimr import db
+        from openimr.cases.tables import CaseFileClaimRow as Claim
+
+        now = time.time()
+        with db.session_scope(self.url) as session:
+            if session.get(Claim, job) is None:
+                try:
+                    with session.begin_nested():
+                        session.execute(insert(Claim).values(job=job, owner=None, renewed_at=None))
+                except IntegrityError:
+                    pass  # inserted meanwhile by another process
+            result: CursorResult = session.execute(  # type: ignore[assignment]
+                update(Claim).where(Claim.job == job, or_(Claim.owner.is_(None), Claim.owner == self.owner,
+                                                          Claim.renewed_at < now - CLAIM_STALE_SECONDS))
+                .values(owner=self.owner, renewed_at=now))
+        return result.rowcount == 1
+
+    def release(self, job: str) -> None:
+        """Give up this process's claim of `job` (done, failed or stopped)."""
+        from sqlalchemy import update
+
+        from openimr import db
+        from openimr.cases.tables import CaseFileClaimRow as Claim
+
+        with db.session_scope(self.url) as session:
+            session.execute(update(Claim).where(Claim.job == job, Claim.owner == self.owner)
+                            .values(owner=None, renewed_at=None))
+
+    def _renew(self, job: str) -> None:
+        import time
+
+        if time.monotonic() - self._renewed.get(job, 0.0) < CLAIM_RENEW_SECONDS:
+            return
+        self._renewed[job] = time.monotonic()
+        if not self.claim(job):
+            raise Stopped()  # taken over (this process was thought dead): the other one goes on
+
     def _run(self, job_id_: str) -> None:
         job = self.get(job_id_)
         if job is None or job.get("state") not in UNFINISHED or self._stopping.is_set():
             return
+        if not self.claim(job_id_):
+            log.info("case file job %s is run by another process", job_id_)
+            return
+        try:
+            job = self.get(job_id_)  # as the process that had it last left it
+            if job is None or job.get("state") not in UNFINISHED:
+                return
+            self._run_claimed(job)
+        finally:
+            self.release(job_id_)
+
+    def _run_claimed(self, job: dict) -> None:
         try:
             self._index(job)
         except Stopped:
@@ -182,7 +272,7 @@ class Jobs:
             log.warning("case file job %s failed: %s", job["id"], type(error).__name__)
 
     def _index(self, job: dict) -> None:
-        from openimr.casefile.index import index_file
+        from openimr.casefile.index import index_file, index_on_cluster
         from openimr.casefile.record import store_documents
         from openimr.casefile.worker import CaseFileError
         from openimr.cases import store
@@ -194,15 +284,21 @@ class Jobs:
 
         def progress(page: int, pages: int) -> None:
             self._update(job, page=page, pages=pages or job.get("pages"))
+            self._renew(job["id"])
             if self._stopping.is_set():
                 raise Stopped()
 
         documents: list = []
         try:
-            result = index_file(self._file(job), job.get("ocr") or self.ocr, progress=progress, keep=documents,
-                                resume=self.folder / "pages")
-        except CaseFileError as error:
+            if self.cluster:
+                result = index_on_cluster(self._file(job), self.cluster, job.get("ocr") or self.ocr, keep=documents,
+                                          resume=self.folder / "pages")
+            else:
+                result = index_file(self._file(job), job.get("ocr") or self.ocr, progress=progress, keep=documents,
+                                    resume=self.folder / "pages")
+        except CaseFileError as error:  # refused whole (too big, too many pages, not readable)
             self._update(job, state="failed", error=f"{job['name']}: {error.reason}")
+            self._file(job).unlink(missing_ok=True)  # nothing of it is kept
             return
         errors = [line.replace(str(self._file(job)), job["name"]) for line in result["errors"]]
         self._update(job, state="storing", pages=result["pages"], page=result["pages"], errors=errors,

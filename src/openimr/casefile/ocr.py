@@ -13,16 +13,31 @@ MIN_CONFIDENCE = 60.0  # below this mean word confidence the page is tried turne
 TARGET_DPI = 300  # pages scanned coarser are enlarged to this before OCR
 
 
-def tessdata() -> str:
-    """Tesseract's models: $TESSDATA_PREFIX, else Debian's (tesseract-ocr-eng)."""
+MODELS = {"eng": "English model (Debian: tesseract-ocr-eng)",
+          "osd": "orientation model (Debian: tesseract-ocr-osd)"}
+
+
+class MissingModel(RuntimeError):
+    """A Tesseract language model that is not installed: `str()` names it and where it was
+    looked for (not a memory or CPU limit)."""
+
+
+def tessdata(lang: str = "eng") -> str:
+    """The folder of Tesseract's model `lang`: $TESSDATA_PREFIX, else Debian's; MissingModel
+    when the model's file is not there."""
     import glob
 
     if os.environ.get("TESSDATA_PREFIX"):
-        return os.environ["TESSDATA_PREFIX"]
-    found = sorted(glob.glob("/usr/share/tesseract-ocr/*/tessdata/eng.traineddata"))
-    if not found:
-        raise RuntimeError("Tesseract's English model is not installed (Debian: tesseract-ocr-eng; make system-deps)")
-    return os.path.dirname(found[-1])
+        folder = os.environ["TESSDATA_PREFIX"]
+        where = f"{folder} (TESSDATA_PREFIX)"
+    else:
+        found = sorted(glob.glob(f"/usr/share/tesseract-ocr/*/tessdata/{lang}.traineddata"))
+        folder = os.path.dirname(found[-1]) if found else "/usr/share/tesseract-ocr/*/tessdata"
+        where = folder
+    if not os.path.isfile(os.path.join(folder, f"{lang}.traineddata")):
+        raise MissingModel(f"Tesseract's {MODELS.get(lang, lang + ' model')}, {lang}.traineddata, is not "
+                           f"installed in {where}; make system-deps installs it")
+    return folder
 
 
 class Reader:
@@ -31,7 +46,7 @@ class Reader:
     def __init__(self):
         import tesserocr
 
-        self._api = tesserocr.PyTessBaseAPI(path=tessdata(), lang="eng", psm=tesserocr.PSM.AUTO)
+        self._api = tesserocr.PyTessBaseAPI(path=tessdata("eng"), lang="eng", psm=tesserocr.PSM.AUTO)
         self._osd = None
 
     def close(self) -> None:
@@ -55,7 +70,7 @@ class Reader:
         import tesserocr
 
         if self._osd is None:
-            self._osd = tesserocr.PyTessBaseAPI(path=tessdata(), lang="osd", psm=tesserocr.PSM.OSD_ONLY)
+            self._osd = tesserocr.PyTessBaseAPI(path=tessdata("osd"), lang="osd", psm=tesserocr.PSM.OSD_ONLY)
         self._osd.SetImage(image)
         found = self._osd.DetectOrientationScript()
         return int(found["orient_deg"]) if found else 0

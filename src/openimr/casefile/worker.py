@@ -22,14 +22,16 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from openimr import bounds
 from openimr.letters.read import bounded
 from openimr.letters.read.bounded import Limits, _receive, _send
 
-MAX_BYTES = 200 * 1024 * 1024  # a case file of more is refused before it is opened
 OCR_MEMORY_MB = 1536  # Tesseract with its English model and a 300 dpi page needs ~400 MB
 MIN_TEXT_CHARS = 40  # a page with fewer letters and digits in its text layer has none usable
 RENDER_DPI = 300  # scanned PDF pages are rendered at this resolution for OCR
 MAX_PIXELS = 60_000_000  # an image page of more is refused from its header (a 600 dpi legal page is 20 million)
+VIEW_DPI = 110  # a page shown in the workbench's page viewer (a letter page ~935 x 1210 px)
+VIEW_MAX_PIXELS = 1600  # and no side of its image longer than this (a stored scan is reduced)
 
 
 class CaseFileError(Exception):
@@ -41,9 +43,11 @@ class CaseFileError(Exception):
 
 
 def casefile_limits() -> Limits:
-    """The letters' limits, with room for OCR in the address space (unless
-    OPENIMR_PDF_MEMORY_MB says otherwise)."""
+    """The letters' limits, with bounds.MAX_CASEFILE_PAGES pages and room for OCR in the
+    address space (unless OPENIMR_PDF_MAX_PAGES or OPENIMR_PDF_MEMORY_MB say otherwise)."""
     lim = bounded.limits()
+    if not os.environ.get("OPENIMR_PDF_MAX_PAGES"):
+        lim = replace(lim, max_pages=bounds.MAX_CASEFILE_PAGES)
     if os.environ.get("OPENIMR_PDF_MEMORY_MB"):
         return lim
     return replace(lim, memory_mb=max(lim.memory_mb, OCR_MEMORY_MB))
@@ -57,8 +61,8 @@ def sniff(path: Path) -> str:
             head = handle.read(8)
     except OSError as error:
         raise CaseFileError(str(path), f"cannot be read ({error.strerror or error})") from None
-    if size > MAX_BYTES:
-        raise CaseFileError(str(path), f"{size / 1e6:.0f} MB, over the limit of {MAX_BYTES // 2**20} MB")
+    if size > bounds.MAX_CASEFILE_BYTES:
+        raise CaseFileError(str(path), f"{size / 2**20:.0f} MB, over the limit of {bounds.MAX_CASEFILE_BYTES // 2**20} MB")
     if head.startswith(b"%PDF-") or b"%PDF-" in _head(path):
         return "pdf"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
@@ -180,16 +184,55 @@ def _read_page(pages: _Pages, index: int, ocr: str, reader_box: list) -> dict:
             pass
         image, dpi = pages.image(index)
         if not reader_box:
-            from openimr.casefile.ocr import Reader
+            from openimr.casefile.ocr import MissingModel, Reader
 
             try:
                 reader_box.append(Reader())
+            except MissingModel:
+                raise
             except (RuntimeError, MemoryError, ImportError):  # how tesserocr fails to allocate
                 raise MemoryError from None
         answer.update(reader_box[0].page(image, dpi))
         answer["scanned"] = True
     answer["cpu"] = round(time.process_time() - started, 4)
     return answer
+
+
+def _view(job: dict) -> dict:
+    """Write page `image` (0-based) of a file as a PNG at `out` for the page viewer: a PDF page
+    rendered by pdfium at VIEW_DPI, an image's own frame (a TIFF fax page, a PNG or JPEG)
+    reduced to VIEW_MAX_PIXELS; {"image": out} or {"error"}."""
+    try:
+        pages = _Pages(job["path"], job["kind"])
+    except ValueError as error:
+        return {"error": str(error)}
+    except MemoryError:
+        return {"error": "over the memory limit"}
+    try:
+        index = int(job["image"])
+        if not 0 <= index < pages.n:
+            return {"error": f"page {index + 1}: the file has {pages.n} pages"}
+        if pages.kind == "pdf":
+            page = pages.pdf[index]
+            try:
+                picture = page.render(scale=VIEW_DPI / 72, grayscale=True).to_pil()
+            finally:
+                page.close()
+        else:
+            picture, _dpi = pages.image(index)
+        picture.thumbnail((VIEW_MAX_PIXELS, VIEW_MAX_PIXELS))
+        if picture.mode not in ("1", "L", "RGB"):
+            picture = picture.convert("RGB")
+        temporary = job["out"] + f".{os.getpid()}.tmp"
+        picture.save(temporary, format="PNG", optimize=False)
+        os.replace(temporary, job["out"])  # a reader sees no image or the whole one
+        return {"image": job["out"]}
+    except MemoryError:
+        return {"error": f"page {int(job['image']) + 1}: over the memory limit"}
+    except Exception:  # noqa: BLE001 - a damaged page is that page's error
+        return {"error": f"page {int(job['image']) + 1}: corrupt page"}
+    finally:
+        pages.close()
 
 
 def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
@@ -205,6 +248,8 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
     import tesserocr  # noqa: F401 - its shared libraries are mapped before the limit
     from PIL import Image  # noqa: F401
 
+    from openimr.casefile.ocr import MissingModel
+
     resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 1024 * 1024, resource.RLIM_INFINITY))
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer
     _send(stdout, b'{"ready": true}')
@@ -215,6 +260,10 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
         except EOFError:
             return
         lim = Limits(**job["limits"])
+        if "image" in job:
+            bounded._set_cpu_limit(lim.cpu_seconds)
+            _send(stdout, json.dumps(_view(job)).encode())
+            continue
         try:
             pages = _Pages(job["path"], job["kind"])
         except ValueError as error:
@@ -235,6 +284,8 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
                 answer = {"page": index + 1, "error": f"over the memory limit of {memory_mb} MB"}
             except PageRefused as refused:
                 answer = {"page": index + 1, "error": str(refused)}
+            except MissingModel as error:  # not the page's fault: said as it is
+                answer = {"page": index + 1, "error": str(error)}
             except Exception:  # noqa: BLE001 - a damaged page costs that page only
                 answer = {"page": index + 1, "error": "corrupt page"}
             _send(stdout, json.dumps(answer).encode())
@@ -328,6 +379,29 @@ def read_pages(path: str | Path, ocr: str = "auto", start: int = 0, lim: Limits 
                 return
     finally:
         worker.kill()
+
+
+def render_page(path: str | Path, page: int, out: str | Path, lim: Limits | None = None) -> Path:
+    """Page `page` (1-based) of a case file as a PNG image at `out`, drawn in a bounded worker
+    (memory, CPU and wall time as for reading); CaseFileError naming the file otherwise."""
+    path, out = Path(path), Path(out)
+    kind = sniff(path)
+    lim = lim or casefile_limits()
+    worker = _Worker(lim.memory_mb)
+    try:
+        worker.ask({"path": str(path.resolve()), "kind": kind, "image": page - 1, "out": str(out),
+                    "limits": asdict(lim)})
+        try:
+            answer = worker.answer(lim.wall_seconds)
+        except TimeoutError:
+            raise CaseFileError(str(path), f"page {page}: over the time limit of {lim.wall_seconds} s") from None
+        except (EOFError, OSError, ValueError):
+            raise CaseFileError(str(path), f"page {page}: " + worker.why_dead(lim, lim.memory_mb)) from None
+    finally:
+        worker.kill()
+    if "error" in answer:
+        raise CaseFileError(str(path), answer["error"])
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

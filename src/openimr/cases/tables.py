@@ -87,6 +87,17 @@ class DocumentRow(Base):
     duplicate_of: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the id of the document it copies
 
 
+class CaseFileClaimRow(Base):
+    """Which workbench process runs a case-file indexing job (casefile/jobs.py; cases_0005):
+    `owner` None when nobody does; `renewed_at` (epoch seconds) renewed while it runs."""
+
+    __tablename__ = "imr_casefile_claims"
+
+    job: Mapped[str] = mapped_column(String(24), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    renewed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
 class DecisionRow(Base):
     """The expert reviewer's decision on one disputed item: append-only; the row with the
     highest `version` per item counts. `version` is the case's decisions version it made."""

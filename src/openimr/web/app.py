@@ -205,14 +205,16 @@ def _warm(app: FastAPI) -> None:
 
 
 def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True,
-               warm: bool = True, casefile_dir: str | Path | None = None) -> FastAPI:
+               warm: bool = True, casefile_dir: str | Path | None = None,
+               cluster: str | None = None) -> FastAPI:
     """The workbench application on this database (migrated to the newest schema first).
 
     `secure_cookies` forces the Secure flag (set it when a TLS proxy sits in front without
     forwarding headers); requests seen as https get it anyway. `warm` loads the engine and
     the library's model in the background at start (`app.state.warmed` is set when done).
     Uploaded case files and their indexing jobs are kept in `casefile_dir` (default
-    casefile.jobs.default_folder); jobs interrupted by a stop resume at the next start.
+    casefile.jobs.default_folder); jobs interrupted by a stop resume at the next start. With
+    `cluster` (a Dask scheduler's address) their pages are read on that cluster.
     """
     from openimr.casefile.jobs import Jobs, default_folder
     from openimr.web import (
@@ -231,7 +233,7 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         dbmod.migrate(url)
     engine = web_engine(url)
     threads = WORKER_THREADS
-    jobs = Jobs(casefile_dir or default_folder(url), url)
+    jobs = Jobs(casefile_dir or default_folder(url), url, cluster=cluster)
 
     @asynccontextmanager
     async def lifespan(_app):

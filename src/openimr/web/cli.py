@@ -12,6 +12,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     secure_cookies: bool = typer.Option(False, help="Always mark cookies Secure (behind a TLS proxy)."),
+    cluster: str = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:PORT): uploaded "
+                                "case files are read there (its workers must see the jobs folder)."),
 ) -> None:
     """Serve the reviewer workbench (web pages and the /api).
 
@@ -21,7 +23,7 @@ def serve(
 
     from openimr.web.app import create_app
 
-    app = create_app(db, secure_cookies=secure_cookies)
+    app = create_app(db, secure_cookies=secure_cookies, cluster=cluster)
     typer.echo(f"OpenIMR workbench on http://{host}:{port}/  (API: /api, OpenAPI: /openapi.json)")
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
                 timeout_keep_alive=75, log_level="warning")

@@ -10,6 +10,7 @@ application gets no more of it, and whatever it was about to answer is replaced 
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated
 
 from fastapi import Path, Query
@@ -48,21 +49,37 @@ class _TooLarge(Exception):
 MESSAGE = f"request too large: uploads are limited to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
 
 
+# The case-file uploads read their own body (web.uploads.stream_casefile) within
+# bounds.MAX_CASEFILE_BYTES and refuse a larger file in one line naming it; they are counted
+# here only as a backstop (the file, and as much again dropped so that the browser gets that
+# line).
+CASEFILE_UPLOAD = re.compile(r"^/(api/)?cases/\d+/(records/)?casefile$")
+
+
+def casefile_body_bytes() -> int:
+    from openimr import bounds
+
+    return 2 * bounds.MAX_CASEFILE_BYTES + 1024 * 1024
+
+
 class BodyLimit:
-    """ASGI middleware: 413 for an HTTP request whose body passes `max_bytes`."""
+    """ASGI middleware: 413 for an HTTP request whose body passes `max_bytes` (a case-file
+    upload: `casefile_body_bytes()`, its own route naming the file past its limit)."""
 
     def __init__(self, app, max_bytes: int = MAX_BODY_BYTES):
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        casefile = scope.get("method") == "POST" and bool(CASEFILE_UPLOAD.match(scope.get("path", "")))
+        max_bytes = casefile_body_bytes() if casefile else self.default_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, send, casefile)
             return
         state = {"read": 0, "over": False, "started": False, "refused": False}
 
@@ -72,7 +89,7 @@ class BodyLimit:
             event = await receive()
             if event["type"] == "http.request":
                 state["read"] += len(event.get("body", b""))
-                if state["read"] > self.max_bytes:
+                if state["read"] > max_bytes:
                     state["over"] = True
                     raise _TooLarge()
             return event
@@ -81,7 +98,7 @@ class BodyLimit:
             if state["over"] and not state["started"]:
                 if not state["refused"]:
                     state["refused"] = True
-                    await self._refuse(scope, send)
+                    await self._refuse(scope, send, casefile)
                 return  # the application's own answer to a truncated body is dropped
             if event["type"] == "http.response.start":
                 state["started"] = True
@@ -96,10 +113,13 @@ class BodyLimit:
                 raise
         if state["over"] and not state["started"] and not state["refused"]:
             state["refused"] = True
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, casefile)
 
-    async def _refuse(self, scope, send) -> None:
-        text = MESSAGE
+    async def _refuse(self, scope, send, casefile: bool = False) -> None:
+        from openimr import bounds
+
+        text = (f"request too large: case files are limited to {bounds.MAX_CASEFILE_BYTES // (1024 * 1024)} MB"
+                if casefile else MESSAGE)
         if scope.get("path", "").startswith("/api") or scope.get("path") == "/openapi.json":
             body, kind = json.dumps({"detail": text}).encode(), b"application/json"
         else:

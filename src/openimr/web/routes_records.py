@@ -94,7 +94,7 @@ def follow_up(case_id: CaseId, body: DayIn, user: Principal = Depends(writer), d
 @pages.get("/cases/{case_id}/records", response_class=HTMLResponse)
 def records_page(case_id: CaseId, request: Request, message: Message = "", user: Principal = Depends(current_user),
                  db: Session = Depends(get_db)):
-    from openimr.web.limits import MAX_UPLOAD_BYTES
+    from openimr.bounds import MAX_CASEFILE_BYTES
     from openimr.web.routes_casefile import casefile_view, job_view
     from openimr.web.routes_pages import render
 
@@ -102,7 +102,7 @@ def records_page(case_id: CaseId, request: Request, message: Message = "", user:
     jobs = [job_view(j) for j in request.app.state.casefile_jobs.of_case(case.case_number)]
     return render(request, "records.html", user, case=case, records=records.status(db, case.case_number),
                   may_send=user.role in ROLES, message=message, jobs=jobs, casefile=casefile_view(db, case),
-                  max_mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+                  max_mb=MAX_CASEFILE_BYTES // (1024 * 1024))
 
 
 @pages.post("/cases/{case_id}/records/notice", response_class=Response)

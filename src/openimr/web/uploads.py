@@ -59,25 +59,103 @@ async def attach_document(db, user, case_id: int, kind: str, upload: UploadFile 
     return case, name, text
 
 
-CHUNK = 1024 * 1024
+MAX_FIELD = 4096  # a form field other than the file (the CSRF token): at most this many bytes
 
 
-async def stream_to_disk(upload: UploadFile | None, target, field: str = "file") -> tuple[str, str, int]:
-    """Copy an uploaded file to `target` a chunk at a time (never whole in memory), within
-    MAX_BYTES: (file name, SHA-256, bytes); ValueError naming the file and the reason."""
+def _mb(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB"
+
+
+async def stream_casefile(request, target, csrf=None, field: str = "file") -> tuple[str, str, int]:
+    """Copy the `field` file of a multipart request body to `target` as it arrives, parsing
+    the body ourselves (nothing spooled elsewhere, never whole in memory) within
+    bounds.MAX_CASEFILE_BYTES: (file name, SHA-256, bytes). `csrf(fields)` is called with the
+    form fields read before the file, as soon as the file begins (a wrong token writes
+    nothing). ValueError naming the file and the limit when it passes it; the rest of the body
+    is then read and dropped (up to the limit again) so that the browser gets the answer."""
     import hashlib
 
-    if upload is None or not upload.filename:
-        raise ValueError(f"{field}: choose a file to upload")
-    name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
-    digest, size = hashlib.sha256(), 0
-    with open(target, "wb") as out:
-        while chunk := await upload.read(CHUNK):
-            size += len(chunk)
-            if size > MAX_BYTES:
-                raise ValueError(f"{name}: too large (over {MAX_BYTES // (1024 * 1024)} MB)")
+    from python_multipart.exceptions import FormParserError
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    from openimr import bounds
+
+    limit = bounds.MAX_CASEFILE_BYTES
+    kind, options = parse_options_header(request.headers.get("content-type", ""))
+    if kind != b"multipart/form-data" or not options.get(b"boundary"):
+        raise ValueError(f"{field}: choose a file to upload (a multipart/form-data body)")
+    state: dict = {"name": None, "headers": {}, "header": b"", "value": b"", "field": None, "data": b"",
+                   "fields": {}, "size": 0, "over": False, "file": False, "done": False}
+    digest = hashlib.sha256()
+    out = open(target, "wb")  # noqa: SIM115 - closed below, written from the parser's callbacks
+
+    def header_field(data, start, end):
+        state["header"] += data[start:end]
+
+    def header_value(data, start, end):
+        state["value"] += data[start:end]
+
+    def header_end():
+        state["headers"][state["header"].lower()] = state["value"]
+        state["header"], state["value"] = b"", b""
+
+    def headers_finished():
+        _kind, disposition = parse_options_header(state["headers"].get(b"content-disposition", b""))
+        state["headers"] = {}
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        state["field"], state["data"], state["file"] = name, b"", False
+        if name == field and b"filename" in disposition and not state["done"]:
+            filename = disposition[b"filename"].decode("utf-8", "replace")
+            state["name"] = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+            state["file"] = True
+            if csrf is not None:
+                csrf(state["fields"])
+
+    def part_data(data, start, end):
+        if state["file"]:
+            if state["over"]:
+                return
+            state["size"] += end - start
+            if state["size"] > limit:
+                state["over"] = True
+                return
+            chunk = data[start:end]
             digest.update(chunk)
             out.write(chunk)
-    if not size:
-        raise ValueError(f"{name}: the file is empty")
-    return name, digest.hexdigest(), size
+        elif len(state["data"]) + end - start <= MAX_FIELD:
+            state["data"] += data[start:end]
+
+    def part_end():
+        if state["file"]:
+            state["done"] = True
+        elif state["field"] and state["field"] not in state["fields"]:
+            state["fields"][state["field"]] = state["data"].decode("utf-8", "replace")
+        state["file"] = False
+
+    parser = MultipartParser(options[b"boundary"], {
+        "on_header_field": header_field, "on_header_value": header_value, "on_header_end": header_end,
+        "on_headers_finished": headers_finished, "on_part_data": part_data, "on_part_end": part_end})
+    dropped = 0
+    try:
+        async for chunk in request.stream():
+            if state["over"]:  # answer only once the browser has sent its file
+                dropped += len(chunk)
+                if dropped > limit:
+                    break
+                continue
+            parser.write(chunk)
+        if not state["over"]:
+            parser.finalize()
+    except FormParserError:  # a malformed body
+        raise ValueError(f"{field}: the form is not valid multipart data") from None
+    finally:
+        out.close()
+    if state["name"] is None:
+        if csrf is not None:
+            csrf(state["fields"])
+        raise ValueError(f"{field}: choose a file to upload")
+    if state["over"]:
+        raise ValueError(f"{state['name']}: too large: case files are limited to {_mb(limit)}; nothing was stored")
+    if not state["size"]:
+        raise ValueError(f"{state['name']}: the file is empty")
+    return state["name"], digest.hexdigest(), state["size"]
