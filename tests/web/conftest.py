@@ -102,6 +102,9 @@ def live_server(app):
     finally:
         instance.should_exit = True
         thread.join(10)
+        # The server's lifespan stopped the app's case-file jobs at its end, as a process that
+        # exits does; the app is shared with in-process clients (no lifespan), so start them again.
+        app.state.casefile_jobs.start()
 
 
 def _new_url(kind: str, tmp_path_factory, request) -> str:
