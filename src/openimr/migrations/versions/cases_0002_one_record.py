@@ -116,6 +116,12 @@ def _create_tables() -> None:
     )
 
 
+def _insert(bind, table: sa.TableClause, row: SimpleNamespace) -> None:
+    """Insert `row` into `table` (as this revision made it, not the ORM model that later
+    revisions extend) and give it its new id."""
+    row.id = bind.execute(table.insert().values(**vars(row)).returning(table.c.id)).scalar_one()
+
+
 def _move(session, numbers: dict[int, tuple[int, str]], keys: dict[int, str]) -> list[tuple]:
     """Documents, decisions and determinations into the case part; the audit entries to add."""
     from openimr.cases import audit
@@ -126,13 +132,12 @@ def _move(session, numbers: dict[int, tuple[int, str]], keys: dict[int, str]) ->
     for web in bind.execute(sa.select(WEB_CASES).order_by(WEB_CASES.c.id)).all():
         case_id, number = numbers[web.id]
         for doc in web.documents or []:
-            # the documents table as this revision made it (not the ORM model, which later revisions extend)
             row = SimpleNamespace(case_id=case_id, kind=str(doc.get("kind") or "medical_record")[:30],
                                   name=str(doc.get("name") or "document")[:200], day=(doc.get("date") or None),
                                   text=str(doc.get("text") or ""), source_case_number=doc.get("source_case_number"),
                                   sha256="", added_at=moved_at)
             row.sha256 = audit.document_digest(row)
-            row.id = bind.execute(DOCUMENTS.insert().values(**vars(row)).returning(DOCUMENTS.c.id)).scalar_one()
+            _insert(bind, DOCUMENTS, row)
             entries.append((moved_at, "document_moved", "document", number,
                             {"id": row.id, "kind": row.kind, "name": row.name, "chars": len(row.text),
                              "sha256": row.sha256}))
@@ -141,11 +146,10 @@ def _move(session, numbers: dict[int, tuple[int, str]], keys: dict[int, str]) ->
     for old in bind.execute(sa.select(WEB_DECISIONS).order_by(WEB_DECISIONS.c.case_id, WEB_DECISIONS.c.id)).all():
         case_id, number = numbers[old.case_id]
         versions = made.setdefault(old.case_id, [])
-        # the tables as this revision made them (not the ORM models, which later revisions extend)
         row = SimpleNamespace(case_id=case_id, version=len(versions) + 1, item_index=old.item_index,
                               decision=old.decision, guideline=old.guideline or "", rationale=old.rationale or "",
                               author=keys.get(old.author_id, f"web:{old.author_id}"), created_at=_utc(old.created_at))
-        row.id = bind.execute(DECISIONS.insert().values(**vars(row)).returning(DECISIONS.c.id)).scalar_one()
+        _insert(bind, DECISIONS, row)
         versions.append((_utc(old.created_at), row.version))
         entries.append((moved_at, "decision_moved", "decision", number,
                         {"id": row.id, "item": row.item_index, "version": row.version, "decision": row.decision,
@@ -162,7 +166,7 @@ def _move(session, numbers: dict[int, tuple[int, str]], keys: dict[int, str]) ->
                               pdf=bytes(old.pdf), pdf_sha256=old.pdf_sha256,
                               signed_by=keys.get(old.signed_by, f"web:{old.signed_by}"),
                               signed_at=_utc(old.signed_at), supersede_reason=old.supersede_reason)
-        row.id = bind.execute(DETERMINATIONS.insert().values(**vars(row)).returning(DETERMINATIONS.c.id)).scalar_one()
+        _insert(bind, DETERMINATIONS, row)
         new_ids[old.id] = row
     for old in olds:
         row = new_ids[old.id]
