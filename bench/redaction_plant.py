@@ -74,6 +74,16 @@ def _lower_ok(word: str) -> bool:
     return word.lower() not in set(vocabulary().common_words) | set(vocabulary().never_alone)
 
 
+def _initials(*names: str) -> tuple[str, str]:
+    """Initials as a chart writes them without dots ("MQG"). Those that spell a clinical
+    abbreviation ("MS", "PA") are kept by design (see redact.py): planted as their own kind
+    and counted apart from the forms that must not survive."""
+    from openimr.cases.redact import not_initials
+
+    form = "".join(name[0].upper() for name in names)
+    return ("initials_abbreviation" if form in not_initials() else "initials"), form
+
+
 def make_case(i: int, seed: int = SEED, outsiders: bool = True) -> Planted:
     """A made-up case for letter number i: application, names, identifiers and the sentences.
     Without `outsiders`, the expert reviewer's and the workbench user's names are not planted
@@ -139,6 +149,8 @@ def make_case(i: int, seed: int = SEED, outsiders: bool = True) -> Planted:
         ("organization", employer.split(",")[0]), ("organization", facility), ("organization", firm),
         # bare surnames: of someone the records name but the case does not list, of the physician
         ("name", o_last.split()[-1]), ("name", p_last), ("user", u_last.split()[-1]),
+        # initials without dots, the worker's (first, middle, last) and the attorney's
+        _initials(e_first, e_mid, e_parts[-1]), _initials(a_first, a_last),
     ]
     if _lower_ok(e_parts[-1]):
         forms.append(("name", e_parts[-1].lower()))
@@ -163,8 +175,9 @@ def make_case(i: int, seed: int = SEED, outsiders: bool = True) -> Planted:
     sentences.insert(1, f"Per Dr. {f[54]}, the worker spoke with {f[53]} about the fall.")
     if outsiders:
         sentences.append(f"The file was checked by {f[55]}.")
-    if len(forms) > 56:
-        sentences.append(f"Per the note, {f[56]} reported pain.")
+    sentences.append(f"The nurse wrote that {f[56]} walked in; {f[57]} sent the request for {f[56]}.")
+    if len(forms) > 58:
+        sentences.append(f"Per the note, {f[58]} reported pain.")
     if not outsiders:
         forms = [(kind, form) for kind, form in forms if kind not in ("reviewer", "user")]
     assert len(forms) >= 50 and all(form in " ".join(sentences) for _, form in forms), "a form is not planted"
@@ -209,6 +222,9 @@ def survivors(text: str, planted: Planted, original: str) -> list[str]:
     return found
 
 
+KEPT_BY_DESIGN = "initials_abbreviation: "
+
+
 @dataclass
 class Measure:
     letters: int = 0
@@ -216,6 +232,7 @@ class Measure:
     survived: list[tuple[str, str]] = field(default_factory=list)
     not_planted: list[tuple[str, str]] = field(default_factory=list)
     unchecked: list[tuple[str, str]] = field(default_factory=list)  # already in the real letter
+    kept_by_design: list[tuple[str, str]] = field(default_factory=list)  # initials spelling an abbreviation
     clinical_chars: int = 0
     clinical_kept: int = 0
     removed: list[str] = field(default_factory=list)  # what redaction cut from the real letters
@@ -248,7 +265,9 @@ def measure(letters: list[tuple[str, Letter]], seed: int = SEED) -> Measure:
         result.not_planted += [(name, f"{k}: {f}") for k, f in planted.forms if f"{k}: {f}" not in present]
         result.unchecked += [(name, f"{k}: {f}") for k, f in planted.forms if _form_pattern(f).search(original)]
         result.planted += len(planted.forms)
-        result.survived += [(name, form) for form in survivors(as_text(clean), planted, original)]
+        left = survivors(as_text(clean), planted, original)
+        result.survived += [(name, form) for form in left if not form.startswith(KEPT_BY_DESIGN)]
+        result.kept_by_design += [(name, form) for form in left if form.startswith(KEPT_BY_DESIGN)]
         text = clinical_text(letter)
         spans = redactor.spans(text)
         result.removed += [text[s.start : s.end] for s in spans]

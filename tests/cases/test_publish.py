@@ -157,3 +157,18 @@ def test_published_pdf_is_the_mailed_letter_without_parties(cli, write_json, sql
     assert application["employee"]["claim_number"] not in text
     assert "Claim Number:" not in text and "Employee:" not in text  # no party rows at all
     assert survivors(text, planted, as_text(letter)) == []
+
+
+def test_initials_without_dots_are_removed_unless_they_spell_a_clinical_abbreviation():
+    redactor = Redactor()
+    redactor.add_name("Jonah Q. Szabo", "employee")
+    redactor.add_name("Dr. Paula Thorne, M.D.", "physician")  # P.T.: physical therapy's letters
+    redactor.add_name("Ines de la Cruz-Vidal", "attorney")
+    out = redactor.redact_text(
+        "JQS was seen; JS. denied numbness; per J.S the pain is 6/10. P.T. signed; PT 2x4 was asked. "
+        "ID and IV wrote; JSX-2 and JS/kg stay. " + CLINICAL
+    )
+    assert out.startswith(" was seen; . denied numbness; per  the pain is 6/10.  signed; PT 2x4 was asked. ")
+    # ID (de la Cruz) goes; IV (Vidal) is also the intravenous route and stays
+    assert " and IV wrote; JSX-2 and JS/kg stay. " in out
+    assert out.endswith(CLINICAL)

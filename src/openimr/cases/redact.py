@@ -6,9 +6,10 @@ published letters do ("a represented  employee"). Two kinds of recognizers:
 
 - the case's own identifiers: every party's name (the whole name, first and last, "LAST,
   FIRST", every part of a hyphenated or compound surname, in any letter case and with or
-  without accents, with initials next to it), the expert reviewer's and the workbench
-  users' names, addresses (with and without the house number), the date of birth in every
-  written form, the claim number and the phone;
+  without accents, with initials next to it; its initials with dots, and without unless
+  they spell a clinical abbreviation), the expert reviewer's and the workbench users'
+  names, addresses (with and without the house number), the date of birth in every written
+  form, the claim number and the phone;
 - patterns for what the case does not list: titled names ("Dr. Reyes"), names with a
   credential ("Ana Reyes, PA-C"), people named by their relation to the worker ("his wife,
   Carmen"), street addresses and street names, numbers after a label (medical record,
@@ -48,6 +49,7 @@ class Vocabulary(Model):
     credentials: list[str]
     id_labels: list[str]
     street_suffixes: list[str]
+    not_initials: list[str]
 
 
 @lru_cache(maxsize=1)
@@ -174,12 +176,8 @@ class Redactor:
             self.terms.append((_phrase(variant), "person" if person else kind))
         if not person:
             return
-        core = [w for w in words if len(w.rstrip(".")) > 1]
-        if len(core) >= 2:  # initials: "M.Q.G.", "M. G." (first, middle initials, last)
-            middle = [w[0] for w in words[1:-1] if len(w.rstrip(".")) == 1 and w[0].isupper()]
-            for letters in ([core[0][0], *middle, core[-1][0]], [core[0][0], core[-1][0]]):
-                body = r"\s?".join(rf"{letter.upper()}\." for letter in letters)
-                self.terms.append((re.compile(rf"(?<![\w.]){body}(?![\w.])"), "person"))
+        for letters in initials(name):
+            self.terms += [(pattern, "person") for pattern in initials_patterns(letters)]
         common, never = set(v.common_words), set(v.never_alone)
         for word in words:
             bare = word.rstrip(".")
@@ -273,6 +271,50 @@ def _with_initials(text: str, span: Span) -> Span:
     start = before.start() if before else span.start
     end = span.end + (after.end() if after else 0)
     return Span(start, end, span.kind)
+
+
+def initials(name: str) -> list[list[str]]:
+    """The initials a person's name may be written with: the first name's, the middle
+    initials or not, and the surname's first or last part ("Ana Q. de la Cruz-Reyes": "AQD",
+    "AD", "AQR", "AR"); titles and credentials are no part of them."""
+    tokens = [t.strip(",") for t in name.split() if t.strip(",")]
+    while tokens and re.fullmatch(TITLES, tokens[0]):
+        tokens = tokens[1:]
+    credentials = {c.lower().replace(".", "") for c in vocabulary().credentials}
+    while len(tokens) > 1 and tokens[-1].lower().replace(".", "") in credentials:
+        tokens = tokens[:-1]
+    middle = [t[0].upper() for t in tokens[1:] if len(t.rstrip(".")) == 1 and t[0].isalpha()]
+    surname = [t for t in tokens[1:] if len(t.rstrip(".")) > 1]
+    if not tokens or not surname:
+        return []
+    parts = [part for token in surname for part in re.split(r"[-–]", token) if part]
+    first = tokens[0][0].upper()
+    found: list[list[str]] = []
+    for last in dict.fromkeys(part[0].upper() for part in (parts[0], parts[-1])):
+        for letters in ([first, *middle, last], [first, last]):
+            if letters not in found and all(letter.isalpha() for letter in letters):
+                found.append(letters)
+    return found
+
+
+@lru_cache(maxsize=1)
+def not_initials() -> frozenset[str]:
+    """Capital abbreviations never taken for a person's undotted initials: the clinical and
+    administrative ones of data/redaction.yaml and the credentials ("PT", "MD")."""
+    v = vocabulary()
+    return frozenset(v.not_initials) | {c.replace(".", "").upper() for c in v.credentials}
+
+
+def initials_patterns(letters: list[str]) -> list[re.Pattern]:
+    """A person's initials as written: with dots ("M.G.", "M. Q. G."), and, unless they spell
+    a clinical abbreviation, without ("MG", "MQG", "M.G" with no last dot) - as a whole word,
+    in capitals, not inside "MG-2", "MG/kg" or "M.G.B."."""
+    dotted = r"\s?".join(rf"{letter}\." for letter in letters)
+    found = [re.compile(rf"(?<![\w.]){dotted}(?![\w.])")]
+    if "".join(letters) not in not_initials():
+        bare = r"\.?".join(letters)
+        found.append(re.compile(rf"(?<![\w.\-/]){bare}(?![\w\-/]|\.\w)"))
+    return found
 
 
 def name_variants(words: list[str], person: bool) -> list[list[str]]:
