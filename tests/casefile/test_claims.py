@@ -60,3 +60,32 @@ def test_a_job_claimed_elsewhere_is_not_run_and_a_stale_claim_is_taken_over(sqli
     here._run("j1")
     assert ran == [here.owner]
     assert there.claim("j1")  # released when done
+
+
+def test_a_job_left_by_a_process_that_died_is_taken_over_without_a_restart(sqlite_url, tmp_path, monkeypatch):
+    """The other process holds the job when this one starts (so it is not run here); it dies;
+    this process's rescan takes the job over once the claim is stale, with no restart."""
+    import threading
+    import time
+
+    from sqlalchemy import update
+
+    from openimr.cases.tables import CaseFileClaimRow
+
+    db.migrate(sqlite_url)
+    here, there = Jobs(tmp_path / "jobs", sqlite_url), Jobs(tmp_path / "jobs", sqlite_url)
+    here.rescan_seconds = 0.2
+    here._write({"id": "j2", "case_number": "CM26-0000002", "name": "r.pdf", "state": "queued", "page": 0})
+    assert there.claim("j2")  # alive and running it
+    ran = threading.Event()
+    monkeypatch.setattr(Jobs, "_index", lambda self, job: ran.set())
+    try:
+        assert here.start() == 1
+        time.sleep(1.0)  # several rescans while the other process is alive
+        assert not ran.is_set()
+        with db.session_scope(sqlite_url) as session:  # it died: its claim is not renewed
+            session.execute(update(CaseFileClaimRow).values(renewed_at=time.time() - 3600))
+        assert ran.wait(10), "the stale job was not taken over by the rescan"
+    finally:
+        here.stop()
+    assert here._watcher is None and not here._pending

@@ -14,7 +14,9 @@ costliest work of OpenIMR and the machine's cores are shared with the requests).
 - **Several processes** (workbench workers sharing the folder): a process runs a job only once
   it has claimed it in the database (`claim`: one atomic UPDATE of `imr_casefile_claims`),
   so two processes never run the same job; a claim not renewed for CLAIM_STALE_SECONDS (its
-  process died) may be taken over.
+  process died) may be taken over. Every RESCAN_SECONDS a process looks again at the jobs
+  not done that it is not running (another process had them, or sent them and died) and
+  queues them: a job whose process died is taken over without waiting for a restart.
 - **Interruption**: a job stops between two pages when the app stops (`stop`), and every job
   not done is started again by `start` (the next app start), going on at the first page not
   kept. A job interrupted while storing is stored again only if none of its documents was.
@@ -38,6 +40,7 @@ SUFFIXES = {"pdf": ".pdf", "tiff": ".tif", "png": ".png", "jpeg": ".jpg"}
 DIR_ENV = "OPENIMR_CASEFILE_DIR"
 CLAIM_STALE_SECONDS = 600.0  # a claim not renewed for this long belongs to a process that died
 CLAIM_RENEW_SECONDS = 30.0  # a running job renews its claim at most this often
+RESCAN_SECONDS = 60.0  # how often a process looks for unfinished jobs it is not running
 
 
 class Stopped(Exception):
@@ -80,6 +83,9 @@ class Jobs:
 
         self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._renewed: dict[str, float] = {}  # job -> when its claim was last renewed (monotonic)
+        self._pending: set[str] = set()  # jobs queued or running in this process
+        self._watcher: threading.Thread | None = None
+        self.rescan_seconds = RESCAN_SECONDS
 
     # ------------------------------------------------------------ manifests
     def _manifest(self, job: str) -> Path:
@@ -174,15 +180,32 @@ class Jobs:
         """Queue (on the one worker thread) every job not done (interrupted ones resume);
         how many were queued again."""
         self._stopping.clear()
-        again = 0
-        for path in sorted((self.folder / "jobs").glob("*.json")):
-            job = self.get(path.stem)
-            if job and job.get("state") in UNFINISHED:
-                self._queue(job)
-                again += 1
+        again = self._queue_unfinished()
         for stale in (self.folder / "incoming").glob("*.part"):  # uploads cut off by a stop
             stale.unlink(missing_ok=True)
+        with self._pool_lock:
+            if self._watcher is None or not self._watcher.is_alive():
+                self._watcher = threading.Thread(target=self._watch, name="openimr-casefile-rescan", daemon=True)
+                self._watcher.start()
         return again
+
+    def _queue_unfinished(self) -> int:
+        """Queue every job not done that this process is not already running; how many."""
+        queued = 0
+        for path in sorted((self.folder / "jobs").glob("*.json")):
+            job = self.get(path.stem)
+            if job and job.get("state") in UNFINISHED and job["id"] not in self._pending:
+                self._queue(job)
+                queued += 1
+        return queued
+
+    def _watch(self) -> None:
+        """Every `rescan_seconds` until stopped: the jobs other processes left (see above)."""
+        while not self._stopping.wait(self.rescan_seconds):
+            try:
+                self._queue_unfinished()
+            except Exception as error:  # noqa: BLE001 - the next look may succeed (database busy)
+                log.warning("case file rescan failed: %s", type(error).__name__)
 
     def stop(self) -> None:
         """Stop between two pages; what is not done resumes at the next `start`."""
@@ -191,6 +214,10 @@ class Jobs:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.join(timeout=5)
+        self._pending.clear()
 
     def _queue(self, job: dict) -> None:
         with self._pool_lock:  # the one worker thread, started by the first job
@@ -198,7 +225,14 @@ class Jobs:
                 return  # stopping: the job resumes at the next start
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openimr-casefile")
-            self._pool.submit(self._run, job["id"])
+            self._pending.add(job["id"])
+            self._pool.submit(self._run_pending, job["id"])
+
+    def _run_pending(self, job_id_: str) -> None:
+        try:
+            self._run(job_id_)
+        finally:
+            self._pending.discard(job_id_)  # claimed elsewhere or ended: a later rescan may queue it
 
     # ------------------------------------------------------------ claims
     def claim(self, job: str) -> bool:
