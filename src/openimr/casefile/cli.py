@@ -68,6 +68,46 @@ def index_cmd(
         raise typer.Exit(1)
 
 
+MAX_SYNTH = 200  # case files one `synth` run makes at most
+
+
+@casefile_app.command("synth")
+def synth_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder to write CASE.pdf and CASE.truth.json into."),
+    count: int = typer.Option(10, "--count", min=1, max=MAX_SYNTH, help=f"How many case files (at most {MAX_SYNTH})."),
+    source: Path | None = typer.Option(None, "--source", help="Folder of published letters (PDF) whose clinical "
+                                          "case summaries seed the records (default: the shared letters)."),
+    seed: int = typer.Option(1000, "--seed", help="Random seed (the same seed gives the same files)."),
+    scanned: float = typer.Option(0.5, "--scanned", min=0.0, max=1.0, help="Share of the pages degraded as scans."),
+) -> None:
+    """Make SYNTHETIC case files to try the workbench and the indexer on: records built from
+    published letters' clinical case summaries, bound in arrival order with a duplicate and a
+    faxed copy, about half the pages scanned; the ground truth beside each. Names and numbers
+    are invented; no real record is used.
+
+    Example: openimr casefile synth --out samples/ --count 3
+    """
+    from openimr.casefile.synth import case_file, letter_summaries
+    from openimr.library.synth import default_sources
+
+    folder = source or default_sources()[0]
+    if not folder.is_dir():
+        typer.echo(f"--source: {folder} is not a folder of letters", err=True)
+        raise typer.Exit(1)
+    summaries = letter_summaries(str(folder), limit=count)
+    if not summaries:
+        typer.echo(f"--source: no letter in {folder} has a clinical case summary with two dated events", err=True)
+        raise typer.Exit(1)
+    out.mkdir(parents=True, exist_ok=True)
+    for number, (case, summary) in enumerate(summaries):
+        made = case_file(summary, seed=seed + number, scanned_share=scanned)
+        (out / f"{case}.pdf").write_bytes(made.pdf)
+        (out / f"{case}.truth.json").write_text(json.dumps({"file": f"{case}.pdf", **made.truth()}, indent=1))
+        typer.echo(f"{out / (case + '.pdf')}: {len(made.pages)} pages, {len(made.documents)} documents")
+    if len(summaries) < count:
+        typer.echo(f"made {len(summaries)} of {count}: no more letters with two dated events in {folder}", err=True)
+
+
 def _show_progress(path: str, page: int, pages: int) -> None:
     sys.stderr.write(f"\r{path}: page {page} of {pages}" + ("\n" if page >= pages else ""))
     sys.stderr.flush()

@@ -286,6 +286,22 @@ class CaseFile:
     documents: list[TruthDoc]
     pages: list[dict]  # per page: {"text", "scanned", "dpi"}
 
+    def truth(self) -> dict:
+        """The ground truth as JSON, in the shape `openimr casefile index --json` prints
+        (documents with 1-based pages and `duplicate_of` by number; each page's text)."""
+        return {
+            "pages": len(self.pages),
+            "documents": [
+                {"type": d.type, "date": d.date.isoformat(), "author": d.author, "first_page": d.first_page,
+                 "last_page": d.last_page, "scanned": all(self.pages[n - 1]["scanned"]
+                                                          for n in range(d.first_page, d.last_page + 1)),
+                 "duplicate_of": d.duplicate_of, "faxed": d.faxed, "event_page": d.event_page,
+                 "finding": d.finding}
+                for d in self.documents
+            ],
+            "page_texts": [dict(page, number=n) for n, page in enumerate(self.pages, start=1)],
+        }
+
 
 def _fax_line(rng: random.Random, day: dt.date, n: int, total: int) -> tuple:
     sender = f"({rng.randint(200, 999)}) 555-{rng.randint(1000, 9999)}"
