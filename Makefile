@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PG_BIN  := /usr/lib/postgresql/15/bin
 export PYTHONDONTWRITEBYTECODE=1
 
-.PHONY: run test bench system-deps clean lint library-model
+.PHONY: run test bench system-deps ocr-deps clean lint library-model
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,23 +14,32 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-# Debian packages the tests need: PostgreSQL 15 server binaries, Chromium for the browser
-# tests, poppler-utils for looking at rendered PDFs, Tesseract's models (tesseract-ocr,
-# tesseract-ocr-eng) for OCR of scanned case files. Installed only where missing.
-system-deps:
-	@missing=""; \
-	test -x $(PG_BIN)/initdb || missing="$$missing postgresql-15"; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
-	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
-	ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata >/dev/null 2>&1 || missing="$$missing tesseract-ocr-eng"; \
+# Debian packages, installed only where missing (apt-get, with sudo when not root).
+# The workbench needs Tesseract OCR and its English model (tesseract-ocr, tesseract-ocr-eng)
+# to read scanned case files; the tests also need the PostgreSQL 15 server binaries, Chromium
+# for the browser tests and poppler-utils for looking at rendered PDFs.
+define install_missing
+	@missing=""; for check in $(1); do \
+	  pkg=$${check%%=*}; test=$${check#*=}; sh -c "$$test" >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+OCR_DEPS  := "tesseract-ocr=command -v tesseract" \
+             "tesseract-ocr-eng=ls /usr/share/tesseract-ocr/*/tessdata/eng.traineddata"
+TEST_DEPS := "postgresql-15=test -x $(PG_BIN)/initdb" "chromium=command -v chromium" \
+             "poppler-utils=command -v pdftoppm"
 
-run: $(STAMP)
+ocr-deps:
+	$(call install_missing,$(OCR_DEPS))
+
+system-deps:
+	$(call install_missing,$(OCR_DEPS) $(TEST_DEPS))
+
+run: $(STAMP) ocr-deps
 	$(BIN)/openimr demo
 
 test: $(STAMP) system-deps
