@@ -74,6 +74,9 @@ def _lower_ok(word: str) -> bool:
     return word.lower() not in set(vocabulary().common_words) | set(vocabulary().never_alone)
 
 
+KEPT_BY_DESIGN = "initials_abbreviation"  # the kind of the planted forms that stay
+
+
 def _initials(*names: str) -> tuple[str, str]:
     """Initials as a chart writes them without dots ("MQG"). Those that spell a clinical
     abbreviation ("MS", "PA") are kept by design (see redact.py): planted as their own kind
@@ -81,7 +84,7 @@ def _initials(*names: str) -> tuple[str, str]:
     from openimr.cases.redact import not_initials
 
     form = "".join(name[0].upper() for name in names)
-    return ("initials_abbreviation" if form in not_initials() else "initials"), form
+    return (KEPT_BY_DESIGN if form in not_initials() else "initials"), form
 
 
 def make_case(i: int, seed: int = SEED, outsiders: bool = True) -> Planted:
@@ -222,9 +225,6 @@ def survivors(text: str, planted: Planted, original: str) -> list[str]:
     return found
 
 
-KEPT_BY_DESIGN = "initials_abbreviation: "
-
-
 @dataclass
 class Measure:
     letters: int = 0
@@ -265,9 +265,9 @@ def measure(letters: list[tuple[str, Letter]], seed: int = SEED) -> Measure:
         result.not_planted += [(name, f"{k}: {f}") for k, f in planted.forms if f"{k}: {f}" not in present]
         result.unchecked += [(name, f"{k}: {f}") for k, f in planted.forms if _form_pattern(f).search(original)]
         result.planted += len(planted.forms)
-        left = survivors(as_text(clean), planted, original)
-        result.survived += [(name, form) for form in left if not form.startswith(KEPT_BY_DESIGN)]
-        result.kept_by_design += [(name, form) for form in left if form.startswith(KEPT_BY_DESIGN)]
+        for form in survivors(as_text(clean), planted, original):
+            kept = form.startswith(f"{KEPT_BY_DESIGN}: ")
+            (result.kept_by_design if kept else result.survived).append((name, form))
         text = clinical_text(letter)
         spans = redactor.spans(text)
         result.removed += [text[s.start : s.end] for s in spans]

@@ -163,12 +163,7 @@ class Redactor:
             return
         v = vocabulary()
         org_words = set(v.organization_words)
-        words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)*\.?|&", name)
-        while words and re.fullmatch(TITLES, words[0]):  # "Dr. Ana Reyes": the title is no name
-            words = words[1:]
-        credentials = {c.lower().replace(".", "") for c in v.credentials}
-        while len(words) > 1 and words[-1].lower().replace(".", "") in credentials:
-            words = words[:-1]
+        words = _name_only(re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)*\.?|&", name))
         if not words:
             return
         person = kind in PERSON_KINDS and len(words) <= 6 and not any(w.lower().rstrip(".") in org_words for w in words)
@@ -273,19 +268,30 @@ def _with_initials(text: str, span: Span) -> Span:
     return Span(start, end, span.kind)
 
 
+@lru_cache(maxsize=1)
+def _credentials() -> frozenset[str]:
+    """The credentials, lower case and without dots ("M.D." is "md", "PA-C" is "pa-c")."""
+    return frozenset(c.lower().replace(".", "") for c in vocabulary().credentials)
+
+
+def _name_only(words: list[str]) -> list[str]:
+    """A name's words without the titles before it ("Dr. Ana Reyes": the title is no name)
+    and the credentials after it ("Ana Reyes, PA-C")."""
+    while words and re.fullmatch(TITLES, words[0]):
+        words = words[1:]
+    while len(words) > 1 and words[-1].lower().replace(".", "") in _credentials():
+        words = words[:-1]
+    return words
+
+
 def initials(name: str) -> list[list[str]]:
     """The initials a person's name may be written with: the first name's, the middle
     initials or not, and the surname's first or last part ("Ana Q. de la Cruz-Reyes": "AQD",
     "AD", "AQR", "AR"); titles and credentials are no part of them."""
-    tokens = [t.strip(",") for t in name.split() if t.strip(",")]
-    while tokens and re.fullmatch(TITLES, tokens[0]):
-        tokens = tokens[1:]
-    credentials = {c.lower().replace(".", "") for c in vocabulary().credentials}
-    while len(tokens) > 1 and tokens[-1].lower().replace(".", "") in credentials:
-        tokens = tokens[:-1]
+    tokens = _name_only([t.strip(",") for t in name.split() if t.strip(",")])
     middle = [t[0].upper() for t in tokens[1:] if len(t.rstrip(".")) == 1 and t[0].isalpha()]
     surname = [t for t in tokens[1:] if len(t.rstrip(".")) > 1]
-    if not tokens or not surname:
+    if not surname:
         return []
     parts = [part for token in surname for part in re.split(r"[-–]", token) if part]
     first = tokens[0][0].upper()
@@ -301,8 +307,7 @@ def initials(name: str) -> list[list[str]]:
 def not_initials() -> frozenset[str]:
     """Capital abbreviations never taken for a person's undotted initials: the clinical and
     administrative ones of data/redaction.yaml and the credentials ("PT", "MD")."""
-    v = vocabulary()
-    return frozenset(v.not_initials) | {c.replace(".", "").upper() for c in v.credentials}
+    return frozenset(vocabulary().not_initials) | {c.upper() for c in _credentials()}
 
 
 def initials_patterns(letters: list[str]) -> list[re.Pattern]:
