@@ -80,6 +80,12 @@ def test_evaluate_reports_engine_and_baselines(nlp_loaded, letter_pdfs, tmp_path
     assert 0 <= report["all"]["guideline_match"]["share"] <= 1
     assert report["all"]["items"] == report["holdout"]["items"] + report["development"]["items"]
     assert "imaging" in report["per_category"] and len(report["all"]["ci95"]["accuracy"]) == 2
+    for part in ("all", "holdout"):  # intervals for the engine and the always-Upheld baseline, letters resampled
+        for name in ("engine (rules)", "always Upheld"):
+            m = report[part]["systems"][name]
+            lo, hi = m["ci95"]["accuracy"]
+            assert 0 <= lo <= m["accuracy"] <= hi <= 1
+    assert report["all"]["systems"]["always Upheld"]["ci95"]["balanced_accuracy"] == [0.5, 0.5]
     errors = sum(1 for e in report["errors"])
     assert errors == round(report["items"] * (1 - engine["accuracy"]))
     saved = json.loads(table.read_text())

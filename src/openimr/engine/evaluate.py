@@ -222,6 +222,16 @@ def _disagreements(drafted, idx) -> int:
     return sum((drafted[i].decision == "Overturned") != (drafted[i].verdict == "met") for i in idx)
 
 
+def _intervals(part: dict, idx, y, pred, p, groups, upheld) -> None:
+    """Add the 95% intervals (letters resampled) of the engine and of the always-Upheld
+    baseline to a part of the report."""
+    if "systems" not in part:
+        return
+    part["systems"]["engine (rules)"]["ci95"] = _bootstrap(y[idx], pred[idx], p[idx], groups[idx])
+    up_pred, up_p = upheld
+    part["systems"]["always Upheld"]["ci95"] = _bootstrap(y[idx], up_pred[idx], up_p[idx], groups[idx])
+
+
 def _report_on(drafted, idx, y, pred, p, clear, baselines) -> dict:
     import numpy as np
 
@@ -254,12 +264,14 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
     every = np.arange(len(drafted))
     report = {"letters": len(letters), "items": len(drafted), "overturned": int(y.sum()), "folds": folds}
     report["all"] = _report_on(drafted, every, y, pred, p, clear, baselines)
-    report["all"]["ci95"] = {k: _bootstrap(y, pred, p, groups, k) for k in ("accuracy", "balanced_accuracy", "auc")}
     hold = [i for i, d in enumerate(drafted) if is_holdout(d.letter)]
     dev = [i for i, d in enumerate(drafted) if not is_holdout(d.letter)]
     report["holdout_letters"] = len({drafted[i].letter for i in hold})
     report["holdout"] = _report_on(drafted, hold, y, pred, p, clear, baselines)
     report["development"] = _report_on(drafted, dev, y, pred, p, clear, baselines)
+    for part, idx in (("all", every), ("holdout", hold)):  # 95% intervals: the engine and the always-Upheld baseline
+        _intervals(report[part], np.asarray(idx, dtype=int), y, pred, p, groups, baselines["always Upheld"])
+    report["all"]["ci95"] = report["all"]["systems"]["engine (rules)"]["ci95"]
     per = {}
     for cat in sorted({d.category or "-" for d in drafted}):
         idx = np.array([i for i, d in enumerate(drafted) if (d.category or "-") == cat])
@@ -309,23 +321,30 @@ def _metrics(y, pred, p):
     }
 
 
-def _bootstrap(y, pred, p, groups, key, reps: int = 1000):
-    """95% interval of a metric by resampling letters (cluster bootstrap)."""
+CI_KEYS = ("accuracy", "balanced_accuracy", "auc")
+
+
+def _bootstrap(y, pred, p, groups, keys=CI_KEYS, reps: int = 1000) -> dict[str, list[float]]:
+    """95% intervals of metrics by resampling letters (cluster bootstrap): one resample of the
+    letters serves every metric, so the intervals of one system (and of systems given the same
+    letters) come from the same draws. Balanced accuracy and AUC count only resamples holding
+    both outcomes (with no overturned item, balanced accuracy would be specificity alone)."""
     import numpy as np
 
     rng = np.random.default_rng(SEED)
     letters = np.array(sorted(set(groups)))
     index = {g: np.where(groups == g)[0] for g in letters}
-    vals = []
+    vals: dict[str, list[float]] = {k: [] for k in keys}
     for _ in range(reps):
         pick = rng.choice(letters, size=len(letters), replace=True)
         idx = np.concatenate([index[g] for g in pick])
-        v = _metrics(y[idx], pred[idx], p[idx])[key]
-        if v == v:
-            vals.append(v)
-    if not vals:
-        return [float("nan"), float("nan")]
-    return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))]
+        m = _metrics(y[idx], pred[idx], p[idx])
+        both = 0 < y[idx].sum() < len(idx)  # balanced accuracy and AUC need both outcomes in the resample
+        for k in keys:
+            if m[k] == m[k] and (both or k not in ("balanced_accuracy", "auc")):
+                vals[k].append(m[k])
+    return {k: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if v else [float("nan"), float("nan")]
+            for k, v in vals.items()}
 
 
 def _tfidf_fit_predict(texts, y):
@@ -360,6 +379,10 @@ def format_text(report: dict) -> str:
             auc = "      -" if m["auc"] != m["auc"] else f"{m['auc']:>7.3f}"
             lines.append(f"  {s:<30}{m['accuracy']:>7.3f}{m['balanced_accuracy']:>9.3f}{m['overturn_precision']:>7.3f}"
                          f"{m['overturn_recall']:>8.3f}{m['brier']:>8.3f}{auc}")
+        for s, m in r["systems"].items():
+            if "ci95" in m:
+                lines.append(f"  {s}: 95% interval (letters resampled) accuracy {_span(m['ci95']['accuracy'])}, "
+                             f"balanced accuracy {_span(m['ci95']['balanced_accuracy'])}")
         e, g = r["systems"]["engine (rules)"], r["guideline_match"]
         lines.append(f"  clear: {e['clear_items']} items ({e['clear_coverage']:.3f}), agreement {e['clear_agreement']:.3f}; "
                      f"guideline among those cited {g['share']:.3f} (first cited {g['first']:.3f}) of {g['items_counted']}; "
@@ -372,6 +395,12 @@ def format_text(report: dict) -> str:
         lines.append(f"  {cat:<30}{r['n']:>4}{r['overturned']:>4}{r['drafted_overturned']:>4}  {e['accuracy']:.2f}  "
                      f"{e['clear_items']:>3} / {ca}  {gm}")
     return "\n".join(lines)
+
+
+def _span(interval) -> str:
+    """A 95% interval as "[0.93, 0.98]" ("-" when it could not be computed)."""
+    lo, hi = interval
+    return "-" if lo != lo else f"[{lo:.3f}, {hi:.3f}]"
 
 
 def dumps(report: dict) -> str:
