@@ -170,6 +170,8 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
                          and _drug_class(name) == match.category},
             duplicate=key in seen, dependent=is_dependent(item.request, match.category),
             drug_months=months, drug_evidence=months_ev, age=age, opioid=opioid_in_use, phase=phase, phase_why=phase_why,
+            date_of_injury=case.date_of_injury, ur_date=case.ur_denial_date,
+            surgeries=[(s.date, s.evidence) for s in history.surgeries],
             **form,
         )
         if any(e.entry.route for e in kb.entries if e.entry.category == match.category):

@@ -100,12 +100,19 @@ TESTS = (
     "requested_over",  # more than `value` visits requested
     "requested_at_most",  # the visits requested are known and at most `value`
     "total_over",  # visits already completed plus requested exceed `value`
+    "total_at_most",  # visits completed and requested are both known and add up to at most `value`
+    # the statutory cap (Labor Code 4604.5): visits of the request's own discipline (physical therapy,
+    # occupational therapy, chiropractic) completed on this injury, as the records count them, plus
+    # those requested, exceed `value`
+    "discipline_total_over",
     "prior_course",  # the treatment history shows visits of this therapy done, or the request continues a course
     "no_prior_course",  # neither
     "therapy_given",  # the treatment history reports one of `values` (physical_therapy, chiropractic, acupuncture, psychotherapy) given
     # timing
     "weeks_since_injury_over",  # more than `value` weeks from injury to the UR decision
     "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
+    "injury_on_or_after",  # the date of injury is known and on or after `values[0]` (an ISO date, e.g. 2004-01-01)
+    "surgery_within_months",  # the treatment history shows a surgery within `value` months before the UR decision, or one of no stated date
     "long_term_use",  # the drug (or its class) is already in use for weeks or months
     "drug_taken",  # the treatment history shows one of `values` (generic drug names) taken
     "class_taken",  # the treatment history shows a drug of the requested drug's category taken (the drug itself or another of its class)
@@ -135,10 +142,10 @@ class Condition(_Strict):
 
     @model_validator(mode="after")
     def _has_arguments(self) -> Condition:
-        needs_value = {"requested_over", "requested_at_most", "total_over", "weeks_since_injury_over",
-                       "weeks_since_injury_under", "age_under"}
+        needs_value = {"requested_over", "requested_at_most", "total_over", "total_at_most", "discipline_total_over",
+                       "weeks_since_injury_over", "weeks_since_injury_under", "age_under", "surgery_within_months"}
         needs_values = {"request_matches", "form_is", "drug_in", "kind_is", "region_in", "surgery_matches", "therapy_given",
-                        "phase_is", "drug_taken"}
+                        "phase_is", "drug_taken", "injury_on_or_after"}
         if self.test in needs_value and self.value is None:
             raise ValueError(f"test {self.test!r} needs a value")
         if self.test in needs_values and not self.values:
@@ -147,6 +154,13 @@ class Condition(_Strict):
             raise ValueError(f"test {self.test!r} needs a fact")
         if self.test in {"request_matches", "surgery_matches"}:
             _check_regexes(self.values)
+        if self.test == "injury_on_or_after":
+            import datetime
+
+            try:
+                datetime.date.fromisoformat(self.values[0])
+            except ValueError as exc:
+                raise ValueError(f"test 'injury_on_or_after' needs an ISO date, got {self.values[0]!r}") from exc
         return self
 
 
@@ -191,6 +205,11 @@ class Entry(_Strict):
     # only when all these conditions hold on the item (its diagnosis, the weeks since injury), and
     # then before the category's other entries of the same scope
     route: list[Condition] = Field(default_factory=list)
+    # a routed entry may name the entries that do not address the items it takes (the Chronic Pain
+    # guideline's physical medicine, written for chronic pain, for a sprain in the subacute phase):
+    # when its route holds they give way to it, even an MTUS entry (the search sequence goes on to
+    # the next step where the MTUS is silent; `mtus_gap` says why)
+    displaces: list[str] = Field(default_factory=list)
     title: str | None = None
     sections: list[str] = Field(default_factory=list)
     pages: list[str] = Field(default_factory=list)
@@ -202,6 +221,12 @@ class Entry(_Strict):
     criteria: list[Criterion] = Field(min_length=1)
 
     _v = field_validator("requests")(_check_regexes)
+
+    @model_validator(mode="after")
+    def _displaces_needs_route(self) -> Entry:
+        if self.displaces and not self.route:
+            raise ValueError(f"entry {self.id}: only a routed entry (route) may displace others")
+        return self
 
 
 class GuidelineHead(_Strict):
@@ -362,6 +387,10 @@ def load_kb(guidelines_dir: Path | None = None, data_dir: Path | None = None) ->
                 _check_rule_facts(r, facts, f"{path}: entries.{e.id}.rules.{r.id}")
             _check_conditions(e.route, facts, f"{path}: entries.{e.id}.route")
             entries.append(KBEntry(gf.guideline, e))
+    for kbe in entries:
+        for other in kbe.entry.displaces:
+            if other not in seen:
+                raise KBError(f"entries.{kbe.entry.id}.displaces: unknown entry {other!r}")
     return KnowledgeBase(entries, facts, cats)
 
 
@@ -462,6 +491,8 @@ def match_request(request: str, context_region: str | None = None, kb: Knowledge
     candidates = [(e, _region_fits(e.entry, region, request)) for e in kb.entries if e.entry.category == category]
     candidates = [(e, 4 + fit if e.entry.route else fit) for e, fit in candidates
                   if fit and (not e.entry.route or (routed is not None and routed(e.entry)))]
+    displaced = {d for e, _fit in candidates for d in e.entry.displaces}  # routed entries whose route holds
+    candidates = [(e, fit) for e, fit in candidates if e.entry.id not in displaced]
     if not candidates:
         return Match(category, region, None)
     # MTUS before non-MTUS; within a scope, a routed entry whose conditions hold, then a

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -116,6 +117,9 @@ class ItemContext:
     phase: str | None = None
     phase_why: str | None = None
     drugs_taken: dict = field(default_factory=dict)  # generic name -> span: drugs the treatment history shows taken
+    date_of_injury: date | None = None
+    ur_date: date | None = None
+    surgeries: list = field(default_factory=list)  # (date or None, span) of each surgery the treatment history shows
     class_taken: dict = field(default_factory=dict)  # the same, for drugs of the request's category only
 
 
@@ -155,6 +159,34 @@ def program_days(parsed) -> int | None:
         per_week = parsed.frequency_per_week or DAYS_PER_WEEK
         return int(round(per_week * parsed.weeks))
     return None
+
+
+_DISCIPLINES = (  # the three kinds of visits Labor Code 4604.5 caps (first match wins: "chiropractic physiotherapy")
+    ("chiropractic", re.compile(r"chiropract|manipulat", re.I)),
+    ("occupational therapy", re.compile(r"occupational therap|(?-i:\bOT\b)", re.I)),
+    ("physical therapy", re.compile(r"physical therap|physiotherap|(?-i:\bPT\b)(?![/-]?PTT)|aqua(?:tic)? therap", re.I)),
+)
+
+
+def discipline_of(text: str) -> str | None:
+    """Physical therapy, occupational therapy or chiropractic: the kind of visits a text names
+    (None when it names none of them, e.g. "hand therapy" or "work hardening")."""
+    return next((name for name, rx in _DISCIPLINES if rx.search(text)), None)
+
+
+def discipline_total(ctx: ItemContext) -> tuple[str | None, int | None, int | None]:
+    """The request's discipline, the visits of that discipline completed as the records count
+    them (None when they give no count of that discipline: the treatment history counts physical
+    and occupational therapy together, so a count is taken only when its own words name the
+    request's discipline), and the visits requested."""
+    kind = discipline_of(ctx.request)
+    if kind is None or ctx.requested is None:
+        return kind, None, ctx.requested
+    counted = ctx.completed if ctx.completed_evidence and discipline_of(ctx.completed_evidence[0].text) == kind else None
+    return kind, counted, ctx.requested
+
+
+MONTH_DAYS = 30.44
 
 
 ACUTE_WEEKS = 4  # the acute phase: up to about four weeks after the injury (ACOEM initial care; opioid guideline)
@@ -295,6 +327,32 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
         total = ctx.requested + ctx.completed
         return Held(total > cond.value, ctx.completed_evidence,
                     f"{ctx.completed} {_unit(ctx)} completed and {ctx.requested} requested ({total} in all)")
+    if t == "total_at_most":
+        if ctx.requested is None or ctx.completed is None:
+            return Held(False)
+        total = ctx.requested + ctx.completed
+        return Held(total <= cond.value, ctx.completed_evidence,
+                    f"{ctx.completed} {_unit(ctx)} completed and {ctx.requested} requested ({total} in all)")
+    if t == "discipline_total_over":
+        kind, done, asked = discipline_total(ctx)
+        if kind is None or asked is None:
+            return Held(False)
+        total = asked + (done or 0)
+        note = (f"{done} {kind} visits completed on this injury and {asked} requested ({total} in all)" if done is not None
+                else f"{asked} {kind} visits requested")
+        return Held(total > cond.value, ctx.completed_evidence if done is not None else [], note)
+    if t == "injury_on_or_after":
+        since = date.fromisoformat(cond.values[0])
+        ok = ctx.date_of_injury is not None and ctx.date_of_injury >= since
+        return Held(ok, note=f"the injury of {ctx.date_of_injury:%Y-%m-%d} is on or after {since:%Y-%m-%d}" if ok else None)
+    if t == "surgery_within_months":
+        recent = [(d, s) for d, s in ctx.surgeries
+                  if d is None or ctx.ur_date is None or 0 <= (ctx.ur_date - d).days <= cond.value * MONTH_DAYS]
+        if not recent:
+            return Held(False)
+        d, span = recent[0]
+        return Held(True, [span], f"the records show a surgery{'' if d is None else f' on {d:%Y-%m-%d}'} within "
+                                  f"{cond.value:.0f} months, or of no stated date")
     if t == "prior_course":
         ok = _prior_course(ctx)
         note = None
