@@ -35,8 +35,9 @@ def test_affirmed_denied_uncertain_family(nlp_loaded):
     assert m.affirmed
     (m,) = _find("The applicant denies bowel or bladder incontinence.", "red_flag")
     assert m.negated
-    (m,) = _find("An MRI was ordered to rule out fracture.", "red_flag")
+    (m,) = _find("Possible cauda equina syndrome.", "red_flag")
     assert m.uncertain and not m.negated
+    assert not _find("An MRI was ordered to rule out fracture.", "red_flag")  # the study's purpose, no red flag (unless:)
     (m,) = _find("Her mother had cancer.", "red_flag")
     assert m.family and not m.affirmed
 

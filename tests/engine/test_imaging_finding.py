@@ -36,3 +36,41 @@ def test_a_lesion_shown_by_a_study_is_an_imaging_finding(text):
 @pytest.mark.parametrize("text", NOT_FOUND)
 def test_a_study_ordered_to_look_for_a_lesion_is_no_finding(text):
     assert not _found(text)
+
+
+# What a study is ordered to rule out is neither a fracture nor a red flag the records document;
+# a fracture diagnosed, or one suspected after trauma, still is.
+RED_FLAG_FOUND = [
+    "The current diagnosis is closed fracture of fourth lumbar vertebra with delayed healing.",
+    "A compression fracture is suspected after the fall.",
+    "The x-rays showed a fracture of the T10 vertebra.",
+]
+RED_FLAG_NOT_FOUND = [
+    "The treatment plan includes a MRI to rule out compression fracture at T10.",
+    "A CT was ordered to evaluate for fracture.",
+    "MRI of the thoracic spine r/o fracture.",
+]
+
+
+def _red_flag(text: str) -> bool:
+    return any(m.fact in ("red_flag", "fracture") and m.affirmed for m in extract_text(text))
+
+
+@pytest.mark.parametrize("text", RED_FLAG_FOUND)
+def test_a_fracture_diagnosed_or_suspected_is_a_red_flag(text):
+    assert _red_flag(text)
+
+
+@pytest.mark.parametrize("text", RED_FLAG_NOT_FOUND)
+def test_a_fracture_a_study_is_to_rule_out_is_no_red_flag(text):
+    assert not _red_flag(text)
+
+
+def test_spine_mri_to_rule_out_a_fracture_without_findings_is_upheld(nlp_loaded, decide_one):
+    summary = ("The applicant is a 39-year-old male with mid back pain after a fall at work. The physical exam reveals T10 "
+               "tenderness on palpation. The treatment plan includes a MRI to rule out compression fracture at T10.")
+    item = decide_one(summary, "MRI of the thoracic spine", weeks=6)
+    assert item.rule == "rule:lb_imaging:no_red_flag_no_deficit" and item.decision == "Upheld"
+    diagnosed = summary.replace("The treatment plan includes a MRI to rule out compression fracture at T10.",
+                                "The diagnosis is a compression fracture of T10.")
+    assert decide_one(diagnosed, "MRI of the thoracic spine", weeks=6).decision == "Overturned"
