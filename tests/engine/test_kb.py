@@ -132,6 +132,9 @@ def test_engine_categories_refine_the_library_taxonomy_on_every_real_item(letter
         ("Chiropractic physiotherapy treatment 12 visits for the cervical spine and back followed by re-examination", "chiropractic"),
         ("Referral to chiropractor for evaluation of low back pain, twice a week for 3 weeks", "chiropractic"),
         ("Post-op Norco 5/325mg #60", "opioid_postop"),
+        ("Post op Norco 5/325mg #60", "opioid_postop"),  # spelled with a space, as records often do
+        ("Post operative physical therapy 2x6 for the right knee", "postsurgical_therapy"),
+        ("Post surgical physical therapy 12 sessions", "postsurgical_therapy"),
         ("Flurbiprofen 20%/Tramadol 15% cream 180gm", "topical_analgesic"),
         ("Pre-operative CBC", "preop_testing"),
         ("Vitamin D level", None),  # a lab that serves no surgery has no entry
