@@ -52,9 +52,13 @@ def test_match_application_file_with_reviewers_file(cli, write_json, app_data, p
     result = cli("panel", "match", write_json(app_data), "--reviewers", write_json(panel_data), "--json",
                  "--db", f"sqlite:///{tmp_path / 'unused.sqlite'}")
     data = json.loads(result.stdout)
-    assert set(data) == {"eligible", "excluded"}
+    assert set(data) == {"eligible", "excluded", "ranking"}
     entry = data["eligible"][0]
-    assert set(entry) >= {"reviewer", "score", "why"}
+    assert set(entry) >= {"reviewer", "score", "why", "checks"}
+    assert data["ranking"]["reviewer"] == entry["reviewer"] and data["ranking"]["second"] == data["eligible"][1]["reviewer"]
+    plain = cli("panel", "match", write_json(app_data), "--reviewers", write_json(panel_data),
+                "--db", f"sqlite:///{tmp_path / 'unused.sqlite'}").stdout
+    assert data["ranking"]["text"] in plain
     for excluded in data["excluded"]:
         assert all(set(r) == {"code", "message"} for r in excluded["reasons"])
 
