@@ -52,7 +52,7 @@ class FitTable(Model):
 
     @model_validator(mode="after")
     def _names_known(self) -> FitTable:
-        from openimr.library.search import facet_values
+        from openimr.library.classify import categories
 
         specialties = {f for kind in self.kinds for f in kind.fits} | set(self.general_medicine)
         for alias, target in self.aliases.items():
@@ -61,7 +61,8 @@ class FitTable(Model):
         missing = set(self.physician_professions) - set(self.professions)
         if missing:
             raise ValueError(f"physician professions {sorted(missing)} are not professions")
-        taxonomy, names = facet_values()["category"], {k.kind for k in self.kinds}
+        taxonomy = set(categories()) | {group for group, _label in categories().values()}  # the library's taxonomy
+        names = {k.kind for k in self.kinds}
         for kind in self.kinds:
             unknown = sorted(set(kind.only_categories) - taxonomy)
             if unknown:
