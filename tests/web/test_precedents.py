@@ -44,3 +44,28 @@ def test_precedents_keep_to_the_request_category_and_entry(world):
     assert "Nearest precedents of the same request category (Opioid) and guideline entry" in page
     assert "never counted as votes" in page and ": none in the library." in page
     assert "Nearest precedents" not in world.client("intake").get(f"/cases/{case_id}").text
+
+
+def test_a_search_result_links_to_similar_letters_of_its_category_and_entry(world):
+    import re
+
+    from openimr import db as dbmod
+    from openimr.library.classify import classify
+    from openimr.web import views
+
+    client = world.client("rev_a")
+    page = client.get("/search?q=physical+therapy").text
+    ids = [int(i) for i in re.findall(r"similar=(\d+)#similar", page)]
+    assert ids, "each result links to its similar letters"
+    with dbmod.session_scope(world.url) as session:
+        item, near, scope = views.similar_to(session, ids[0])
+    assert near and all(h.category == item.category and h.letter_id != item.letter_id for h in near)
+    assert all(h.kb_entry in (None, near[0].kb_entry) for h in near)
+    assert classify(item.request).category == item.category
+    shown = client.get(f"/search?q=physical+therapy&similar={ids[0]}").text
+    assert f"Similar letters: nearest precedents of {scope}" in shown
+    section = shown[shown.index('id="similar"'):shown.index("</section>", shown.index('id="similar"'))]
+    assert [f"/letters/{h.letter_id}" for h in near] == re.findall(r'href="(/letters/\d+)"', section)[1:]
+    missing = client.get("/search?similar=2000000000")
+    assert missing.status_code == 404 and "not in the library" in missing.text
+    assert client.get("/search?similar=-1").status_code == 422

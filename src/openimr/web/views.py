@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from openimr.cases import record
 from openimr.cases.tables import CaseRow as Case
+from openimr.library import search as library_search
 from openimr.web import parts, workflow
 from openimr.web.auth import Principal
 from openimr.web.schemas import PrecedentHit
@@ -133,6 +134,20 @@ def _precedents(session: Session, request: str, kb_entry: str | None, region: st
         f" and guideline entry ({label})" if label else "; no guideline entry addresses the request")
     hits = [PrecedentHit(**n.hit.model_dump(exclude={"snippet_html"}), kb_entry=n.kb_entry) for n in found]
     return hits, scope
+
+
+def similar_to(session: Session, item_id: int) -> tuple[library_search.Hit, list[PrecedentHit], str]:
+    """A library item, its nearest precedents of the same request category and guideline
+    entry (other letters only) and that scope in words: the search page's "similar letters"."""
+    found = library_search.hits(session, [(item_id, 0.0)], "")
+    if not found:
+        raise workflow.NotFound(f"similar: item {item_id} is not in the library")
+    item = found[0]
+    from openimr.engine.precedents import entry_of
+
+    others = frozenset({item.case_number} if item.case_number else set())
+    hits, scope = _precedents(session, item.request, entry_of(item.request), None, others)
+    return item, [h for h in hits if h.letter_id != item.letter_id], scope
 
 
 def determinations(session: Session, case: Case, who: Principal, names: dict[int, str]) -> list[dict]:
