@@ -58,3 +58,16 @@ def test_the_match_explanation_shows_each_check_each_party_and_why_first(world):
     assert "ranked first" not in intake_page and "Conflicts of interest" not in intake_page
     chosen = world.client("admin").post(f"/api/cases/{case_id}/assign", json={}).json()
     assert chosen["why"][-1] == ranking["text"]  # the stored explanation says why the first was chosen
+
+
+def test_with_no_eligible_reviewer_the_page_says_so_with_each_failed_check(world):
+    app = application()
+    app["ur_decision"]["items"] = [{"request": "Chiropractic manipulation x 6 to the low back", "outcome": "denied"}]
+    case_id = world.client("intake").post("/api/cases", json=app).json()["case"]["id"]
+    answer = world.client("admin").get(f"/api/cases/{case_id}/match").json()
+    assert answer["ranking"] is None and not any(r["eligible"] for r in answer["ranked"])
+    assert all(any(c["check"] == "specialty" and not c["ok"] for c in r["checks"]) for r in answer["ranked"])
+    page = world.client("admin").get(f"/cases/{case_id}").text
+    assert "No reviewer of the panel is eligible" in page and "does not fit Chiropractic manipulation" in page
+    refused = world.client("admin").post(f"/api/cases/{case_id}/assign", json={})
+    assert refused.status_code == 409 and "no eligible reviewer" in refused.text
