@@ -69,5 +69,6 @@ def test_with_no_eligible_reviewer_the_page_says_so_with_each_failed_check(world
     assert all(any(c["check"] == "specialty" and not c["ok"] for c in r["checks"]) for r in answer["ranked"])
     page = world.client("admin").get(f"/cases/{case_id}").text
     assert "No reviewer of the panel is eligible" in page and "does not fit Chiropractic manipulation" in page
+    assert "Why: Chiropractic manipulation x 6 to the low back: chiropractic" in page  # the kind's reason shown
     refused = world.client("admin").post(f"/api/cases/{case_id}/assign", json={})
     assert refused.status_code == 409 and "no eligible reviewer" in refused.text

@@ -277,7 +277,7 @@ def _check_specialty(v: Verdict, apps: list[Application], settings: PanelSetting
     if unfit:
         have = ", ".join(mine) or "no current specialty"
         v.add("specialty", f"{have}: does not fit {'; '.join(unfit)}")
-        v.checks[-1]["kinds"] = why_fit
+        v.checks[-1].update(detail=f"{v.checks[-1]['detail']}. Why: {'; '.join(why_fit)}", kinds=why_fit)
         return
     v.closeness = sum(1.0 / (1 + r) for r in ranks) / len(ranks)
     wanted = {table.canonical(a.requesting_physician.specialty or "") for a in apps}
