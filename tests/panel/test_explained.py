@@ -111,12 +111,16 @@ def test_why_the_first_is_ahead_of_the_second(app_data):
                                  "American Board of Orthopaedic Surgery", open_cases=6),
                        clinician("R-HAND", "Dr. Ada Kern", "Surgery of the Hand", "American Board of Surgery",
                                  open_cases=0)]
-    result = run(app_data, panel)
-    assert [e["reviewer"] for e in result["eligible"]] == ["R-SURG", "R-SURG2", "R-HAND"]
+    result = run(app_data, panel)  # a knee: the hand surgeon does not fit it
+    assert [e["reviewer"] for e in result["eligible"]] == ["R-SURG", "R-SURG2"]
     ranking = result["ranking"]
     assert ranking["second"] == "R-SURG2" and "fewer open cases (1 against 6)" in ranking["because"]
+    hand = next(e for e in result["excluded"] if e["reviewer"] == "R-HAND")
+    assert "Surgery of the Hand fits it only in the hand, elbow, upper_extremity, not the knee" in \
+        check(hand, "specialty")["detail"]
     del panel[3]
-    ranking = run(app_data, panel)["ranking"]
+    result = run(app_data, panel, request="Right carpal tunnel release")  # a hand: the hand surgeon fits
+    ranking = result["ranking"]
     assert ranking["second"] == "R-HAND" and "closer specialty fit" in ranking["because"]
     assert "Orthopaedic Surgery, the 1st fit" in ranking["because"] and "the 2nd fit" in ranking["because"]
 
@@ -162,6 +166,8 @@ def test_fit_table_checks_categories_kinds_and_reasons():
         (lambda d: d["by_category"].update(surgery="heart surgery"), "heart surgery"),
         (lambda d: d["by_category"].update(stitches="spine surgery"), "stitches"),
         (lambda d: d["kinds"][0].pop("reason"), "reason"),
+        (lambda d: d["kinds"][5]["limited_to"].update({"Dentistry": ["hand"]}), "Dentistry"),
+        (lambda d: d["kinds"][5]["limited_to"].update({"Plastic Surgery": ["tail"]}), "tail"),
     ]:
         broken = yaml.safe_load(yaml.safe_dump(data))
         change(broken)

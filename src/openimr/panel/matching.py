@@ -32,6 +32,12 @@ class FitKind(Model):
     keywords: list[str]
     fits: list[str]
     only_categories: list[str] = Field(default_factory=list)
+    limited_to: dict[str, list[str]] = Field(default_factory=dict)  # specialty -> the body regions it fits
+
+    def covers(self, specialty: str, region: str | None) -> bool:
+        """Whether `specialty` fits this kind in `region` (any region it is not limited in, and
+        a request naming no region)."""
+        return region is None or specialty not in self.limited_to or region in self.limited_to[specialty]
 
     def keyword_in(self, request: str) -> str | None:
         """The first of the kind's keywords the request holds (at a word's start), or None."""
@@ -63,10 +69,19 @@ class FitTable(Model):
             raise ValueError(f"physician professions {sorted(missing)} are not professions")
         taxonomy = set(categories()) | {group for group, _label in categories().values()}  # the library's taxonomy
         names = {k.kind for k in self.kinds}
+        from openimr.vocab import regions
+
+        known_regions = {r.key for r in regions()}
         for kind in self.kinds:
             unknown = sorted(set(kind.only_categories) - taxonomy)
             if unknown:
                 raise ValueError(f"kind {kind.kind!r}: only_categories {unknown} are not library categories")
+            for specialty, where in kind.limited_to.items():
+                if specialty not in kind.fits:
+                    raise ValueError(f"kind {kind.kind!r}: limited_to names {specialty!r}, which it does not list")
+                if not where or set(where) - known_regions:
+                    raise ValueError(f"kind {kind.kind!r}: limited_to.{specialty}: regions {sorted(set(where) - known_regions)}"
+                                     " are not body regions of openimr.vocab")
         for category, kind_name in self.by_category.items():
             if category not in taxonomy:
                 raise ValueError(f"by_category: {category!r} is not a library category")
@@ -251,19 +266,29 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
-def placements(apps: list[Application]) -> list[tuple[str, FitKind, str]]:
-    """(request, treatment kind, what placed it there) of every disputed item of the case."""
+Placed = tuple[str, FitKind, str, str | None]
+
+
+def placements(apps: list[Application]) -> list[Placed]:
+    """(request, treatment kind, what placed it there, the body region it names) of every
+    disputed item of the case."""
+    from openimr.vocab import find_region
+
     table = fit_table()
-    return [(item.request, *table.placed(item.request)) for app in apps for item in app.ur_decision.items]
+    return [(item.request, *table.placed(item.request), find_region(item.request))
+            for app in apps for item in app.ur_decision.items]
 
 
 def _check_specialty(v: Verdict, apps: list[Application], settings: PanelSettings,
-                     placed: list[tuple[str, FitKind, str]] | None = None) -> None:
+                     placed: list[Placed] | None = None) -> None:
     table = fit_table()
     mine = fields_of(v.reviewer)
     ranks, unfit, why_fit = [], [], []
-    for request, kind, because in placements(apps) if placed is None else placed:
-        hits = [kind.fits.index(f) for f in mine if f in kind.fits]
+    for request, kind, because, region in placements(apps) if placed is None else placed:
+        hits = [kind.fits.index(f) for f in mine if f in kind.fits and kind.covers(f, region)]
+        elsewhere = [f"{f} fits it only in the {', '.join(kind.limited_to[f])}, not the {region}"
+                     for f in mine if f in kind.fits and not kind.covers(f, region)]
+        because += f"; {'; '.join(elsewhere)}" if elsewhere and not hits else ""
         if hits:
             ranks.append(min(hits))
             fit = kind.fits[min(hits)]
@@ -301,7 +326,7 @@ def _check_conflicts(v: Verdict, apps: list[Application]) -> None:
 
 
 def evaluate(reviewer, apps: list[Application], load: int, on: date, settings: PanelSettings,
-             placed: list[tuple[str, FitKind, str]] | None = None) -> Verdict:
+             placed: list[Placed] | None = None) -> Verdict:
     """Every check of one reviewer against one case, each in `checks` with its result."""
     v = Verdict(reviewer, load=load)
     _check_license(v, on, settings)
