@@ -49,7 +49,7 @@ def test_every_check_is_shown_with_its_result(app_data):
         assert [c["check"] for c in entry["checks"]] == list(CODES)
     first = result["eligible"][0]
     assert all(c["ok"] for c in first["checks"])
-    assert "CA MD" in check(first, "license")["detail"] and "California licence held" in check(first, "license")["detail"]
+    assert "CA MD" in check(first, "license")["detail"] and "California license held" in check(first, "license")["detail"]
     assert "American Board of Physical Medicine" in check(first, "certification")["detail"]
     fit = check(first, "specialty")["detail"]
     assert "imaging of the spine or joints" in fit and "'mri' in the request" in fit and "1st of" in fit

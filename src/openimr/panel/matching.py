@@ -228,9 +228,9 @@ def _check_license(v: Verdict, on: date, settings: PanelSettings) -> None:
     held = [f"{lic.state} {lic.type or v.reviewer.profession}" + (f" to {lic.expires.isoformat()}" if lic.expires else "")
             for lic in current_licenses(v.reviewer, on)]
     where = "California" if settings.require_california_license else "any U.S. state"
-    california = "California licence held" if any(lic.state == "CA" for lic in current_licenses(v.reviewer, on)) \
-        else "no California licence (the panel's settings accept any U.S. state)"
-    v.passed("license", f"current unrestricted licence {', '.join(held)}; required: one in {where}; {california}"
+    california = "California license held" if any(lic.state == "CA" for lic in current_licenses(v.reviewer, on)) \
+        else "no California license (the panel's settings accept any U.S. state)"
+    v.passed("license", f"current unrestricted license {', '.join(held)}; required: one in {where}; {california}"
                         " (Lab. Code 139.5(d)(4))")
 
 
