@@ -26,10 +26,15 @@ def test_add_list_match_assign(cli, write_json, app_data, panel_data, db_url):
     assert assigned.exit_code == 0, assigned.stderr
     result = json.loads(assigned.stdout)
     assert result["reviewer"] == "R-PMR-02"
+    assert result["ranking"] == matched["ranking"]["text"] and result["ranking"].startswith("R-PMR-02 ranks first: ")
     assert result["credentials"]["licensure"] == ["California"]
     assert "Haddad" not in assigned.stdout
     shown = cli("case", "show", number, "--db", db_url)
     assert json.loads(shown.stdout)["reviewer_id"] == "R-PMR-02" and "Haddad" not in shown.stdout
+    from openimr.cases import store
+
+    kept = store.run(db_url, lambda s: json.loads(store.get(s, number).assignment)["why"])
+    assert kept[-1] == result["ranking"]  # kept with the assignment
     again = cli("case", "assign", number, "--db", db_url)
     assert again.exit_code == 1 and "status assigned" in again.stderr
     history = json.loads(cli("audit", "show", number, "--db", db_url, "--json").stdout)
@@ -52,9 +57,13 @@ def test_match_application_file_with_reviewers_file(cli, write_json, app_data, p
     result = cli("panel", "match", write_json(app_data), "--reviewers", write_json(panel_data), "--json",
                  "--db", f"sqlite:///{tmp_path / 'unused.sqlite'}")
     data = json.loads(result.stdout)
-    assert set(data) == {"eligible", "excluded"}
+    assert set(data) == {"eligible", "excluded", "ranking"}
     entry = data["eligible"][0]
-    assert set(entry) >= {"reviewer", "score", "why"}
+    assert set(entry) >= {"reviewer", "score", "why", "checks"}
+    assert data["ranking"]["reviewer"] == entry["reviewer"] and data["ranking"]["second"] == data["eligible"][1]["reviewer"]
+    plain = cli("panel", "match", write_json(app_data), "--reviewers", write_json(panel_data),
+                "--db", f"sqlite:///{tmp_path / 'unused.sqlite'}").stdout
+    assert data["ranking"]["text"] in plain
     for excluded in data["excluded"]:
         assert all(set(r) == {"code", "message"} for r in excluded["reasons"])
 

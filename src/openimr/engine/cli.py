@@ -61,19 +61,16 @@ def letter_from_determination(case, det):
     )
 
 
-def precedents_for(session, request: str, limit: int = 3, exclude_case: str | None = None):
-    """Similar past items from the precedent library (fused full-text and semantic search),
-    those of the request's own engine category first (a chronic opioid before a post-operative
-    one, a course of therapy before post-operative therapy), then the rest in search order."""
-    from openimr.engine.kb import classify_request
+def precedents_for(session, request: str, limit: int = 3, exclude_case: str | None = None,
+                   kb_entry: str | None = None, region: str | None = None):
+    """The nearest precedents of an item (engine.precedents.nearest: the same request category
+    and, where known, knowledge-base entry; those of its own engine category first)."""
     from openimr.engine.models import Precedent
-    from openimr.library.search import find
+    from openimr.engine.precedents import nearest
 
-    category = classify_request(request)
-    found = [h for h in find(session, request, limit=limit + 10) if not (exclude_case and h.case_number == exclude_case)]
-    found.sort(key=lambda h: classify_request(h.request) != category)  # stable: search order within each
-    return [Precedent(case_number=h.case_number, request=h.request, decision=h.decision, score=round(float(h.score), 4))
-            for h in found[:limit]]
+    found = nearest(session, request, kb_entry, region, limit, {exclude_case} if exclude_case else set())
+    return [Precedent(case_number=n.hit.case_number, request=n.hit.request, decision=n.hit.decision,
+                      score=round(float(n.hit.score), 4)) for n in found]
 
 
 def decide(
@@ -112,7 +109,8 @@ def decide(
             if session is not None:
                 try:
                     for item in det.items:
-                        item.precedents = precedents_for(session, item.request, exclude_case=case.case_number)
+                        item.precedents = precedents_for(session, item.request, exclude_case=case.case_number,
+                                                         kb_entry=item.kb_entry, region=item.region)
                 except Exception as exc:  # a bad URL or a database without the library tables
                     _fail(f"--db: cannot search the library: {str(exc).splitlines()[0][:200]}")
             outputs.append(det)

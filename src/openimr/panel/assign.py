@@ -64,8 +64,8 @@ def assign(session, case_number: str, on: date | None = None, actor: str | None 
         result = match(case_applications(session, row), pool.values(), panel.assigned_load(session), on)
         if not result["eligible"]:
             raise store.CaseError(f"case {case_number}: no eligible reviewer: {why_none(result)}")
-        best = result["eligible"][0]
-        case = assign_to(session, case_number, best["reviewer"], [f"panel match score {best['score']}", best["why"]],
-                         actor, store.CLI_ROLE, on)
+        best, ranked_first = result["eligible"][0], result["ranking"]["text"]
+        case = assign_to(session, case_number, best["reviewer"],
+                         [f"panel match score {best['score']}", best["why"], ranked_first], actor, store.CLI_ROLE, on)
     return {"case_number": case_number, "reviewer": best["reviewer"], "score": best["score"], "why": best["why"],
-            "credentials": case["credentials"]}
+            "ranking": ranked_first, "credentials": case["credentials"]}

@@ -88,6 +88,7 @@ def match_cmd(
         fail(str(error))
     lines = [f"{e['reviewer']:<16} score {e['score']:<6} {e['why']}" for e in result["eligible"]] or ["no eligible reviewer"]
     lines += [f"excluded {e['reviewer']}: " + "; ".join(f"{r['code']} ({r['message']})" for r in e["reasons"]) for e in result["excluded"]]
+    lines += [result["ranking"]["text"]] if result["ranking"] else []
     _print(result, as_json, lines)
 
 

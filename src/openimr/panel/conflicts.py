@@ -17,6 +17,7 @@ from openimr.cases.intake import Application
 SOURCE = "Lab. Code 139.5; 8 CCR 9768.2"
 TITLES = {"dr", "md", "do", "mr", "mrs", "ms", "miss", "jr", "sr", "ii", "iii", "phd", "dc", "psyd", "lac", "esq", "the"}
 SUFFIXES = {"inc", "llc", "corp", "corporation", "co", "company", "ltd", "lp", "llp", "pc", "apc", "plc", "incorporated"}
+EXPECTED = ("ur_organization", "attorney")  # named on most applications: said when absent
 KIND_LABELS = {
     "employee": "the employee",
     "employer": "the employer",
@@ -66,22 +67,42 @@ def case_parties(apps: Iterable[Application]) -> list[tuple[str, str]]:
     return [party for app in apps for party in app.party_names()]
 
 
+def _findings(reviewer, apps: list[Application]) -> list[tuple[str, str, list[str]]]:
+    """(party label, name, conflicts found) for each party of the case, then for the employee
+    as the reviewer's patient (8 CCR 9768.2)."""
+    found = []
+    for kind, name in dict.fromkeys(case_parties(apps)):
+        label = KIND_LABELS.get(kind, "a party")
+        ties = [
+            f"{a.kind} affiliation{f' ({a.relation})' if a.relation else ''} with {label}, {name} ({SOURCE})"
+            for a in reviewer.affiliations
+            if same_party(a.name, name)
+        ]
+        if same_party(reviewer.name, name):
+            ties.append(f"the reviewer is {label} of the case ({SOURCE})")
+        found.append((label, name, ties))
+    named = {kind for kind, _name in case_parties(apps)}
+    found += [(KIND_LABELS[kind], "", []) for kind in EXPECTED if kind not in named]
+    employees = list(dict.fromkeys(app.employee.name for app in apps))
+    treated = any(same_party(patient, name) for patient in reviewer.patients_treated for name in employees)
+    found.append(("the employee as a patient", ", ".join(employees),
+                  [f"the reviewer has treated or examined the employee ({SOURCE})"] if treated else []))
+    return found
+
+
+def party_checks(reviewer, apps: Iterable[Application]) -> list[dict]:
+    """The conflict check against each party of the case, one entry a party: {"party" (its
+    role, e.g. "the employer"), "name", "ok", "detail"} (the reviewer's own name never in
+    it); a party the application names none of (the UR organization, the attorney) with
+    `ok` None; and last whether the reviewer ever treated or examined the employee."""
+    return [{"party": label, "name": name, "ok": not ties if name else None,
+             "detail": " and ".join(ties) if ties else
+             ("never treated or examined by the reviewer" if label == "the employee as a patient"
+              else "no affiliation, and not the reviewer" if name
+              else "none named on the application: nothing to check")}
+            for label, name, ties in _findings(reviewer, list(apps))]
+
+
 def conflicts(reviewer, apps: Iterable[Application]) -> list[str]:
     """Every conflict of `reviewer` with the parties of the case, as messages (no reviewer name)."""
-    apps = list(apps)
-    parties = case_parties(apps)
-    found: list[str] = []
-    for affiliation in reviewer.affiliations:
-        for kind, name in parties:
-            if same_party(affiliation.name, name):
-                relation = f" ({affiliation.relation})" if affiliation.relation else ""
-                found.append(
-                    f"{affiliation.kind} affiliation{relation} with {KIND_LABELS.get(kind, 'a party')}, {name} ({SOURCE})"
-                )
-    for kind, name in parties:
-        if same_party(reviewer.name, name):
-            found.append(f"the reviewer is {KIND_LABELS.get(kind, 'a party')} of the case ({SOURCE})")
-    for app in apps:
-        if any(same_party(patient, app.employee.name) for patient in reviewer.patients_treated):
-            found.append(f"the reviewer has treated or examined the employee ({SOURCE})")
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(tie for _label, _name, ties in _findings(reviewer, list(apps)) for tie in ties))

@@ -35,6 +35,7 @@ LetterId = Annotated[int, Path(ge=1, le=MAX_ID, description="a library letter's 
 DocumentId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored document's id")]
 FilePage = Annotated[int, Path(ge=1, le=MAX_ID, description="a page of the case file, from 1")]
 ItemIndex = Annotated[int, Path(ge=0, le=MAX_ITEM_INDEX, description="a disputed item's index, from 0")]
+SimilarTo = Annotated[int, Query(ge=0, le=MAX_ID, description="a library item's id: list its nearest precedents (0: none)")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="the page of the list, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="rows per page")]
 Filter = Annotated[str, Query(max_length=MAX_FILTER)]

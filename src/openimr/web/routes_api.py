@@ -127,11 +127,12 @@ async def add_document(case_id: CaseId, request: Request, file: UploadFile = Fil
 
 @router.get("/cases/{case_id}/match")
 def match(case_id: CaseId, request: Request, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
-    """Reviewers ranked for this case, each with the match explanation (admin, QA)."""
+    """Reviewers ranked for this case, each with the match explanation: every check and its
+    result, each party checked; `ranking`: why the first is ahead of the second (admin, QA)."""
     case = workflow.load_case(db, user, case_id)
     workflow.require_role(user, "admin", "qa")
     ranked = workflow.rank_reviewers(db, case, workflow.reviewers(db))
-    return {"case_id": case.id, "ranked": ranked}
+    return {"case_id": case.id, "ranked": ranked, "ranking": ranked[0].get("ranking") if ranked else None}
 
 
 @router.post("/cases/{case_id}/assign")

@@ -21,7 +21,7 @@ from openimr.library import store as library
 from openimr.web import auth, charts, parts, uploads, views, workflow
 from openimr.web.app import client_ip, current_user, get_db, set_session_cookie, writer
 from openimr.web.auth import AuthError, Principal
-from openimr.web.limits import CaseId, Filter, ItemIndex, LetterId, Message, PageNo, SearchText
+from openimr.web.limits import CaseId, Filter, ItemIndex, LetterId, Message, PageNo, SearchText, SimilarTo
 
 router = APIRouter(include_in_schema=False)
 
@@ -415,8 +415,10 @@ def panel_submit(request: Request, record: str = Form("", max_length=200_000), u
 # ---------------------------------------------------------------- precedents
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, q: SearchText = "", decision: Filter = "", guideline: Filter = "", category: Filter = "",
-                page: PageNo = 1, user: Principal = Depends(current_user), db: Session = Depends(get_db)):
+                page: PageNo = 1, similar: SimilarTo = 0, user: Principal = Depends(current_user),
+                db: Session = Depends(get_db)):
     page = max(page, 1)
+    similar_to = views.similar_to(db, similar) if similar else None
     filters = {"decision": decision, "guideline": guideline, "category": category}
     wanted = library_search.Filters(**{k: v or None for k, v in filters.items()})
     found = library_search.search(db, q[:500], wanted, page, 20)
@@ -424,7 +426,7 @@ def search_page(request: Request, q: SearchText = "", decision: Filter = "", gui
     return render(request, "search.html", user, q=q, filters=filters, hits=found.items, total=found.total,
                   total_exact=found.total_exact, facets=found.facets, page=page, pages=max(1, -(-found.total // 20)),
                   base=base, urlencode=urlencode, Markup=Markup, facet_label=library_search.facet_label,
-                  choices=library_search.filter_choices())
+                  choices=library_search.filter_choices(), similar=similar_to)
 
 
 @router.get("/letters", response_class=HTMLResponse)

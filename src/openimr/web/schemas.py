@@ -115,13 +115,23 @@ class DriverView(Out):
     weight: float
 
 
+class PrecedentHit(Hit):
+    """A precedent beside a draft (engine.precedents.nearest): the library's hit, of the same
+    request category, and the knowledge-base entry of its request (`kb_entry`, None when no
+    entry addresses it; never another entry than the draft's)."""
+
+    kb_entry: str | None = None
+
+
 class DraftView(Out):
     """The determination engine's recommendation for one item (never the reviewer's; never
     shown to intake users). `criteria_verdict` is what the guideline's criteria alone say:
     met, not_met, not_shown (the records do not document them) or no_entry (no knowledge-base
     entry addresses the request); `confidence` is "clear" when a firm rule decided (else
     "uncertain"); `drivers` are what moved a learned probability (drafts of the earlier engine;
-    the rule engine leaves them empty)."""
+    the rule engine leaves them empty); `kb_entry` the knowledge-base entry it applied;
+    `precedents` the nearest past items of the same request category and entry, beside the
+    draft and never votes, `precedents_scope` saying which category and entry in words."""
 
     decision: str
     probability_overturned: float | None = None
@@ -131,7 +141,10 @@ class DraftView(Out):
     criteria_verdict: Literal["met", "not_met", "not_shown", "no_entry"] | None = None
     confidence: Literal["clear", "uncertain"] | None = None
     drivers: list[DriverView] = Field(default_factory=list)
-    precedents: list[Hit] = Field(default_factory=list)
+    kb_entry: str | None = None
+    region: str | None = None
+    precedents: list[PrecedentHit] = Field(default_factory=list)
+    precedents_scope: str = ""
 
 
 class DecisionIn(Out):

@@ -13,6 +13,7 @@ from openimr.cases.tables import CaseRow as Case
 from openimr.library import search as library_search
 from openimr.web import parts, workflow
 from openimr.web.auth import Principal
+from openimr.web.schemas import PrecedentHit
 
 DRAFT_NOTE = "Recommendation of the determination engine: a licensed clinician decides and signs."
 VERDICTS = ("met", "not_met", "not_shown", "no_entry")
@@ -68,7 +69,10 @@ def _draft_view(raw: dict) -> dict:
         "criteria_verdict": verdict if verdict in VERDICTS else None,
         "confidence": raw.get("confidence") if raw.get("confidence") in ("clear", "uncertain") else None,
         "drivers": [_driver_view(d) for d in raw.get("drivers", []) or []],
+        "kb_entry": raw.get("kb_entry") if isinstance(raw.get("kb_entry"), str) else None,
+        "region": raw.get("region") if isinstance(raw.get("region"), str) else None,
         "precedents": [],
+        "precedents_scope": "",
     }
 
 
@@ -117,9 +121,33 @@ def drafts(session: Session, case: Case, cache: dict) -> list[dict] | None:
     return cache[key]
 
 
-def _precedents(session: Session, request: str) -> list[library_search.Hit]:
-    """The nearest precedents of a disputed item's request (full text alone without the model)."""
-    return library_search.search(session, request, per_page=4).items
+def _precedents(session: Session, request: str, kb_entry: str | None, region: str | None,
+                exclude: frozenset[str]) -> tuple[list[PrecedentHit], str]:
+    """The nearest precedents of a disputed item (the engine's one search of them: the same
+    request category and, where known, knowledge-base entry) and that scope in words."""
+    from openimr.engine.precedents import entry_label, nearest
+    from openimr.library.classify import category_label, classify
+
+    found = nearest(session, request, kb_entry, region, 3, exclude)
+    label = entry_label(kb_entry)
+    scope = f"the same request category ({category_label(classify(request).category)})" + (
+        f" and guideline entry ({label})" if label else "; no guideline entry addresses the request")
+    hits = [PrecedentHit(**n.hit.model_dump(exclude={"snippet_html"}), kb_entry=n.kb_entry) for n in found]
+    return hits, scope
+
+
+def similar_to(session: Session, item_id: int) -> tuple[library_search.Hit, list[PrecedentHit], str]:
+    """A library item, its nearest precedents of the same request category and guideline
+    entry (other letters only) and that scope in words: the search page's "similar letters"."""
+    found = library_search.hits(session, [(item_id, 0.0)], "")
+    if not found:
+        raise workflow.NotFound(f"similar: item {item_id} is not in the library")
+    item = found[0]
+    from openimr.engine.precedents import entry_of
+
+    others = frozenset({item.case_number} if item.case_number else set())
+    hits, scope = _precedents(session, item.request, entry_of(item.request), None, others)
+    return item, [h for h in hits if h.letter_id != item.letter_id], scope
 
 
 def determinations(session: Session, case: Case, who: Principal, names: dict[int, str]) -> list[dict]:
@@ -170,16 +198,16 @@ def case_detail(session: Session, who: Principal, case: Case, cache: dict) -> di
     session.commit()  # a read: hand the connection back while the engine drafts
     engine = drafts(session, case, cache) if who.role != "intake" else None  # for reviewers, QA, admin
     decisions = workflow.current_decisions(session, case)
-    sources = {d.source_case_number for d in docs if d.source_case_number}
+    sources = frozenset(d.source_case_number for d in docs if d.source_case_number)
     items = []
     for index, item in enumerate(record.disputed_items(case)):
         draft = dict(engine[index]) if engine and index < len(engine) else None
         if draft is not None:
-            key = ("precedents", item["request"])
-            if key not in cache:
-                cache[key] = _precedents(session, item["request"])
             # a record taken from a published letter never shows that letter as its own precedent
-            draft["precedents"] = [p for p in cache[key] if p.case_number not in sources][:3]
+            key = ("precedents", item["request"], draft["kb_entry"], draft["region"], sources)
+            if key not in cache:
+                cache[key] = _precedents(session, item["request"], draft["kb_entry"], draft["region"], sources)
+            draft["precedents"], draft["precedents_scope"] = cache[key]
         decision = decisions.get(index)
         items.append({
             "index": index, "request": item["request"], "ur_guideline": item.get("ur_guideline", ""),

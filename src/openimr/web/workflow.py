@@ -203,14 +203,20 @@ def reviewers(session: Session) -> list[dict]:
 def rank_reviewers(session: Session, case: Case, panel: list[dict]) -> list[dict]:
     """The panel's reviewers for a case, best first, each with `why` and `eligible`: the
     panel's match decides (licence, certification, experience, practice, specialty,
-    conflicts, workload); an excluded reviewer comes last with every reason."""
+    conflicts, workload); an excluded reviewer comes last with every reason. Each has every
+    check with its result (`checks`); the first also `ranking`, why it is ahead of the second
+    (panel.matching.ranking), the last line of its `why`."""
     match = parts.panel_match(session, case.case_number)
     if match is None:
         return []
     by_id = {r["id"]: r for r in panel}
-    ranked = [by_id[e["reviewer"]] | {"eligible": True, "why": [f"panel match score {e['score']}", e["why"]]}
+    ranked = [by_id[e["reviewer"]] | {"eligible": True, "why": [f"panel match score {e['score']}", e["why"]],
+                                      "checks": e["checks"]}
               for e in match["eligible"] if e["reviewer"] in by_id]
-    ranked += [by_id[e["reviewer"]] | {"eligible": False, "excluded": True,
+    if ranked and match["ranking"] and ranked[0]["id"] == match["ranking"]["reviewer"]:
+        ranked[0]["why"].append(match["ranking"]["text"])  # stored with the assignment of the best
+        ranked[0]["ranking"] = match["ranking"]
+    ranked += [by_id[e["reviewer"]] | {"eligible": False, "excluded": True, "checks": e["checks"],
                                        "why": ["excluded: " + "; ".join(x["message"] for x in e["reasons"])]}
                for e in match["excluded"] if e["reviewer"] in by_id]
     return ranked
