@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import PASSWORD, ROOT_DIR, live_server
+from .test_workflow import pdf_text
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -109,24 +110,85 @@ def test_reviewer_signs_in_changes_a_draft_signs_and_downloads(server, browser, 
     _sees_the_drafts_explanation(page, sqlite_world.client("qa").get(f"/api/cases/{case_id}").json())
     items = page.locator("article.item")
     count = items.count()
-    assert count >= 1
-    for index in range(count):  # every item edited on the page, then saved at once (one form)
+    assert count >= 2, "the walk needs two disputed items"
+    for index in range(count):  # nothing decided: each item says it shows the engine's text
+        assert "the editor shows the engine's draft, unedited" in page.locator(f"#state-{index}").inner_text()
+    waiting = ", ".join(str(i + 1) for i in range(count))
+    assert (f"Still without your decision (the engine's text shown, not yours): item {waiting}."
+            in page.locator("#decisions-form").inner_text())
+    assert page.locator("#sign-blocked").is_visible()
+    # item 1 decided and item 2's rationale edited, neither saved
+    first = page.locator("#item-0 fieldset.editor")
+    draft = page.locator("#item-0 .draft .dec").first.inner_text()
+    choice = "Overturned" if draft == "Upheld" else "Upheld"  # change the engine's draft
+    assert page.locator("#unsaved").is_hidden()
+    first.locator(f'input[value="{choice}"]').check()
+    first.get_by_label("Rationale").fill("Reviewer's own rationale for item 1.")
+    second = page.locator("#item-1 fieldset.editor")
+    second.get_by_label("Rationale").fill("Reviewer's half-written rationale for item 2.")
+    assert page.locator("#unsaved").is_visible()
+    # leaving the page with unsaved edits asks first; staying keeps every edit
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Records: notice of assignment, receipt, what is still missing").click(
+        no_wait_after=True)
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"] and page.url.split("#")[0].endswith(f"/cases/{case_id}")
+    assert second.get_by_label("Rationale").input_value() == "Reviewer's half-written rationale for item 2."
+    # saving while item 2 has edits but no decision: held, the page names the item, nothing lost
+    page.locator("#decisions-form").get_by_role("button", name="Save all decisions").click()
+    page.wait_for_timeout(300)
+    assert page.url.split("#")[0].endswith(f"/cases/{case_id}")
+    assert "Not saved: item 2 has your edits but no decision" in page.locator("#unsaved").inner_text()
+    assert page.evaluate("document.activeElement.name") == "decision-1"
+    assert second.get_by_label("Rationale").input_value() == "Reviewer's half-written rationale for item 2."
+    page.screenshot(path=str(SHOTS / "03b-case-unsaved-held.png"), full_page=True)
+    # the preview works before every item is saved: the typed text is in it, nothing is saved
+    with page.expect_popup() as tab, page.context.expect_event(
+            "response", lambda r: r.url.endswith("/preview.pdf")) as previewed:
+        page.get_by_role("button", name="Preview the letter with these decisions").click()
+    preview = previewed.value  # it opens in its own tab, in the browser's PDF viewer
+    assert preview.status == 200 and preview.headers["content-type"] == "application/pdf"
+    assert int(preview.headers["content-length"]) > 1000
+    assert tab.value.url.split("#")[0] == preview.url
+    # the viewer keeps the bytes to itself: the page's own form sends the same again, as the browser does
+    import base64
+
+    sent = page.evaluate("""async () => {
+        const form = document.getElementById('decisions-form');
+        const reply = await fetch(form.action.replace(/decisions$/, 'preview.pdf'),
+                                  {method: 'POST', body: new FormData(form)});
+        const bytes = new Uint8Array(await reply.arrayBuffer());
+        let text = ''; for (const b of bytes) text += String.fromCharCode(b);
+        return btoa(text); }""")
+    preview_text = " ".join(pdf_text(base64.b64decode(sent)).split())
+    assert "Reviewer's own rationale for item 1" in preview_text and "DRAFT" in preview_text
+    assert "NOT DECIDED YET" in preview_text  # item 2 has no decision chosen yet
+    tab.value.close()
+    api = sqlite_world.client("qa").get(f"/api/cases/{case_id}").json()
+    assert all(item["decision"] is None for item in api["disputed_items"])
+    for index in range(1, count):  # every other item decided, then all saved at once (one form)
         editor = page.locator(f"#item-{index} fieldset.editor")
-        draft = page.locator(f"#item-{index} .draft .dec").first.inner_text() if index == 0 else "Upheld"
-        choice = "Overturned" if draft == "Upheld" else "Upheld"  # change the engine's draft
-        editor.locator(f'input[value="{choice}"]').check()
+        editor.locator('input[value="Upheld"]').check()
         editor.get_by_label("Rationale").fill(f"Reviewer's own rationale for item {index + 1}.")
     page.locator("#decisions-form").get_by_role("button", name="Save all decisions").click()
     page.wait_for_selector(".notice")
     assert "every item has your decision" in page.locator(".notice").inner_text()
+    for index in range(count):
+        assert page.locator(f"#state-{index}").inner_text() == "Your decision, in your words"
+    assert page.locator("#sign-blocked").count() == 0
     page.screenshot(path=str(SHOTS / "04-case-decided.png"), full_page=True)
-    page.locator("#sign-step summary").click()  # the confirm step opens
     step = page.locator("#sign-step")
+    page.locator("#sign-step summary").click()  # the confirm step opens
     assert "reviewed the records of the case and decided each disputed item" in step.inner_text()
     page.get_by_role("button", name="Confirm: sign and issue").click()  # the box is not ticked yet
     assert page.locator("text=Not signed yet.").count() == 1 and page.evaluate(
         "!document.querySelector('#attest').checkValidity()")
     page.screenshot(path=str(SHOTS / "04b-case-confirm-step.png"), full_page=True)
+    page.locator("#sign-step summary").click()  # cancel: the step closes, nothing is signed
+    assert step.get_attribute("open") is None and not page.get_by_label("I, the expert reviewer").is_visible()
+    assert sqlite_world.client("qa").get(f"/api/cases/{case_id}").json()["determinations"] == []
+    page.locator("#sign-step summary").click()
     page.get_by_label("I, the expert reviewer").check()
     page.get_by_role("button", name="Confirm: sign and issue").click()
     page.wait_for_selector("text=Version 1, signed")
