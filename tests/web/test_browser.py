@@ -226,24 +226,100 @@ def test_every_page_renders_and_is_keyboard_usable(server, browser, sqlite_world
     page.context.close()
 
 
-def test_intake_form_shows_eligibility_and_hides_reviewers(server, browser, sqlite_world):
+def _fill_application(page, employee: str, received: str, ur_date: str, served: str, employer: str) -> None:
+    page.get_by_label("Date received").fill(received)
+    page.get_by_label("Application signed").check()
+    page.get_by_label("UR decision attached").check()
+    page.get_by_label("Employee", exact=True).fill(employee)
+    page.get_by_label("Date of injury").fill("2024-02-01")
+    page.get_by_label("Employer", exact=True).fill(employer)
+    page.get_by_label("Claims administrator").fill("Claims Co")
+    page.get_by_label("Requesting physician").fill("Dr. Req Walker")
+    page.get_by_label("UR decision date").fill(ur_date)
+    page.get_by_label("Date served").fill(served)
+    page.get_by_label("Disputed items, one per line").fill("Acupuncture 6 sessions\nMRI of the lumbar spine")
+
+
+def test_intake_walk_bad_field_fixed_eligibility_parties_event_records(server, browser, sqlite_world, tmp_path):
+    """Intake's whole job: an application with a bad field (the error beside it in plain
+    words, what was typed kept), fixed; the eligibility and deadlines; the parties on the
+    case; an event recorded; a record uploaded; never a reviewer's name; an error page that
+    leads back; a late application found not eligible."""
+    from datetime import date, timedelta
+
+    today = date.today()
+    received, ur_date, served = (str(today - timedelta(days=n)) for n in (5, 20, 25))  # served before the UR
+    employee = "Browser Walk Worker"
     page = _page(browser)
     _sign_in(page, server, "intake")
     page.goto(f"{server}/intake")
     _check_accessible(page, "12-intake")
-    page.get_by_label("Application signed").check()
-    page.get_by_label("UR decision attached").check()
-    page.get_by_label("Employee", exact=True).fill("Browser Test Worker")
-    page.get_by_label("Date of injury").fill("2024-02-01")
-    page.get_by_label("Employer", exact=True).fill("Acme")
-    page.get_by_label("Claims administrator").fill("Claims Co")
-    page.get_by_label("Requesting physician").fill("Dr. Req")
-    page.get_by_label("UR decision date").fill("2020-01-02")
-    page.get_by_label("Date served").fill("2020-01-03")
-    page.get_by_label("Disputed items, one per line").fill("Acupuncture 6 sessions")
+    _fill_application(page, employee, received, ur_date, served, employer="")
+    page.get_by_role("button", name="Check eligibility and record the application").click()
+    page.wait_for_selector(".field-error")
+    page.screenshot(path=str(SHOTS / "12b-intake-bad-field.png"), full_page=True)
+    employer_error = page.locator("#employer + .field-error")  # beside its field, in plain words
+    assert employer_error.inner_text() == "Employer: required"
+    served_error = page.locator("#ur_served + .field-error").inner_text()
+    assert served_error.startswith("Date served:") and "before the UR decision date" in served_error
+    assert "." not in served_error.split(":")[0] and "items.0" not in page.locator("main").inner_text()
+    assert page.get_by_label("Employer", exact=True).get_attribute("aria-invalid") == "true"
+    assert page.locator(".result").count() == 0  # nothing stored
+    assert page.get_by_label("Employee", exact=True).input_value() == employee  # what was typed is kept
+    assert page.get_by_label("Disputed items, one per line").input_value() == (
+        "Acupuncture 6 sessions\nMRI of the lumbar spine")
+    assert page.get_by_label("UR decision date").input_value() == ur_date
+    page.get_by_role("alert").get_by_role("link", name="Employer: required").click()  # the summary leads to it
+    assert page.evaluate("document.activeElement.id") == "employer"
+    page.get_by_label("Employer", exact=True).fill("Acme Walks")
+    page.get_by_label("Date served").fill(str(today - timedelta(days=19)))
     page.get_by_role("button", name="Check eligibility and record the application").click()
     page.wait_for_selector(".result")
+    result = page.locator(".result")
+    assert "Eligible for review" in result.locator("h2").inner_text()
+    deadlines = result.locator("dl.facts dt").all_inner_texts()
+    assert deadlines and all(text.strip() for text in result.locator("dl.facts dd").all_inner_texts())
     page.screenshot(path=str(SHOTS / "13-intake-result.png"), full_page=True)
+    result.get_by_role("link").click()
+    page.wait_for_url("**/cases/*")
+    case_url = page.url
+    parties = page.locator("section.parties").inner_text()
+    for name in (employee, "Acme Walks", "Claims Co", "Dr. Req Walker"):
+        assert name in parties
+    # record an event: the notice of assignment sent electronically today
+    before_due = page.locator(".facts dd").nth(3).inner_text()
+    page.get_by_label("Event", exact=True).select_option("notice_sent")
+    page.get_by_label("Date", exact=True).fill(str(today))
+    page.get_by_label("Notice sent by (for a notice)").select_option("electronic")
+    page.get_by_role("button", name="Record the event").click()
+    page.wait_for_selector(".notice")
+    assert page.locator(".notice").inner_text() == f"Recorded: notice sent {today}"
+    assert f"{today}: notice sent (electronic)" in page.locator("ul.events").inner_text()
+    records_due = page.locator(".facts dd").nth(3).inner_text()
+    assert records_due != before_due and records_due >= str(today)
+    # upload a record: it is listed among the case's documents
+    record = tmp_path / "progress-note.txt"
+    record.write_text("Progress note: low back pain, no red flags; acupuncture requested.", encoding="utf-8")
+    page.locator("#file").set_input_files(str(record))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector("text=Document added")
+    assert "progress-note" in page.locator("section.docs").inner_text()
+    _check_accessible(page, "14-intake-case")
+    for name in ("Zamora", "Yoshida"):
+        assert name not in page.content()
+    # a page intake may not open: the error page leads back to the case
+    page.evaluate("location.href = '/users'")
+    page.wait_for_url("**/users")
+    assert page.locator("h1").inner_text() == "Not allowed"
+    page.screenshot(path=str(SHOTS / "15-intake-refused.png"))
+    page.get_by_role("link", name="Back to where you were").click()
+    page.wait_for_url(case_url.split("#")[0] + "*")
+    # a late application: not eligible, and why
+    page.goto(f"{server}/intake")
+    _fill_application(page, "Browser Late Worker", str(today - timedelta(days=5)), "2020-01-02", "2020-01-03",
+                      employer="Acme")
+    page.get_by_role("button", name="Check eligibility and record the application").click()
+    page.wait_for_selector(".result")
     assert "Not eligible" in page.locator(".result h2").inner_text()
     assert "late" in page.locator(".result").inner_text()
     page.goto(f"{server}/cases/{sqlite_world.cases['rev_a']}")
