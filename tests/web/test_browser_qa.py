@@ -33,6 +33,9 @@ def test_qa_returns_and_approves_with_notes_and_each_roles_error_path(server, br
     qa.get_by_role("button", name="Add the note").click()
     qa.wait_for_selector("ol.notes li")
     assert "Item 1: say which guideline section applies." in qa.locator("ol.notes").inner_text()
+    qa.get_by_role("button", name="Return to the reviewer").click()  # no reason yet: the browser asks for one
+    assert qa.evaluate("!document.querySelector('#qa-reason').checkValidity()")
+    assert "Signed and held for QA" in qa.locator("#qa-waiting").inner_text()  # nothing sent
     qa.get_by_label("Return to the reviewer: reason").fill("the guideline section is missing")
     qa.get_by_role("button", name="Return to the reviewer").click()
     qa.wait_for_selector("text=Returned to the reviewer")
