@@ -9,18 +9,21 @@
   var note = document.getElementById("unsaved");
   var dirty = false;
   var leaving = false;
-  var edited = {};
   function changed(event) {
     if (event.target.form !== form) { return; }
     dirty = true;
-    var index = /-(\d+)$/.exec(event.target.name || "");
-    if (index) { edited[index[1]] = true; }
     if (note) { note.hidden = false; }
   }
-  function undecided() {
-    return Object.keys(edited).filter(function (n) {
-      return !document.querySelector('input[form="decisions-form"][name="decision-' + n + '"]:checked');
-    }).map(Number).sort(function (a, b) { return a - b; });
+  function undecided() {  // items whose text differs from what the page showed, with no decision chosen
+    var held = {};
+    Array.prototype.forEach.call(form.elements, function (control) {
+      var match = /^(guideline|rationale)-(\d+)$/.exec(control.name || "");
+      if (match && control.value !== control.defaultValue &&
+          !document.querySelector('input[form="decisions-form"][name="decision-' + match[2] + '"]:checked')) {
+        held[match[2]] = true;
+      }
+    });
+    return Object.keys(held).map(Number).sort(function (a, b) { return a - b; });
   }
   document.addEventListener("input", changed);
   document.addEventListener("change", changed);
