@@ -17,6 +17,10 @@ import pytest
         (["case", "publish", "CM26-9999999", "--format", "pdf"], "--out"),
         (["case", "withdraw", "CM26-9999999", "--reason", "withdrawn"], "CM26-9999999: no such case"),
         (["case", "appeal", "CM26-9999999", "--reason", "x"], "reason: say why"),
+        (["case", "qa", "approve", "CM26-9999999"], "CM26-9999999: no such case"),
+        (["case", "qa", "return", "CM26-9999999", "--reason", "x"], "reason: say why"),
+        (["case", "note", "CM26-9999999", "a note"], "CM26-9999999: no such case"),
+        (["case", "notes", "CM26-9999999"], "CM26-9999999: no such case"),
         (["panel", "match", "CM26-9999999"], "no such case"),
         (["panel", "add", "nowhere.json"], "nowhere.json: file not found"),
     ],
@@ -38,10 +42,11 @@ def test_unreachable_database_is_one_line(cli, app_data, write_json):
 def test_every_command_has_help_with_an_example(cli):
     for group, commands in {
         "case": ["new", "check", "list", "show", "event", "late", "assign", "consolidate", "publish", "withdraw",
-                 "terminate", "appeal"],
+                 "terminate", "appeal", "note", "notes"],
+        "case qa": ["approve", "return"],
         "panel": ["add", "list", "match"],
         "audit": ["verify", "show"],
     }.items():
         for command in commands:
-            result = cli(group, command, "--help")
+            result = cli(*group.split(), command, "--help")
             assert result.exit_code == 0 and "Example: openimr" in result.stdout, (group, command)

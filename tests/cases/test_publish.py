@@ -172,3 +172,24 @@ def test_initials_without_dots_are_removed_unless_they_spell_a_clinical_abbrevia
     # ID (de la Cruz) goes; IV (Vidal) is also the intravenous route and stays
     assert " and IV wrote; JSX-2 and JS/kg stay. " in out
     assert out.endswith(CLINICAL)
+
+
+def test_publishing_twice_records_one_publication(cli, write_json, db_url, real_letters, tmp_path):
+    """`openimr case publish` run twice with the same letter (and once more in another
+    format) gives the same letter each time and records one attach_letter and one publish."""
+    name, letter = real_letters[2]
+    planted = make_case(2, outsiders=False)
+    number = cli("case", "new", write_json(planted.application), "--db", db_url).stdout.split(":")[0]
+    letter_file = write_json(json.loads(plant(letter, planted).model_dump_json()), "letter.json")
+    first = cli("case", "publish", number, "--letter", letter_file, "--db", db_url)
+    second = cli("case", "publish", number, "--letter", letter_file, "--db", db_url)
+    assert first.exit_code == 0 and second.exit_code == 0, second.stderr
+    assert first.stdout == second.stdout and json.loads(first.stdout)["items"]
+    out = tmp_path / "published.txt"
+    again = cli("case", "publish", number, "--format", "text", "--out", out, "--db", db_url)
+    assert again.exit_code == 0 and "published already, nothing recorded" in again.stdout
+    events = json.loads(cli("audit", "show", number, "--json", "--db", db_url).stdout)
+    actions = [e["action"] for e in events]
+    assert actions.count("publish") == 1 and actions.count("attach_letter") == 1, actions
+    assert json.loads(cli("case", "show", number, "--db", db_url).stdout)["status"] == "published"
+    assert cli("audit", "verify", "--db", db_url).exit_code == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import PASSWORD, ROOT_DIR, live_server
+from .test_workflow import pdf_text
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -109,24 +110,85 @@ def test_reviewer_signs_in_changes_a_draft_signs_and_downloads(server, browser, 
     _sees_the_drafts_explanation(page, sqlite_world.client("qa").get(f"/api/cases/{case_id}").json())
     items = page.locator("article.item")
     count = items.count()
-    assert count >= 1
-    for index in range(count):  # every item edited on the page, then saved at once (one form)
+    assert count >= 2, "the walk needs two disputed items"
+    for index in range(count):  # nothing decided: each item says it shows the engine's text
+        assert "the editor shows the engine's draft, unedited" in page.locator(f"#state-{index}").inner_text()
+    waiting = ", ".join(str(i + 1) for i in range(count))
+    assert (f"Still without your decision (the engine's text shown, not yours): item {waiting}."
+            in page.locator("#decisions-form").inner_text())
+    assert page.locator("#sign-blocked").is_visible()
+    # item 1 decided and item 2's rationale edited, neither saved
+    first = page.locator("#item-0 fieldset.editor")
+    draft = page.locator("#item-0 .draft .dec").first.inner_text()
+    choice = "Overturned" if draft == "Upheld" else "Upheld"  # change the engine's draft
+    assert page.locator("#unsaved").is_hidden()
+    first.locator(f'input[value="{choice}"]').check()
+    first.get_by_label("Rationale").fill("Reviewer's own rationale for item 1.")
+    second = page.locator("#item-1 fieldset.editor")
+    second.get_by_label("Rationale").fill("Reviewer's half-written rationale for item 2.")
+    assert page.locator("#unsaved").is_visible()
+    # leaving the page with unsaved edits asks first; staying keeps every edit
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Records: notice of assignment, receipt, what is still missing").click(
+        no_wait_after=True)
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"] and page.url.split("#")[0].endswith(f"/cases/{case_id}")
+    assert second.get_by_label("Rationale").input_value() == "Reviewer's half-written rationale for item 2."
+    # saving while item 2 has edits but no decision: held, the page names the item, nothing lost
+    page.locator("#decisions-form").get_by_role("button", name="Save all decisions").click()
+    page.wait_for_timeout(300)
+    assert page.url.split("#")[0].endswith(f"/cases/{case_id}")
+    assert "Not saved: item 2 has your edits but no decision" in page.locator("#unsaved").inner_text()
+    assert page.evaluate("document.activeElement.name") == "decision-1"
+    assert second.get_by_label("Rationale").input_value() == "Reviewer's half-written rationale for item 2."
+    page.screenshot(path=str(SHOTS / "03b-case-unsaved-held.png"), full_page=True)
+    # the preview works before every item is saved: the typed text is in it, nothing is saved
+    with page.expect_popup() as tab, page.context.expect_event(
+            "response", lambda r: r.url.endswith("/preview.pdf")) as previewed:
+        page.get_by_role("button", name="Preview the letter with these decisions").click()
+    preview = previewed.value  # it opens in its own tab, in the browser's PDF viewer
+    assert preview.status == 200 and preview.headers["content-type"] == "application/pdf"
+    assert int(preview.headers["content-length"]) > 1000
+    assert tab.value.url.split("#")[0] == preview.url
+    # the viewer keeps the bytes to itself: the page's own form sends the same again, as the browser does
+    import base64
+
+    sent = page.evaluate("""async () => {
+        const form = document.getElementById('decisions-form');
+        const reply = await fetch(form.action.replace(/decisions$/, 'preview.pdf'),
+                                  {method: 'POST', body: new FormData(form)});
+        const bytes = new Uint8Array(await reply.arrayBuffer());
+        let text = ''; for (const b of bytes) text += String.fromCharCode(b);
+        return btoa(text); }""")
+    preview_text = " ".join(pdf_text(base64.b64decode(sent)).split())
+    assert "Reviewer's own rationale for item 1" in preview_text and "DRAFT" in preview_text
+    assert "NOT DECIDED YET" in preview_text  # item 2 has no decision chosen yet
+    tab.value.close()
+    api = sqlite_world.client("qa").get(f"/api/cases/{case_id}").json()
+    assert all(item["decision"] is None for item in api["disputed_items"])
+    for index in range(1, count):  # every other item decided, then all saved at once (one form)
         editor = page.locator(f"#item-{index} fieldset.editor")
-        draft = page.locator(f"#item-{index} .draft .dec").first.inner_text() if index == 0 else "Upheld"
-        choice = "Overturned" if draft == "Upheld" else "Upheld"  # change the engine's draft
-        editor.locator(f'input[value="{choice}"]').check()
+        editor.locator('input[value="Upheld"]').check()
         editor.get_by_label("Rationale").fill(f"Reviewer's own rationale for item {index + 1}.")
     page.locator("#decisions-form").get_by_role("button", name="Save all decisions").click()
     page.wait_for_selector(".notice")
     assert "every item has your decision" in page.locator(".notice").inner_text()
+    for index in range(count):
+        assert page.locator(f"#state-{index}").inner_text() == "Your decision, in your words"
+    assert page.locator("#sign-blocked").count() == 0
     page.screenshot(path=str(SHOTS / "04-case-decided.png"), full_page=True)
-    page.locator("#sign-step summary").click()  # the confirm step opens
     step = page.locator("#sign-step")
+    page.locator("#sign-step summary").click()  # the confirm step opens
     assert "reviewed the records of the case and decided each disputed item" in step.inner_text()
     page.get_by_role("button", name="Confirm: sign and issue").click()  # the box is not ticked yet
     assert page.locator("text=Not signed yet.").count() == 1 and page.evaluate(
         "!document.querySelector('#attest').checkValidity()")
     page.screenshot(path=str(SHOTS / "04b-case-confirm-step.png"), full_page=True)
+    page.locator("#sign-step summary").click()  # cancel: the step closes, nothing is signed
+    assert step.get_attribute("open") is None and not page.get_by_label("I, the expert reviewer").is_visible()
+    assert sqlite_world.client("qa").get(f"/api/cases/{case_id}").json()["determinations"] == []
+    page.locator("#sign-step summary").click()
     page.get_by_label("I, the expert reviewer").check()
     page.get_by_role("button", name="Confirm: sign and issue").click()
     page.wait_for_selector("text=Version 1, signed")
@@ -164,24 +226,100 @@ def test_every_page_renders_and_is_keyboard_usable(server, browser, sqlite_world
     page.context.close()
 
 
-def test_intake_form_shows_eligibility_and_hides_reviewers(server, browser, sqlite_world):
+def _fill_application(page, employee: str, received: str, ur_date: str, served: str, employer: str) -> None:
+    page.get_by_label("Date received").fill(received)
+    page.get_by_label("Application signed").check()
+    page.get_by_label("UR decision attached").check()
+    page.get_by_label("Employee", exact=True).fill(employee)
+    page.get_by_label("Date of injury").fill("2024-02-01")
+    page.get_by_label("Employer", exact=True).fill(employer)
+    page.get_by_label("Claims administrator").fill("Claims Co")
+    page.get_by_label("Requesting physician").fill("Dr. Req Walker")
+    page.get_by_label("UR decision date").fill(ur_date)
+    page.get_by_label("Date served").fill(served)
+    page.get_by_label("Disputed items, one per line").fill("Acupuncture 6 sessions\nMRI of the lumbar spine")
+
+
+def test_intake_walk_bad_field_fixed_eligibility_parties_event_records(server, browser, sqlite_world, tmp_path):
+    """Intake's whole job: an application with a bad field (the error beside it in plain
+    words, what was typed kept), fixed; the eligibility and deadlines; the parties on the
+    case; an event recorded; a record uploaded; never a reviewer's name; an error page that
+    leads back; a late application found not eligible."""
+    from datetime import date, timedelta
+
+    today = date.today()
+    received, ur_date, served = (str(today - timedelta(days=n)) for n in (5, 20, 25))  # served before the UR
+    employee = "Browser Walk Worker"
     page = _page(browser)
     _sign_in(page, server, "intake")
     page.goto(f"{server}/intake")
     _check_accessible(page, "12-intake")
-    page.get_by_label("Application signed").check()
-    page.get_by_label("UR decision attached").check()
-    page.get_by_label("Employee", exact=True).fill("Browser Test Worker")
-    page.get_by_label("Date of injury").fill("2024-02-01")
-    page.get_by_label("Employer", exact=True).fill("Acme")
-    page.get_by_label("Claims administrator").fill("Claims Co")
-    page.get_by_label("Requesting physician").fill("Dr. Req")
-    page.get_by_label("UR decision date").fill("2020-01-02")
-    page.get_by_label("Date served").fill("2020-01-03")
-    page.get_by_label("Disputed items, one per line").fill("Acupuncture 6 sessions")
+    _fill_application(page, employee, received, ur_date, served, employer="")
+    page.get_by_role("button", name="Check eligibility and record the application").click()
+    page.wait_for_selector(".field-error")
+    page.screenshot(path=str(SHOTS / "12b-intake-bad-field.png"), full_page=True)
+    employer_error = page.locator("#employer + .field-error")  # beside its field, in plain words
+    assert employer_error.inner_text() == "Employer: required"
+    served_error = page.locator("#ur_served + .field-error").inner_text()
+    assert served_error.startswith("Date served:") and "before the UR decision date" in served_error
+    assert "." not in served_error.split(":")[0] and "items.0" not in page.locator("main").inner_text()
+    assert page.get_by_label("Employer", exact=True).get_attribute("aria-invalid") == "true"
+    assert page.locator(".result").count() == 0  # nothing stored
+    assert page.get_by_label("Employee", exact=True).input_value() == employee  # what was typed is kept
+    assert page.get_by_label("Disputed items, one per line").input_value() == (
+        "Acupuncture 6 sessions\nMRI of the lumbar spine")
+    assert page.get_by_label("UR decision date").input_value() == ur_date
+    page.get_by_role("alert").get_by_role("link", name="Employer: required").click()  # the summary leads to it
+    assert page.evaluate("document.activeElement.id") == "employer"
+    page.get_by_label("Employer", exact=True).fill("Acme Walks")
+    page.get_by_label("Date served").fill(str(today - timedelta(days=19)))
     page.get_by_role("button", name="Check eligibility and record the application").click()
     page.wait_for_selector(".result")
+    result = page.locator(".result")
+    assert "Eligible for review" in result.locator("h2").inner_text()
+    deadlines = result.locator("dl.facts dt").all_inner_texts()
+    assert deadlines and all(text.strip() for text in result.locator("dl.facts dd").all_inner_texts())
     page.screenshot(path=str(SHOTS / "13-intake-result.png"), full_page=True)
+    result.get_by_role("link").click()
+    page.wait_for_url("**/cases/*")
+    case_url = page.url
+    parties = page.locator("section.parties").inner_text()
+    for name in (employee, "Acme Walks", "Claims Co", "Dr. Req Walker"):
+        assert name in parties
+    # record an event: the notice of assignment sent electronically today
+    before_due = page.locator(".facts dd").nth(3).inner_text()
+    page.get_by_label("Event", exact=True).select_option("notice_sent")
+    page.get_by_label("Date", exact=True).fill(str(today))
+    page.get_by_label("Notice sent by (for a notice)").select_option("electronic")
+    page.get_by_role("button", name="Record the event").click()
+    page.wait_for_selector(".notice")
+    assert page.locator(".notice").inner_text() == f"Recorded: notice sent {today}"
+    assert f"{today}: notice sent (electronic)" in page.locator("ul.events").inner_text()
+    records_due = page.locator(".facts dd").nth(3).inner_text()
+    assert records_due != before_due and records_due >= str(today)
+    # upload a record: it is listed among the case's documents
+    record = tmp_path / "progress-note.txt"
+    record.write_text("Progress note: low back pain, no red flags; acupuncture requested.", encoding="utf-8")
+    page.locator("#file").set_input_files(str(record))
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_selector("text=Document added")
+    assert "progress-note" in page.locator("section.docs").inner_text()
+    _check_accessible(page, "14-intake-case")
+    for name in ("Zamora", "Yoshida"):
+        assert name not in page.content()
+    # a page intake may not open: the error page leads back to the case
+    page.evaluate("location.href = '/users'")
+    page.wait_for_url("**/users")
+    assert page.locator("h1").inner_text() == "Not allowed"
+    page.screenshot(path=str(SHOTS / "15-intake-refused.png"))
+    page.get_by_role("link", name="Back to where you were").click()
+    page.wait_for_url(case_url.split("#")[0] + "*")
+    # a late application: not eligible, and why
+    page.goto(f"{server}/intake")
+    _fill_application(page, "Browser Late Worker", str(today - timedelta(days=5)), "2020-01-02", "2020-01-03",
+                      employer="Acme")
+    page.get_by_role("button", name="Check eligibility and record the application").click()
+    page.wait_for_selector(".result")
     assert "Not eligible" in page.locator(".result h2").inner_text()
     assert "late" in page.locator(".result").inner_text()
     page.goto(f"{server}/cases/{sqlite_world.cases['rev_a']}")

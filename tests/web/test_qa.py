@@ -165,6 +165,22 @@ def test_admin_publishes_the_redacted_letter_from_the_page_and_the_api(world):
     assert refused.status_code == 409 and "cannot publish (only from determined, published)" in refused.text
 
 
+def test_publishing_twice_records_one_publication(world):
+    """A double submit of the publish form and the API sent again (another format too) give
+    the same letter and record one `publish` entry, one change of status."""
+    case_id = _signed_draft(world)
+    admin = world.client("admin")
+    first = admin.post(f"/api/cases/{case_id}/publish?format=json")
+    second = admin.post(f"/api/cases/{case_id}/publish?format=json")
+    assert first.status_code == second.status_code == 200 and first.content == second.content
+    page = admin.post(f"/cases/{case_id}/publish", data={"csrf_token": admin.csrf})
+    assert page.status_code == 200 and page.content.startswith(b"%PDF-")
+    audit = admin.get(f"/api/cases/{case_id}/audit").json()
+    assert [a["action"] for a in audit].count("publish") == 1
+    assert [a["detail"]["status"] for a in audit if a["action"] == "publish"] == ["published"]
+    assert admin.get(f"/api/cases/{case_id}").json()["status"] == "published"
+
+
 def test_a_draft_held_for_qa_is_not_issued_so_it_can_be_late(world, qa_required):
     """The determination deadline runs while QA holds the signed draft: the late report lists
     the case until QA approves it."""

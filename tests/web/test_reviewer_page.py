@@ -94,3 +94,34 @@ def test_accept_api_and_preview_of_typed_unsaved_decisions(world):
     assert world.client("qa").post(f"/api/cases/{case_id}/items/0/accept").status_code == 403
     missing = client.post(f"/api/cases/{case_id}/items/7/accept")
     assert missing.status_code == 404
+
+
+def test_saving_says_which_edits_had_no_decision_to_save(world):
+    """The form saves the items with a decision chosen; an item whose text was edited but has
+    no decision cannot be saved, and the answer says so (no silent loss; the page's script
+    holds such a save before it is sent, tests/web/test_browser.py); an item left as shown is
+    simply still undecided."""
+    from openimr.web.views import editor_rationale
+
+    case_id = _new_assigned_case(world)
+    client = world.client("rev_a")
+    drafts = [i["draft"] for i in client.get(f"/api/cases/{case_id}").json()["disputed_items"]]
+    edited = _post_form(client, case_id, {"decision-0": "Upheld", "guideline-0": "MTUS ACOEM",
+                                          "rationale-0": "No red flags: imaging is not indicated.",
+                                          "guideline-1": drafts[1]["guideline"],
+                                          "rationale-1": "Half-written: therapy is"})
+    assert edited.status_code == 303
+    said = edited.headers["location"]
+    assert "Saved+item+1%3B+not+saved%3A+what+you+typed+for+item+2" in said
+    assert "still+without+your+decision%3A+item+2" in said
+    items = client.get(f"/api/cases/{case_id}").json()["disputed_items"]
+    assert items[0]["decision"]["decision"] == "Upheld" and items[1]["decision"] is None
+    untouched = _post_form(client, case_id, {"decision-0": "Upheld", "guideline-0": "MTUS ACOEM",
+                                             "rationale-0": "No red flags: imaging is not indicated.",
+                                             "guideline-1": drafts[1]["guideline"],
+                                             "rationale-1": editor_rationale(drafts[1]).replace("\n", "\r\n")})
+    assert "not+saved" not in untouched.headers["location"].lower()
+    # an item decided before, its radio chosen again with the text changed, is saved as typed
+    changed = _post_form(client, case_id, {"decision-0": "Upheld", "guideline-0": "MTUS ACOEM",
+                                           "rationale-0": "No red flags: imaging is not indicated, again."})
+    assert "not+saved" not in changed.headers["location"].lower()

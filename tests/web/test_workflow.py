@@ -110,8 +110,8 @@ def _decide_all(client, case_id: int, decision: str = "Upheld") -> None:
         assert response.status_code == 200, response.text
 
 
-def _new_assigned_case(world, reviewer: str = "rev_a") -> int:
-    created = world.client("intake").post("/api/cases", json=application()).json()["case"]
+def _new_assigned_case(world, reviewer: str = "rev_a", body: dict | None = None) -> int:
+    created = world.client("intake").post("/api/cases", json=body or application()).json()["case"]
     admin = world.client("admin")
     response = admin.post(f"/api/cases/{created['id']}/assign", json={"reviewer_id": world.panel[reviewer]})
     assert response.status_code == 200, response.text
@@ -133,7 +133,10 @@ def test_engine_draft_and_reviewer_decision_are_kept_apart(world):
 
 
 def test_sign_and_issue_produces_the_letter_without_the_reviewer_name(world):
-    case_id = _new_assigned_case(world)
+    parties = application(documents=application()["documents"] + [
+        {"kind": "medical_record", "name": "MRI lumbar spine report of 2024-04-09",
+         "text": "MRI of the lumbar spine: a 3 mm disc protrusion at L4-L5 without nerve root compression."}])
+    case_id = _new_assigned_case(world, body=parties)
     client = world.client("rev_a")
     unsigned = sign(client, case_id)
     assert unsigned.status_code == 409 and "missing" in unsigned.json()["detail"]
@@ -158,10 +161,17 @@ def test_sign_and_issue_produces_the_letter_without_the_reviewer_name(world):
     from openimr.letters.write.organization import configured_organization
 
     flat = " ".join(text.split())
-    assert configured_organization().name in flat
-    assert APPEAL_HEADING in flat and "30 days" in flat
-    assert "Acme Logistics" in flat and "Example Claims Co" in flat
-    assert "Clinical summary" in flat
+    organization = configured_organization()
+    assert organization.name in flat.split(parties["employee"]["name"])[0]  # the letterhead, above the parties
+    assert organization.address[-1] in flat
+    for party in ("employee", "employer", "claims_administrator", "requesting_physician"):
+        assert parties[party]["name"] in flat, party
+    documents = flat.split("MRI lumbar spine report of 2024-04-09")  # the documents reviewed, both listed
+    assert len(documents) == 2 and "Clinical summary" in flat
+    appeal = flat.split(APPEAL_HEADING)
+    assert len(appeal) == 2, "the appeal rights are not in their own section"
+    assert "Workers' Compensation Appeals Board (WCAB)" in appeal[1] and "WCAB within 30 days" in appeal[1]
+    assert "Labor Code section 4610.6(h)" in appeal[1]
 
 
 def test_signed_determination_is_immutable_and_superseding_is_audited(world):

@@ -335,13 +335,110 @@ def publish_cmd(
     with friendly_errors():
         if letter is not None:
             _run(db, attach_letter, case_number, load_letter(letter), actor)
-        output, counts = _run(db, publish, case_number, format, actor)
+        output, counts, changed = _run(db, publish, case_number, format, actor)
     if out is None:
         sys.stdout.write(output if isinstance(output, str) else output.decode())
     else:
         out.write_bytes(output if isinstance(output, bytes) else output.encode("utf-8"))
         removed = ", ".join(f"{k} {n}" for k, n in sorted(counts.items())) or "nothing"
-        typer.echo(f"{case_number}: published to {out} (removed: {removed})")
+        again = "" if changed else "; published already, nothing recorded"
+        typer.echo(f"{case_number}: published to {out} (removed: {removed}){again}")
+
+
+qa_app = typer.Typer(help="QA before issue: approve or return the signed draft waiting for QA.",
+                     no_args_is_help=True)
+case_app.add_typer(qa_app, name="qa")
+
+
+def _qa_command(action: str, case_number: str, reason: str, db: str | None, actor: str | None,
+                as_json: bool) -> None:
+    """`openimr case qa approve|return`: `cases.qa.review`, the pages' face, as the operator."""
+    from openimr.cases import qa
+    from openimr.cases.audit import default_actor
+    from openimr.cases.store import CLI_ROLE
+
+    with friendly_errors():
+        case, changed = _run(db, qa.review, case_number, action, actor or default_actor(), CLI_ROLE, reason)
+    done = {"qa_approve": ("approved and issued", "already approved and issued (nothing changed)"),
+            "qa_return": ("returned to the reviewer", "already returned to the reviewer (nothing changed)")}
+    _print(case | {"changed": changed}, as_json,
+           [f"{case_number}: {done[action][0 if changed else 1]}; status {case['status']}"])
+
+
+@qa_app.command("approve")
+def qa_approve_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the case as JSON."),
+) -> None:
+    """Approve the signed draft waiting for QA: the Final Determination is issued (a repeat
+    changes nothing).
+
+    Example: openimr case qa approve CM26-0000001
+    """
+    _qa_command("qa_approve", case_number, "", db, actor, as_json)
+
+
+@qa_app.command("return")
+def qa_return_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    reason: str = typer.Option(..., "--reason", help="Why it goes back to the reviewer (kept in the audit log)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the case as JSON."),
+) -> None:
+    """Return the signed draft waiting for QA to the reviewer with a reason: it is never
+    issued; the reviewer decides and signs again (a repeat changes nothing).
+
+    Example: openimr case qa return CM26-0000001 --reason "item 1 cites no guideline section"
+    """
+    _qa_command("qa_return", case_number, reason, db, actor, as_json)
+
+
+@case_app.command("note")
+def note_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    text: str = typer.Argument(..., help="The note (kept in the audit log; never shown to intake)."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the note as JSON."),
+) -> None:
+    """Leave a note on a case for QA and the reviewer (the same note again is kept once).
+
+    Example: openimr case note CM26-0000001 "Item 2: the RFA is in the records of 2026-02-03."
+    """
+    from openimr.cases import qa
+    from openimr.cases.audit import default_actor
+    from openimr.cases.store import CLI_ROLE
+
+    with friendly_errors():
+        note, added = _run(db, qa.add_note, case_number, text, actor or default_actor(), CLI_ROLE)
+    _print(note | {"added": added}, as_json,
+           [f"{case_number}: note {note['seq']} added" if added else f"{case_number}: that note is there already"])
+
+
+@case_app.command("notes")
+def notes_cmd(
+    case_number: str = typer.Argument(..., help="Case number."),
+    db: str | None = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the notes as JSON."),
+) -> None:
+    """The notes on a case, oldest first.
+
+    Example: openimr case notes CM26-0000001 --json
+    """
+    from openimr.cases import qa
+    from openimr.cases.store import get
+
+    def read(session, number: str) -> list[dict]:
+        get(session, number)  # no such case: one line
+        return qa.notes(session, number)
+
+    with friendly_errors():
+        rows = _run(db, read, case_number)
+    lines = [f"{n['seq']:>6} {n['at']} {n['actor']} ({n['role']}): {n['text']}" for n in rows]
+    _print(rows, as_json, lines or [f"no notes on {case_number}"])
 
 
 CLOSING_HELP = {

@@ -54,7 +54,10 @@ def attach_letter(session, case_number: str, letter: Letter, actor: str | None =
             letter = letter.model_copy(update={"reviewer": ReviewerCredentials.model_validate_json(row.credentials)})
         if letter.case_number is None:
             letter = letter.model_copy(update={"case_number": case_number})
-        store.update(s, case_number, "attach_letter", {"letter": letter.model_dump_json()}, actor)
+        stored = letter.model_dump_json()
+        if row.letter == stored:  # the same letter again (a repeat): nothing changes, nothing is logged
+            return letter
+        store.update(s, case_number, "attach_letter", {"letter": stored}, actor)
         return letter
 
 
@@ -102,12 +105,19 @@ def render(letter: Letter, format: str, parties: Parties | None = None) -> str |
         raise store.CaseError(str(error)) from None
 
 
-def publish(session, case_number: str, format: str = "json", actor: str | None = None) -> tuple[str | bytes, Counter]:
+def publish(session, case_number: str, format: str = "json",
+            actor: str | None = None) -> tuple[str | bytes, Counter, bool]:
     """Redact, render and record the publication of a case's letter (one transaction: the
-    letter published is the one read under the case's lock)."""
+    letter published is the one read under the case's lock): (the output, the counts of what
+    was removed, whether it recorded anything). Publishing the same letter again (a double
+    submit, the command run twice, another format of it) gives it again and records nothing:
+    one `publish` entry and one status change per letter published."""
     with store.writing(session) as s:
-        store.get(s, case_number, fresh=True)
+        row = store.get(s, case_number, fresh=True)
         letter, counts, parties = redacted_with_parties(s, case_number)
         output = render(letter, format, parties)
-        store.update(s, case_number, "publish", {"published": letter.model_dump_json()}, actor)
-    return output, counts
+        published = letter.model_dump_json()
+        if row.status == "published" and row.published == published:
+            return output, counts, False
+        store.update(s, case_number, "publish", {"published": published}, actor)
+    return output, counts, True

@@ -150,7 +150,7 @@ def publish(session: Session, who: Principal, case: workflow.Case, format: str) 
     if format not in PUBLISHED_TYPES:
         raise ValueError(f"format: must be {', '.join(PUBLISHED_TYPES)}")
     lifecycle.transition(case.case_number, case.status, "publish", who.role)
-    output, _counts = publication.publish(session, case.case_number, format, workflow.actor(who))
+    output, _counts, _changed = publication.publish(session, case.case_number, format, workflow.actor(who))
     return output if isinstance(output, bytes) else output.encode("utf-8")
 
 

@@ -43,6 +43,32 @@ def typed_decisions(form, count: int) -> dict[int, tuple[str, str, str]]:
     return typed
 
 
+def _same(a: str, b: str) -> bool:
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def edits_without_decision(request: Request, db: Session, case: workflow.Case, form, count: int,
+                           typed: dict) -> list[int]:
+    """The items whose guideline or rationale was edited on the form but that have no decision
+    chosen: what was typed there cannot be saved, and the page says so (never a silent loss)."""
+    decided = workflow.current_decisions(db, case)
+    edited = []
+    for index in range(count):
+        if index in typed:
+            continue
+        sent = (form.get(f"guideline-{index}"), form.get(f"rationale-{index}"))  # None: not on the form sent
+        if sent == (None, None):
+            continue
+        if index in decided:
+            shown = (decided[index].guideline or "", decided[index].rationale or "")
+        else:
+            draft = _draft(request, db, case, index)
+            shown = ((draft or {}).get("guideline", ""), views.editor_rationale(draft))
+        if any(value is not None and not _same(str(value), was) for value, was in zip(sent, shown)):
+            edited.append(index)
+    return edited
+
+
 @pages.post("/cases/{case_id}/decisions")
 async def decisions_submit(case_id: CaseId, request: Request, user: Principal = Depends(writer),
                            db: Session = Depends(get_db)):
@@ -55,6 +81,7 @@ async def decisions_submit(case_id: CaseId, request: Request, user: Principal = 
     accept = str(form.get("accept", ""))
     accept_index = int(accept) if accept.isdigit() and int(accept) < count else None
     typed = typed_decisions(form, count)
+    unsent = [i for i in edits_without_decision(request, db, case, form, count, typed) if i != accept_index]
     try:
         for index, (decision, guideline, rationale) in typed.items():
             if index != accept_index:
@@ -73,6 +100,9 @@ async def decisions_submit(case_id: CaseId, request: Request, user: Principal = 
     saved = [i + 1 for i in typed if i != accept_index]
     if saved:
         said.append("saved item " + ", ".join(map(str, saved)))
+    if unsent:
+        said.append("not saved: what you typed for item " + ", ".join(str(i + 1) for i in unsent)
+                    + " (no decision chosen: choose Upheld or Overturned, then save)")
     waiting = [i + 1 for i in range(count) if i not in decided]
     said.append("still without your decision: item " + ", ".join(map(str, waiting)) if waiting
                 else "every item has your decision")
