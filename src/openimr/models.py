@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import date as Day  # for fields named `date`
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from openimr.bounds import MAX_DOCUMENTS, MAX_NAME, MAX_REASON, MAX_SHORT
 
 Layout = Literal["L2013-notice", "L2013", "L2015", "L2016", "L-professional"]
-LAYOUTS: tuple[str, ...] = ("L2013-notice", "L2013", "L2015", "L2016", "L-professional")
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 Decision = Literal["Upheld", "Overturned"]
 Priority = Literal["standard", "expedited"]
 Scope = Literal["MTUS", "non-MTUS", "none"]
