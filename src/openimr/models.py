@@ -18,6 +18,7 @@ from openimr.bounds import MAX_DOCUMENTS, MAX_NAME, MAX_REASON, MAX_SHORT
 Layout = Literal["L2013-notice", "L2013", "L2015", "L2016", "L-professional"]
 LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 Decision = Literal["Upheld", "Overturned"]
+DECISIONS: tuple[Decision, ...] = get_args(Decision)
 Priority = Literal["standard", "expedited"]
 Scope = Literal["MTUS", "non-MTUS", "none"]
 
@@ -235,10 +236,17 @@ class LetterContext(Model):
     supersedes: Supersedes | None = None
 
 
+def decision_of(text: str | None) -> Decision | None:
+    """`text` as a Decision when it is one exactly ("Upheld" or "Overturned"), else None."""
+    return next((decision for decision in DECISIONS if decision == text), None)
+
+
 __all__ = [
+    "DECISIONS",
     "LAYOUTS",
     "Citation",
     "Decision",
+    "decision_of",
     "DocumentReviewed",
     "GuidelineReference",
     "Item",
