@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -19,7 +20,7 @@ SHARED_LETTERS = SHARED / "data" / "letters"
 DEMO_PASSWORD = "openimr-demo"
 # the demo reviewers' records on the expert reviewer panel (the one registry: licences,
 # certifications, practice); the workbench accounts below only link to them
-DEMO_PANEL = (
+DEMO_PANEL: tuple[dict[str, Any], ...] = (  # JSON records, as `openimr panel add` reads them
     {"id": "DEMO-PMR-01", "name": "Dr. Dana Demo", "profession": "MD",
      "licenses": [{"state": "CA", "type": "MD"}],
      "board_certifications": [{"board": "American Board of Physical Medicine and Rehabilitation",
@@ -78,7 +79,7 @@ def ensure_users(url: str, password: str = DEMO_PASSWORD) -> None:
 def demo_application(letter, today: date) -> tuple[dict, list[dict]]:
     """An application and its records built from a real letter, the outcome left out."""
     received = today - timedelta(days=12)
-    application = {
+    application: dict[str, object] = {
         "review_type": "regular", "received": received.isoformat(), "signed": True,
         "ur_decision_attached": True,
         "date_of_injury": (letter.date_of_injury or received - timedelta(days=400)).isoformat(),
@@ -117,9 +118,12 @@ def ensure_demo_case(url: str) -> int | None:
         if letter is None:
             return None
         application, documents = demo_application(letter, date.today())
-        intake = principal_of(session, session.scalar(select(User).where(User.username == "intake")), "")
+        # ensure_users made both users
+        intake = principal_of(session, session.execute(select(User).where(User.username == "intake")).scalar_one(), "")
+        reviewer = session.execute(select(User).where(User.username == "reviewer")).scalar_one()
+        if reviewer.panel_reviewer_id is None:
+            raise ValueError("user 'reviewer' is not linked to the expert reviewer panel; the demo case needs them")
         case = workflow.create_case(session, intake, application, documents)
-        reviewer = session.scalar(select(User).where(User.username == "reviewer"))
         assign_to(session, case.case_number, reviewer.panel_reviewer_id, ["the demo's reviewer"], "web:admin", "admin")
         return case.id
 
@@ -169,7 +173,7 @@ def demo(
     if case_id:
         typer.echo(f"demo case to review: http://{host}:{port}/cases/{case_id}")
     typer.echo(f"sign in as 'reviewer' (on the panel: may sign), 'intake', 'qa' or 'admin', password '{DEMO_PASSWORD}'\n")
-    if serve:
+    if listener is not None:  # serving
         import uvicorn
 
         from openimr.web.app import create_app

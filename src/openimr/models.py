@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import date as Day  # for fields named `date`
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from openimr.bounds import MAX_DOCUMENTS, MAX_NAME, MAX_REASON, MAX_SHORT
 
 Layout = Literal["L2013-notice", "L2013", "L2015", "L2016", "L-professional"]
-LAYOUTS: tuple[str, ...] = ("L2013-notice", "L2013", "L2015", "L2016", "L-professional")
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 Decision = Literal["Upheld", "Overturned"]
+DECISIONS: tuple[Decision, ...] = get_args(Decision)
 Priority = Literal["standard", "expedited"]
 Scope = Literal["MTUS", "non-MTUS", "none"]
 
@@ -235,10 +236,17 @@ class LetterContext(Model):
     supersedes: Supersedes | None = None
 
 
+def decision_of(text: str | None) -> Decision | None:
+    """`text` as a Decision when it is one exactly ("Upheld" or "Overturned"), else None."""
+    return next((decision for decision in DECISIONS if decision == text), None)
+
+
 __all__ = [
+    "DECISIONS",
     "LAYOUTS",
     "Citation",
     "Decision",
+    "decision_of",
     "DocumentReviewed",
     "GuidelineReference",
     "Item",

@@ -195,6 +195,11 @@ _UNIT_NAMES = {
     "treatment": "treatment", "treatments": "treatment", "appointment": "visit", "appointments": "visit",
 }
 
+
+def _unit_name(found: re.Match[str] | None) -> str:
+    """The unit a session-unit word names ("visits" -> visit); a session when there is none."""
+    return _UNIT_NAMES.get(found.group(0).lower(), "session") if found else "session"
+
 # --- form, kind, side ------------------------------------------------------------------
 
 _FORMS: list[tuple[Form, re.Pattern[str]]] = [
@@ -309,10 +314,10 @@ def _amounts(text: str, is_drug: bool, form: Form | None) -> dict:
         unit = "session"
     elif cm:
         count = _int(cm.group(1))
-        unit = _UNIT_NAMES.get(re.search(_SESSION_UNITS, cm.group(0), _I).group(0).lower(), "session")
+        unit = _unit_name(re.search(_SESSION_UNITS, cm.group(0), _I))
     elif um:
         count = int(um.group(1))
-        unit = _UNIT_NAMES.get(re.match(_SESSION_UNITS, um.group(0), _I).group(0).lower(), "session")
+        unit = _unit_name(re.match(_SESSION_UNITS, um.group(0), _I))
     if count is not None and not is_drug:
         out["quantity"], out["unit"] = count, unit
         out["sessions"] = count

@@ -64,3 +64,31 @@ def test_page_numbers_fax_headers_and_near_copies():
     assert str(documents[0].date) == "2015-05-06" and documents[0].author == "Ana Chen, MD"
     assert documents[1].author == "Rosa Diaz"
     assert documents[2].duplicate_of == 1 and documents[2].scanned
+
+
+def test_chronology_skips_a_type_the_rules_give_no_sentence(tmp_path):
+    """Rules without an entry for a clinical type: its documents are no event (before: the
+    summary failed on the missing sentence), the other documents still are."""
+    import datetime as dt
+    from pathlib import Path
+
+    import openimr.casefile.rules as module
+    from openimr.casefile.chronology import read
+    from openimr.casefile.split import Document, Page
+
+    def document(number, kind, day):
+        page = Page(number=number, text=f"Assessment: lumbar strain seen on visit {number} with pain.\n")
+        return Document(number=number, pages=[page], type=kind, date=day)
+
+    documents = [document(1, "progress_report", dt.date(2015, 3, 4)),
+                 document(2, "lab_report", dt.date(2015, 4, 5))]
+    both = read(documents)
+    assert [e["document"] for e in both["chronology"]] == [1, 2]
+    data = yaml.safe_load((Path(module.__file__).with_name("data") / "doctypes.yaml").read_text())
+    data["types"] = [t for t in data["types"] if t["name"] != "lab_report"]
+    fewer = tmp_path / "fewer.yaml"
+    fewer.write_text(yaml.safe_dump(data))
+    result = read(documents, rules.__wrapped__(str(fewer)))
+    assert [e["document"] for e in result["chronology"]] == [1]
+    assert [s["document"] for s in result["summary_sentences"]] == [1]
+    assert len(result["documents_reviewed"]) == 2

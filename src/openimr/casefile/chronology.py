@@ -55,14 +55,16 @@ def read(documents: list[Document], r: Rules | None = None) -> dict:
     originals = [d for d in documents if d.duplicate_of is None]
     events = []
     for document in originals:
-        if document.type in ADMINISTRATIVE or document.date is None:
+        kind = r.kind(document.type)
+        # a type the rules give no sentence (none in the bundled rules) is no event either
+        if document.type in ADMINISTRATIVE or document.date is None or kind is None:
             continue
         found = event_of(document, r)
         if found:
-            events.append((document.date, document.number, found[1], found[0], document))
+            events.append((document.date, document.number, found[1], found[0], kind.sentence))
     events.sort(key=lambda e: (e[0], e[1]))
     chronology = [{"date": day.isoformat(), "document": number, "page": page, "text": text}
-                  for day, number, page, text, _doc in events]
+                  for day, number, page, text, _template in events]
     reviewed = []
     for document in sorted(originals, key=lambda d: (d.date or dt.date.max, d.number)):
         kind = r.kind(document.type)
@@ -76,10 +78,9 @@ def read(documents: list[Document], r: Rules | None = None) -> dict:
             else f" (page {document.first_page})"
         reviewed.append(line)
     sentences = []
-    for day, number, page, text, document in events:
-        kind = r.kind(document.type)
+    for day, number, page, text, template in events:
         body = text[0].lower() + text[1:] if text[:1].isupper() and not text[:2].isupper() else text
-        sentence = kind.sentence.format(date=_when(day), text=body.rstrip(" ."))
+        sentence = template.format(date=_when(day), text=body.rstrip(" ."))
         sentences.append({"text": sentence.rstrip(".") + ".", "document": number, "page": page})
     summary = " ".join(f"{s['text']} [p. {s['page']}]" for s in sentences)
     return {"chronology": chronology, "documents_reviewed": reviewed, "summary": summary,

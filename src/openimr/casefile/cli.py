@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from openimr.casefile.index import FileProgress
 
 casefile_app = typer.Typer(help="Case files as they arrive: OCR, split, type, date, chronology, summary.",
                            no_args_is_help=True)
@@ -113,12 +118,13 @@ def _show_progress(path: str, page: int, pages: int) -> None:
     sys.stderr.flush()
 
 
-def _with_case(files, ocr: str, case: str, db: str | None, actor: str | None, resume=None, show=None):
+def _with_case(files: list[Path], ocr: str, case: str, db: str | None, actor: str | None,
+               resume: Path | None = None, show: FileProgress | None = None) -> Iterator[dict]:
     """Index each file and store its documents in the case; a case error is one line, exit 1."""
     import getpass
     import os
 
-    from openimr.casefile.index import index_file
+    from openimr.casefile.index import for_file, index_file
     from openimr.casefile.record import store_documents
     from openimr.casefile.worker import CaseFileError
     from openimr.cases.cli import _run, friendly_errors
@@ -127,7 +133,7 @@ def _with_case(files, ocr: str, case: str, db: str | None, actor: str | None, re
         documents: list = []
         try:
             result = index_file(path, ocr, keep=documents, resume=resume,
-                                progress=(lambda page, pages, p=str(path): show(p, page, pages)) if show else None)
+                                progress=for_file(show, str(path)))
         except CaseFileError as error:
             yield {"file": str(path), "error": str(error)}
             continue

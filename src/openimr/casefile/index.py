@@ -10,6 +10,15 @@ from pathlib import Path
 from openimr.casefile.worker import CaseFileError, read_pages
 
 OCR_MODES = ("auto", "always", "never")
+PageProgress = Callable[[int, int], None]  # (page, pages) of one file
+FileProgress = Callable[[str, int, int], None]  # (file, page, pages)
+
+
+def for_file(progress: FileProgress | None, path: str) -> PageProgress | None:
+    """A progress(file, page, pages) as one file's progress(page, pages)."""
+    if progress is None:
+        return None
+    return lambda page, pages: progress(path, page, pages)
 
 
 def index_frames(name: str, frames: list[dict], keep: list | None = None) -> dict:
@@ -44,7 +53,7 @@ def _saved(checkpoint: Path | None) -> list[dict]:
 
     if checkpoint is None or not checkpoint.exists():
         return []
-    frames = []
+    frames: list[dict] = []
     for line in checkpoint.read_text(encoding="utf-8").splitlines():
         try:
             frame = json.loads(line)
@@ -57,7 +66,7 @@ def _saved(checkpoint: Path | None) -> list[dict]:
 
 
 def index_file(path: str | Path, ocr: str = "auto",
-               progress: Callable[[int, int], None] | None = None, keep_pages: bool = False,
+               progress: PageProgress | None = None, keep_pages: bool = False,
                keep: list | None = None, resume: str | Path | None = None) -> dict:
     """The index of one case file; CaseFileError when the file cannot be read at all.
     `progress(page, pages)` after each page; with `resume` (a folder), each page read is kept
@@ -101,7 +110,7 @@ def index_file(path: str | Path, ocr: str = "auto",
     return out
 
 
-def _safe(path: str, ocr: str, resume: str | None = None, progress=None) -> dict:
+def _safe(path: str, ocr: str, resume: str | None = None, progress: PageProgress | None = None) -> dict:
     try:
         return index_file(path, ocr, resume=resume, progress=progress)
     except CaseFileError as error:
@@ -136,13 +145,13 @@ def index_on_cluster(path: str | Path, cluster: str, ocr: str = "auto", keep: li
 
 
 def index_files(paths: Iterable[str], ocr: str = "auto", cluster: str | None = None,
-                resume: str | None = None, progress=None) -> Iterator[dict]:
+                resume: str | None = None, progress: FileProgress | None = None) -> Iterator[dict]:
     """Each file's index (or {"file", "error"}), in the order given; on a Dask cluster when
     `cluster` is its scheduler's address (the workers must see the same paths)."""
     paths = [str(p) for p in paths]
     if not cluster:
         for path in paths:
-            yield _safe(path, ocr, resume, (lambda page, pages, p=path: progress(p, page, pages)) if progress else None)
+            yield _safe(path, ocr, resume, for_file(progress, path))
         return
     from distributed import Client
 

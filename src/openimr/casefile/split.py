@@ -189,7 +189,8 @@ def _type_of(document: Document, r: Rules) -> str:
 def _date_of(text: str, r: Rules) -> dt.date | None:
     for label in r.date_labels:
         for match in re.finditer(rf"\b(?:{label})\b\s*[:#.\-]?\s*(?:{DATE})", text, re.I):
-            day = parse_date(_DATE.search(match.group(0)))
+            found = _DATE.search(match.group(0))
+            day = parse_date(found) if found else None
             if day:
                 return day
     not_dates = re.compile(r"\b(?:" + "|".join(r.not_dates) + r")\b", re.I)

@@ -320,7 +320,7 @@ def _render(lines: list, dpi: int, rng: random.Random, fax: bool):
     pdf = pdfium.PdfDocument(writer.getvalue())
     image = pdf[0].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
     pdf.close()
-    image = image.rotate(rng.uniform(-2.5, 2.5), resample=Image.BICUBIC, expand=False, fillcolor=255)
+    image = image.rotate(rng.uniform(-2.5, 2.5), resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
     pixels = np.asarray(image, dtype=np.int16)
     noise = np.random.default_rng(rng.randint(0, 2**31)).random(pixels.shape)
     pixels = np.where(noise < 0.0005, 0, pixels)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import asdict, replace
@@ -299,20 +298,15 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
 class _Worker(bounded._Worker):
     """The letters' worker handle (its kill()), started on this module's worker_main."""
 
-    def __init__(self, memory_mb: int):  # noqa: D107 - not the letters' command line
-        self.memory_mb = memory_mb
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "openimr.casefile.worker", str(os.getpid()), str(memory_mb),
-             "1" if bounded.started_from_main_thread() else "0"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore", "OMP_THREAD_LIMIT": "1",
-                 "OPENBLAS_NUM_THREADS": "1"},
-        )
-        self.fd = self.process.stdout.fileno()
-        _receive(self.fd, time.monotonic() + 60)
+    MODULE = "openimr.casefile.worker"
+    ENV = {"OMP_THREAD_LIMIT": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+    def __init__(self, memory_mb: int):  # noqa: D107 - the letters' worker start, this module's command
+        super().__init__(memory_mb)
+        self.fd = self.stdout.fileno()
 
     def ask(self, job: dict) -> None:
-        _send(self.process.stdin, json.dumps(job).encode())
+        _send(self.stdin, json.dumps(job).encode())
 
     def answer(self, seconds: float) -> dict:
         return json.loads(_receive(self.fd, time.monotonic() + seconds))

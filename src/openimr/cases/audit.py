@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -124,13 +125,43 @@ def content(row: AuditRow) -> dict[str, object]:
     }
 
 
-def decision_digest(row: DecisionRow) -> str:
+class DecisionWords(Protocol):
+    """What a decision's digest covers: a DecisionRow, or a migration's copy of one."""
+
+    @property
+    def case_id(self) -> int: ...
+    @property
+    def item_index(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def decision(self) -> str: ...
+    @property
+    def guideline(self) -> str: ...
+    @property
+    def rationale(self) -> str: ...
+    @property
+    def author(self) -> str: ...
+
+
+class DocumentWords(Protocol):
+    """What a document's digest covers: a DocumentRow, or a migration's copy of one."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+def decision_digest(row: DecisionWords) -> str:
     """The SHA-256 of what a decision says (its case, item, version, words and author)."""
     return sha256(canonical([row.case_id, row.item_index, row.version, row.decision, row.guideline, row.rationale,
                              row.author]))
 
 
-def document_digest(row: DocumentRow) -> str:
+def document_digest(row: DocumentWords) -> str:
     """The SHA-256 of a document's kind, name and text."""
     return sha256(canonical([row.kind, row.name, row.text]))
 

@@ -7,6 +7,7 @@ The field names are the contract of APPLICATION.json: extend them, never rename.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from datetime import date
 from pathlib import Path
@@ -112,12 +113,13 @@ class DisputedItem(Model):
 class URDecision(Model):
     """The utilization review decision that denied or modified the request."""
 
-    date: date
-    served: date
+    # dt.date: inside this class `date` names the field
+    date: dt.date
+    served: dt.date
     service: ServiceMethod = "mail"
     missing_information: bool = False
     organization: str | None = Field(None, max_length=MAX_NAME)
-    rfa_date: date | None = None
+    rfa_date: dt.date | None = None
     items: list[DisputedItem] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")

@@ -26,9 +26,19 @@ from openimr import bounds
 from openimr.cases import audit, lifecycle, store
 from openimr.cases.errors import CaseConflict, CaseError
 from openimr.cases.tables import CaseRow, DecisionRow, DeterminationRow, DocumentRow
-from openimr.models import Citation, DocumentReviewed, Item, Letter, LetterContext, Parties, ReviewerCredentials, Supersedes
+from openimr.models import (
+    Citation,
+    Decision,
+    DocumentReviewed,
+    Item,
+    Letter,
+    LetterContext,
+    Parties,
+    ReviewerCredentials,
+    Supersedes,
+    decision_of,
+)
 
-DECISIONS = ("Upheld", "Overturned")
 DOCUMENT_KINDS = ("clinical_summary", "medical_record", "ur_decision")
 # what the case file's index keeps of a document (imr_documents' columns, cases_0003)
 INDEX_FIELDS = ("doc_type", "author", "first_page", "last_page", "scanned", "ocr_confidence", "duplicate_of")
@@ -118,7 +128,8 @@ def decide(session: Session, case_number: str, index: int, decision: str, guidel
     decision sent twice (a double-submitted form) makes no new version. CaseConflict once
     the determination is signed. `accepted_draft`: the reviewer accepted the engine's draft
     as their own decision (said so in the audit entry)."""
-    if decision not in DECISIONS:
+    chosen = decision_of(decision)
+    if chosen is None:
         raise CaseError("decision: must be Upheld or Overturned")
     with store.writing(session) as s:
         row = store.get(s, case_number, fresh=True)
@@ -130,13 +141,13 @@ def decide(session: Session, case_number: str, index: int, decision: str, guidel
         if not 0 <= index < len(items):
             raise store.CaseError(f"item {index}: the case has {len(items)} disputed item(s)")
         current = current_decisions(s, row).get(index)
-        words = (decision, guideline.strip(), rationale.strip(), author)
+        words = (chosen, guideline.strip(), rationale.strip(), author)
         if current is not None and (current.decision, current.guideline, current.rationale, current.author) == words:
             return current, False
         before_case = store.snapshot(row)
         event = lifecycle.apply(row, "decide", role)
         row.decisions_version = (row.decisions_version or 0) + 1
-        new = DecisionRow(case_id=row.id, version=row.decisions_version, item_index=index, decision=decision,
+        new = DecisionRow(case_id=row.id, version=row.decisions_version, item_index=index, decision=chosen,
                           guideline=words[1], rationale=words[2], author=author, created_at=_now())
         s.add(new)
         s.flush()
@@ -186,7 +197,7 @@ def letter_of(session: Session, row: CaseRow, version: int, fallback: ReviewerCr
                                             for i in range(len(items))), fallback)
 
 
-def _letter_from(session: Session, row: CaseRow, words: tuple[tuple[str, str, str], ...],
+def _letter_from(session: Session, row: CaseRow, words: tuple[tuple[Decision, str, str], ...],
                  fallback: ReviewerCredentials | None = None) -> Letter:
     """The letter of the case stating `words` (decision, guideline, rationale) per item."""
     items = disputed_items(row)
@@ -207,7 +218,7 @@ def _letter_from(session: Session, row: CaseRow, words: tuple[tuple[str, str, st
         reviewer=credentials,
         documents_reviewed=[d.name for d in reviewed(docs)],
         clinical_case_summary=next((d.text for d in docs if d.kind == "clinical_summary"), ""),
-        items=[Item(request=item["request"], decision=words[i][0],  # type: ignore[arg-type]
+        items=[Item(request=item["request"], decision=words[i][0],
                     medically_necessary=words[i][0] == "Overturned",
                     claims_administrator_guideline=Citation(text=item["ur_guideline"]),
                     imr_guideline=Citation(text=words[i][1]), rationale=words[i][2])
@@ -225,7 +236,7 @@ def preview_letter(session: Session, row: CaseRow, typed: dict[int, tuple[str, s
     decisions = current_decisions(session, row)
     items = disputed_items(row)
     words = {i: (d.decision, d.guideline, d.rationale) for i, d in decisions.items()}
-    words.update({i: w for i, w in (typed or {}).items() if w[0] in DECISIONS})
+    words.update({i: (chosen, w[1], w[2]) for i, w in (typed or {}).items() if (chosen := decision_of(w[0]))})
     placeholder = tuple(words.get(i) or ("Upheld", "", "x") for i in range(len(items)))
     base = _letter_from(session, row, placeholder)
     shown = []

@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, Larg
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openimr.db import Base
+from openimr.models import Decision
 
 
 class CaseRow(Base):
@@ -109,7 +110,7 @@ class DecisionRow(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("imr_cases.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     item_index: Mapped[int] = mapped_column(Integer)
-    decision: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[Decision] = mapped_column(String(16))  # "Upheld" or "Overturned"
     guideline: Mapped[str] = mapped_column(Text, default="")
     rationale: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(64))

@@ -126,7 +126,7 @@ def credentials(section: str, licensure_label: str, specialties_label: str) -> t
     }
     present = sorted((m.start(), m.end(), key) for key, m in marks.items() if m)
     statement_end = present[0][0] if present else len(section)
-    lists = {"licensure": [], "specialties": []}
+    lists: dict[str, list[str]] = {"licensure": [], "specialties": []}
     for index, (_start, end, key) in enumerate(present):
         stop = present[index + 1][0] if index + 1 < len(present) else len(section)
         lists[key] = split_list(section[end:stop])

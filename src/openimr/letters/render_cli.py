@@ -8,28 +8,29 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from openimr.models import first_error
+from openimr.letters.write import FORMATS
+from openimr.models import Letter, LetterContext, first_error
 
-FORMATS = ("text", "html", "pdf")
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class RenderInputError(ValueError):
     """The letter file cannot be used; str() is one line naming the file and the reason."""
 
 
-def _validation_reason(error) -> str:
+def _validation_reason(error: ValidationError) -> str:
     return f"field {first_error(error, 'letter')}"
 
 
-def load_letter(path: Path, index: int = 1):
+def load_letter(path: Path, index: int = 1) -> Letter | LetterContext:
     """The index-th Letter (from 1) of a JSON file (one Letter) or a JSON Lines file; a record
     with a "letter" field is a LetterContext (a mailed letter) and is returned as one."""
     from pydantic import ValidationError
-
-    from openimr.models import Letter, LetterContext
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -41,7 +42,9 @@ def load_letter(path: Path, index: int = 1):
     if index < 1 or index > len(records):
         raise RenderInputError(f"{path}: no letter number {index} (the file holds {len(records)})")
     line, record = records[index - 1]
-    model = LetterContext if isinstance(record, dict) and "letter" in record else Letter
+    model: type[Letter] | type[LetterContext] = (
+        LetterContext if isinstance(record, dict) and "letter" in record else Letter
+    )
     try:
         return model.model_validate(record)
     except ValidationError as error:
@@ -58,7 +61,7 @@ def _json_records(path: Path, text: str) -> list[tuple[int | None, object]]:
         return [(None, item) for item in value] if isinstance(value, list) else [(None, value)]
     except json.JSONDecodeError:
         pass
-    records = []
+    records: list[tuple[int | None, object]] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -121,9 +124,10 @@ def register(app: typer.Typer) -> None:
         from openimr.letters.write import render_determination
         from openimr.letters.write.mailing import PublishedNamesError
         from openimr.letters.write.organization import OrganizationError, load_organization
-        from openimr.models import LAYOUTS, LetterContext
+        from openimr.models import LAYOUTS
 
-        if format not in FORMATS:
+        chosen = next((known for known in FORMATS if known == format), None)
+        if chosen is None:
             _fail(f"--format: {format!r} is not one of {', '.join(FORMATS)}")
         if layout is not None and layout not in LAYOUTS:
             _fail(f"--layout: {layout!r} is not one of {', '.join(LAYOUTS)}")
@@ -138,7 +142,7 @@ def register(app: typer.Typer) -> None:
                 _fail(str(error))
             try:
                 rendered = render_determination(
-                    letter, format, published=published, draft=draft, layout=layout, organization=organization
+                    letter, chosen, published=published, draft=draft, layout=layout, organization=organization
                 ).content
             except PublishedNamesError as error:
                 _fail(f"{letter_file}: {error}")
@@ -146,7 +150,7 @@ def register(app: typer.Typer) -> None:
             _fail(f"{letter_file}: --published and --organization need a mailed letter (a LetterContext, with a "
                   '"letter" field), not a Letter')
         else:
-            rendered = render_letter(letter, format=format, layout=layout, draft=draft)
+            rendered = render_letter(letter, format=chosen, layout=layout, draft=draft)
         data = rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
         if output is None:
             sys.stdout.buffer.write(data)
@@ -158,6 +162,6 @@ def register(app: typer.Typer) -> None:
             _fail(f"{output}: cannot write ({error.strerror or type(error).__name__})")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)

@@ -43,11 +43,11 @@ def synthesize(pool: list[Letter], count: int, seed: int = 0, start: int = 0) ->
     rng = random.Random(seed)
     items = [item for letter in pool for item in letter.items]
     sizes = [len(letter.items) for letter in pool if letter.items]
-    dated = [letter for letter in pool if letter.decision_date]
+    dated = [day for letter in pool if (day := letter.decision_date)]
     for n in range(start, start + count):
         template = rng.choice(pool)
         chosen = [_vary(rng.choice(items), rng) for _ in range(rng.choice(sizes))]
-        decided = rng.choice(dated).decision_date if dated else date(2017, 1, 1)
+        decided = rng.choice(dated) if dated else date(2017, 1, 1)
         decided = decided + timedelta(days=rng.randint(-720, 720))
         yield template.model_copy(
             update={
@@ -89,7 +89,10 @@ def write(letters: Iterator[Letter], out: Path, format: str = "text") -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     for letter in letters:
-        (out / f"{letter.case_number}.txt").write_text(render(letter, "text"), encoding="utf-8")
+        text = render(letter, "text")
+        if not isinstance(text, str):  # pragma: no cover - text is a str
+            raise TypeError("the text rendering did not give a str")
+        (out / f"{letter.case_number}.txt").write_text(text, encoding="utf-8")
         count += 1
     return count
 

@@ -115,7 +115,7 @@ def parse_reviewers(data: object, source: str) -> list[Reviewer]:
         except ValidationError as error:
             prefix = f"[{index}]." if isinstance(data, list) else ""
             problems += [prefix + line for line in format_errors(error)]
-    ids = [item.get("id") for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
+    ids: list[str] = [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
     problems += [f"id: {i!r} appears more than once" for i in sorted({i for i in ids if ids.count(i) > 1})]
     if problems:
         raise ReviewerError(source, problems)

@@ -35,8 +35,8 @@ class _Compiled:
         self.ingredients: dict[str, list[str]] = {}
         for g in data.generics:
             self.ingredients[g] = [g]
-        for spelling, g in data.spellings.items():
-            self.ingredients[spelling] = [g] if g else []
+        for spelling, generic in data.spellings.items():
+            self.ingredients[spelling] = [generic] if generic else []
         for name, ingr in data.products.items():
             self.ingredients[name] = list(ingr)
         self.medical_foods = set(data.medical_foods)

@@ -185,6 +185,14 @@ def principal_of(session: Session, user: User, csrf: str) -> Principal:
                      bool(entry and entry["may_sign"]))
 
 
+def user_of(session: Session, who: Principal) -> User:
+    """The user row of a signed-in principal; AuthError 401 when it is gone since."""
+    user = session.get(User, who.id)
+    if user is None:
+        raise AuthError(401, "this account no longer exists; sign in again")
+    return user
+
+
 def session_principal(session: Session, token: str | None) -> Principal | None:
     """The user behind a session cookie, or None when absent, unknown or expired."""
     if not token:

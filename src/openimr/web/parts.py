@@ -152,8 +152,7 @@ def engine_drafts(case_file: dict) -> list[dict] | None:
     except Exception as error:  # a draft is decision support: the page still works without it
         log.warning("engine draft failed: %s", type(error).__name__)
         return None
-    result = result.model_dump(mode="json") if hasattr(result, "model_dump") else result
-    return list(result.get("items", []))
+    return list(result.model_dump(mode="json")["items"])
 
 
 def warm_up() -> float:
@@ -182,4 +181,6 @@ def render_pdf(context: LetterContext, draft: bool = False) -> tuple[Letter, byt
     from openimr.letters.write import render_determination
 
     mailed = render_determination(context, "pdf", draft=draft)
+    if not isinstance(mailed.content, bytes):  # pragma: no cover - a PDF is bytes
+        raise TypeError("the PDF rendering did not give bytes")
     return mailed.letter, mailed.content

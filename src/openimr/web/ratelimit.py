@@ -34,7 +34,7 @@ def reserve(session: Session, username: str, ip: str, max_per_user: int, max_per
     """Reserve an attempt for (username, ip): its id, or Refused with the reason.
 
     Commits on its own connection, whatever the request's transaction does."""
-    engine = session.get_bind()
+    engine = session.get_bind().engine
     now = utcnow()
     ip = ip[:64]
     with engine.begin() as connection:
@@ -46,9 +46,9 @@ def reserve(session: Session, username: str, ip: str, max_per_user: int, max_per
         failed = select(func.count()).select_from(LoginAttempt).where(
             LoginAttempt.success.is_(False), LoginAttempt.at >= now - window
         )
-        if connection.scalar(failed.where(LoginAttempt.username == username)) > max_per_user:
+        if connection.execute(failed.where(LoginAttempt.username == username)).scalar_one() > max_per_user:
             raise Refused("too many failed sign-ins for this user; try again in 15 minutes")
-        if connection.scalar(failed.where(LoginAttempt.ip == ip)) > max_per_ip:
+        if connection.execute(failed.where(LoginAttempt.ip == ip)).scalar_one() > max_per_ip:
             raise Refused("too many failed sign-ins from this address; try again in 15 minutes")
     return attempt
 
@@ -56,5 +56,5 @@ def reserve(session: Session, username: str, ip: str, max_per_user: int, max_per
 def settle(session: Session, attempt: int, success: bool) -> None:
     """Record the outcome of an evaluated attempt (a failure is already counted)."""
     if success:
-        with session.get_bind().begin() as connection:
+        with session.get_bind().engine.begin() as connection:
             connection.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(success=True))

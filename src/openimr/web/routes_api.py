@@ -54,7 +54,7 @@ def login(body: LoginIn, request: Request, db: Session = Depends(get_db)):
     """Sign in; the session cookie is set and the CSRF token returned for later writes."""
     token, principal = auth.sign_in(db, body.username, body.password, client_ip(request))
     db.commit()
-    out = LoginOut(user=user_out(db, db.get(User, principal.id)), csrf_token=principal.csrf)
+    out = LoginOut(user=user_out(db, auth.user_of(db, principal)), csrf_token=principal.csrf)
     response = JSONResponse(out.model_dump(mode="json"))
     set_session_cookie(response, request, token)
     return response
@@ -73,7 +73,7 @@ def logout(request: Request, user: Principal = Depends(writer), db: Session = De
 @router.get("/me", response_model=UserOut)
 def me(user: Principal = Depends(current_user), db: Session = Depends(get_db)):
     """The signed-in user."""
-    return user_out(db, db.get(User, user.id))
+    return user_out(db, auth.user_of(db, user))
 
 
 # ---------------------------------------------------------------- cases
@@ -84,7 +84,8 @@ def list_cases(status: Filter = "", priority: Filter = "", due: Filter = "", sor
     """The case queue this user may see (a reviewer: only their own cases)."""
     rows, total = workflow.case_queue(db, user, status, priority, due, sort, page, per_page, reviewer)
     names = workflow.reviewer_names(db) if user.may_see_reviewers else {}
-    return Page[CaseSummary](items=[workflow.case_summary(c, user, names) for c in rows], total=total,
+    items = [CaseSummary.model_validate(workflow.case_summary(c, user, names)) for c in rows]
+    return Page[CaseSummary](items=items, total=total,
                              page=page, per_page=per_page)
 
 
@@ -106,7 +107,7 @@ def create_case(body: ApplicationIn, user: Principal = Depends(writer), db: Sess
     documents = [d.model_dump() for d in body.documents]
     case = workflow.create_case(db, user, body.model_dump(mode="json", exclude={"documents"}), documents)
     db.commit()
-    return IntakeOut(case=workflow.case_summary(case, user, {}), eligibility=_eligibility_out(case.eligibility))
+    return IntakeOut(case=CaseSummary.model_validate(workflow.case_summary(case, user, {})), eligibility=_eligibility_out(case.eligibility))
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)
@@ -248,7 +249,8 @@ def list_reviewers(page: PageNo = 1, per_page: PerPage = 25, user: Principal = D
     if not user.may_see_reviewers:
         raise auth.AuthError(403, "reviewer identities are not shown to intake users")
     rows = workflow.reviewers(db)
-    return Page[ReviewerOut](items=rows[(page - 1) * per_page: page * per_page], total=len(rows), page=page,
+    shown = [ReviewerOut.model_validate(row) for row in rows[(page - 1) * per_page: page * per_page]]
+    return Page[ReviewerOut](items=shown, total=len(rows), page=page,
                              per_page=per_page)
 
 

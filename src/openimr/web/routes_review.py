@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from openimr.cases import record
+from openimr.models import DECISIONS
 from openimr.web import views, workflow
 from openimr.web.app import get_db, writer
 from openimr.web.auth import Principal
@@ -34,10 +35,10 @@ def _draft(request: Request, db: Session, case: workflow.Case, index: int) -> di
 def typed_decisions(form, count: int) -> dict[int, tuple[str, str, str]]:
     """{item: (decision, guideline, rationale)} of the one decisions form: the items with a
     decision chosen (an item left without one stays undecided)."""
-    typed = {}
+    typed: dict[int, tuple[str, str, str]] = {}
     for index in range(count):
         decision = str(form.get(f"decision-{index}", ""))
-        if decision in record.DECISIONS:
+        if decision in DECISIONS:
             typed[index] = (decision, str(form.get(f"guideline-{index}", ""))[:2000],
                             str(form.get(f"rationale-{index}", ""))[:20000])
     return typed

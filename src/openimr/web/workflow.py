@@ -23,6 +23,7 @@ from openimr.cases import audit as case_audit
 from openimr.cases import lifecycle, record
 from openimr.cases.store import CaseConflict
 from openimr.cases.tables import CaseRow, DecisionRow, DeterminationRow
+from openimr.models import DECISIONS
 from openimr.panel.assign import assign_action
 from openimr.web import parts
 from openimr.web.auth import AuthError, Principal
@@ -93,10 +94,12 @@ def require_role(who: Principal, *roles: str) -> None:
         raise AuthError(403, f"this needs the role {' or '.join(roles)}; you are {who.role}")
 
 
-def require_assigned_reviewer(case: Case, who: Principal) -> None:
-    """Only the reviewer assigned to the case changes its decisions."""
-    if not is_assigned_to(case, who):
+def require_assigned_reviewer(case: Case, who: Principal) -> str:
+    """Only the reviewer assigned to the case changes its decisions; their reviewer key."""
+    key = who.reviewer_key
+    if key is None or case.reviewer_id != key:  # is_assigned_to
         raise AuthError(403, "only the expert reviewer assigned to this case can change its decisions")
+    return key
 
 
 # ---------------------------------------------------------------- queue
@@ -140,7 +143,7 @@ def reviewer_names(session: Session) -> dict[str, str]:
     return panel.names(session)
 
 
-def reviewer_label(case: Case, names: dict) -> str | None:
+def reviewer_label(case: Case, names: dict[str, str]) -> str | None:
     """Who reviews the case for users allowed to see it: the panel reviewer's name (their id
     when the panel no longer holds them)."""
     if case.reviewer_id is None:
@@ -148,7 +151,7 @@ def reviewer_label(case: Case, names: dict) -> str | None:
     return names.get(case.reviewer_id) or f"panel reviewer {case.reviewer_id}"
 
 
-def case_summary(case: Case, who: Principal, names: dict[int, str]) -> dict:
+def case_summary(case: Case, who: Principal, names: dict[str, str]) -> dict:
     """The queue row of a case; the reviewer's name only for users allowed to see it."""
     today = date.today()
     open_ = case.status in OPEN_STATUSES
@@ -178,7 +181,7 @@ def create_case(session: Session, who: Principal, application: dict, documents: 
         record.add_document(session, registered["case_number"], doc.get("kind", "medical_record"),
                             doc.get("name", "document"), doc.get("text", ""), actor(who), doc.get("date"),
                             doc.get("source_case_number"))
-    return session.scalar(select(CaseRow).where(CaseRow.case_number == registered["case_number"]))
+    return session.execute(select(CaseRow).where(CaseRow.case_number == registered["case_number"])).scalar_one()
 
 
 def add_document(session: Session, who: Principal, case: Case, kind: str, name: str, text: str) -> None:
@@ -227,6 +230,7 @@ def assign(session: Session, who: Principal, case: Case, reviewer_id: str | None
     Only an eligible one (the panel's match); the panel's face refuses anyone who cannot sign."""
     lifecycle.transition(case.case_number, case.status, assign_action(case.status), who.role)  # before ranking
     ranked = rank_reviewers(session, case, reviewers(session))
+    chosen: dict | None
     if reviewer_id is None:
         if not ranked or not ranked[0]["eligible"]:
             raise Conflict("no eligible reviewer: " + ("; ".join(ranked[0]["why"]) if ranked else
@@ -257,10 +261,10 @@ def record_decision(session: Session, who: Principal, case: Case, index: int, de
                     guideline: str, rationale: str, accepted_draft: bool = False) -> DecisionRow:
     """Record the reviewer's decision on one item (a new version; earlier ones stay; the same
     decision sent twice makes no second version)."""
-    require_assigned_reviewer(case, who)
+    reviewer = require_assigned_reviewer(case, who)
     if not 0 <= index < len(record.disputed_items(case)):
         raise NotFound(f"item {index}: the case has {len(record.disputed_items(case))} disputed item(s)")
-    row, _new = record.decide(session, case.case_number, index, decision, guideline, rationale, who.reviewer_key,
+    row, _new = record.decide(session, case.case_number, index, decision, guideline, rationale, reviewer,
                               actor(who), who.role, accepted_draft=accepted_draft)
     return row
 
@@ -272,7 +276,7 @@ def accept_draft(session: Session, who: Principal, case: Case, index: int, draft
     from openimr.web.views import editor_rationale
 
     require_assigned_reviewer(case, who)
-    if not draft or draft.get("decision") not in record.DECISIONS:
+    if not draft or draft.get("decision") not in DECISIONS:
         raise Conflict(f"item {index + 1}: the engine has no draft of this item to accept; decide it yourself")
     return record_decision(session, who, case, index, draft["decision"], (draft.get("guideline") or "")[:2000],
                            editor_rationale(draft)[:20000] or str(draft.get("rationale", ""))[:20000],

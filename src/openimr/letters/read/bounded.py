@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
+from typing import IO
 
 from openimr.letters.read.errors import LetterError
 
@@ -68,7 +69,7 @@ def limits() -> Limits:
 _HEADER = struct.Struct("!I")
 
 
-def _send(stream, payload: bytes) -> None:
+def _send(stream: IO[bytes], payload: bytes) -> None:
     stream.write(_HEADER.pack(len(payload)) + payload)
     stream.flush()
 
@@ -128,7 +129,9 @@ class _Text:
     """Pages of text gathered under the character limit."""
 
     def __init__(self, lim: Limits):
-        self.lim, self.pages, self.total = lim, [], 0
+        self.lim = lim
+        self.pages: list[str] = []
+        self.total = 0
 
     def add(self, text: str) -> None:
         self.total += len(text) + 1
@@ -268,15 +271,26 @@ def worker_main() -> None:  # pragma: no cover - runs in the worker subprocess
 
 
 class _Worker:
+    """One worker subprocess (`python -m MODULE parent_pid memory_mb main_thread`) and its pipes."""
+
+    MODULE = "openimr.letters.read.bounded"
+    ENV: dict[str, str] = {}
+
     def __init__(self, memory_mb: int):
         self.memory_mb = memory_mb
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "openimr.letters.read.bounded", str(os.getpid()), str(memory_mb),
+            [sys.executable, "-m", self.MODULE, str(os.getpid()), str(memory_mb),
              "1" if started_from_main_thread() else "0"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            env={**os.environ, "PYTHONWARNINGS": "ignore", **self.ENV},
         )
-        _receive(self.process.stdout.fileno(), time.monotonic() + 60)  # {"ready": true}
+        stdin, stdout = self.process.stdin, self.process.stdout
+        if stdin is None or stdout is None:  # pragma: no cover - both were asked for as pipes
+            self.process.kill()
+            raise OSError("the worker was started without its pipes")
+        self.stdin: IO[bytes] = stdin
+        self.stdout: IO[bytes] = stdout
+        _receive(self.stdout.fileno(), time.monotonic() + 60)  # {"ready": true}
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -285,7 +299,7 @@ class _Worker:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        for stream in (self.stdin, self.stdout):
             try:
                 stream.close()
             except OSError:  # pragma: no cover
@@ -295,9 +309,9 @@ class _Worker:
         """Send one document; the worker's answer, or a {"limit"} when it died or overran."""
         deadline = time.monotonic() + lim.wall_seconds
         try:
-            _send(self.process.stdin, json.dumps({"limits": asdict(lim)}).encode())
-            _send(self.process.stdin, data)
-            return json.loads(_receive(self.process.stdout.fileno(), deadline))
+            _send(self.stdin, json.dumps({"limits": asdict(lim)}).encode())
+            _send(self.stdin, data)
+            return json.loads(_receive(self.stdout.fileno(), deadline))
         except TimeoutError:
             self.kill()
             return {"limit": f"over the time limit of {lim.wall_seconds} s", "dead": True}
@@ -384,7 +398,7 @@ def _forget_pool_in_child() -> None:
     global _POOL
     if _POOL is not None:  # the parent's workers stay the parent's; close our copies of the pipes
         for worker in _POOL.idle:
-            for stream in (worker.process.stdin, worker.process.stdout):
+            for stream in (worker.stdin, worker.stdout):
                 try:
                     stream.close()
                 except OSError:  # pragma: no cover

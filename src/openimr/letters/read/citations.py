@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 
 from openimr.letters.read.common import collapse
-from openimr.models import Citation, GuidelineReference
+from openimr.models import Citation, GuidelineReference, Scope
 from openimr.vocab.guidelines import Guideline, printed
 
 
@@ -32,6 +32,8 @@ class _Compiled:
     def _names(entries: list[Guideline]) -> dict[str, str]:
         names: dict[str, str] = {}
         for entry in entries:
+            if entry.name is None:  # spellings are empty without a printed name
+                continue
             for spelling in entry.spellings:
                 names.setdefault(collapse(spelling).lower(), entry.name)
         return names
@@ -84,7 +86,9 @@ _NUMBERED = re.compile(r"^\d+(?:\.\d+)*\.?\s")
 
 
 def _split_outside_parentheses(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     i = 0
     while i < len(text):
         ch = text[i]
@@ -187,6 +191,7 @@ def _non_mtus_reference(body: str) -> GuidelineReference:
     compiled = catalog()
     body = collapse(body).rstrip(" .")
     match = compiled.non_mtus_pattern.search(body)
+    name: str | None
     if match:
         name = compiled.canonical(match.group(0), mtus=False)
         rest = (body[: match.start()] + " " + body[match.end() :]).strip()
@@ -233,7 +238,7 @@ def _parse_citation(printed: str) -> Citation:
     if references:
         first = references[0]
         return Citation(text=printed, **first.model_dump(), references=references)
-    scope = "non-MTUS" if _OUTSIDE_MTUS.search(printed) else "none"
+    scope: Scope = "non-MTUS" if _OUTSIDE_MTUS.search(printed) else "none"
     return Citation(text=printed, scope=scope, references=[])
 
 

@@ -50,9 +50,9 @@ def parse_date(text: str | None) -> date | None:
                 return date(year, month, day)
             if order == "ymd":
                 return date(*(int(g) for g in match.groups()))
-            month = _MONTHS.get(match.group(1).lower())
-            if month:
-                return date(int(match.group(3)), month, int(match.group(2)))
+            named_month = _MONTHS.get(match.group(1).lower())
+            if named_month:
+                return date(int(match.group(3)), named_month, int(match.group(2)))
         except ValueError:
             continue
     return None

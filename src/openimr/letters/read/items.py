@@ -14,7 +14,7 @@ import re
 
 from openimr.letters.read.citations import parse_citation
 from openimr.letters.read.common import collapse
-from openimr.models import Item
+from openimr.models import Decision, Item
 from openimr.request import letter_portions
 
 CLAIMS_LABEL = re.compile(r"^[ \t]*Claims\s+Administrator\s+guideline\s*:", re.IGNORECASE | re.MULTILINE)
@@ -63,14 +63,14 @@ def _heading_start(lines: list[str]) -> int:
     return start
 
 
-def split_heading(heading: str) -> tuple[str, str, dict[str, str | None]]:
+def split_heading(heading: str) -> tuple[str, Decision, dict[str, str | None]]:
     """(request, decision, modification parts) of an item heading as printed."""
     heading = collapse(heading)
     match = DECISION_END.search(heading)
     if not match:
         raise ItemsError(f"item heading without Upheld/Overturned: {heading[:80]!r}")
     request = heading[: match.start()].strip()
-    decision = match.group(1).capitalize()
+    decision: Decision = "Upheld" if match.group(1).lower() == "upheld" else "Overturned"
     # the partial-authorization forms are read by the one request parse (openimr.request)
     parts = letter_portions(request) or {"original_request": None, "authorized": None, "disputed_request": None}
     return request, decision, parts

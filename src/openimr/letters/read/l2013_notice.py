@@ -12,6 +12,7 @@ then per disputed item the documents reviewed, both guidelines and the rationale
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from openimr.letters.layout_text import (
     clean,
@@ -30,9 +31,9 @@ from openimr.letters.read.common import collapse, parse_date
 from openimr.letters.read.errors import LetterError
 from openimr.letters.read.items import CLAIMS_LABEL, parse_items, split_heading
 from openimr.letters.write.wording import wording
-from openimr.models import Citation, Item, Letter, ReviewerCredentials
+from openimr.models import Citation, Item, Layout, Letter, ReviewerCredentials
 
-LAYOUT = "L2013-notice"
+LAYOUT: Layout = "L2013-notice"
 _SECTION_KEYS = ("decision", "qualifications", "summary", "analysis")
 _DATE = r"\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}"
 _FINDING = re.compile(
@@ -89,17 +90,11 @@ _RUN_IN_HEADINGS = re.compile(
 )
 
 
-def _procedure_dates(section: str) -> dict[str, object]:
-    phrases = wording(LAYOUT).phrases
-    dates = {}
-    for key, field in (
-        ("procedure_filed", "application_received"),
-        ("procedure_denial", "ur_denial_date"),
-        ("procedure_assigned", "date_assigned"),
-    ):
-        match = phrase_pattern(phrases[key], date=_DATE).search(section) or _PUBLISHED_PROCEDURE[field].search(section)
-        dates[field] = parse_date(match.group("date")) if match else None
-    return dates
+def _procedure_date(section: str, phrase: str, field: str) -> date | None:
+    """A date of the procedural paragraph: in our writer's wording `phrase`, else the published one."""
+    pattern = phrase_pattern(wording(LAYOUT).phrases[phrase], date=_DATE)
+    match = pattern.search(section) or _PUBLISHED_PROCEDURE[field].search(section)
+    return parse_date(match.group("date")) if match else None
 
 
 def _once(findings: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
@@ -187,6 +182,7 @@ def parse(text: str, name: str) -> Letter:
     first_item = phrase_pattern(w.labels["item"], n=r"\d{1,3}").search(summary)
     summary = summary[: first_item.start()] if first_item else summary
     case_number = values.get("case_number", "").split(" ")[0] or None
+    procedure = sections.get("decision", "")
     return Letter(
         layout=LAYOUT,
         case_number=case_number,
@@ -195,5 +191,7 @@ def parse(text: str, name: str) -> Letter:
         documents_reviewed=documents,
         clinical_case_summary=collapse(summary),
         items=items,
-        **_procedure_dates(sections.get("decision", "")),
+        application_received=_procedure_date(procedure, "procedure_filed", "application_received"),
+        ur_denial_date=_procedure_date(procedure, "procedure_denial", "ur_denial_date"),
+        date_assigned=_procedure_date(procedure, "procedure_assigned", "date_assigned"),
     )

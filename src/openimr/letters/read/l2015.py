@@ -25,9 +25,9 @@ from openimr.letters.read.common import collapse
 from openimr.letters.read.errors import LetterError
 from openimr.letters.read.l2016 import _organization, priority_of
 from openimr.letters.write.wording import wording
-from openimr.models import Letter
+from openimr.models import Layout, Letter
 
-LAYOUT = "L2015"
+LAYOUT: Layout = "L2015"
 _HEADER_FIELDS = ("case_number", "date_of_injury", "ur_denial_date", "application_received", "decision_date", "priority")
 _DATE_ASSIGNED = re.compile(r"Date\s+Assigned\s*:", re.IGNORECASE)
 

@@ -10,7 +10,7 @@ import re
 
 from openimr.letters.read.body import parse_body
 from openimr.letters.read.common import normalise, parse_date
-from openimr.models import Letter
+from openimr.models import Letter, Priority
 
 _DATE = r"(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4})"
 _FIELDS = {
@@ -36,7 +36,7 @@ def detect(text: str) -> bool:
     )
 
 
-def priority_of(text: str | None) -> str | None:
+def priority_of(text: str | None) -> Priority | None:
     """'Standard Application' -> standard; 'Expedited ...' -> expedited."""
     if not text:
         return None

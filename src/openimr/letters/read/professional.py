@@ -27,9 +27,9 @@ from openimr.letters.read.common import collapse
 from openimr.letters.read.errors import LetterError
 from openimr.letters.read.items import DECISION_END, split_heading
 from openimr.letters.write.wording import wording
-from openimr.models import Item, Letter, ReviewerCredentials
+from openimr.models import Item, Layout, Letter, ReviewerCredentials
 
-LAYOUT = "L-professional"
+LAYOUT: Layout = "L-professional"
 _HEADER_FIELDS = ("case_number", "date_of_injury", "ur_denial_date", "decision_date")
 _SECTION_KEYS = ("issue", "summary", "documents", "guidelines", "rationale", "qualifications")
 

@@ -17,7 +17,7 @@ layout carries, i.e. which ones read back unchanged after rendering in that layo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, get_args
 
 from openimr.letters.write.artifacts import APPEAL_HEADING, DRAFT_BANNER, strip_render_artifacts
 from openimr.models import Letter, LetterContext
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from openimr.letters.write.organization import Organization
 
 Format = Literal["text", "html", "pdf"]
-FORMATS: tuple[str, ...] = ("text", "html", "pdf")
+FORMATS: tuple[Format, ...] = get_args(Format)
 
 _ITEM = ("items",)
 _CREDENTIALS = ("reviewer.licensure", "reviewer.specialties", "reviewer.statement")

@@ -26,7 +26,8 @@ class Block:
     | "item" | "entries" | "banner"; and in a mailed letter (mailing.py) "letterhead" (text:
     the name, entries: address and contact lines, image: the logo as a data URI), "notice"
     (label: its heading), "table" (entries: the column names, rows: the cells) and "lines"
-    (entries printed one to a line, unnumbered).
+    (entries printed one to a line, unnumbered). The HTML printer groups consecutive field
+    blocks into "field_rows" (grid: each row's (label, value) pairs).
     """
 
     kind: str
@@ -35,6 +36,7 @@ class Block:
     fields: list[tuple[str, str]] = field(default_factory=list)
     entries: list[str] = field(default_factory=list)
     rows: list[tuple[str, ...]] = field(default_factory=list)
+    grid: list[list[tuple[str, str]]] = field(default_factory=list)
     image: str = ""
 
 

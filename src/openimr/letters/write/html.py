@@ -68,15 +68,15 @@ def _field_tables(blocks: list[Block]) -> list[Block]:
     a field printed below its label in text goes beside a lone field of the row above."""
     out: list[Block] = []
     for block in blocks:
-        if block.kind == "field_below" and out and out[-1].kind == "field_rows" and len(out[-1].rows[-1]) == 1:
+        if block.kind == "field_below" and out and out[-1].kind == "field_rows" and len(out[-1].grid[-1]) == 1:
             # "Received:" beside a lone field ("Priority:"), as the letters' header table has it
-            out[-1].rows[-1] = (*out[-1].rows[-1], (block.label, block.text))
+            out[-1].grid[-1].append((block.label, block.text))
         elif block.kind != "fields":
             out.append(block)
         elif out and out[-1].kind == "field_rows":
-            out[-1].rows.append(tuple(block.fields))
+            out[-1].grid.append(list(block.fields))
         else:
-            out.append(Block("field_rows", rows=[tuple(block.fields)]))
+            out.append(Block("field_rows", grid=[list(block.fields)]))
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from openimr.models import DocumentReviewed, Item, Letter, LetterContext, Parties, ReviewerCredentials, Supersedes
+from openimr.models import DocumentReviewed, Item, Layout, Letter, LetterContext, Parties, ReviewerCredentials, Supersedes
 
 VOCABULARY_FILE = Path(__file__).with_name("sample_vocabulary.yaml")
 T = TypeVar("T")
@@ -215,7 +215,7 @@ def sample_reviewer(chooser: Chooser, layout: str) -> ReviewerCredentials:
     return ReviewerCredentials(licensure=licensure, specialties=specialties, statement=statement)
 
 
-def sample_letter(chooser: Chooser, layout: str = "L2016") -> Letter:
+def sample_letter(chooser: Chooser, layout: Layout = "L2016") -> Letter:
     """A realistic letter in a layout (fields the layout does not print are filled all the same)."""
     vocab = vocabulary()
     dates = sample_dates(chooser, layout)
@@ -237,7 +237,7 @@ def sample_letter(chooser: Chooser, layout: str = "L2016") -> Letter:
     )
 
 
-def sample_context(chooser: Chooser, layout: str = "L2016", supersedes: bool = False) -> LetterContext:
+def sample_context(chooser: Chooser, layout: Layout = "L2016", supersedes: bool = False) -> LetterContext:
     """A mailed letter's context: a sample letter, its parties, the records reviewed (by
     author and date), the reviewer's credentials with years in practice, and, if asked, the
     earlier letter it supersedes."""

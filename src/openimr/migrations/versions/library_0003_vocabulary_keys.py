@@ -25,12 +25,12 @@ RENAMED = {
     "lower extremities": "lower_extremity",
 }
 # (old value, new key when the request names one of the words, new key otherwise)
-SPLIT = (
+SPLIT: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("ankle and foot", ("ankle", "achilles"), "ankle", "foot"),
     ("chest and abdomen", ("abdom", "hernia"), "abdomen", "chest"),
 )
 # (new key, words in the stored guideline name, keys they were filed under before)
-GUIDELINES = (
+GUIDELINES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("medicare-fee-schedule", ("medicare",), ("other:%",)),
     ("mtus-drug-formulary", ("formulary",), ("mtus", "other:%")),
     ("mtus-asthma", ("asthma",), ("mtus", "other:%")),
