@@ -376,11 +376,12 @@ def _panel(request: Request, user: Principal, db: Session, status: int = 200, ed
         raise AuthError(403, "the panel is not shown to intake users")
     unassigned, _ = workflow.case_queue(db, user, status=lifecycle.sources("assign"), per_page=50)
     panel = workflow.reviewers(db)
+    pool = parts.panel_pool(db)  # read once for every waiting case's best match
     record = panel_records.record(db, edit) if edit and user.role == "admin" else None
     editor = typed or (json_.dumps(record.model_dump(mode="json"), indent=2) if record else "")
     return render(request, "panel.html", user, status, reviewers=panel, unassigned=unassigned,
                   show_names=user.role in ("admin", "qa"), editor=editor, message=message, error=error,
-                  suggestions={c.id: workflow.rank_reviewers(db, c, panel)[:1] for c in unassigned})
+                  suggestions={c.id: workflow.rank_reviewers(db, c, panel, pool)[:1] for c in unassigned})
 
 
 @router.get("/panel", response_class=HTMLResponse)

@@ -200,11 +200,13 @@ def reviewers(session: Session) -> list[dict]:
     return [parts.registry_entry(r, load.get(r.id, 0)) | {"user": users.get(r.id)} for r in panel.stored(session)]
 
 
-def rank_reviewers(session: Session, case: Case, panel: list[dict]) -> list[dict]:
+def rank_reviewers(session: Session, case: Case, panel: list[dict],
+                   pool: tuple[list, dict[str, int]] | None = None) -> list[dict]:
     """The panel's reviewers for a case, best first, each with `why` and `eligible`: the
     panel's match decides (licence, certification, experience, practice, specialty,
-    conflicts, workload); an excluded reviewer comes last with every reason."""
-    match = parts.panel_match(session, case.case_number)
+    conflicts, workload); an excluded reviewer comes last with every reason. `pool`
+    (`parts.panel_pool`) when ranking several cases: the panel is read once."""
+    match = parts.panel_match(session, case.case_number, pool)
     if match is None:
         return []
     by_id = {r["id"]: r for r in panel}
