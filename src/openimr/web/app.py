@@ -204,6 +204,20 @@ def _warm(app: FastAPI) -> None:
         app.state.warmed.set()
 
 
+SERVE_OPTIONS = "OPENIMR_SERVE_OPTIONS"  # create_app's options for the processes of `serve --workers`
+
+
+def app_from_options() -> FastAPI:
+    """The app of one process of `openimr serve --workers N` (uvicorn calls it in each):
+    create_app's options as JSON in $OPENIMR_SERVE_OPTIONS; the parent migrated already."""
+    import json
+    import os
+
+    options = json.loads(os.environ[SERVE_OPTIONS])
+    return create_app(options["db_url"], secure_cookies=bool(options.get("secure_cookies")), migrate=False,
+                      cluster=options.get("cluster"))
+
+
 def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True,
                warm: bool = True, casefile_dir: str | Path | None = None,
                cluster: str | None = None) -> FastAPI:
