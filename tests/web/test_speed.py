@@ -1,5 +1,6 @@
-"""Pages whose work grew with the number of cases: the late report and the panel's waiting
-cases read what they need once, not once per case (no N+1 queries)."""
+"""Pages that read the same thing many times: the late report and the panel's waiting cases
+read what they need once, not once per case (no N+1 queries); the case page reads the case's
+documents and audit trail once, and of its decisions only those in force."""
 
 from __future__ import annotations
 
@@ -19,16 +20,28 @@ def fresh_world(tmp_path_factory, letter_pdfs):
     return build_world(f"sqlite:///{tmp_path_factory.mktemp('speed') / 'openimr.sqlite'}", letter_pdfs[:4])
 
 
+class Seen(list):
+    """[how many statements] and the statements themselves."""
+
+    def __init__(self):
+        super().__init__([0])
+        self.statements: list[str] = []
+
+    def reading(self, table: str) -> int:
+        return sum(1 for s in self.statements if f"FROM {table}" in " ".join(s.split()))
+
+
 @contextmanager
 def counted(url: str):
     """The number of SQL statements run on the web app's and the parts' engines meanwhile."""
     from openimr import db as dbmod
     from openimr.web.app import web_engine
 
-    seen = [0]
+    seen = Seen()
 
-    def count(*_args):
+    def count(_connection, _cursor, statement, *_args):
         seen[0] += 1
+        seen.statements.append(statement)
 
     engines = {web_engine(url), dbmod.engine_for(url)}
     for engine in engines:
@@ -85,3 +98,23 @@ def test_the_panel_page_reads_the_panel_once_for_all_waiting_cases(fresh_world):
     # each waiting case costs its own row and its consolidated cases (the match's input), never
     # another read of the panel's records or loads
     assert after - before <= 2 * 4, (before, after)
+
+
+def test_the_case_page_reads_documents_and_audit_once_and_only_the_decisions_in_force(fresh_world):
+    case_id = fresh_world.cases["rev_a"]
+    reviewer = fresh_world.client("rev_a")
+    for n in range(3):  # three versions of item 1's decision; one is in force
+        answer = reviewer.put(f"/api/cases/{case_id}/items/0/decision",
+                              json={"decision": ("Upheld", "Overturned")[n % 2], "guideline": "MTUS",
+                                    "rationale": f"version {n}"})
+        assert answer.status_code == 200
+    for user in ("rev_a", "admin"):
+        client = fresh_world.client(user)
+        assert client.get(f"/cases/{case_id}").status_code == 200  # the engine drafts it once
+        with counted(fresh_world.url) as seen:
+            page = client.get(f"/cases/{case_id}")
+        assert page.status_code == 200 and "version 2" in page.text
+        assert seen.reading("imr_documents") == 1, user
+        assert seen.reading("imr_audit_log") == 2, user  # the case's trail once, and its notes
+        decisions = [s for s in seen.statements if "FROM imr_decisions" in " ".join(s.split())]
+        assert decisions and all("max(" in s.lower() for s in decisions), decisions

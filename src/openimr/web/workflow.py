@@ -275,10 +275,11 @@ def accept_draft(session: Session, who: Principal, case: Case, index: int, draft
                            accepted_draft=True)
 
 
-def accepted_items(session: Session, case: Case) -> set[int]:
-    """The items whose decision in force is the engine's draft the reviewer accepted (audit log)."""
+def accepted_items(session: Session, case: Case, trail: list[dict] | None = None) -> set[int]:
+    """The items whose decision in force is the engine's draft the reviewer accepted (audit
+    log; `trail` the case's `audit_trail` when the caller read it already)."""
     decisions = {d.id: i for i, d in current_decisions(session, case).items()}
-    return {decisions[e["detail"]["id"]] for e in audit_trail(session, case)
+    return {decisions[e["detail"]["id"]] for e in (audit_trail(session, case) if trail is None else trail)
             if e["action"] == "decision_recorded" and e["detail"].get("accepted_draft")
             and e["detail"].get("id") in decisions}
 
