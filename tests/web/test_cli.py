@@ -97,3 +97,51 @@ def test_serve_answers_on_loopback(tmp_path):
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_serve_with_two_workers_shares_one_database_between_its_processes(db_url, monkeypatch):
+    """`openimr serve --workers 2`: two server processes on one port; a session made through
+    one is good in both, and signing out ends it in both (SQLite and PostgreSQL)."""
+    import socket
+    import time
+
+    import httpx
+    import psutil
+
+    monkeypatch.setenv("OPENIMR_PASSWORD", "a long password")
+    assert runner.invoke(app, ["user", "add", "clerk", "--role", "intake", "--db", db_url]).exit_code == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([sys.executable, "-m", "openimr.cli", "serve", "--db", db_url, "--port", str(port),
+                                "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, status = time.monotonic() + 90, None
+        while time.monotonic() < deadline and status != 200:
+            try:
+                status = httpx.get(f"{base}/healthz", timeout=2).status_code
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert status == 200
+        servers = [p for p in psutil.Process(process.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        assert len(servers) == 2
+        login = httpx.post(f"{base}/api/login", json={"username": "clerk", "password": "a long password"})
+        assert login.status_code == 200
+        cookies, csrf = dict(login.cookies), login.json()["csrf_token"]
+        # a new connection each time: the kernel hands them to either process
+        for _ in range(12):
+            me = httpx.get(f"{base}/api/me", cookies=cookies)
+            assert me.status_code == 200 and me.json()["username"] == "clerk"
+        assert httpx.post(f"{base}/api/logout", cookies=cookies, headers={"X-CSRF-Token": csrf}).status_code == 204
+        assert {httpx.get(f"{base}/api/me", cookies=cookies).status_code for _ in range(12)} == {401}
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in servers)
+
+
+def test_serve_refuses_a_number_of_workers_out_of_range(sqlite_url):
+    for bad in ("0", "17"):
+        result = runner.invoke(app, ["serve", "--db", sqlite_url, "--workers", bad])
+        assert result.exit_code == 2 and "--workers" in result.output

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from openimr import bounds
@@ -114,11 +114,16 @@ def add_document(session: Session, case_number: str, kind: str, name: str, text:
 
 # ---------------------------------------------------------------- decisions
 def current_decisions(session: Session, row: CaseRow, version: int | None = None) -> dict[int, DecisionRow]:
-    """The decision in force per item index: the newest one, up to `version` if given."""
-    query = select(DecisionRow).where(DecisionRow.case_id == row.id)
+    """The decision in force per item index: the newest one, up to `version` if given. Only
+    those rows are read (one per item), however many versions the case's history holds."""
+    newest = select(DecisionRow.item_index, func.max(DecisionRow.version).label("version")).where(
+        DecisionRow.case_id == row.id)
     if version is not None:
-        query = query.where(DecisionRow.version <= version)
-    return {d.item_index: d for d in session.scalars(query.order_by(DecisionRow.version))}
+        newest = newest.where(DecisionRow.version <= version)
+    last = newest.group_by(DecisionRow.item_index).subquery()
+    query = select(DecisionRow).join(last, and_(DecisionRow.item_index == last.c.item_index,
+                                                DecisionRow.version == last.c.version))
+    return {d.item_index: d for d in session.scalars(query.where(DecisionRow.case_id == row.id))}
 
 
 def decide(session: Session, case_number: str, index: int, decision: str, guideline: str, rationale: str,

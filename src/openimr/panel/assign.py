@@ -12,12 +12,14 @@ from openimr.panel import reviewers as panel
 from openimr.panel.matching import credentials, match
 
 
-def match_case(session, case_number: str, on: date | None = None, show_names: bool = False, pool=None) -> dict:
+def match_case(session, case_number: str, on: date | None = None, show_names: bool = False, pool=None,
+               load: dict[str, int] | None = None) -> dict:
     """`panel match` for a stored case (its consolidated applications included), in the
-    caller's session; `pool` the reviewers to match (default: the stored panel)."""
+    caller's session; `pool` the reviewers to match (default: the stored panel) and `load`
+    their open cases (default: `panel.assigned_load`), read once by a caller matching many."""
     apps = case_applications(session, store.get(session, case_number))
     pool = pool if pool is not None else panel.stored(session)
-    return match(apps, pool, panel.assigned_load(session), on, show_names)
+    return match(apps, pool, load if load is not None else panel.assigned_load(session), on, show_names)
 
 
 def why_none(result: dict) -> str:

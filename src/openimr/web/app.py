@@ -192,7 +192,7 @@ def _install_errors(app: FastAPI) -> None:
 
 
 def _warm(app: FastAPI) -> None:
-    """Background warm-up at start (web.parts.warm_up); the app answers meanwhile."""
+    """The warm-up at start (web.parts.warm_up), before the app answers its first request."""
     from openimr.web import parts
 
     try:
@@ -204,6 +204,20 @@ def _warm(app: FastAPI) -> None:
         app.state.warmed.set()
 
 
+SERVE_OPTIONS = "OPENIMR_SERVE_OPTIONS"  # create_app's options for the processes of `serve --workers`
+
+
+def app_from_options() -> FastAPI:
+    """The app of one process of `openimr serve --workers N` (uvicorn calls it in each):
+    create_app's options as JSON in $OPENIMR_SERVE_OPTIONS; the parent migrated already."""
+    import json
+    import os
+
+    options = json.loads(os.environ[SERVE_OPTIONS])
+    return create_app(options["db_url"], secure_cookies=bool(options.get("secure_cookies")), migrate=False,
+                      cluster=options.get("cluster"))
+
+
 def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate: bool = True,
                warm: bool = True, casefile_dir: str | Path | None = None,
                cluster: str | None = None) -> FastAPI:
@@ -211,7 +225,8 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
 
     `secure_cookies` forces the Secure flag (set it when a TLS proxy sits in front without
     forwarding headers); requests seen as https get it anyway. `warm` loads the engine and
-    the library's model in the background at start (`app.state.warmed` is set when done).
+    the library's model at start, before the server answers its first request
+    (`app.state.warmed` is set when done; a failed warm-up is logged, the app starts anyway).
     Uploaded case files and their indexing jobs are kept in `casefile_dir` (default
     casefile.jobs.default_folder); jobs interrupted by a stop resume at the next start. With
     `cluster` (a Dask scheduler's address) their pages are read on that cluster.
@@ -242,8 +257,8 @@ def create_app(db_url: str | None = None, secure_cookies: bool = False, migrate:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        if warm:
-            threading.Thread(target=_warm, args=(_app,), name="openimr-warm-up", daemon=True).start()
+        if warm:  # before the first request: the first case page is as fast as the rest
+            await anyio.to_thread.run_sync(_warm, _app)
         resumed = jobs.start()  # case files whose indexing a stop interrupted
         if resumed:
             log.info("%d case file job(s) resumed", resumed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+MAX_WORKERS = 16  # server processes of `openimr serve --workers`
 user_app = typer.Typer(help="Workbench users (roles: intake, reviewer, qa, admin).", no_args_is_help=True)
 
 
@@ -14,19 +15,35 @@ def serve(
     secure_cookies: bool = typer.Option(False, help="Always mark cookies Secure (behind a TLS proxy)."),
     cluster: str = typer.Option(None, "--cluster", help="Dask scheduler address (tcp://HOST:PORT): uploaded "
                                 "case files are read there (its workers must see the jobs folder)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=MAX_WORKERS, help="Server processes sharing the port "
+                                f"(1 to {MAX_WORKERS}): pages are drawn on that many cores at once."),
 ) -> None:
     """Serve the reviewer workbench (web pages and the /api).
 
-    Example: openimr serve --db sqlite:///openimr.sqlite --port 8000
+    Example: openimr serve --db sqlite:///openimr.sqlite --port 8000 --workers 2
     """
+    import json
+    import os
+
     import uvicorn
 
-    from openimr.web.app import create_app
+    from openimr.web.app import SERVE_OPTIONS, create_app
 
-    app = create_app(db, secure_cookies=secure_cookies, cluster=cluster)
-    typer.echo(f"OpenIMR workbench on http://{host}:{port}/  (API: /api, OpenAPI: /openapi.json)")
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
-                timeout_keep_alive=75, log_level="warning")
+    typer.echo(f"OpenIMR workbench on http://{host}:{port}/  (API: /api, OpenAPI: /openapi.json)"
+               + (f", {workers} processes" if workers > 1 else ""))
+    served = {"host": host, "port": port, "proxy_headers": True, "forwarded_allow_ips": "127.0.0.1",
+              "timeout_keep_alive": 75, "log_level": "warning"}
+    if workers == 1:
+        uvicorn.run(create_app(db, secure_cookies=secure_cookies, cluster=cluster), **served)  # type: ignore[arg-type]
+        return
+    # Several processes: the schema is migrated once here, then uvicorn starts each worker
+    # process, which builds its own app (web.app.app_from_options) from these options.
+    from openimr import db as dbmod
+
+    url = dbmod.normalise_url(db or dbmod.default_url())
+    dbmod.migrate(url)
+    os.environ[SERVE_OPTIONS] = json.dumps({"db_url": url, "secure_cookies": secure_cookies, "cluster": cluster})
+    uvicorn.run("openimr.web.app:app_from_options", factory=True, workers=workers, **served)  # type: ignore[arg-type]
 
 
 @user_app.command("add")

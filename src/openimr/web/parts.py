@@ -104,13 +104,21 @@ def case_events(session, case) -> list[dict]:
 
 
 # ---------------------------------------------------------------- panel
-def panel_match(session, case_number: str) -> dict | None:
-    """The panel part's match of a stored case, in the request's session: {"eligible": [...],
-    "excluded": [...]} keyed by panel reviewer id, or None (an empty panel)."""
-    from openimr.panel import assign, reviewers
+def panel_pool(session) -> tuple[list, dict[str, int]]:
+    """The panel's active reviewers and their open cases, read once for matching many cases."""
+    from openimr.panel import reviewers
 
-    pool = reviewers.stored(session)
-    return assign.match_case(session, case_number, pool=pool) if pool else None
+    return reviewers.stored(session), reviewers.assigned_load(session)
+
+
+def panel_match(session, case_number: str, pool: tuple[list, dict[str, int]] | None = None) -> dict | None:
+    """The panel part's match of a stored case, in the request's session: {"eligible": [...],
+    "excluded": [...]} keyed by panel reviewer id, or None (an empty panel); `pool` is
+    `panel_pool`'s answer when the caller matches several cases."""
+    from openimr.panel import assign
+
+    records, load = pool if pool is not None else panel_pool(session)
+    return assign.match_case(session, case_number, pool=records, load=load) if records else None
 
 
 def registry_entry(reviewer, load: int = 0) -> dict:

@@ -92,11 +92,12 @@ def documents_view(rows) -> list[dict]:
     return sorted(out, key=lambda d: (order.get(d["type"], len(order)), d["date"] or "", d["id"]))
 
 
-def casefile_view(session: Session, case) -> dict:
-    """The indexed documents and their chronology (each event with its document and page)."""
+def casefile_view(session: Session, case, docs: list | None = None) -> dict:
+    """The indexed documents and their chronology (each event with its document and page);
+    `docs` the case's documents when the caller read them already."""
     from openimr.casefile.record import chronology_of
 
-    rows = record.documents(session, case)
+    rows = record.documents(session, case) if docs is None else docs
     read = chronology_of(rows)
     return {"documents": documents_view(rows), "chronology": read["chronology"],
             "documents_reviewed": read["documents_reviewed"], "summary_sentences": read["summary_sentences"]}

@@ -106,7 +106,9 @@ def queue_page(request: Request, status: Filter = "", priority: Filter = "", due
 def case_page(case_id: CaseId, request: Request, message: Message = "", user: Principal = Depends(current_user),
               db: Session = Depends(get_db)):
     case = workflow.load_case(db, user, case_id)
-    detail = views.case_detail(db, user, case, request.app.state.draft_cache)
+    docs = workflow.record.documents(db, case)  # read once for the drafts, the page and the case file
+    detail = views.case_detail(db, user, case, request.app.state.draft_cache, docs)
+    trail = workflow.audit_trail(db, case) if user.role != "intake" else []
     spans = views.evidence_spans(detail)
     documents = [{**d, "html": Markup(views.highlighted(d["text"], spans.get(d["index"], [])))}
                  for d in detail["documents"]]
@@ -119,7 +121,7 @@ def case_page(case_id: CaseId, request: Request, message: Message = "", user: Pr
     from openimr.web.routes_casefile import casefile_view
 
     return render(request, "case.html", user, case=detail, editor_rationale=views.editor_rationale,
-                  casefile=casefile_view(db, case),
+                  casefile=casefile_view(db, case, docs),
                   documents=documents, can_edit=can_edit, can_sign=can_edit and user.may_sign, ranked=ranked,
                   message=message, engine_note=views.DRAFT_NOTE, engine_missing=engine_missing,
                   verdict_words=views.VERDICT_WORDS, driver_words=views.driver_words,
@@ -127,14 +129,14 @@ def case_page(case_id: CaseId, request: Request, message: Message = "", user: Pr
                   closed_reason={a: workflow.record.assignment_of(case).get(f"{a}_reason")
                                  for a in workflow.record.CLOSING},
                   event_kinds=[k for k in EVENT_KINDS if lifecycle.allowed(case.status, k, user.role)],
-                  accepted=workflow.accepted_items(db, case) if user.role != "intake" else set(),
+                  accepted=workflow.accepted_items(db, case, trail) if user.role != "intake" else set(),
                   qa_actions=[a for a in ("qa_approve", "qa_return") if lifecycle.allowed(case.status, a, user.role)],
                   notes=qa.notes(db, case.case_number) if user.role != "intake" else None,
                   can_publish=lifecycle.allowed(case.status, "publish", user.role),
                   joinable=(routes_qa.consolidation_candidates(db, user, case)
                             if lifecycle.allowed(case.status, "join", user.role) else []),
                   undecided=[i["index"] + 1 for i in detail["disputed_items"] if not i["decision"]],
-                  audit=workflow.audit_trail(db, case) if user.role != "intake" else [])
+                  audit=trail)
 
 
 @router.post("/cases/{case_id}/items/{index}")
@@ -376,11 +378,12 @@ def _panel(request: Request, user: Principal, db: Session, status: int = 200, ed
         raise AuthError(403, "the panel is not shown to intake users")
     unassigned, _ = workflow.case_queue(db, user, status=lifecycle.sources("assign"), per_page=50)
     panel = workflow.reviewers(db)
+    pool = parts.panel_pool(db)  # read once for every waiting case's best match
     record = panel_records.record(db, edit) if edit and user.role == "admin" else None
     editor = typed or (json_.dumps(record.model_dump(mode="json"), indent=2) if record else "")
     return render(request, "panel.html", user, status, reviewers=panel, unassigned=unassigned,
                   show_names=user.role in ("admin", "qa"), editor=editor, message=message, error=error,
-                  suggestions={c.id: workflow.rank_reviewers(db, c, panel)[:1] for c in unassigned})
+                  suggestions={c.id: workflow.rank_reviewers(db, c, panel, pool)[:1] for c in unassigned})
 
 
 @router.get("/panel", response_class=HTMLResponse)

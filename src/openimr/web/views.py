@@ -35,11 +35,12 @@ def engine_documents(docs: list) -> list:
     return [d for d in record.reviewed(docs) if d.kind != "clinical_summary"]
 
 
-def case_file(session: Session, case: Case) -> tuple[dict, list]:
+def case_file(session: Session, case: Case, docs: list | None = None) -> tuple[dict, list]:
     """The case as the determination engine reads it (CASE.json of issue 5), and the stored
-    documents its `documents` are (the evidence's `document` index refers to them)."""
+    documents its `documents` are (the evidence's `document` index refers to them); `docs`
+    the case's documents when the caller read them already."""
     ur_date = (json.loads(case.application).get("ur_decision") or {}).get("date")
-    rows = engine_documents(record.documents(session, case))
+    rows = engine_documents(record.documents(session, case) if docs is None else docs)
     return {
         "case_number": case.case_number,
         "date_of_injury": case.date_of_injury.isoformat() if case.date_of_injury else None,
@@ -107,10 +108,11 @@ def _cite_pages(draft: dict, read: list, everything: list) -> dict:
     return draft
 
 
-def drafts(session: Session, case: Case, cache: dict) -> list[dict] | None:
-    """Engine drafts per item, cached per case content (None when no engine is installed)."""
-    file, read = case_file(session, case)
-    everything = record.documents(session, case)
+def drafts(session: Session, case: Case, cache: dict, docs: list | None = None) -> list[dict] | None:
+    """Engine drafts per item, cached per case content (None when no engine is installed);
+    `docs` the case's documents when the caller read them already."""
+    everything = record.documents(session, case) if docs is None else docs
+    file, read = case_file(session, case, everything)
     key = (case.id, hashlib.sha256(json.dumps(file, sort_keys=True, default=str).encode()).hexdigest(),
            tuple(d.id for d in everything))
     if key not in cache:
@@ -190,13 +192,14 @@ def parties(case: Case) -> list[dict]:
     return found
 
 
-def case_detail(session: Session, who: Principal, case: Case, cache: dict) -> dict:
-    """Everything the case page shows, as the CaseDetail model's fields."""
+def case_detail(session: Session, who: Principal, case: Case, cache: dict, docs: list | None = None) -> dict:
+    """Everything the case page shows, as the CaseDetail model's fields (`docs`: the case's
+    documents when the caller read them already; read once for the whole page)."""
     names = workflow.reviewer_names(session) if who.may_see_reviewers else {}
     detail = workflow.case_summary(case, who, names)
-    docs = record.documents(session, case)
+    docs = record.documents(session, case) if docs is None else docs
     session.commit()  # a read: hand the connection back while the engine drafts
-    engine = drafts(session, case, cache) if who.role != "intake" else None  # for reviewers, QA, admin
+    engine = drafts(session, case, cache, docs) if who.role != "intake" else None  # for reviewers, QA, admin
     decisions = workflow.current_decisions(session, case)
     sources = frozenset(d.source_case_number for d in docs if d.source_case_number)
     items = []

@@ -203,13 +203,15 @@ def reviewers(session: Session) -> list[dict]:
     return [parts.registry_entry(r, load.get(r.id, 0)) | {"user": users.get(r.id)} for r in panel.stored(session)]
 
 
-def rank_reviewers(session: Session, case: Case, panel: list[dict]) -> list[dict]:
+def rank_reviewers(session: Session, case: Case, panel: list[dict],
+                   pool: tuple[list, dict[str, int]] | None = None) -> list[dict]:
     """The panel's reviewers for a case, best first, each with `why` and `eligible`: the
     panel's match decides (licence, certification, experience, practice, specialty,
     conflicts, workload); an excluded reviewer comes last with every reason. Each has every
     check with its result (`checks`); the first also `ranking`, why it is ahead of the second
-    (panel.matching.ranking), the last line of its `why`."""
-    match = parts.panel_match(session, case.case_number)
+    (panel.matching.ranking), the last line of its `why`. `pool` (`parts.panel_pool`) when
+    ranking several cases: the panel is read once."""
+    match = parts.panel_match(session, case.case_number, pool)
     if match is None:
         return []
     by_id = {r["id"]: r for r in panel}
@@ -283,10 +285,11 @@ def accept_draft(session: Session, who: Principal, case: Case, index: int, draft
                            accepted_draft=True)
 
 
-def accepted_items(session: Session, case: Case) -> set[int]:
-    """The items whose decision in force is the engine's draft the reviewer accepted (audit log)."""
+def accepted_items(session: Session, case: Case, trail: list[dict] | None = None) -> set[int]:
+    """The items whose decision in force is the engine's draft the reviewer accepted (audit
+    log; `trail` the case's `audit_trail` when the caller read it already)."""
     decisions = {d.id: i for i, d in current_decisions(session, case).items()}
-    return {decisions[e["detail"]["id"]] for e in audit_trail(session, case)
+    return {decisions[e["detail"]["id"]] for e in (audit_trail(session, case) if trail is None else trail)
             if e["action"] == "decision_recorded" and e["detail"].get("accepted_draft")
             and e["detail"].get("id") in decisions}
 
