@@ -507,6 +507,7 @@ def match_request(request: str, context_region: str | None = None, kb: Knowledge
 def citation_for(kb_entry: KBEntry, region: str | None = None, kb: KnowledgeBase | None = None) -> Citation:
     """The letter-style guideline citation of an entry, as a Citation."""
     g, e = kb_entry.guideline, kb_entry.entry
+    assert g.scope is not None and g.name is not None  # both set from the registry when the file loads
     if g.scope == "MTUS":
         name = g.name
         text = f"Decision based on MTUS {name}" + (f" {g.year}" if g.year else "")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import Field, model_validator
@@ -21,6 +22,9 @@ from pydantic import Field, model_validator
 from openimr.cases.intake import Application
 from openimr.models import Letter, Model, ReviewerCredentials
 from openimr.panel.conflicts import party_checks
+
+if TYPE_CHECKING:
+    from openimr.panel.reviewers import Reviewer
 
 DATA = Path(__file__).parent / "data"
 CODES = ("license", "certification", "experience", "active_practice", "specialty", "conflict", "workload")
@@ -184,7 +188,7 @@ def current_licenses(reviewer, on: date) -> list:
 
 @dataclass
 class Verdict:
-    reviewer: object
+    reviewer: Reviewer
     reasons: list[dict] = field(default_factory=list)
     closeness: float = 0.0
     same_specialty: bool = False

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from openimr import bounds
 from openimr.bounds import MAX_FILTER, MAX_GUIDELINE, MAX_RATIONALE, MAX_REASON, MAX_REVIEWER_ID
@@ -301,7 +303,7 @@ def _application_and_problems(form: dict) -> tuple[dict, list[str]]:
         problems.append("attorney.name: name the attorney of the law firm given")
     attorney = ({"name": form["attorney_name"], "firm": form.get("attorney_firm") or None}
                 if form.get("attorney_name") else None)
-    application = {
+    application: dict[str, Any] = {
         "review_type": "expedited" if form.get("review_type") == "expedited" else "regular",
         "received": form["received"] or None, "signed": bool(form.get("signed")),
         "ur_decision_attached": bool(form.get("ur_decision_attached")),
@@ -347,7 +349,7 @@ async def intake_submit(request: Request, user: Principal = Depends(writer), db:
             documents.append({"kind": "clinical_summary", "name": "Clinical summary", "date": form["received"],
                               "text": form["summary"].strip()})
         upload = raw.get("record")
-        if upload is not None and getattr(upload, "filename", ""):
+        if isinstance(upload, StarletteUpload) and upload.filename:
             name, content, kind = await uploads.read_upload(upload, "record")
             documents.append({"kind": "medical_record", "name": name, "date": form["received"],
                               "text": uploads.upload_text(name, content, kind)})
@@ -423,7 +425,7 @@ def search_page(request: Request, q: SearchText = "", decision: Filter = "", gui
     page = max(page, 1)
     similar_to = views.similar_to(db, similar) if similar else None
     filters = {"decision": decision, "guideline": guideline, "category": category}
-    wanted = library_search.Filters(**{k: v or None for k, v in filters.items()})
+    wanted = library_search.Filters(decision=decision or None, guideline=guideline or None, category=category or None)
     found = library_search.search(db, q[:500], wanted, page, 20)
     base = {"q": q, **{k: v for k, v in filters.items() if v}}
     return render(request, "search.html", user, q=q, filters=filters, hits=found.items, total=found.total,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile  # what form parsing gives (FastAPI's UploadFile is a subclass)
 
 from openimr.web.limits import MAX_UPLOAD_BYTES as MAX_BYTES
 

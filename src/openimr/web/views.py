@@ -152,7 +152,7 @@ def similar_to(session: Session, item_id: int) -> tuple[library_search.Hit, list
     return item, [h for h in hits if h.letter_id != item.letter_id], scope
 
 
-def determinations(session: Session, case: Case, who: Principal, names: dict[int, str]) -> list[dict]:
+def determinations(session: Session, case: Case, who: Principal, names: dict[str, str]) -> list[dict]:
     """Signed versions of the case's determination, newest first."""
     rows = record.determinations(session, case)
     versions = {d.id: d.version for d in rows}
