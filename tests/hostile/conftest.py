@@ -135,3 +135,8 @@ def live(request, tmp_path_factory, letter_pdfs):
     yield Live(url, base, process, case_id, folder / "server.log")
     os.killpg(process.pid, 15)
     process.wait(timeout=30)
+
+
+# How far a server worker's peak memory may grow, from its warmed-up state, while it refuses a
+# bomb (the bomb's text or pixels never reach it: what grows is the parsing of the request)
+GROWTH_KB = 64 * 1024
