@@ -87,6 +87,10 @@ def test_every_form_carries_a_csrf_token_and_needs_it(world):
     response = client.post(f"/cases/{case_id}/items/0", data={"decision": "Upheld", "rationale": "x"})
     assert response.status_code == 403
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    # the token sent as a file part of a multipart form is no token: refused, not a server error
+    as_file = client.post(f"/cases/{case_id}/items/0", data={"decision": "Upheld", "rationale": "x"},
+                          files={"csrf_token": ("token.txt", token.encode(), "text/plain")})
+    assert as_file.status_code == 403, as_file.text
     response = client.post(f"/cases/{case_id}/items/0", data={"decision": "Upheld", "rationale": "x",
                                                              "csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303

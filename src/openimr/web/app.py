@@ -88,7 +88,8 @@ async def csrf_protect(request: Request) -> None:
     given = request.headers.get("x-csrf-token")
     if given is None and "form" in request.headers.get("content-type", ""):
         form = await request.form()
-        given = form.get("csrf_token")
+        token = form.get("csrf_token")
+        given = token if isinstance(token, str) else None  # a file sent as the token is no token
     request.state.csrf_given = given
 
 
