@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PASSWORD
-from .test_browser import SHOTS, browser, server  # noqa: F401  (fixtures)
+from .test_browser import SHOTS, _sign_in, browser, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 WIDTH, HEIGHT = 390, 844
@@ -21,14 +20,6 @@ def _phone(browser):  # noqa: F811
                                   device_scale_factor=2)
     context.set_default_timeout(30000)
     return context.new_page()
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _fits(page, name: str) -> None:
