@@ -72,9 +72,23 @@ def test_demo_sets_up_letters_users_and_a_case(tmp_path, letter_pdfs):
     assert "0 letters added, 6 already there" in again.stdout and "/cases/1" in again.stdout
 
 
+def _answers(url: str, seconds: float) -> int | None:
+    """The status of `url` once the server started in the background answers it (None: it never did)."""
+    import time
+
+    import httpx
+
+    deadline, status = time.monotonic() + seconds, None
+    while time.monotonic() < deadline and status != 200:
+        try:
+            status = httpx.get(url, timeout=2).status_code
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return status
+
+
 def test_serve_answers_on_loopback(tmp_path):
     import socket
-    import time
 
     import httpx
 
@@ -85,13 +99,7 @@ def test_serve_answers_on_loopback(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "openimr.cli", "serve", "--db", url, "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline, status = time.monotonic() + 60, None
-        while time.monotonic() < deadline and status != 200:
-            try:
-                status = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert status == 200
+        assert _answers(f"http://127.0.0.1:{port}/login", 60) == 200
         assert httpx.get(f"http://127.0.0.1:{port}/api/cases").status_code == 401
         assert "/api/cases" in httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["paths"]
     finally:
@@ -103,7 +111,6 @@ def test_serve_with_two_workers_shares_one_database_between_its_processes(db_url
     """`openimr serve --workers 2`: two server processes on one port; a session made through
     one is good in both, and signing out ends it in both (SQLite and PostgreSQL)."""
     import socket
-    import time
 
     import httpx
     import psutil
@@ -117,13 +124,7 @@ def test_serve_with_two_workers_shares_one_database_between_its_processes(db_url
     process = subprocess.Popen([sys.executable, "-m", "openimr.cli", "serve", "--db", db_url, "--port", str(port),
                                 "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline, status = time.monotonic() + 90, None
-        while time.monotonic() < deadline and status != 200:
-            try:
-                status = httpx.get(f"{base}/healthz", timeout=2).status_code
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        assert status == 200
+        assert _answers(f"{base}/healthz", 90) == 200
         servers = [p for p in psutil.Process(process.pid).children() if "spawn_main" in " ".join(p.cmdline())]
         assert len(servers) == 2
         login = httpx.post(f"{base}/api/login", json={"username": "clerk", "password": "a long password"})
