@@ -97,6 +97,26 @@ def test_bad_guideline_file_names_the_problem(tmp_path):
         load_guidelines(bad)
 
 
+def test_the_mtus_edition_in_force_follows_the_date():
+    from datetime import date
+
+    low_back = guideline("mtus-acoem-low-back")
+    assert low_back.in_force(date(2017, 11, 30)) == ("Low Back Complaints", 2004)
+    assert low_back.in_force(date(2017, 12, 1)) == ("Low Back Disorders", 2016)
+    assert low_back.in_force(None) == ("Low Back Complaints", 2004)
+    assert guideline("mtus-chronic-pain").in_force(date(2019, 5, 1)) == ("ACOEM Chronic Pain Guideline", 2017)
+    assert guideline("mtus-acupuncture").in_force(date(2019, 5, 1)) == ("Acupuncture Treatment", 2007)  # not replaced
+    # letters citing the successor read as the same key
+    assert by_name("ACOEM Opioids Guideline", "MTUS").key == "mtus-opioids"
+
+
+def test_a_successor_must_be_one_of_the_guidelines_spellings(tmp_path):
+    bad = tmp_path / "guidelines.yaml"
+    bad.write_text("guidelines:\n  - {key: a, name: X, title: A, scope: MTUS, superseded: {since: 2017-12-01, by: Y}}\n")
+    with pytest.raises(VocabError, match="superseded by 'Y', which is not one of its spellings"):
+        load_guidelines(bad)
+
+
 def test_knowledge_base_head_must_name_a_registry_guideline(tmp_path):
     import shutil
 

@@ -68,3 +68,27 @@ def test_intake_users_never_see_the_engines_draft(world):
     for shown_only_to_others in ("Engine draft", "Criteria alone", "probability overturned", "toward overturning",
                                  "toward upholding", "DRAFT RECOMMENDATION", "<mark"):
         assert shown_only_to_others not in page
+
+
+def test_a_case_decided_under_the_2017_mtus_shows_what_to_check(world):
+    """The fixture's cases have UR decisions of this year: the MTUS in force is ACOEM's updated
+    guidelines, so each draft of a replaced guideline carries the note, on the page and in the API,
+    and is never `clear`; one of a guideline the update left in place carries none."""
+    case_id = world.cases["rev_a"]
+    client = world.client("rev_a")
+    detail = client.get(f"/api/cases/{case_id}").json()
+    assert detail["ur_denial_date"] >= "2017-12-01"
+    page = html.unescape(client.get(f"/cases/{case_id}").text)
+    noted = 0
+    for item, expected in zip(detail["disputed_items"], _engine_items(world, case_id)):
+        note = item["draft"]["guideline_note"]
+        assert note == expected["guideline_note"]
+        article = page.split(f'id="item-{item["index"]}"', 1)[1].split("</article>", 1)[0]
+        if note:
+            noted += 1
+            assert item["draft"]["confidence"] == "uncertain"
+            assert f"check the guideline</span> {note}" in article
+            assert "whose text the knowledge base does not hold" in note
+        else:
+            assert "check the guideline" not in article
+    assert 0 < noted < len(detail["disputed_items"])  # both kinds were checked

@@ -14,6 +14,7 @@ surgeon) follow that surgery when it is not found necessary.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pathlib import Path
 from openimr.engine import facts as factmod
 from openimr.engine import rules as rulemod
 from openimr.engine.history import treatment_history
-from openimr.engine.kb import KnowledgeBase, Match, citation_for, default_kb, find_region, match_request
+from openimr.engine.kb import KBEntry, KnowledgeBase, Match, citation_for, default_kb, find_region, match_request, superseded_on
 from openimr.engine.models import Case, Determination, ItemDetermination
 
 CALIBRATION_PATH = Path(__file__).parent / "data" / "calibration.json"
@@ -274,6 +275,17 @@ def evidence_step(match: Match) -> str | None:
     return match.kb_entry.evidence_step[1]
 
 
+def edition_note(kb_entry: KBEntry, successor: tuple[str, int | None], on: _dt.date | None) -> str:
+    """What the physician must check when the MTUS in force on the decision's date is not the
+    edition the knowledge base encodes (the draft is then never `clear`)."""
+    g = kb_entry.guideline
+    was = f"MTUS {g.name}" + (f" ({g.year})" if g.year else "")
+    now = successor[0] + (f" ({successor[1]})" if successor[1] else "")
+    return (f"The knowledge base holds the criteria of {was}, in force until 30 November 2017. For a UR decision "
+            f"of {on:%m/%d/%Y} the MTUS guideline in force is {now}, whose text the knowledge base does not hold: check the criteria "
+            "and cite that guideline's own section before signing.")
+
+
 def decide_case(case: Case, kb: KnowledgeBase | None = None, calibration: dict | None | bool = True) -> Determination:
     """Draft the determination of every disputed item of a case."""
     from openimr.engine.rationale import write_rationale
@@ -286,8 +298,10 @@ def decide_case(case: Case, kb: KnowledgeBase | None = None, calibration: dict |
         o = f.outcome
         p, interval, n = calibrate(o.key, o.decision, cal, o.firm)
         overturn = o.decision == "Overturned"
-        citation = citation_for(f.match.kb_entry, f.match.region, kb) if f.match.kb_entry else None
-        if citation is not None and o.rule is not None and o.rule.section:
+        on = case.ur_denial_date
+        successor = superseded_on(f.match.kb_entry, on) if f.match.kb_entry and f.match.kb_entry.mtus else None
+        citation = citation_for(f.match.kb_entry, f.match.region, kb, on) if f.match.kb_entry else None
+        if citation is not None and o.rule is not None and o.rule.section and not successor:
             citation = citation.model_copy(update={"text": citation.text.rstrip(".") + f" ({o.rule.section})."})
         items.append(
             ItemDetermination(
@@ -297,7 +311,8 @@ def decide_case(case: Case, kb: KnowledgeBase | None = None, calibration: dict |
                 probability_overturned=round(p, 4),
                 probability_interval=(round(interval[0], 4), round(interval[1], 4)),
                 calibration_items=n,
-                confidence=confidence(o, p),
+                confidence="uncertain" if successor else confidence(o, p),
+                guideline_note=edition_note(f.match.kb_entry, successor, on) if successor and f.match.kb_entry else None,
                 imr_guideline=citation if citation else {},
                 rationale=write_rationale(f, case),
                 criteria=[r for _c, r in o.criteria],

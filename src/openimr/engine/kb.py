@@ -12,6 +12,7 @@ used only when no MTUS entry does, and it states why the MTUS was left (`mtus_ga
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -504,17 +505,34 @@ def match_request(request: str, context_region: str | None = None, kb: Knowledge
     return Match(category, region, chosen, reason)
 
 
-def citation_for(kb_entry: KBEntry, region: str | None = None, kb: KnowledgeBase | None = None) -> Citation:
-    """The letter-style guideline citation of an entry, as a Citation."""
+def superseded_on(kb_entry: KBEntry, on: _dt.date | None) -> tuple[str, int | None] | None:
+    """(name, year) of the MTUS guideline that replaced the entry's by the date `on` (8 CCR
+    9792.22-9792.24.4, 1 December 2017), or None when the entry's own guideline was in force."""
+    from openimr.vocab.guidelines import guideline
+
+    g = guideline(kb_entry.guideline.key)
+    if g is None or g.superseded is None or on is None or on < g.superseded.since:
+        return None
+    return g.superseded.by, g.superseded.year
+
+
+def citation_for(kb_entry: KBEntry, region: str | None = None, kb: KnowledgeBase | None = None,
+                 on: _dt.date | None = None) -> Citation:
+    """The letter-style guideline citation of an entry, as a Citation; for a decision dated `on`
+    after the MTUS replaced the entry's guideline, the successor by name, without the earlier
+    edition's sections and pages."""
     g, e = kb_entry.guideline, kb_entry.entry
     assert g.scope is not None and g.name is not None  # both set from the registry when the file loads
+    successor = superseded_on(kb_entry, on) if g.scope == "MTUS" else None
+    sections, pages = ([], []) if successor else (list(e.sections), list(e.pages))
+    year = successor[1] if successor else g.year
     if g.scope == "MTUS":
-        name = g.name
-        text = f"Decision based on MTUS {name}" + (f" {g.year}" if g.year else "")
-        if e.sections:
-            text += ", Section(s): " + ", ".join(e.sections)
-        if e.pages:
-            text += ", Page(s): " + ", ".join(e.pages)
+        name = successor[0] if successor else g.name
+        text = f"Decision based on MTUS {name}" + (f" {year}" if year else "")
+        if sections:
+            text += ", Section(s): " + ", ".join(sections)
+        if pages:
+            text += ", Page(s): " + ", ".join(pages)
         text += "."
     else:
         name = (e.title or g.name).replace("{odg_chapter}", odg_chapter(region, kb))
@@ -522,16 +540,9 @@ def citation_for(kb_entry: KBEntry, region: str | None = None, kb: KnowledgeBase
         if e.sections:
             text += ", " + ", ".join(e.sections)
         text += "."
-    ref = GuidelineReference(
-        scope=g.scope, guideline=name, year=g.year, chapter=g.chapter, sections=list(e.sections), pages=list(e.pages)
-    )
+    chapter = None if successor else g.chapter
+    ref = GuidelineReference(scope=g.scope, guideline=name, year=year, chapter=chapter, sections=sections, pages=pages)
     return Citation(
-        text=text,
-        scope=g.scope,
-        guideline=name,
-        year=g.year,
-        chapter=g.chapter,
-        sections=list(e.sections),
-        pages=list(e.pages),
+        text=text, scope=g.scope, guideline=name, year=year, chapter=chapter, sections=sections, pages=pages,
         references=[ref],
     )

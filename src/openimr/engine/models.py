@@ -97,6 +97,7 @@ class ItemDetermination(Model):
     category: str | None = None
     region: str | None = None
     left_mtus_because: str | None = None
+    guideline_note: str | None = None  # the MTUS in force on the decision's date is not the edition the rules encode
     kb_entry: str | None = None
     criteria_verdict: Literal["met", "not_met", "not_shown", "no_entry"] | None = None
     drivers: list[Driver] = Field(default_factory=list)

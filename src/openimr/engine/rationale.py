@@ -39,9 +39,11 @@ def _sentence(text: str) -> str:
     return (text[0].upper() + text[1:]) if text else text
 
 
-def guideline_sentence(feat) -> str:
+def guideline_sentence(feat, on=None) -> str:
     """The guideline relied on, its exact section and pages, and (for a non-MTUS guideline)
-    why the MTUS was left (the evidence search sequence, 8 CCR 9792.21.1)."""
+    why the MTUS was left (the evidence search sequence, 8 CCR 9792.21.1). For a UR decision
+    dated `on` after the MTUS replaced the entry's guideline: the successor, and that the
+    criteria applied are the earlier edition's."""
     entry = feat.match.kb_entry
     if entry is None:
         return ("No entry of the draft's knowledge base addresses this request. A treatment may not be denied "
@@ -59,7 +61,15 @@ def guideline_sentence(feat) -> str:
             where += ", " + "; ".join(sections)
         if e.pages and not (rule is not None and rule.section):
             where += ", page" + ("s " if len(e.pages) > 1 else " ") + "-".join([e.pages[0], e.pages[-1]] if len(e.pages) > 1 else e.pages)
-        out = f"Guideline relied on: {where} (evidence search sequence, step 1). {_sentence(e.summary)}"
+        from openimr.engine.kb import superseded_on
+
+        successor = superseded_on(entry, on)
+        if successor:
+            now = f"the MTUS {successor[0]}" + (f" ({successor[1]})" if successor[1] else "")
+            out = (f"Guideline relied on: {now} (evidence search sequence, step 1); the criteria applied are those of "
+                   f"{where}, which it replaced on 1 December 2017, and are to be checked against it. {_sentence(e.summary)}")
+        else:
+            out = f"Guideline relied on: {where} (evidence search sequence, step 1). {_sentence(e.summary)}"
     else:
         from openimr.engine.kb import odg_chapter
 
@@ -146,7 +156,7 @@ def write_rationale(feat, case: Case) -> str:
     phase = phase_sentence(feat)
     if phase and phase[:40] not in " ".join(parts):
         parts.append(phase)
-    parts.append(guideline_sentence(feat))
+    parts.append(guideline_sentence(feat, case.ur_denial_date))
     parts.append(f"Therefore, the request is {necessary}.")
     parts.append(DRAFT_NOTICE)
     return " ".join(parts)

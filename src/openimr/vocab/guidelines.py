@@ -5,6 +5,7 @@ names (the letter reader) and loose wordings (the library, the evaluation)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,14 @@ from pydantic import Field, field_validator, model_validator
 from openimr.vocab.data import Strict, check_patterns, load
 
 KEY_RX = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+class Superseded(Strict):
+    """The MTUS guideline that replaced this one, and from when (guidelines.yaml `superseded`)."""
+
+    since: date
+    by: str
+    year: int | None = None
 
 
 class Guideline(Strict):
@@ -29,6 +38,7 @@ class Guideline(Strict):
     aliases: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
     sections_with_commas: list[str] = Field(default_factory=list)
+    superseded: Superseded | None = None
 
     _v = field_validator("patterns")(check_patterns)
 
@@ -38,6 +48,19 @@ class Guideline(Strict):
         if not KEY_RX.match(key):
             raise ValueError(f"guideline key {key!r}: lower-case letters, digits and '-' only")
         return key
+
+    @model_validator(mode="after")
+    def _successor_spelled(self) -> Guideline:
+        if self.superseded and self.superseded.by not in self.spellings:
+            raise ValueError(f"guideline {self.key}: superseded by {self.superseded.by!r}, which is not one of its spellings")
+        return self
+
+    def in_force(self, on: date | None) -> tuple[str | None, int | None]:
+        """The printed name and year of this guideline as the MTUS had it on `on` (the successor's
+        from the day it replaced this one; this one's when `on` is earlier or unknown)."""
+        if self.superseded and on is not None and on >= self.superseded.since:
+            return self.superseded.by, self.superseded.year
+        return self.name, self.year
 
     @property
     def acoem_chapter(self) -> int | None:

@@ -131,7 +131,9 @@ class DraftView(Out):
     "uncertain"); `drivers` are what moved a learned probability (drafts of the earlier engine;
     the rule engine leaves them empty); `kb_entry` the knowledge-base entry it applied;
     `precedents` the nearest past items of the same request category and entry, beside the
-    draft and never votes, `precedents_scope` saying which category and entry in words."""
+    draft and never votes, `precedents_scope` saying which category and entry in words;
+    `guideline_note` what to check when the MTUS in force on the UR decision's date is not the
+    edition the engine's rules encode (after 1 December 2017)."""
 
     decision: str
     probability_overturned: float | None = None
@@ -145,6 +147,7 @@ class DraftView(Out):
     region: str | None = None
     precedents: list[PrecedentHit] = Field(default_factory=list)
     precedents_scope: str = ""
+    guideline_note: str | None = None
 
 
 class DecisionIn(Out):

@@ -74,6 +74,7 @@ def _draft_view(raw: dict) -> dict:
         "region": raw.get("region") if isinstance(raw.get("region"), str) else None,
         "precedents": [],
         "precedents_scope": "",
+        "guideline_note": raw.get("guideline_note") if isinstance(raw.get("guideline_note"), str) else None,
     }
 
 
