@@ -278,8 +278,9 @@ def evidence_step(match: Match) -> str | None:
 def edition_note(kb_entry: KBEntry, successor: tuple[str, int | None], on: _dt.date | None) -> str:
     """What the physician must check when the MTUS in force on the decision's date is not the
     edition the knowledge base encodes (the draft is then never `clear`)."""
-    g = kb_entry.guideline
-    was = f"MTUS {g.name}" + (f" ({g.year})" if g.year else "")
+    from openimr.engine.rationale import mtus_edition
+
+    was = mtus_edition(kb_entry.guideline)
     now = successor[0] + (f" ({successor[1]})" if successor[1] else "")
     return (f"The knowledge base holds the criteria of {was}, in force until 30 November 2017. For a UR decision "
             f"of {on:%m/%d/%Y} the MTUS guideline in force is {now}, whose text the knowledge base does not hold: check the criteria "

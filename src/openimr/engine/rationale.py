@@ -39,6 +39,14 @@ def _sentence(text: str) -> str:
     return (text[0].upper() + text[1:]) if text else text
 
 
+def mtus_edition(g) -> str:
+    """An MTUS guideline of the knowledge base by its full name, chapter and year, as the
+    rationale and the edition note name it."""
+    if g.chapter:
+        return f"the MTUS ACOEM Practice Guidelines, Chapter {g.chapter} {g.name}" + (f" ({g.year})" if g.year else "")
+    return f"the MTUS {g.name} Guidelines" + (f" ({g.year})" if g.year else "")
+
+
 def guideline_sentence(feat, on=None) -> str:
     """The guideline relied on, its exact section and pages, and (for a non-MTUS guideline)
     why the MTUS was left (the evidence search sequence, 8 CCR 9792.21.1). For a UR decision
@@ -53,10 +61,7 @@ def guideline_sentence(feat, on=None) -> str:
     rule = feat.outcome.rule if feat.outcome else None
     sections = [rule.section] if rule is not None and rule.section else list(e.sections)
     if g.scope == "MTUS":
-        if g.chapter:
-            where = f"the MTUS ACOEM Practice Guidelines, Chapter {g.chapter} {g.name}" + (f" ({g.year})" if g.year else "")
-        else:
-            where = f"the MTUS {g.name} Guidelines" + (f" ({g.year})" if g.year else "")
+        where = mtus_edition(g)
         if sections:
             where += ", " + "; ".join(sections)
         if e.pages and not (rule is not None and rule.section):
