@@ -23,7 +23,7 @@ from pathlib import Path
 
 from openimr.engine import facts as factmod
 from openimr.engine import rules as rulemod
-from openimr.engine.history import treatment_history
+from openimr.engine.history import THERAPIES, therapies_named, treatment_history
 from openimr.engine.kb import KBEntry, KnowledgeBase, Match, citation_for, default_kb, find_region, match_request, superseded_on
 from openimr.engine.models import Case, Determination, ItemDetermination
 
@@ -92,37 +92,90 @@ def _drug_class(name: str) -> str | None:
     return match_request(name, None, default_kb()).category
 
 
-def _about_drug(mention, texts: list[str], wanted: set[str], category: str | None) -> bool:
-    """Whether a long-term-use mention bears on the requested drug: its sentence names no drug,
-    or names the requested drug (one of its ingredients) or a drug of the same class. "Has
-    been taking ibuprofen" is no long-term use of a requested opioid."""
-    from openimr.vocab.drugs import drug_names, ingredients_of
-
+def _sentence_of(mention, texts: list[str]) -> str | None:
+    """The sentence a fact mention stands in (None when its document is not in the case)."""
     if mention.document < 0 or mention.document >= len(texts):
-        return True
+        return None
     text = texts[mention.document]
     starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, mention.start)]
     start = starts[-1] if starts else 0
     nxt = _SENTENCE_END.search(text, mention.end)
-    names = drug_names(text[start:nxt.start() if nxt else len(text)])
-    if not names:
-        return True
-    for _a, _b, name in names:
+    return text[start:nxt.start() if nxt else len(text)]
+
+
+def _names_drug(sentence: str, wanted: set[str], category: str | None) -> bool:
+    """The sentence names the requested drug (one of its ingredients) or a drug of its class."""
+    from openimr.vocab.drugs import drug_names, ingredients_of
+
+    for _a, _b, name in drug_names(sentence):
         if wanted & set(ingredients_of(name)) or (category is not None and _drug_class(name) == category):
             return True
     return False
 
 
-def _drug_bound(summary: dict, texts: list[str], parsed, category: str | None) -> dict:
-    """The summary with long-term drug use kept only where it is about the requested drug."""
+def _about_drug(mention, texts: list[str], wanted: set[str], category: str | None) -> bool:
+    """Whether a long-term-use mention bears on the requested drug: its sentence names no drug,
+    or names the requested drug (one of its ingredients) or a drug of the same class. "Has
+    been taking ibuprofen" is no long-term use of a requested opioid."""
+    from openimr.vocab.drugs import drug_names
+
+    sentence = _sentence_of(mention, texts)
+    if sentence is None or not drug_names(sentence):
+        return True
+    return _names_drug(sentence, wanted, category)
+
+
+# Facts of benefit from a treatment, or its lack: they count for the treatment their sentence
+# names. "Physical therapy helped" is no functional improvement on a requested opioid, and
+# "no improvement with medications" is no lack of benefit from chiropractic visits.
+BENEFIT_FACTS = ("functional_improvement", "reported_benefit", "lack_of_benefit")
+_MEDICATION_WORDS = re.compile(r"\b(?:medications?|meds|medicines?|pain pills?|analgesics?|pharmacolog\w*)\b", re.IGNORECASE)
+
+
+def _benefit_about(mention, texts: list[str], parsed, category: str | None) -> bool:
+    """Whether a benefit mention bears on the requested treatment.
+
+    For a drug: its sentence names the drug or its class, medications in general, or no
+    treatment at all. For a therapy: its sentence names that therapy, or no treatment and no
+    drug. Any other request keeps every mention."""
+    from openimr.vocab.drugs import drug_names
+
+    sentence = _sentence_of(mention, texts)
+    if sentence is None:
+        return True
+    therapies = therapies_named(sentence)
+    drugs = bool(drug_names(sentence))
+    if category in rulemod.rules_data().drug_categories:
+        if _MEDICATION_WORDS.search(sentence):
+            return True
+        if drugs:
+            return _names_drug(sentence, {n for n in [parsed.drug, *parsed.ingredients] if n}, category)
+        return not therapies
+    if category in THERAPIES:
+        if therapies:
+            return category in therapies
+        return not drugs and not _MEDICATION_WORDS.search(sentence)
+    return True
+
+
+def _bound(summary: dict, texts: list[str], parsed, category: str | None) -> dict:
+    """The summary with facts kept only where they bear on the requested treatment: long-term
+    drug use of the requested drug (or its class), and benefit, or its lack, from it."""
+    out = summary
     slot = summary.get("long_term_drug_use")
-    if not slot or not slot["affirmed"] or category not in rulemod.rules_data().drug_categories:
-        return summary
-    wanted = {n for n in [parsed.drug, *parsed.ingredients] if n}
-    kept = [m for m in slot["affirmed"] if _about_drug(m, texts, wanted, category)]
-    if len(kept) == len(slot["affirmed"]):
-        return summary
-    return {**summary, "long_term_drug_use": {"affirmed": kept, "negated": slot["negated"]}}
+    if slot and slot["affirmed"] and category in rulemod.rules_data().drug_categories:
+        wanted = {n for n in [parsed.drug, *parsed.ingredients] if n}
+        kept = [m for m in slot["affirmed"] if _about_drug(m, texts, wanted, category)]
+        if len(kept) != len(slot["affirmed"]):
+            out = {**out, "long_term_drug_use": {"affirmed": kept, "negated": slot["negated"]}}
+    for fact in BENEFIT_FACTS:
+        slot = summary.get(fact)
+        if not slot:
+            continue
+        bound = {side: [m for m in slot[side] if _benefit_about(m, texts, parsed, category)] for side in ("affirmed", "negated")}
+        if bound != slot:
+            out = {**out, fact: bound}
+    return out
 
 
 def _norm_request(text: str) -> str:
@@ -152,7 +205,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         if match.region not in summaries:
             summaries[match.region] = factmod.summarize(factmod.for_criteria(mentions, match.region, kb))
         parsed = rulemod.parse(item.request)
-        summary = _drug_bound(summaries[match.region], texts, parsed, match.category)
+        summary = _bound(summaries[match.region], texts, parsed, match.category)
         form = rulemod.read_item(parsed)
         course = match.kb_entry.entry.course if match.kb_entry else None
         if course is not None and course.unit == "days":  # a day programme counts full days, not visits

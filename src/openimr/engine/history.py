@@ -275,6 +275,11 @@ _THERAPY_WORDS = [(key, re.compile(r"\b(?:" + words.replace(*_PT_NOT_LAB) + ")",
 _NOT_GIVEN = re.compile(r"\b(?:no|not|never|without|lack of|yet to)\b[^.;]{0,40}$", re.IGNORECASE)
 
 
+def therapies_named(text: str) -> set[str]:
+    """The therapy categories a text names ("physical therapy", "chiropractic", "CBT" ...)."""
+    return {key for key, rx in _THERAPY_WORDS if rx.search(text)}
+
+
 def _read_done(sent: str, span: Span, out: dict[str, Span]) -> None:
     """Therapies a sentence reports as given (treatment to date, "despite ...", "had ..."),
     whether or not it counts the visits; never a sentence that orders or requests them."""
@@ -341,4 +346,4 @@ def _read_procedures(sent: str, span: Span, imaging: list, injections: list, sur
                                    Span(span.document, s, s + len(proc), proc)))
 
 
-__all__ = ["DrugUse", "Procedure", "SessionCount", "Span", "TreatmentHistory", "treatment_history"]
+__all__ = ["DrugUse", "Procedure", "SessionCount", "Span", "TreatmentHistory", "therapies_named", "treatment_history"]
