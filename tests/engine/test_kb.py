@@ -135,6 +135,12 @@ def test_engine_categories_refine_the_library_taxonomy_on_every_real_item(letter
         ("Post op Norco 5/325mg #60", "opioid_postop"),  # spelled with a space, as records often do
         ("Post operative physical therapy 2x6 for the right knee", "postsurgical_therapy"),
         ("Post surgical physical therapy 12 sessions", "postsurgical_therapy"),
+        ("Postoperative PT x 12, right knee", "postsurgical_therapy"),  # the abbreviations
+        ("Post-op OT 2x6 for the right hand", "postsurgical_therapy"),
+        ("Physical therapy x 6 post-op, left shoulder", "postsurgical_therapy"),  # the word after
+        ("Postoperative aquatic therapy x 8", "postsurgical_therapy"),
+        ("Aquatic therapy x 8 for the low back", "physical_therapy"),
+        ("Physical therapy x 12 for the lumbar spine", "physical_therapy"),
         ("Flurbiprofen 20%/Tramadol 15% cream 180gm", "topical_analgesic"),
         ("Pre-operative CBC", "preop_testing"),
         ("Vitamin D level", None),  # a lab that serves no surgery has no entry
