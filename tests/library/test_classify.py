@@ -62,6 +62,9 @@ def test_real_items_are_almost_all_categorised(real_library):
         ("Associated surgical service: Shoulder sling", dict(category="dme", body_region="shoulder")),
         ("Butrans 10mcg/hr patch #4", dict(category="opioid")),
         ("Pantoprazole 40mg, one by mouth, twice a day #60", dict(frequency="2 per day", quantity="60 tablets", dose="40mg")),
+        # a transforaminal interbody fusion (TLIF) is spine surgery, not a transforaminal epidural
+        ("L4-5 transforaminal lumbar interbody fusion", dict(category="surgery", body_region="lumbar")),
+        ("Right L5 transforaminal epidural steroid injection", dict(category="epidural_injection")),
     ],
 )
 def test_details_are_extracted(request_text, expected):

@@ -16,6 +16,8 @@ from openimr.vocab.regions import load_regions
         ("Spine surgery evaluation for the lumbar", "lumbar"), ("Back support", "spine"), ("EMG of the arms", "upper_extremity"),
         ("Right L5 transforaminal epidural", "lumbar"), ("MRI of the left wrist", "hand"), ("Knee scooter", "knee"),
         ("mid back pain", "thoracic"), ("EEG", "head"), ("Physical therapy", None),
+        # a vertebral level named with its fracture binds the fracture to the spine
+        ("He sustained an L1 compression fracture", "lumbar"), ("a C6 fracture treated in a collar", "cervical"),
     ],
 )
 def test_region_of_a_text(text, key):
