@@ -122,7 +122,7 @@ def _therapy_patterns() -> list[tuple[str, re.Pattern[str]]]:
     for key, words in THERAPIES.items():
         units = _UNITS_OF.get(key, _UNITS)
         out.append((key, re.compile(
-            rf"(?:(?:at least |approximately |about |a total of |over )?#?{_N}(?:\s*\(\d+\))?(?:\s*(?:of|out of)\s*{_N})?\s+(?:prior\s+|previous\s+|completed\s+)?"
+            rf"(?:(?:at least |approximately |about |a total of |over )?#?{_N}(?:\s*\(\d+\))?(?:\s*(?:of|out of)\s*{_N})?\s+(?:prior\s+|previous\s+|completed\s+|authori[sz]ed\s+|approved\s+|certified\s+)?"
             rf"(?:(?:{units})\s+of\s+(?:[\w-]+\s+){{0,2}}?(?:{words})|(?:{words})\s+{units}|{units}\s+(?:{words}))"
             rf"|(?:{words})\s+(?:for\s+)?#?(?P<after>{_N})\s+{units})",
             re.IGNORECASE)))
