@@ -109,7 +109,7 @@ THERAPIES: dict[str, str] = {
     "physical_therapy": r"physical therap\w*|physiotherap\w*|\bPT\b|occupational therap\w*|\bOT\b|aqua(?:tic)? therap\w*|hand therap\w*",
     "chiropractic": r"chiropractic(?: \w+)?|chiropractor|manipulat\w*(?: therapy)?",
     "acupuncture": r"(?:electro[- ]?)?acupuncture",
-    "psychotherapy": r"psychotherap\w*|cognitive behavio\w* therap\w*|\bCBT\b|psycholog\w* (?:sessions|visits|treatment|therapy)|counsel+ing",
+    "psych": r"psychotherap\w*|cognitive behavio\w* therap\w*|\bCBT\b|psycholog\w* (?:sessions|visits|treatment|therapy)|counsel+ing",
     "functional_restoration": r"functional restoration(?: program\w*)?|\bFRP\b|HELP program\w*|(?:multi|inter)disciplinary pain (?:management )?program\w*|chronic pain (?:management )?program\w*",
 }
 _UNITS = r"(?:sessions?|visits?|treatments?)"
