@@ -109,7 +109,7 @@ THERAPIES: dict[str, str] = {
     "physical_therapy": r"physical therap\w*|physiotherap\w*|\bPT\b|occupational therap\w*|\bOT\b|aqua(?:tic)? therap\w*|hand therap\w*",
     "chiropractic": r"chiropractic(?: \w+)?|chiropractor|manipulat\w*(?: therapy)?",
     "acupuncture": r"(?:electro[- ]?)?acupuncture",
-    "psychotherapy": r"psychotherap\w*|cognitive behavio\w* therap\w*|\bCBT\b|psycholog\w* (?:sessions|visits|treatment|therapy)|counsel+ing",
+    "psych": r"psychotherap\w*|cognitive behavio\w* therap\w*|\bCBT\b|psycholog\w* (?:sessions|visits|treatment|therapy)|counsel+ing",
     "functional_restoration": r"functional restoration(?: program\w*)?|\bFRP\b|HELP program\w*|(?:multi|inter)disciplinary pain (?:management )?program\w*|chronic pain (?:management )?program\w*",
 }
 _UNITS = r"(?:sessions?|visits?|treatments?)"
@@ -122,7 +122,7 @@ def _therapy_patterns() -> list[tuple[str, re.Pattern[str]]]:
     for key, words in THERAPIES.items():
         units = _UNITS_OF.get(key, _UNITS)
         out.append((key, re.compile(
-            rf"(?:(?:at least |approximately |about |a total of |over )?#?{_N}(?:\s*\(\d+\))?(?:\s*(?:of|out of)\s*{_N})?\s+(?:prior\s+|previous\s+|completed\s+)?"
+            rf"(?:(?:at least |approximately |about |a total of |over )?#?{_N}(?:\s*\(\d+\))?(?:\s*(?:of|out of)\s*{_N})?\s+(?:prior\s+|previous\s+|completed\s+|authori[sz]ed\s+|approved\s+|certified\s+)?"
             rf"(?:(?:{units})\s+of\s+(?:[\w-]+\s+){{0,2}}?(?:{words})|(?:{words})\s+{units}|{units}\s+(?:{words}))"
             rf"|(?:{words})\s+(?:for\s+)?#?(?P<after>{_N})\s+{units})",
             re.IGNORECASE)))

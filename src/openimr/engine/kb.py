@@ -108,7 +108,7 @@ TESTS = (
     "discipline_total_over",
     "prior_course",  # the treatment history shows visits of this therapy done, or the request continues a course
     "no_prior_course",  # neither
-    "therapy_given",  # the treatment history reports one of `values` (physical_therapy, chiropractic, acupuncture, psychotherapy) given
+    "therapy_given",  # the treatment history reports one of `values` (physical_therapy, chiropractic, acupuncture, psych) given
     # timing
     "weeks_since_injury_over",  # more than `value` weeks from injury to the UR decision
     "weeks_since_injury_under",  # fewer than `value` weeks from injury to the UR decision
