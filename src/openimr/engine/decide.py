@@ -17,15 +17,32 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from openimr.engine import facts as factmod
 from openimr.engine import rules as rulemod
-from openimr.engine.history import THERAPIES, therapies_named, treatment_history
-from openimr.engine.kb import KBEntry, KnowledgeBase, Match, citation_for, default_kb, find_region, match_request, superseded_on
-from openimr.engine.models import Case, Determination, ItemDetermination
+from openimr.engine.history import THERAPIES, Span, TreatmentHistory, therapies_named, treatment_history
+from openimr.engine.kb import (
+    Entry,
+    KBEntry,
+    KnowledgeBase,
+    Match,
+    citation_for,
+    default_kb,
+    find_region,
+    match_request,
+    superseded_on,
+)
+from openimr.engine.models import Case, Confidence, CriterionResult, Determination, EvidenceStep, ItemDetermination
+from openimr.models import Citation
+
+if TYPE_CHECKING:
+    from openimr.engine.kb import Criterion
+    from openimr.request import RequestParse
 
 CALIBRATION_PATH = Path(__file__).parent / "data" / "calibration.json"
 CLEAR_AGREEMENT = 0.90  # a firm rule's items are clear when reviewers agreed with it this often
@@ -50,8 +67,22 @@ class ItemFeatures:
     outcome: rulemod.RuleDecision | None = None
 
     @property
-    def criteria(self):
+    def criteria(self) -> list[tuple[Criterion, CriterionResult]]:
         return self.outcome.criteria if self.outcome else []
+
+    @property
+    def decided(self) -> rulemod.RuleDecision:
+        """The outcome, once `decide_features` has decided the item."""
+        if self.outcome is None:
+            raise ValueError("the item is not decided yet (decide_features)")
+        return self.outcome
+
+
+class Calibration(TypedDict):
+    """Per rule outcome and per family (decision, firm or weighed): [items, overturned]."""
+
+    outcomes: dict[str, list[int]]
+    families: dict[str, list[int]]
 
 
 def case_texts(case: Case) -> list[str]:
@@ -64,7 +95,7 @@ def is_dependent(request: str, category: str | None) -> bool:
     return bool(DEPENDENT_RX.search(request)) or category in SURGERY_DEPENDENT
 
 
-def _completed(history, category: str | None) -> tuple[int | None, list, list]:
+def _completed(history: TreatmentHistory, category: str | None) -> tuple[int | None, list[Span], list[Span]]:
     """Visits of this therapy completed to date, the spans that count them, and the spans that
     say it was given at all (treatment history)."""
     given = [history.done[category]] if category in history.done else []
@@ -74,7 +105,7 @@ def _completed(history, category: str | None) -> tuple[int | None, list, list]:
     return found.count, list(found.evidence), given
 
 
-def _drug_use(history, parsed) -> tuple[float | None, list]:
+def _drug_use(history: TreatmentHistory, parsed: RequestParse) -> tuple[float | None, list[Span]]:
     """How long the requested drug (or one of its ingredients) has been taken, and where."""
     for name in [parsed.drug, *parsed.ingredients]:
         use = history.drugs.get(name) if name else None
@@ -92,7 +123,7 @@ def _drug_class(name: str) -> str | None:
     return match_request(name, None, default_kb()).category
 
 
-def _sentence_of(mention, texts: list[str]) -> str | None:
+def _sentence_of(mention: factmod.Mention, texts: list[str]) -> str | None:
     """The sentence a fact mention stands in (None when its document is not in the case)."""
     if mention.document < 0 or mention.document >= len(texts):
         return None
@@ -113,7 +144,7 @@ def _names_drug(sentence: str, wanted: set[str], category: str | None) -> bool:
     return False
 
 
-def _about_drug(mention, texts: list[str], wanted: set[str], category: str | None) -> bool:
+def _about_drug(mention: factmod.Mention, texts: list[str], wanted: set[str], category: str | None) -> bool:
     """Whether a long-term-use mention bears on the requested drug: its sentence names no drug,
     or names the requested drug (one of its ingredients) or a drug of the same class. "Has
     been taking ibuprofen" is no long-term use of a requested opioid."""
@@ -132,7 +163,7 @@ BENEFIT_FACTS = ("functional_improvement", "reported_benefit", "lack_of_benefit"
 _MEDICATION_WORDS = re.compile(r"\b(?:medications?|meds|medicines?|pain pills?|analgesics?|pharmacolog\w*)\b", re.IGNORECASE)
 
 
-def _benefit_about(mention, texts: list[str], parsed, category: str | None) -> bool:
+def _benefit_about(mention: factmod.Mention, texts: list[str], parsed: RequestParse, category: str | None) -> bool:
     """Whether a benefit mention bears on the requested treatment.
 
     For a drug: its sentence names the drug or its class, medications in general, or no
@@ -158,7 +189,7 @@ def _benefit_about(mention, texts: list[str], parsed, category: str | None) -> b
     return True
 
 
-def _bound(summary: dict, texts: list[str], parsed, category: str | None) -> dict:
+def _bound(summary: factmod.Summary, texts: list[str], parsed: RequestParse, category: str | None) -> factmod.Summary:
     """The summary with facts kept only where they bear on the requested treatment: long-term
     drug use of the requested drug (or its class), and benefit, or its lack, from it."""
     out = summary
@@ -187,7 +218,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     kb = kb or default_kb()
     texts = case_texts(case)
     mentions = factmod.extract(texts, kb) + factmod.date_facts(case.date_of_injury, case.ur_denial_date)
-    summaries: dict[str | None, dict] = {}  # what counts for a request of each region (facts.for_criteria)
+    summaries: dict[str | None, factmod.Summary] = {}  # what counts for a request of each region (facts.for_criteria)
     context_region = find_region(" ".join(texts)[:1500], kb) if texts else None
     weeks = None
     if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
@@ -199,7 +230,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     if weeks is None:
         weeks = history.weeks_since_injury
     seen: set[str] = set()
-    out = []
+    out: list[ItemFeatures] = []
     for item in case.disputed_items:
         match = match_request(item.request, context_region, kb)
         if match.region not in summaries:
@@ -229,8 +260,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
             **form,
         )
         if any(e.entry.route for e in kb.entries if e.entry.category == match.category):
-            routed = match_request(item.request, context_region, kb,
-                                   routed=lambda e, c=ctx: all(rulemod.check(cond, c).holds for cond in e.route))
+            routed = match_request(item.request, context_region, kb, routed=partial(_routes, ctx))
             if routed.kb_entry is not match.kb_entry:  # the diagnosis routes it (same region, same facts)
                 match = routed
                 ctx.entry = routed.kb_entry
@@ -239,6 +269,11 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     for f in out:
         f.context.same_class = [g.request for g in out if g is not f and g.match.category == f.match.category]
     return out
+
+
+def _routes(ctx: rulemod.ItemContext, entry: Entry) -> bool:
+    """Whether the item's facts route it to a routed entry (every condition of its `route` holds)."""
+    return all(rulemod.check(cond, ctx).holds for cond in entry.route)
 
 
 def decide_features(feats: list[ItemFeatures]) -> list[ItemFeatures]:
@@ -256,7 +291,7 @@ def decide_features(feats: list[ItemFeatures]) -> list[ItemFeatures]:
     return feats
 
 
-def _decide_surgery_first(feats: list[ItemFeatures], decided: list[ItemFeatures] = ()) -> None:
+def _decide_surgery_first(feats: list[ItemFeatures], decided: Sequence[ItemFeatures] = ()) -> None:
     for f in feats:
         if f.match.category == "surgery" or not f.dependent:
             f.outcome = rulemod.decide_item(f.context)
@@ -275,13 +310,13 @@ def _decide_surgery_first(feats: list[ItemFeatures], decided: list[ItemFeatures]
 
 
 @lru_cache(maxsize=1)
-def load_calibration(path: str | None = None) -> dict | None:
+def load_calibration(path: str | None = None) -> Calibration | None:
     """The calibration of rule outcomes (JSON: outcome key -> [items, overturned], and the
     pooled counts per decision), or None when absent."""
     p = Path(path) if path else CALIBRATION_PATH
     if not p.exists():
         return None
-    data = json.loads(p.read_text(encoding="utf-8"))
+    data: Calibration = json.loads(p.read_text(encoding="utf-8"))
     for key in ("outcomes", "families"):
         if key not in data:
             raise ValueError(f"{p}: missing {key!r}")
@@ -293,7 +328,7 @@ def family(decision: str, firm: bool) -> str:
     return f"{decision}:{'firm' if firm else 'weighed'}"
 
 
-def calibrate(key: str, decision: str, calibration: dict | None, firm: bool = False) -> tuple[float, tuple[float, float], int]:
+def calibrate(key: str, decision: str, calibration: Calibration | None, firm: bool = False) -> tuple[float, tuple[float, float], int]:
     """Probability of Overturned for a rule outcome, its 90% interval, and the number of
     shared-letter items it rests on: a Beta posterior whose prior is the pooled rate of the
     outcomes of the same family (same decision, firm or weighed; weight PRIOR_STRENGTH items)."""
@@ -315,13 +350,13 @@ def _beta_interval(a: float, b: float) -> tuple[float, float]:
     return float(beta.ppf(0.05, a, b)), float(beta.ppf(0.95, a, b))
 
 
-def confidence(outcome: rulemod.RuleDecision, probability: float) -> str:
+def confidence(outcome: rulemod.RuleDecision, probability: float) -> Confidence:
     """clear: a firm rule decided and reviewers agreed with its outcome often enough."""
     agreement = probability if outcome.decision == "Overturned" else 1.0 - probability
     return "clear" if outcome.firm and agreement >= CLEAR_AGREEMENT else "uncertain"
 
 
-def evidence_step(match: Match) -> str | None:
+def evidence_step(match: Match) -> EvidenceStep | None:
     """The step of the evidence search sequence (8 CCR 9792.21.1) the draft relied on."""
     if match.kb_entry is None:
         return None
@@ -340,7 +375,7 @@ def edition_note(kb_entry: KBEntry, successor: tuple[str, int | None], on: _dt.d
             "and cite that guideline's own section before signing.")
 
 
-def decide_case(case: Case, kb: KnowledgeBase | None = None, calibration: dict | None | bool = True) -> Determination:
+def decide_case(case: Case, kb: KnowledgeBase | None = None, calibration: Calibration | None | bool = True) -> Determination:
     """Draft the determination of every disputed item of a case."""
     from openimr.engine.rationale import write_rationale
 
@@ -349,7 +384,7 @@ def decide_case(case: Case, kb: KnowledgeBase | None = None, calibration: dict |
     feats = decide_features(item_features(case, kb))
     items = []
     for f in feats:
-        o = f.outcome
+        o = f.decided
         p, interval, n = calibrate(o.key, o.decision, cal, o.firm)
         overturn = o.decision == "Overturned"
         on = case.ur_denial_date
@@ -367,7 +402,7 @@ def decide_case(case: Case, kb: KnowledgeBase | None = None, calibration: dict |
                 calibration_items=n,
                 confidence="uncertain" if successor else confidence(o, p),
                 guideline_note=edition_note(f.match.kb_entry, successor, on) if successor and f.match.kb_entry else None,
-                imr_guideline=citation if citation else {},
+                imr_guideline=citation if citation else Citation(),
                 rationale=write_rationale(f, case),
                 criteria=[r for _c, r in o.criteria],
                 category=f.match.category,

@@ -14,15 +14,29 @@ before any rule was written) are also reported on their own.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
-from openimr.engine.models import Case, CaseDocument, DisputedRequest
+from openimr.engine.models import Case, CaseDocument, CriteriaVerdict, DisputedRequest
+from openimr.models import Citation, Decision, GuidelineReference, Letter
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from openimr.engine.decide import Calibration
+
+    Bools = npt.NDArray[np.bool_]
+    Floats = npt.NDArray[np.float64]
+    Index = npt.NDArray[np.intp]
+    Names = npt.NDArray[np.str_]
 
 SEED = 20161218
 
 
-def case_from_letter(letter, name: str = "") -> Case:
+def case_from_letter(letter: Letter, name: str = "") -> Case:
     """The case the engine sees for a letter: summary, dates, requests, UR citation only."""
     return Case(
         case_number=letter.case_number or name,
@@ -36,7 +50,7 @@ def case_from_letter(letter, name: str = "") -> Case:
     )
 
 
-def guideline_key(ref) -> str | None:
+def guideline_key(ref: GuidelineReference | Citation | None) -> str | None:
     """The registry key (openimr.vocab, guidelines.yaml) of a guideline reference or citation,
     by the one normaliser the library uses for its facets; None when it names none."""
     from openimr.library.classify import normalise_guideline
@@ -47,13 +61,13 @@ def guideline_key(ref) -> str | None:
     return found.key if found else None
 
 
-def reviewer_guidelines(citation) -> list[str]:
+def reviewer_guidelines(citation: Citation) -> list[str]:
     """The registry keys of every guideline the reviewer cited, in the order printed."""
     keys = [guideline_key(r) for r in citation.references]
     return list(dict.fromkeys(k for k in keys if k))
 
 
-def reviewer_guideline(citation) -> str | None:
+def reviewer_guideline(citation: Citation) -> str | None:
     """The reviewer's first MTUS guideline, else the first guideline named (registry key)."""
     refs = [r for r in citation.references if r.guideline]
     mtus = [r for r in refs if r.scope == "MTUS"]
@@ -69,11 +83,11 @@ def guideline_matches(ours: str | None, theirs: list[str] | str | None) -> bool 
     return ours is not None and ours in cited
 
 
-def load_letters(paths: list[Path]) -> list[tuple[str, object]]:
+def load_letters(paths: Sequence[Path]) -> list[tuple[str, Letter]]:
     """Read letters; raise ValueError naming the file that cannot be read."""
     import openimr
 
-    out = []
+    out: list[tuple[str, Letter]] = []
     for p in paths:
         try:
             letter = openimr.read_letter(Path(p))
@@ -101,8 +115,8 @@ class Drafted:
     request: str
     category: str | None
     key: str
-    decision: str
-    verdict: str
+    decision: Decision
+    verdict: CriteriaVerdict
     firm: bool
     guideline_match: bool | None  # the drafted guideline is among those the reviewer cited
     guideline_first: bool | None  # ... and is the one the reviewer relied on first (MTUS first)
@@ -110,19 +124,114 @@ class Drafted:
     text: str  # summary + request, for the TF-IDF baseline
 
 
-def draft_letters(letters) -> list[Drafted]:
+class CalibrationFile(TypedDict):
+    """The shipped calibration table (data/calibration.json): a note, the letters counted, and
+    the counts of `count_outcomes`."""
+
+    note: str
+    letters: int
+    outcomes: dict[str, list[int]]
+    families: dict[str, list[int]]
+
+
+class Metrics(TypedDict):
+    """The scores of one system on a set of items (`_metrics`); the engine's also say how
+    many items were clear and how often reviewers agreed with them (`_clear`), and 95%
+    intervals by resampling letters (`_bootstrap`) where the report gives them."""
+
+    n: int
+    auc: float
+    accuracy: float
+    balanced_accuracy: float
+    overturn_precision: float
+    overturn_recall: float
+    brier: float
+    clear_items: NotRequired[int]
+    clear_coverage: NotRequired[float]
+    clear_agreement: NotRequired[float]
+    ci95: NotRequired[dict[str, list[float]]]
+
+
+class ClearMetrics(TypedDict):
+    clear_items: int
+    clear_coverage: float
+    clear_agreement: float
+
+
+class GuidelineShare(TypedDict):
+    """How often the drafted guideline is among those the reviewer cited (`_guideline`)."""
+
+    share: float
+    items_counted: int
+    first: float
+    items_reviewer_cited_none: int
+
+
+class Part(TypedDict):
+    """The report on a set of letters (all, held-out, development)."""
+
+    items: int
+    overturned: int
+    systems: NotRequired[dict[str, Metrics]]
+    guideline_match: NotRequired[GuidelineShare]
+    decision_criteria_disagreements: NotRequired[int]
+    ci95: NotRequired[dict[str, list[float]]]
+
+
+class CategoryReport(TypedDict):
+    n: int
+    overturned: int
+    drafted_overturned: int
+    engine: Metrics
+    guideline_match: GuidelineShare
+    decision_criteria_disagreements: int
+
+
+class RuleCount(TypedDict):
+    items: int
+    overturned: int
+
+
+class ErrorItem(TypedDict):
+    """An item the engine drafted otherwise than the reviewer decided."""
+
+    letter: str
+    request: str
+    rule: str
+    drafted: str
+    reviewer: str
+    holdout: bool
+
+
+class Report(TypedDict):
+    """The evaluation report (`evaluate`), in the order it is built and printed."""
+
+    letters: int
+    items: int
+    overturned: int
+    folds: int
+    all: NotRequired[Part]
+    holdout_letters: NotRequired[int]
+    holdout: NotRequired[Part]
+    development: NotRequired[Part]
+    per_category: NotRequired[dict[str, CategoryReport]]
+    per_rule: NotRequired[dict[str, RuleCount]]
+    errors: NotRequired[list[ErrorItem]]
+
+
+def draft_letters(letters: Sequence[tuple[str, Letter]]) -> list[Drafted]:
     """Decide every item of every letter by the rules, outcome hidden."""
     from openimr.engine.decide import decide_features, item_features
     from openimr.engine.kb import citation_for
 
-    out = []
+    out: list[Drafted] = []
     for name, letter in letters:
         case = case_from_letter(letter, name)
         feats = decide_features(item_features(case))
         for f, item in zip(feats, letter.items):
             ours = guideline_key(citation_for(f.match.kb_entry, f.match.region)) if f.match.kb_entry else None
             first = reviewer_guideline(item.imr_guideline)
-            o = f.outcome
+            o = f.decided
             out.append(Drafted(
                 letter=name, request=item.request, category=f.match.category, key=o.key, decision=o.decision,
                 verdict=o.verdict, firm=o.firm,
@@ -134,7 +243,7 @@ def draft_letters(letters) -> list[Drafted]:
     return out
 
 
-def count_outcomes(drafted: list[Drafted]) -> dict:
+def count_outcomes(drafted: list[Drafted]) -> Calibration:
     """The calibration table: per rule outcome and per family (decision, firm or weighed),
     [items, overturned]."""
     from openimr.engine.decide import family
@@ -149,7 +258,7 @@ def count_outcomes(drafted: list[Drafted]) -> dict:
     return {"outcomes": dict(sorted(outcomes.items())), "families": dict(sorted(families.items()))}
 
 
-def out_of_fold(drafted: list[Drafted], folds: int = 5):
+def out_of_fold(drafted: list[Drafted], folds: int = 5) -> tuple[Floats, Bools]:
     """Probability of Overturned and confidence of every item from a calibration counted on
     the other folds' letters only (grouped k-fold by letter)."""
     import numpy as np
@@ -171,7 +280,7 @@ def out_of_fold(drafted: list[Drafted], folds: int = 5):
     return p, clear
 
 
-def _baselines(drafted, folds: int = 5):
+def _baselines(drafted: list[Drafted], folds: int = 5) -> dict[str, tuple[Bools, Floats]]:
     """Out-of-fold probabilities of the baselines on the same folds."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
@@ -183,7 +292,7 @@ def _baselines(drafted, folds: int = 5):
     base = np.zeros(len(y))
     catrate = np.zeros(len(y))
     tfidf = np.zeros(len(y))
-    fp, _np = _tfidf_fit_predict(texts, y)
+    fp = _tfidf_fit_predict(texts, y)
     for tr, te in GroupKFold(n_splits=folds).split(base, y, groups):
         rate = float(y[tr].mean())
         base[te] = rate
@@ -201,28 +310,29 @@ def _baselines(drafted, folds: int = 5):
             "TF-IDF + logistic regression": (tfidf >= 0.5, tfidf)}
 
 
-def _clear(y, pred, clear) -> dict:
+def _clear(y: Bools, pred: Bools, clear: Bools) -> ClearMetrics:
     n = int(clear.sum())
     return {"clear_items": n, "clear_coverage": n / len(y) if len(y) else float("nan"),
             "clear_agreement": float((pred[clear] == y[clear]).mean()) if n else float("nan")}
 
 
-def _guideline(drafted, idx) -> dict:
+def _guideline(drafted: list[Drafted], idx: Sequence[int] | Index) -> GuidelineShare:
     """Share of items whose drafted guideline is among those the reviewer cited, and (`first`)
     the one the reviewer relied on first."""
-    counted = [drafted[i].guideline_match for i in idx if drafted[i].guideline_match is not None]
-    first = [drafted[i].guideline_first for i in idx if drafted[i].guideline_first is not None]
+    counted = [m for m in (drafted[i].guideline_match for i in idx) if m is not None]
+    first = [m for m in (drafted[i].guideline_first for i in idx) if m is not None]
     return {"share": sum(counted) / len(counted) if counted else float("nan"), "items_counted": len(counted),
             "first": sum(first) / len(first) if first else float("nan"),
             "items_reviewer_cited_none": len(idx) - len(counted)}
 
 
-def _disagreements(drafted, idx) -> int:
+def _disagreements(drafted: list[Drafted], idx: Sequence[int] | Index) -> int:
     """Items whose decision does not follow their criteria verdict (must be 0)."""
     return sum((drafted[i].decision == "Overturned") != (drafted[i].verdict == "met") for i in idx)
 
 
-def _intervals(part: dict, idx, y, pred, p, groups, upheld) -> None:
+def _intervals(part: Part, idx: Index, y: Bools, pred: Bools, p: Floats, groups: Names,
+               upheld: tuple[Bools, Floats]) -> None:
     """Add the 95% intervals (letters resampled) of the engine and of the always-Upheld
     baseline to a part of the report."""
     if "systems" not in part:
@@ -232,14 +342,15 @@ def _intervals(part: dict, idx, y, pred, p, groups, upheld) -> None:
     part["systems"]["always Upheld"]["ci95"] = _bootstrap(y[idx], up_pred[idx], up_p[idx], groups[idx])
 
 
-def _report_on(drafted, idx, y, pred, p, clear, baselines) -> dict:
+def _report_on(drafted: list[Drafted], idx: Sequence[int] | Index, y: Bools, pred: Bools, p: Floats, clear: Bools,
+               baselines: dict[str, tuple[Bools, Floats]]) -> Part:
     import numpy as np
 
     idx = np.asarray(idx, dtype=int)
-    out = {"items": int(len(idx)), "overturned": int(y[idx].sum())}
+    out: Part = {"items": int(len(idx)), "overturned": int(y[idx].sum())}
     if not len(idx):
         return out
-    engine = _metrics(y[idx], pred[idx], p[idx]) | _clear(y[idx], pred[idx], clear[idx])
+    engine: Metrics = {**_metrics(y[idx], pred[idx], p[idx]), **_clear(y[idx], pred[idx], clear[idx])}
     out["systems"] = {"engine (rules)": engine} | {
         name: _metrics(y[idx], bp[idx], bprob[idx]) for name, (bp, bprob) in baselines.items()}
     out["guideline_match"] = _guideline(drafted, idx)
@@ -247,7 +358,7 @@ def _report_on(drafted, idx, y, pred, p, clear, baselines) -> dict:
     return out
 
 
-def evaluate(paths: list[Path], folds: int = 5) -> dict:
+def evaluate(paths: Sequence[Path], folds: int = 5) -> Report:
     """Full evaluation report: the engine and the baselines on all letters, on the held-out
     split alone, and per category; with 95% intervals by resampling letters."""
     import numpy as np
@@ -262,20 +373,20 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
     p, clear = out_of_fold(drafted, folds)
     baselines = _baselines(drafted, folds)
     every = np.arange(len(drafted))
-    report = {"letters": len(letters), "items": len(drafted), "overturned": int(y.sum()), "folds": folds}
+    report: Report = {"letters": len(letters), "items": len(drafted), "overturned": int(y.sum()), "folds": folds}
     report["all"] = _report_on(drafted, every, y, pred, p, clear, baselines)
     hold = [i for i, d in enumerate(drafted) if is_holdout(d.letter)]
     dev = [i for i, d in enumerate(drafted) if not is_holdout(d.letter)]
     report["holdout_letters"] = len({drafted[i].letter for i in hold})
     report["holdout"] = _report_on(drafted, hold, y, pred, p, clear, baselines)
     report["development"] = _report_on(drafted, dev, y, pred, p, clear, baselines)
-    for part, idx in (("all", every), ("holdout", hold)):  # 95% intervals: the engine and the always-Upheld baseline
-        _intervals(report[part], np.asarray(idx, dtype=int), y, pred, p, groups, baselines["always Upheld"])
+    for part, idx in ((report["all"], every), (report["holdout"], hold)):  # 95% intervals: the engine and the always-Upheld baseline
+        _intervals(part, np.asarray(idx, dtype=int), y, pred, p, groups, baselines["always Upheld"])
     report["all"]["ci95"] = report["all"]["systems"]["engine (rules)"]["ci95"]
-    per = {}
+    per: dict[str, CategoryReport] = {}
     for cat in sorted({d.category or "-" for d in drafted}):
         idx = np.array([i for i, d in enumerate(drafted) if (d.category or "-") == cat])
-        m = _metrics(y[idx], pred[idx], p[idx]) | _clear(y[idx], pred[idx], clear[idx])
+        m: Metrics = {**_metrics(y[idx], pred[idx], p[idx]), **_clear(y[idx], pred[idx], clear[idx])}
         per[cat] = {"n": int(len(idx)), "overturned": int(y[idx].sum()), "drafted_overturned": int(pred[idx].sum()),
                     "engine": m, "guideline_match": _guideline(drafted, idx),
                     "decision_criteria_disagreements": _disagreements(drafted, idx)}
@@ -288,14 +399,15 @@ def evaluate(paths: list[Path], folds: int = 5) -> dict:
     return report
 
 
-def fit_calibration(paths: list[Path]) -> dict:
+def fit_calibration(paths: Sequence[Path]) -> CalibrationFile:
     """The calibration table counted on all the letters given (the shipped data/calibration.json)."""
     letters = load_letters(paths)
+    counts = count_outcomes(draft_letters(letters))
     return {"note": "per rule outcome: [items, overturned] in the shared letters; see engine/decide.py calibrate()",
-            "letters": len(letters)} | count_outcomes(draft_letters(letters))
+            "letters": len(letters), **counts}
 
 
-def _metrics(y, pred, p):
+def _metrics(y: Bools, pred: Bools, p: Floats) -> Metrics:
     import numpy as np
 
     tp = int((pred & y).sum())
@@ -324,7 +436,8 @@ def _metrics(y, pred, p):
 CI_KEYS = ("accuracy", "balanced_accuracy", "auc")
 
 
-def _bootstrap(y, pred, p, groups, keys=CI_KEYS, reps: int = 1000) -> dict[str, list[float]]:
+def _bootstrap(y: Bools, pred: Bools, p: Floats, groups: Names, keys: Sequence[str] = CI_KEYS,
+               reps: int = 1000) -> dict[str, list[float]]:
     """95% intervals of metrics by resampling letters (cluster bootstrap): one resample of the
     letters serves every metric, so the intervals of one system (and of systems given the same
     letters) come from the same draws. Balanced accuracy and AUC count only resamples holding
@@ -339,38 +452,41 @@ def _bootstrap(y, pred, p, groups, keys=CI_KEYS, reps: int = 1000) -> dict[str, 
         pick = rng.choice(letters, size=len(letters), replace=True)
         idx = np.concatenate([index[g] for g in pick])
         m = _metrics(y[idx], pred[idx], p[idx])
+        values: dict[str, float] = {"accuracy": m["accuracy"], "balanced_accuracy": m["balanced_accuracy"], "auc": m["auc"],
+                                    "brier": m["brier"], "overturn_precision": m["overturn_precision"],
+                                    "overturn_recall": m["overturn_recall"]}
         both = 0 < y[idx].sum() < len(idx)  # balanced accuracy and AUC need both outcomes in the resample
         for k in keys:
-            if m[k] == m[k] and (both or k not in ("balanced_accuracy", "auc")):
-                vals[k].append(m[k])
+            if values[k] == values[k] and (both or k not in ("balanced_accuracy", "auc")):
+                vals[k].append(values[k])
     return {k: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if v else [float("nan"), float("nan")]
             for k, v in vals.items()}
 
 
-def _tfidf_fit_predict(texts, y):
+def _tfidf_fit_predict(texts: list[str], y: Bools) -> Callable[[Index, Index], Floats]:
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    def fp(tr, te):
+    def fp(tr: Index, te: Index) -> Floats:
         if len(set(y[tr])) < 2:
             return np.full(len(te), float(y[tr].mean()))
         vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=20000)
         Xtr = vec.fit_transform([texts[i] for i in tr])
         lr = LogisticRegression(C=1.0, max_iter=5000)
         lr.fit(Xtr, y[tr])
-        return lr.predict_proba(vec.transform([texts[i] for i in te]))[:, 1]
+        proba: Floats = lr.predict_proba(vec.transform([texts[i] for i in te]))[:, 1]
+        return proba
 
-    return fp, np
+    return fp
 
 
-def format_text(report: dict) -> str:
+def format_text(report: Report) -> str:
     """The report as readable tables."""
     lines = [f"{report['letters']} letters, {report['items']} items ({report['overturned']} overturned); "
              f"calibration out-of-fold, {report['folds']}-fold grouped by letter"]
-    for part, title in (("all", "all letters"), ("development", "development letters"),
-                        ("holdout", f"held-out split ({report['holdout_letters']} letters, not read while writing rules)")):
-        r = report[part]
+    for r, title in ((report["all"], "all letters"), (report["development"], "development letters"),
+                     (report["holdout"], f"held-out split ({report['holdout_letters']} letters, not read while writing rules)")):
         if "systems" not in r:
             continue
         lines.append(f"{title}: {r['items']} items, {r['overturned']} overturned")
@@ -388,24 +504,24 @@ def format_text(report: dict) -> str:
                      f"guideline among those cited {g['share']:.3f} (first cited {g['first']:.3f}) of {g['items_counted']}; "
                      f"decision/criteria disagreements {r['decision_criteria_disagreements']}")
     lines.append("per category (n, overturned, drafted overturned, accuracy, clear n / agreement, guideline match):")
-    for cat, r in report["per_category"].items():
-        e, g = r["engine"], r["guideline_match"]
+    for cat, c in report["per_category"].items():
+        e, g = c["engine"], c["guideline_match"]
         ca = "-" if e["clear_items"] == 0 else f"{e['clear_agreement']:.2f}"
         gm = "-" if g["items_counted"] == 0 else f"{g['share']:.2f}"
-        lines.append(f"  {cat:<30}{r['n']:>4}{r['overturned']:>4}{r['drafted_overturned']:>4}  {e['accuracy']:.2f}  "
+        lines.append(f"  {cat:<30}{c['n']:>4}{c['overturned']:>4}{c['drafted_overturned']:>4}  {e['accuracy']:.2f}  "
                      f"{e['clear_items']:>3} / {ca}  {gm}")
     return "\n".join(lines)
 
 
-def _span(interval) -> str:
+def _span(interval: list[float]) -> str:
     """A 95% interval as "[0.93, 0.98]" ("-" when it could not be computed)."""
     lo, hi = interval
     return "-" if lo != lo else f"[{lo:.3f}, {hi:.3f}]"
 
 
-def dumps(report: dict) -> str:
+def dumps(report: Report) -> str:
     """JSON of the report (NaN written as null)."""
-    def clean(o):
+    def clean(o: object) -> object:
         if isinstance(o, float) and o != o:
             return None
         if isinstance(o, dict):

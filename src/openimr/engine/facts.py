@@ -427,9 +427,12 @@ def date_facts(date_of_injury, ur_denial_date) -> list[Mention]:
     return [Mention("weeks_since_injury_6plus", CASE_DATES, 0, len(text), text, negated=days < 42)]
 
 
-def summarize(mentions: list[Mention]) -> dict[str, dict[str, list[Mention]]]:
+Summary = dict[str, dict[str, list[Mention]]]  # fact -> {"affirmed": [...], "negated": [...]} (summarize)
+
+
+def summarize(mentions: list[Mention]) -> Summary:
     """Per fact: affirmed and negated mentions."""
-    out: dict[str, dict[str, list[Mention]]] = {}
+    out: Summary = {}
     for m in mentions:
         slot = out.setdefault(m.fact, {"affirmed": [], "negated": []})
         if m.family:

@@ -22,6 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from openimr.engine.models import EvidenceStep
 from openimr.models import Citation, GuidelineReference
 
 HERE = Path(__file__).parent
@@ -333,7 +334,7 @@ class KBEntry:
         return self.guideline.scope == "MTUS"
 
     @property
-    def evidence_step(self) -> tuple[int, str]:
+    def evidence_step(self) -> tuple[int, EvidenceStep]:
         """The step of the evidence search sequence (8 CCR 9792.21.1) the entry stands at, and
         its name: the MTUS; ACOEM or ODG outside it; other nationally recognized guidelines."""
         if self.mtus:

@@ -9,6 +9,11 @@ from pydantic import Field
 
 from openimr.models import Citation, Decision, Model, Priority
 
+CriterionStatus = Literal["met", "not_met", "insufficient"]  # what the records show for one criterion
+CriteriaVerdict = Literal["met", "not_met", "not_shown", "no_entry"]  # what the criteria say of an item (see engine/rules.py)
+Confidence = Literal["clear", "uncertain"]
+EvidenceStep = Literal["MTUS", "ACOEM/ODG", "other guidelines", "studies"]  # the evidence search sequence, 8 CCR 9792.21.1
+
 DRAFT_NOTICE = (
     "DRAFT RECOMMENDATION for a licensed clinician (the expert reviewer) to review and sign; "
     "it is not a determination until signed."
@@ -60,7 +65,7 @@ class CriterionResult(Model):
 
     criterion: str
     role: Literal["required", "sufficient", "supporting"] = "required"
-    status: Literal["met", "not_met", "insufficient"]
+    status: CriterionStatus
     evidence: list[Evidence] = Field(default_factory=list)
 
 
@@ -99,13 +104,13 @@ class ItemDetermination(Model):
     left_mtus_because: str | None = None
     guideline_note: str | None = None  # the MTUS in force on the decision's date is not the edition the rules encode
     kb_entry: str | None = None
-    criteria_verdict: Literal["met", "not_met", "not_shown", "no_entry"] | None = None
+    criteria_verdict: CriteriaVerdict | None = None
     drivers: list[Driver] = Field(default_factory=list)
-    confidence: Literal["clear", "uncertain"] | None = None
+    confidence: Confidence | None = None
     rule: str | None = None  # the rule outcome that decided: rule:<entry>:<rule> or criteria:<entry>:<verdict>
     probability_interval: tuple[float, float] | None = None  # 90% interval of probability_overturned
     calibration_items: int | None = None  # shared-letter items the calibration of this outcome rests on
-    evidence_step: Literal["MTUS", "ACOEM/ODG", "other guidelines", "studies"] | None = None
+    evidence_step: EvidenceStep | None = None
 
 
 class Determination(Model):

@@ -19,15 +19,23 @@ which the calibration (`data/calibration.json`) maps to a probability of Overtur
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from openimr.engine.kb import Condition, Criterion, KBEntry, KBError, Rule, _check_rule_facts, _load_yaml
-from openimr.engine.models import CriterionResult, Evidence
+from openimr.engine.kb import Condition, Course, Criterion, KBEntry, KBError, Rule, _check_rule_facts, _load_yaml
+from openimr.engine.models import CriteriaVerdict, CriterionResult, CriterionStatus, Evidence
+from openimr.models import Decision
+
+if TYPE_CHECKING:
+    from openimr.engine.facts import Mention, Summary
+    from openimr.engine.history import Span
+    from openimr.request import RequestParse
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -73,11 +81,25 @@ def rules_data() -> RulesFile:
 
 # --- what an item is: the request read, the case's facts and history -------------------
 
-def parse(request: str):
+def parse(request: str) -> RequestParse:
     """The one request parse (openimr.request)."""
     from openimr.request import parse_request
 
     return parse_request(request)
+
+
+class RecordSpan(Protocol):
+    """A span of the case documents that shows something: a fact mention (engine/facts.py)
+    or a span of the treatment history (engine/history.py)."""
+
+    @property
+    def document(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass
@@ -88,20 +110,20 @@ class ItemContext:
     category: str | None
     region: str | None
     entry: KBEntry | None
-    summary: dict
+    summary: Summary
     weeks: float | None = None
     requested: int | None = None
     completed: int | None = None
-    completed_evidence: list = field(default_factory=list)
-    prior_given: list = field(default_factory=list)  # spans saying this therapy was given before (count or not)
-    therapies_given: dict = field(default_factory=dict)  # every therapy the records say was given -> its span
+    completed_evidence: list[Span] = field(default_factory=list)
+    prior_given: list[Span] = field(default_factory=list)  # spans saying this therapy was given before (count or not)
+    therapies_given: dict[str, Span] = field(default_factory=dict)  # every therapy the records say was given -> its span
     kind: str = "unspecified"
     form: str | None = None
     ingredients: list[str] = field(default_factory=list)
     drug: str | None = None
     medical_food: bool = False
     drug_months: float | None = None  # how long the requested drug has been taken (treatment history)
-    drug_evidence: list = field(default_factory=list)
+    drug_evidence: list[Span] = field(default_factory=list)
     partial: bool = False
     duplicate: bool = False
     same_class: list[str] = field(default_factory=list)  # the other items of the application in this category
@@ -116,14 +138,27 @@ class ItemContext:
     # the phase of care (acute, subacute, chronic; None when unknown) and why (see `phase_of`)
     phase: str | None = None
     phase_why: str | None = None
-    drugs_taken: dict = field(default_factory=dict)  # generic name -> span: drugs the treatment history shows taken
+    drugs_taken: dict[str, Span] = field(default_factory=dict)  # generic name -> span: drugs the treatment history shows taken
     date_of_injury: date | None = None
     ur_date: date | None = None
-    surgeries: list = field(default_factory=list)  # (date or None, span) of each surgery the treatment history shows
-    class_taken: dict = field(default_factory=dict)  # the same, for drugs of the request's category only
+    surgeries: list[tuple[date | None, Span]] = field(default_factory=list)  # (date or None, span) of each surgery the treatment history shows
+    class_taken: dict[str, Span] = field(default_factory=dict)  # the same, for drugs of the request's category only
 
 
-def read_item(parsed) -> dict:
+class ItemForm(TypedDict):
+    """What `read_item` reads from the request's form (the ItemContext fields of the same names)."""
+
+    kind: str
+    form: str | None
+    ingredients: list[str]
+    drug: str | None
+    medical_food: bool
+    partial: bool
+    has_quantity: bool
+    requested: int | None
+
+
+def read_item(parsed: RequestParse) -> ItemForm:
     """What the rules read from the request's form, from the one request parse: kind, drug
     form, ingredients, a remainder after a partial authorization, whether a quantity or
     duration is stated, visits asked for."""
@@ -146,7 +181,7 @@ HOURS_PER_DAY = 8  # a full-day session of a day programme (functional restorati
 DAYS_PER_WEEK = 5  # a day programme runs on weekdays
 
 
-def program_days(parsed) -> int | None:
+def program_days(parsed: RequestParse) -> int | None:
     """Full-day sessions a day programme request asks for: days or sessions as stated, hours
     in full days of about eight hours, weeks of five days; None when it states no length."""
     if parsed.quantity and parsed.unit == "day":
@@ -198,7 +233,7 @@ def _weeks(weeks: float) -> str:
     return "1 week" if n == 1 else f"{n:.0f} weeks"
 
 
-def phase_of(weeks: float | None, summary: dict) -> tuple[str | None, str | None]:
+def phase_of(weeks: float | None, summary: Summary) -> tuple[str | None, str | None]:
     """The phase of care and why: the records calling the pain chronic, or a chronic condition,
     make it chronic; else the weeks from the injury to utilization review decide (acute up to
     four weeks, subacute to twelve, chronic beyond); None when neither is known."""
@@ -223,11 +258,11 @@ class Held:
     arithmetic or form read."""
 
     holds: bool
-    evidence: list = field(default_factory=list)
+    evidence: Sequence[RecordSpan] = field(default_factory=list)
     note: str | None = None
 
 
-def _affirmed(summary: dict, names: list[str]) -> list:
+def _affirmed(summary: Summary, names: list[str]) -> list[Mention]:
     return [m for n in names for m in summary.get(n, {}).get("affirmed", [])]
 
 
@@ -279,6 +314,13 @@ def check(cond: Condition, ctx: ItemContext) -> Held:
     return held
 
 
+def _value(cond: Condition) -> float:
+    """The number a test compares with (the schema requires one for these tests)."""
+    if cond.value is None:
+        raise KBError(f"test {cond.test!r} needs a value")  # Condition's validator forbids this
+    return cond.value
+
+
 def _check(cond: Condition, ctx: ItemContext) -> Held:
     t = cond.test
     if t == "always":
@@ -306,7 +348,7 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
     if t == "region_in":
         return Held(ctx.region in cond.values, note=f"the request is for the {ctx.region} region" if ctx.region in cond.values else None)
     if t == "requested_at_most":
-        ok = ctx.requested is not None and ctx.requested <= cond.value
+        ok = ctx.requested is not None and ctx.requested <= _value(cond)
         return Held(ok, note=f"{ctx.requested} {_unit(ctx)} requested" if ctx.requested is not None else None)
     if t == "ingredient_not_recommended":
         bad = [i for i in ctx.ingredients if i in rules_data().topical.not_recommended]
@@ -319,19 +361,19 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
         ok = bool(ctx.ingredients) and all(i in good for i in ctx.ingredients)
         return Held(ok)
     if t == "requested_over":
-        ok = ctx.requested is not None and ctx.requested > cond.value
+        ok = ctx.requested is not None and ctx.requested > _value(cond)
         return Held(ok, note=f"{ctx.requested} {_unit(ctx)} requested" if ctx.requested is not None else None)
     if t == "total_over":
         if ctx.requested is None or ctx.completed is None:
             return Held(False)
         total = ctx.requested + ctx.completed
-        return Held(total > cond.value, ctx.completed_evidence,
+        return Held(total > _value(cond), ctx.completed_evidence,
                     f"{ctx.completed} {_unit(ctx)} completed and {ctx.requested} requested ({total} in all)")
     if t == "total_at_most":
         if ctx.requested is None or ctx.completed is None:
             return Held(False)
         total = ctx.requested + ctx.completed
-        return Held(total <= cond.value, ctx.completed_evidence,
+        return Held(total <= _value(cond), ctx.completed_evidence,
                     f"{ctx.completed} {_unit(ctx)} completed and {ctx.requested} requested ({total} in all)")
     if t == "discipline_total_over":
         kind, done, asked = discipline_total(ctx)
@@ -340,33 +382,33 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
         total = asked + (done or 0)
         note = (f"{done} {kind} visits completed on this injury and {asked} requested ({total} in all)" if done is not None
                 else f"{asked} {kind} visits requested")
-        return Held(total > cond.value, ctx.completed_evidence if done is not None else [], note)
+        return Held(total > _value(cond), ctx.completed_evidence if done is not None else [], note)
     if t == "injury_on_or_after":
         since = date.fromisoformat(cond.values[0])
         ok = ctx.date_of_injury is not None and ctx.date_of_injury >= since
         return Held(ok, note=f"the injury of {ctx.date_of_injury:%Y-%m-%d} is on or after {since:%Y-%m-%d}" if ok else None)
     if t == "surgery_within_months":
         recent = [(d, s) for d, s in ctx.surgeries
-                  if d is None or ctx.ur_date is None or 0 <= (ctx.ur_date - d).days <= cond.value * MONTH_DAYS]
+                  if d is None or ctx.ur_date is None or 0 <= (ctx.ur_date - d).days <= _value(cond) * MONTH_DAYS]
         if not recent:
             return Held(False)
         d, span = recent[0]
         return Held(True, [span], f"the records show a surgery{'' if d is None else f' on {d:%Y-%m-%d}'} within "
-                                  f"{cond.value:.0f} months, or of no stated date")
+                                  f"{_value(cond):.0f} months, or of no stated date")
     if t == "prior_course":
         ok = _prior_course(ctx)
-        note = None
+        prior_note = None
         if not ctx.completed and ok:
-            note = "the request continues an earlier course" if ctx.kind == "additional" else "the records report an earlier course"
-        return Held(ok, ctx.completed_evidence or ctx.prior_given, note)
+            prior_note = "the request continues an earlier course" if ctx.kind == "additional" else "the records report an earlier course"
+        return Held(ok, ctx.completed_evidence or ctx.prior_given, prior_note)
     if t == "no_prior_course":
         ok = not _prior_course(ctx)
         return Held(ok, note="the records document no earlier course of this therapy" if ok else None)
     if t == "weeks_since_injury_over":
-        ok = ctx.weeks is not None and ctx.weeks > cond.value
+        ok = ctx.weeks is not None and ctx.weeks > _value(cond)
         return Held(ok, note=f"{ctx.weeks:.0f} weeks from the injury to utilization review" if ctx.weeks is not None else None)
     if t == "weeks_since_injury_under":
-        ok = ctx.weeks is not None and ctx.weeks < cond.value
+        ok = ctx.weeks is not None and ctx.weeks < _value(cond)
         return Held(ok, note=f"{ctx.weeks:.0f} weeks from the injury to utilization review" if ctx.weeks is not None else None)
     if t == "drug_taken":
         found = [d for d in cond.values if d in ctx.drugs_taken]
@@ -404,8 +446,8 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
     if t == "surgery_overturned":
         return Held(ctx.dependent and ctx.surgery_overturned is True, note="the surgery it serves is found medically necessary")
     if t == "surgery_matches":
-        hit = ctx.surgery_request is not None and any(re.search(p, ctx.surgery_request, re.I) for p in cond.values)
-        return Held(hit, note=f"the surgery it serves is: {ctx.surgery_request}" if hit else None)
+        serves = ctx.surgery_request is not None and any(re.search(p, ctx.surgery_request, re.I) for p in cond.values)
+        return Held(serves, note=f"the surgery it serves is: {ctx.surgery_request}" if serves else None)
     if t == "therapy_given":
         found = [k for k in cond.values if k in ctx.therapies_given]
         return Held(bool(found), [ctx.therapies_given[k] for k in found[:1]],
@@ -419,7 +461,7 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
         ok = ctx.opioid == "upheld"
         return Held(ok, note="the opioid requested with it is not found medically necessary" if ok else None)
     if t == "age_under":
-        ok = ctx.age is not None and ctx.age < cond.value
+        ok = ctx.age is not None and ctx.age < _value(cond)
         return Held(ok, note=f"the worker is {ctx.age} years old" if ok else None)
     raise KBError(f"unknown rule test {t!r}")  # the schema forbids this
 
@@ -432,17 +474,17 @@ class RuleDecision:
     """How an item was decided: the rule (or the criteria), the outcome key, the record spans
     and arithmetic that decided it."""
 
-    decision: str
-    verdict: str
+    decision: Decision
+    verdict: CriteriaVerdict
     key: str
     firm: bool
     rule: Rule | None
-    evidence: list
+    evidence: Sequence[RecordSpan]
     notes: list[str]
     criteria: list[tuple[Criterion, CriterionResult]]
 
 
-def _status(crit: Criterion, summary: dict) -> tuple[str, list]:
+def _status(crit: Criterion, summary: Summary) -> tuple[CriterionStatus, list[Mention]]:
     """Status of one criterion and the mentions that show it."""
     names = [crit.fact, *crit.also]
     affirmed = [m for n in names for m in summary.get(n, {}).get("affirmed", [])]
@@ -461,7 +503,7 @@ def _status(crit: Criterion, summary: dict) -> tuple[str, list]:
     return "insufficient", []
 
 
-def evaluate_criteria(entry: KBEntry | None, summary: dict) -> list[tuple[Criterion, CriterionResult]]:
+def evaluate_criteria(entry: KBEntry | None, summary: Summary) -> list[tuple[Criterion, CriterionResult]]:
     """Each criterion of the entry with its status and up to three evidence spans."""
     if entry is None:
         return []
@@ -473,7 +515,7 @@ def evaluate_criteria(entry: KBEntry | None, summary: dict) -> list[tuple[Criter
     return out
 
 
-def criteria_outcome(criteria: list[tuple[Criterion, CriterionResult]]) -> str:
+def criteria_outcome(criteria: list[tuple[Criterion, CriterionResult]]) -> CriteriaVerdict:
     """What the criteria say: met (a sufficient criterion met, or every required one),
     not_met (a required criterion contradicted by the records) or not_shown."""
     if any(c.role == "sufficient" and r.status == "met" for c, r in criteria):
@@ -504,12 +546,12 @@ def decide_item(ctx: ItemContext) -> RuleDecision:
         if all(h.holds for h in held):
             evidence = [m for h in held for m in h.evidence]
             notes = [h.note for h in held if h.note]
-            verdict = "met" if rule.decision == "Overturned" else "not_met"
-            return RuleDecision(rule.decision, verdict, f"rule:{owner}:{rule.id}", rule.firm, rule, evidence, notes, criteria)
+            ruled: CriteriaVerdict = "met" if rule.decision == "Overturned" else "not_met"
+            return RuleDecision(rule.decision, ruled, f"rule:{owner}:{rule.id}", rule.firm, rule, evidence, notes, criteria)
     if ctx.entry is None:
         return RuleDecision("Upheld", "no_entry", f"criteria:{ctx.category}:no_entry", False, None, [], [], criteria)
     verdict = criteria_outcome(criteria)
-    decision = "Overturned" if verdict == "met" else "Upheld"
+    decision: Decision = "Overturned" if verdict == "met" else "Upheld"
     return RuleDecision(decision, verdict, f"criteria:{ctx.entry.entry.id}:{verdict}", False, None, [], [], criteria)
 
 
@@ -531,7 +573,7 @@ def fill(text: str, ctx: ItemContext) -> str:
         return text
 
 
-def _course_words(course) -> str:
+def _course_words(course: Course | None) -> str:
     if course is None:
         return "the guideline's course"
     return f"{course.course} {'full days' if course.unit == 'days' else 'visits'}"
