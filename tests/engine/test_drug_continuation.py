@@ -59,6 +59,15 @@ KNEE = "The applicant is a 60-year-old male with osteoarthritis of the right kne
 def test_a_topical_agent_continued_needs_documented_benefit(nlp_loaded):
     item = _item(KNEE + " He has been using Voltaren gel on the knee for four months.", "Voltaren 1% gel 100g")
     assert item.rule == "rule:cp_topical:continuation_without_benefit" and item.decision == "Upheld"
-    for text in (KNEE + " He has been using Voltaren gel on the knee for four months with 40% relief and better walking.",
-                 KNEE):  # benefit documented, or a first trial: the entry's criteria decide
-        assert _item(text, "Voltaren 1% gel 100g").rule.startswith("criteria:cp_topical:")
+    # benefit documented: the entry's criteria decide
+    text = KNEE + " He has been using Voltaren gel on the knee for four months with 40% relief and better walking."
+    assert _item(text, "Voltaren 1% gel 100g").rule.startswith("criteria:cp_topical:")
+
+
+def test_a_first_topical_nsaid_for_an_arthritic_knee_needs_no_failed_antidepressant(nlp_loaded):
+    # imr-facts.md 5.9: topical NSAIDs for osteoarthritis of a joint suited to topical treatment, short term;
+    # the failed first-line oral agents are the condition for neuropathic pain
+    item = _item(KNEE, "Voltaren 1% gel 100g")
+    assert item.rule == "rule:cp_topical:topical_nsaid_osteoarthritis" and item.decision == "Overturned"
+    spine = "The applicant is a 60-year-old male with osteoarthritis of the lumbar spine, pain rated 6/10. Naproxen was tried."
+    assert _item(spine, "Voltaren 1% gel 100g").decision == "Upheld"
