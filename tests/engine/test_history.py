@@ -108,3 +108,11 @@ def test_a_count_in_a_list_of_what_was_requested_is_not_treatment_to_date():
     text = ("The request for authorization (received on 11-23-2016) shows that the following tests and treatments "
             "were requested: MRIs of neck and right hand without contrast, and 6 sessions of acupuncture.")
     assert treatment_history(_case(text)).sessions_completed == {}
+
+
+def test_a_therapy_referral_or_request_is_no_therapy_given():
+    ordered = treatment_history(_case("Treatment to date has included medication and a physical therapy referral "
+                                      "in October 2016. Treatment has included a chiropractic request last month."))
+    assert "physical_therapy" not in ordered.done and "chiropractic" not in ordered.done
+    given = treatment_history(_case("Treatment to date has included medication and physical therapy in October 2016."))
+    assert "physical_therapy" in given.done

@@ -273,6 +273,8 @@ _THERAPY_WORDS = [(key, re.compile(r"\b(?:" + words.replace(*_PT_NOT_LAB) + ")",
                   for key, words in THERAPIES.items()]
 # "no documentation of (attendance of) physical therapy", "has not started therapy": not given
 _NOT_GIVEN = re.compile(r"\b(?:no|not|never|without|lack of|yet to)\b[^.;]{0,40}$", re.IGNORECASE)
+# "physical therapy referral", "chiropractic request": the therapy named is ordered, not given
+_ONLY_ORDERED = re.compile(r"\s+(?:referr?als?|requests?|orders?|prescriptions?|authori[sz]ations?)\b", re.IGNORECASE)
 
 
 def therapies_named(text: str) -> set[str]:
@@ -287,7 +289,7 @@ def _read_done(sent: str, span: Span, out: dict[str, Span]) -> None:
         return
     for key, rx in _THERAPY_WORDS:
         m = rx.search(sent)
-        if m is None or key in out or _NOT_GIVEN.search(sent[: m.start()]):
+        if m is None or key in out or _NOT_GIVEN.search(sent[: m.start()]) or _ONLY_ORDERED.match(sent, m.end()):
             continue
         s = span.start + m.start()
         out[key] = Span(span.document, s, s + len(m.group(0)), m.group(0))
