@@ -171,11 +171,12 @@ def _what_is_decided(request: str) -> str:
     return f"the request for {p.disputed}"
 
 
-_DOCUMENTED = re.compile(r"\s+(?:(?:is|are|was|were) )?documented$")
+_DOCUMENTED = re.compile(r"^documented\s+|\s+(?:(?:is|are|was|were) )?documented\b")
 
 
 def _undocumented(text: str) -> str:
-    """A criterion as what the records do not document ("pain documented" -> "pain")."""
+    """A criterion as what the records do not document ("functional improvement documented from
+    prior therapy" -> "functional improvement from prior therapy")."""
     return _DOCUMENTED.sub("", text)
 
 
