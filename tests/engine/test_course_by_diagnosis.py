@@ -1,7 +1,8 @@
 """The physical medicine course follows the diagnosis (imr-facts.md 5.5): myalgia or myositis
 9-10 visits over 8 weeks, neuralgia, neuritis or radiculitis 8-10 visits over 4 weeks, complex
 regional pain syndrome 24 visits over 16 weeks (its own routed entry); and a rationale says no
-earlier course is documented, never "0 visits completed", when the records say none was given."""
+earlier course is documented, never "0 visits completed", when the records say none was given; and it
+states the phase of care once."""
 
 from __future__ import annotations
 
@@ -71,3 +72,13 @@ def test_visits_beyond_the_radiculitis_course_name_it(nlp_loaded, decide_one):
                       "Physical therapy x 4 for the lumbar spine")
     assert item.rule == "rule:cp_physical_medicine:over_course" and item.decision == "Upheld"
     assert "8 visits completed and 4 requested exceed the course of 8-10 visits over 4 weeks for neuralgia" in item.rationale
+
+
+def test_the_phase_of_care_is_said_once(nlp_loaded, decide_one):
+    item = decide_one("The injured worker is a 48-year-old forklift driver with neuropathic pain in the left foot after a "
+                      "crush injury two years ago, diagnosed as complex regional pain syndrome. Gabapentin and physical "
+                      "therapy have failed. He does a daily home exercise program.",
+                      "TENS unit rental for a 30-day home trial")
+    assert item.rule == "rule:cp_tens:trial_for_indication"
+    assert item.rationale.count("60 weeks passed from the injury") == 1
+    assert "Phase of care: chronic" in item.rationale
