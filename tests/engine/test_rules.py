@@ -10,6 +10,7 @@ import pytest
 
 from openimr.engine.decide import calibrate, decide_case
 from openimr.engine.models import Case, CaseDocument, DisputedRequest
+from openimr.request import parse_request
 
 CHRONIC = (
     "The injured worker is a 48-year-old female with chronic low back pain since a lifting injury. "
@@ -73,9 +74,13 @@ def test_rationales_a_physician_can_sign_on_every_shared_letter(drafts):
         for item in det.items:
             r = item.rationale
             necessary = "medically necessary" if item.decision == "Overturned" else "not medically necessary"
-            # the decision leads and the conclusion says the same
-            lead = f"{item.decision}: the request for {item.request.strip().rstrip('.')} is {necessary}."
-            assert r.startswith(lead), (name, r[:200])
+            # the decision leads, naming the portion decided (for a partial authorization the
+            # disputed portion, not the letter's sentences run together), and the conclusion says the same
+            parsed = parse_request(item.request)
+            decided = parsed.disputed if parsed.original and parsed.disputed else item.request.strip().rstrip(".")
+            lead = r.split(f" is {necessary}.")[0]
+            assert r.startswith(f"{item.decision}: the re") and decided in lead, (name, r[:200])
+            assert parsed.original is None or "was the original request" not in lead, (name, lead)
             assert f"Therefore, the request is {necessary}." in r
             opposite = "not medically necessary" if item.decision == "Overturned" else "medically necessary"
             assert f"the request is {opposite}" not in r and f"is {opposite}, " not in r, (name, r)

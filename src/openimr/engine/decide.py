@@ -189,10 +189,33 @@ def _benefit_about(mention: factmod.Mention, texts: list[str], parsed: RequestPa
     return True
 
 
-def _bound(summary: factmod.Summary, texts: list[str], parsed: RequestParse, category: str | None) -> factmod.Summary:
+def _names_request(mention: factmod.Mention, texts: list[str], parsed: RequestParse, category: str | None,
+                   region: str | None) -> bool:
+    """Whether a mention's sentence names the requested treatment itself: the drug (one of its
+    ingredients, or its class) for a drug; otherwise the same request category and, where both
+    name one, the same body region. "A cervical MRI was authorized" says nothing of a lumbar one."""
+    sentence = _sentence_of(mention, texts)
+    if sentence is None:
+        return False
+    if category in rulemod.rules_data().drug_categories:
+        return _names_drug(sentence, {n for n in [parsed.drug, *parsed.ingredients] if n}, category)
+    named = match_request(sentence, None, default_kb())
+    if named.category != category:
+        return False
+    return region is None or named.region is None or named.region == region
+
+
+def _bound(summary: factmod.Summary, texts: list[str], parsed: RequestParse, category: str | None,
+           region: str | None = None) -> factmod.Summary:
     """The summary with facts kept only where they bear on the requested treatment: long-term
-    drug use of the requested drug (or its class), and benefit, or its lack, from it."""
+    drug use of the requested drug (or its class), benefit, or its lack, from it, and an
+    authorization of it not yet used."""
     out = summary
+    slot = summary.get("authorized_not_given")
+    if slot and slot["affirmed"]:
+        kept = [m for m in slot["affirmed"] if _names_request(m, texts, parsed, category, region)]
+        if len(kept) != len(slot["affirmed"]):
+            out = {**out, "authorized_not_given": {"affirmed": kept, "negated": slot["negated"]}}
     slot = summary.get("long_term_drug_use")
     if slot and slot["affirmed"] and category in rulemod.rules_data().drug_categories:
         wanted = {n for n in [parsed.drug, *parsed.ingredients] if n}
@@ -236,7 +259,7 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
         if match.region not in summaries:
             summaries[match.region] = factmod.summarize(factmod.for_criteria(mentions, match.region, kb))
         parsed = rulemod.parse(item.request)
-        summary = _bound(summaries[match.region], texts, parsed, match.category)
+        summary = _bound(summaries[match.region], texts, parsed, match.category, match.region)
         form = rulemod.read_item(parsed)
         course = match.kb_entry.entry.course if match.kb_entry else None
         if course is not None and course.unit == "days":  # a day programme counts full days, not visits

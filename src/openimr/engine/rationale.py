@@ -135,7 +135,7 @@ def _deciding(feat, case: Case) -> list[str]:
         if not missing:
             return [f"Deciding criterion: the guideline does not give this treatment an indication the records show "
                     f"({', '.join(c.text for c, _r in crits)})."]
-        return ["The records provided do not document: " + "; ".join(missing) + "."] if missing else []
+        return ["The records provided do not document: " + "; ".join(_undocumented(t) for t in missing) + "."]
     return []
 
 
@@ -154,11 +154,38 @@ def phase_sentence(feat) -> str | None:
     return out + "."
 
 
+def _what_is_decided(request: str) -> str:
+    """The portion the reviewer decides, named plainly: for a request the claims administrator
+    partly authorized, the disputed portion with what was asked and what was authorized beside
+    it, not the letter's three sentences run together."""
+    from openimr.engine.rules import parse
+
+    text = request.strip().rstrip(".")
+    p = parse(text)
+    if not (p.original and p.disputed):
+        return f"the request for {text}"
+    if p.remainder_after_partial and p.authorized:
+        return (f"the remaining portion of the request, {p.disputed} ({p.original} was requested and "
+                f"{p.authorized} authorized),")
+    if p.authorized:
+        only = "" if re.search(r"\bonly\b", p.authorized, re.IGNORECASE) else " only"
+        return f"the request for {p.disputed} (the claims administrator authorized {p.authorized}{only})"
+    return f"the request for {p.disputed}"
+
+
+_DOCUMENTED = re.compile(r"\s+(?:(?:is|are|was|were) )?documented$")
+
+
+def _undocumented(text: str) -> str:
+    """A criterion as what the records do not document ("pain documented" -> "pain")."""
+    return _DOCUMENTED.sub("", text)
+
+
 def write_rationale(feat, case: Case) -> str:
     """The rationale text for one decided item."""
     overturn = feat.outcome.decision == "Overturned"
     necessary = "medically necessary" if overturn else "not medically necessary"
-    parts = [f"{feat.outcome.decision}: the request for {feat.request.strip().rstrip('.')} is {necessary}."]
+    parts = [f"{feat.outcome.decision}: {_what_is_decided(feat.request)} is {necessary}."]
     parts += _deciding(feat, case)
     phase = phase_sentence(feat)
     if phase and phase[:40] not in " ".join(parts):

@@ -344,7 +344,7 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
         hit = next((p for p in cond.values if re.search(p, ctx.request, re.I)), None)
         return Held(hit is not None)
     if t == "form_is":
-        return Held(ctx.form in cond.values, note=f"the request is for a {ctx.form} form" if ctx.form in cond.values else None)
+        return Held(ctx.form in cond.values, note=f"the request is for {'an' if str(ctx.form)[:1] in 'aeiou' else 'a'} {ctx.form} form" if ctx.form in cond.values else None)
     if t == "medical_food":
         return Held(ctx.medical_food, note="the request is for a medical food" if ctx.medical_food else None)
     if t == "drug_in":
