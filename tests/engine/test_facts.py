@@ -129,3 +129,10 @@ def test_negation_does_not_spill_past_a_comma_into_an_affirmed_finding(nlp_loade
     got = read("There was no numbness, tingling or weakness.")
     assert all(got.values()) and len(got) == 3
     assert read("Sensation intact in both legs.")[("normal_neuro_exam", "sensation intact")] is False
+
+
+def test_negation_ends_where_and_opens_a_new_clause(nlp_loaded):
+    got = {m.fact: m.negated for m in _find("She is not a surgical candidate and is motivated to return to work.", "motivated")}
+    assert got == {"motivated": False}
+    # a negated list joined by "and" stays negated
+    assert all(m.negated for m in facts.extract_text("There was no numbness and tingling in the legs."))

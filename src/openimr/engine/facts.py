@@ -115,6 +115,10 @@ def _context_rules():
         # deformity" stays negated)
         ConTextRule(", <affirmed finding>", "TERMINATE", direction="TERMINATE",
                     pattern=[{"ORTH": ","}, {"LOWER": {"IN": list(_AFFIRMED_AFTER_COMMA)}}]),
+        # "and" opening a new clause about the worker ends a negation: "he is not a surgical
+        # candidate and is motivated to return to work" (a list "no numbness and tingling" stays negated)
+        ConTextRule("and <new clause>", "TERMINATE", direction="TERMINATE",
+                    pattern=[{"LOWER": "and"}, {"LOWER": {"IN": ["is", "was", "has", "remains", "wants", "reports", "states", "feels", "can", "continues"]}}]),
         # utilization review "denied the request for X" does not deny that X exists
         ConTextRule("denied the request", "PSEUDO", direction="PSEUDO",
                     pattern=[{"LOWER": {"IN": ["denied", "non-certified", "noncertified"]}},

@@ -182,15 +182,27 @@ class Rule(_Strict):
     section: str | None = None  # the guideline section this rule comes from, when narrower than the entry's
 
 
+class DiagnosisCourse(_Strict):
+    """How a rule's text names the course for a diagnosis: the first whose conditions all hold
+    on the item gives `{course}` its words ("8-10 visits over 4 weeks for neuralgia, neuritis or
+    radiculitis")."""
+
+    when: list[Condition] = Field(min_length=1)
+    words: str = Field(min_length=1)
+
+
 class Course(_Strict):
     """The guideline's course of a therapy, in visits (or, for a day programme, full-day
     sessions): a first trial, the usual course, and the most allowed with documented objective
-    functional improvement."""
+    functional improvement. `words` names the course in a rule's text (`{course}`) when none of
+    `by_diagnosis` holds; without it the text says "<course> visits"."""
 
     trial: int | None = None
     course: int
     most: int | None = None
     unit: Literal["visits", "days"] = "visits"
+    words: str | None = None
+    by_diagnosis: list[DiagnosisCourse] = Field(default_factory=list)
 
 
 class Entry(_Strict):
@@ -388,6 +400,8 @@ def load_kb(guidelines_dir: Path | None = None, data_dir: Path | None = None) ->
             for r in e.rules:
                 _check_rule_facts(r, facts, f"{path}: entries.{e.id}.rules.{r.id}")
             _check_conditions(e.route, facts, f"{path}: entries.{e.id}.route")
+            for i, d in enumerate(e.course.by_diagnosis if e.course else []):
+                _check_conditions(d.when, facts, f"{path}: entries.{e.id}.course.by_diagnosis[{i}]")
             entries.append(KBEntry(gf.guideline, e))
     for kbe in entries:
         for other in kbe.entry.displaces:

@@ -104,7 +104,9 @@ def _deciding(feat, case: Case) -> list[str]:
     if o.rule is not None:
         text = fill(o.rule.text, feat.context)
         out = [f"Deciding criterion: {text}."]
-        facts = [n for n in o.notes if n and n[:12] not in text]
+        # the phase of care has its own sentence (phase_sentence), so its note is not said twice
+        phase_note = f"the {feat.context.phase} phase: " if feat.context.phase else None
+        facts = [n for n in o.notes if n and n[:12] not in text and not (phase_note and n.startswith(phase_note))]
         if facts:
             out.append(_sentence("; ".join(facts)) + ".")
         if o.evidence:

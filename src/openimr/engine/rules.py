@@ -306,6 +306,13 @@ def _unit(ctx: ItemContext) -> str:
     return "full days" if course is not None and course.unit == "days" else "visits"
 
 
+def _total_note(ctx: ItemContext, total: int) -> str:
+    """The arithmetic of visits completed and requested, as a rationale states it."""
+    if ctx.completed == 0:
+        return f"{ctx.requested} {_unit(ctx)} requested, with no earlier course documented"
+    return f"{ctx.completed} {_unit(ctx)} completed and {ctx.requested} requested ({total} in all)"
+
+
 def check(cond: Condition, ctx: ItemContext) -> Held:
     """Evaluate one condition of a rule on an item (`negate`: it holds when the test does not)."""
     held = _check(cond, ctx)
@@ -363,24 +370,18 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
     if t == "requested_over":
         ok = ctx.requested is not None and ctx.requested > _value(cond)
         return Held(ok, note=f"{ctx.requested} {_unit(ctx)} requested" if ctx.requested is not None else None)
-    if t == "total_over":
+    if t in ("total_over", "total_at_most"):
         if ctx.requested is None or ctx.completed is None:
             return Held(False)
         total = ctx.requested + ctx.completed
-        return Held(total > _value(cond), ctx.completed_evidence,
-                    f"{ctx.completed} {_unit(ctx)} completed and {ctx.requested} requested ({total} in all)")
-    if t == "total_at_most":
-        if ctx.requested is None or ctx.completed is None:
-            return Held(False)
-        total = ctx.requested + ctx.completed
-        return Held(total <= _value(cond), ctx.completed_evidence,
-                    f"{ctx.completed} {_unit(ctx)} completed and {ctx.requested} requested ({total} in all)")
+        ok = total > _value(cond) if t == "total_over" else total <= _value(cond)
+        return Held(ok, ctx.completed_evidence, _total_note(ctx, total))
     if t == "discipline_total_over":
         kind, done, asked = discipline_total(ctx)
         if kind is None or asked is None:
             return Held(False)
         total = asked + (done or 0)
-        note = (f"{done} {kind} visits completed on this injury and {asked} requested ({total} in all)" if done is not None
+        note = (f"{done} {kind} visits completed on this injury and {asked} requested ({total} in all)" if done
                 else f"{asked} {kind} visits requested")
         return Held(total > _value(cond), ctx.completed_evidence if done is not None else [], note)
     if t == "injury_on_or_after":
@@ -398,7 +399,9 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
     if t == "prior_course":
         ok = _prior_course(ctx)
         prior_note = None
-        if not ctx.completed and ok:
+        if ctx.completed == 0 and ok:
+            prior_note = "the request asks for more visits, although the records document none completed"
+        elif not ctx.completed and ok:
             prior_note = "the request continues an earlier course" if ctx.kind == "additional" else "the records report an earlier course"
         return Held(ok, ctx.completed_evidence or ctx.prior_given, prior_note)
     if t == "no_prior_course":
@@ -555,15 +558,22 @@ def decide_item(ctx: ItemContext) -> RuleDecision:
     return RuleDecision(decision, verdict, f"criteria:{ctx.entry.entry.id}:{verdict}", False, None, [], [], criteria)
 
 
+_NONE_COMPLETED = re.compile(r"\{completed\} (\w+(?: \w+)?) completed and \{requested\} requested")
+
+
 def fill(text: str, ctx: ItemContext) -> str:
-    """A rule's text with the item's arithmetic filled in."""
+    """A rule's text with the item's arithmetic filled in. When the records say no visits were
+    given ("has not had physical therapy") the text says no earlier course is documented, not
+    "0 visits completed"."""
     course = ctx.entry.entry.course if ctx.entry is not None else None
+    if ctx.completed == 0:
+        text = _NONE_COMPLETED.sub(r"{requested} \1 requested (the records document no earlier course)", text)
     total = (ctx.requested or 0) + (ctx.completed or 0)
     values = {
         "requested": ctx.requested if ctx.requested is not None else "the",
         "completed": ctx.completed if ctx.completed is not None else "an earlier course of",
         "total": total,
-        "course": _course_words(course),
+        "course": _course_words(course, ctx),
         "trial": course.trial if course and course.trial else "a short",
         "most": course.most if course and course.most else (course.course if course else ""),
     }
@@ -573,7 +583,12 @@ def fill(text: str, ctx: ItemContext) -> str:
         return text
 
 
-def _course_words(course: Course | None) -> str:
+def _course_words(course: Course | None, ctx: ItemContext) -> str:
+    """The course as a rule's text names it: for the item's diagnosis (`by_diagnosis`), else
+    the course's own words, else its number of visits or days."""
     if course is None:
         return "the guideline's course"
-    return f"{course.course} {'full days' if course.unit == 'days' else 'visits'}"
+    for d in course.by_diagnosis:
+        if all(check(c, ctx).holds for c in d.when):
+            return d.words
+    return course.words or f"{course.course} {'full days' if course.unit == 'days' else 'visits'}"
