@@ -317,15 +317,23 @@ def _routes(ctx: rulemod.ItemContext, entry: Entry) -> bool:
 
 def decide_features(feats: list[ItemFeatures]) -> list[ItemFeatures]:
     """Decide every item: surgeries first, then the items that serve them, then the drugs that
-    go with an opioid (a laxative, an antiemetic) once the application's opioids are decided."""
-    companions = set(rulemod.rules_data().companions)
-    later = [f for f in feats if f.match.category in companions]
-    feats_now = [f for f in feats if f.match.category not in companions]
+    go with an opioid (a laxative, an antiemetic) once the application's opioids are decided,
+    and the stomach protection that goes with an NSAID once its NSAIDs are decided."""
+    data = rulemod.rules_data()
+    companions, with_nsaid = set(data.companions), set(data.nsaid_companions)
+    later = [f for f in feats if f.match.category in companions | with_nsaid]
+    feats_now = [f for f in feats if f.match.category not in companions | with_nsaid]
     _decide_surgery_first(feats_now)
     opioids = [f.outcome.decision for f in feats_now if f.match.category in ("opioid", "opioid_postop") and f.outcome]
     if opioids:  # else each keeps what the treatment history says ("in_use" or None)
         for f in later:
-            f.context.opioid = "overturned" if "Overturned" in opioids else "upheld"
+            if f.match.category in companions:
+                f.context.opioid = "overturned" if "Overturned" in opioids else "upheld"
+    nsaids = [f.outcome.decision for f in feats_now if f.match.category == "nsaid" and f.outcome]
+    if nsaids:
+        for f in later:
+            if f.match.category in with_nsaid:
+                f.context.nsaid = "overturned" if "Overturned" in nsaids else "upheld"
     _decide_surgery_first(later, feats_now)
     return feats
 
