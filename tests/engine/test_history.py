@@ -108,3 +108,15 @@ def test_a_count_in_a_list_of_what_was_requested_is_not_treatment_to_date():
     text = ("The request for authorization (received on 11-23-2016) shows that the following tests and treatments "
             "were requested: MRIs of neck and right hand without contrast, and 6 sessions of acupuncture.")
     assert treatment_history(_case(text)).sessions_completed == {}
+
+
+def test_a_drug_named_in_a_request_or_denial_is_not_taken_because_the_sentence_says_medications():
+    # "medications" alone (not "medications include ...") does not make a request's drug one taken
+    denied = ("The request for tramadol was denied due to no indication of the patient trying and failing nonopiate "
+              "analgesic medications prior to initiation of opioid medications.")
+    pending = ("The plan of care included Lidoderm patches until approval is obtained, as he is not able to tolerate "
+               "oral medications.")
+    for text in (denied, pending):
+        assert treatment_history(_case(text)).drugs == {}, text
+    listed = "The request was reviewed. Current medications include tramadol 50 mg."
+    assert "tramadol" in treatment_history(_case(listed)).drugs
