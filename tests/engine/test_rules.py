@@ -381,3 +381,17 @@ def test_stomach_protection_goes_with_the_nsaid(nlp_loaded):
     # no NSAID requested: the NSAID in use and the risk factor decide, as before
     (alone,) = decide_case(_case("Omeprazole 20 mg #30", text=without)).items
     assert alone.decision == "Overturned" and alone.rule == "rule:cp_ppi:risk_with_nsaid"
+
+
+def test_an_nsaid_found_necessary_beside_the_ppi_is_an_nsaid_in_use(nlp_loaded):
+    # a 70-year-old starting naproxen in the acute phase: the PPI protects against the NSAID
+    # found necessary in the same application, though the records name no NSAID taken yet
+    import datetime as dt
+
+    text = "The injured worker is a 70-year-old man who strained his low back lifting a box. He has not taken any medication."
+    doi, ur = dt.date(2016, 1, 4), dt.date(2016, 1, 25)
+    nsaid, ppi = decide_case(_case("Naproxen 500 mg #60", "Omeprazole 20 mg #30", text=text, doi=doi, ur=ur)).items
+    assert nsaid.decision == "Overturned"
+    assert ppi.decision == "Overturned" and ppi.rule == "rule:cp_ppi:risk_with_nsaid_requested"
+    (alone,) = decide_case(_case("Omeprazole 20 mg #30", text=text, doi=doi, ur=ur)).items
+    assert alone.decision == "Upheld" and alone.rule == "rule:cp_ppi:no_nsaid_no_complaint"

@@ -463,6 +463,9 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
     if t == "opioid_denied":
         ok = ctx.opioid == "upheld"
         return Held(ok, note="the opioid requested with it is not found medically necessary" if ok else None)
+    if t == "nsaid_with_it":
+        ok = ctx.nsaid == "overturned"
+        return Held(ok, note="an NSAID requested in the same application is found medically necessary" if ok else None)
     if t == "nsaid_denied":
         ok = ctx.nsaid == "upheld"
         return Held(ok, note="the NSAID requested with it is not found medically necessary" if ok else None)
