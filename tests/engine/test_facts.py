@@ -129,3 +129,10 @@ def test_negation_does_not_spill_past_a_comma_into_an_affirmed_finding(nlp_loade
     got = read("There was no numbness, tingling or weakness.")
     assert all(got.values()) and len(got) == 3
     assert read("Sensation intact in both legs.")[("normal_neuro_exam", "sensation intact")] is False
+
+
+def test_long_term_use_in_the_wordings_of_a_medication_history(nlp_loaded):
+    for text in ("He has taken Norco 10/325 mg three times daily for two years.",
+                 "She has used Ambien 10 mg nightly for over a year."):
+        assert any(m.fact == "long_term_drug_use" and not m.negated for m in facts.extract([text])), text
+    assert not any(m.fact == "long_term_drug_use" for m in facts.extract(["He took ibuprofen for a week."]))
