@@ -25,8 +25,8 @@ _item = partial(decide_one, weeks=40, injury=date(2015, 1, 5))
      "rule:cp_antidepressant_anticonvulsant:continuation_without_benefit"),
     ("She has been using Lidoderm patches for four months.", "Lidoderm 5% patch #30",
      "rule:cp_lidocaine_patch:continuation_without_benefit"),
-    ("She has been taking Ambien 10 mg nightly for five months.", "Ambien 10mg #30",
-     "rule:odg_other_drug:sleep_aid_continuation_without_benefit"),
+    ("She has been taking Belsomra 10 mg nightly for five months.", "Belsomra 10mg #30",
+     "rule:odg_insomnia:sleep_aid_continuation_without_benefit"),
 ])
 def test_continuing_without_documented_benefit_is_upheld(nlp_loaded, taken, request_, rule):
     item = _item(NEURO + " " + taken, request_)
@@ -48,9 +48,17 @@ def test_a_first_trial_is_not_a_continuation(nlp_loaded):
     assert item.decision == "Overturned"
 
 
+def test_zolpidem_beyond_a_short_course_is_upheld_even_with_better_sleep(nlp_loaded):
+    # zolpidem and the other non-benzodiazepine hypnotics are for short-term treatment of insomnia only
+    for taken in ("She has been taking Ambien 10 mg nightly for five months.",
+                  "She has been taking Ambien 10 mg nightly for five months and sleeps better with it."):
+        item = _item(NEURO + " " + taken, "Ambien 10mg #30")
+        assert item.rule == "rule:odg_insomnia:hypnotic_long_term" and item.decision == "Upheld"
+
+
 def test_another_drug_taken_does_not_make_the_sleep_aid_a_continuation(nlp_loaded):
     item = _item(NEURO + " She has been taking ibuprofen for five months.", "Ambien 10mg #30")
-    assert item.rule != "rule:odg_other_drug:sleep_aid_continuation_without_benefit"
+    assert item.rule not in ("rule:odg_insomnia:sleep_aid_continuation_without_benefit", "rule:odg_insomnia:hypnotic_long_term")
 
 
 KNEE = "The applicant is a 60-year-old male with osteoarthritis of the right knee, pain rated 6/10. Naproxen was tried."

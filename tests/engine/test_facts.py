@@ -136,3 +136,10 @@ def test_negation_ends_where_and_opens_a_new_clause(nlp_loaded):
     assert got == {"motivated": False}
     # a negated list joined by "and" stays negated
     assert all(m.negated for m in facts.extract_text("There was no numbness and tingling in the legs."))
+
+
+def test_long_term_use_in_the_wordings_of_a_medication_history(nlp_loaded):
+    for text in ("He has taken Norco 10/325 mg three times daily for two years.",
+                 "She has used Ambien 10 mg nightly for over a year."):
+        assert any(m.fact == "long_term_drug_use" and not m.negated for m in facts.extract([text])), text
+    assert not any(m.fact == "long_term_drug_use" for m in facts.extract(["He took ibuprofen for a week."]))

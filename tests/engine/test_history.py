@@ -116,3 +116,15 @@ def test_a_therapy_referral_or_request_is_no_therapy_given():
     assert "physical_therapy" not in ordered.done and "chiropractic" not in ordered.done
     given = treatment_history(_case("Treatment to date has included medication and physical therapy in October 2016."))
     assert "physical_therapy" in given.done
+
+
+def test_a_drug_named_in_a_request_or_denial_is_not_taken_because_the_sentence_says_medications():
+    # "medications" alone (not "medications include ...") does not make a request's drug one taken
+    denied = ("The request for tramadol was denied due to no indication of the patient trying and failing nonopiate "
+              "analgesic medications prior to initiation of opioid medications.")
+    pending = ("The plan of care included Lidoderm patches until approval is obtained, as he is not able to tolerate "
+               "oral medications.")
+    for text in (denied, pending):
+        assert treatment_history(_case(text)).drugs == {}, text
+    listed = "The request was reviewed. Current medications include tramadol 50 mg."
+    assert "tramadol" in treatment_history(_case(listed)).drugs

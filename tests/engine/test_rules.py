@@ -375,3 +375,32 @@ def test_imaging_indications_read_as_the_chapters_alternatives(nlp_loaded):
     (sh,) = decide_case(_case("MRI of the right shoulder", text=shoulder, doi=dt.date(2016, 10, 1),
                               ur=dt.date(2016, 12, 20))).items
     assert sh.decision == "Overturned" and sh.rule == "rule:shoulder_imaging:failed_strengthening_programme"
+
+
+def test_stomach_protection_goes_with_the_nsaid(nlp_loaded):
+    # imr-facts.md 5.11: a PPI is indicated for a worker at GI risk taking an NSAID; the NSAID requested
+    # beside it is decided first, and when it is not found necessary there is nothing to protect against
+    old = "The injured worker is a 70-year-old man with chronic low back pain. He has taken naproxen 550 mg twice daily for two years."
+    without = old + " His pain is unchanged and he reports no change in his activities."
+    nsaid, ppi = decide_case(_case("Naproxen 550 mg #60", "Omeprazole 20 mg #30", text=without)).items
+    assert nsaid.decision == "Upheld" and ppi.decision == "Upheld" and ppi.rule == "rule:cp_ppi:nsaid_not_necessary"
+    helped = old + " With it his pain falls from 7/10 to 4/10 and he has returned to modified work."
+    nsaid, ppi = decide_case(_case("Naproxen 550 mg #60", "Omeprazole 20 mg #30", text=helped)).items
+    assert nsaid.decision == "Overturned" and ppi.decision == "Overturned" and ppi.rule == "rule:cp_ppi:risk_with_nsaid"
+    # no NSAID requested: the NSAID in use and the risk factor decide, as before
+    (alone,) = decide_case(_case("Omeprazole 20 mg #30", text=without)).items
+    assert alone.decision == "Overturned" and alone.rule == "rule:cp_ppi:risk_with_nsaid"
+
+
+def test_an_nsaid_found_necessary_beside_the_ppi_is_an_nsaid_in_use(nlp_loaded):
+    # a 70-year-old starting naproxen in the acute phase: the PPI protects against the NSAID
+    # found necessary in the same application, though the records name no NSAID taken yet
+    import datetime as dt
+
+    text = "The injured worker is a 70-year-old man who strained his low back lifting a box. He has not taken any medication."
+    doi, ur = dt.date(2016, 1, 4), dt.date(2016, 1, 25)
+    nsaid, ppi = decide_case(_case("Naproxen 500 mg #60", "Omeprazole 20 mg #30", text=text, doi=doi, ur=ur)).items
+    assert nsaid.decision == "Overturned"
+    assert ppi.decision == "Overturned" and ppi.rule == "rule:cp_ppi:risk_with_nsaid_requested"
+    (alone,) = decide_case(_case("Omeprazole 20 mg #30", text=text, doi=doi, ur=ur)).items
+    assert alone.decision == "Upheld" and alone.rule == "rule:cp_ppi:no_nsaid_no_complaint"

@@ -123,7 +123,7 @@ def _drug_class(name: str) -> str | None:
     return match_request(name, None, default_kb()).category
 
 
-def _sentence_of(mention: factmod.Mention, texts: list[str]) -> str | None:
+def _sentence_of(mention: rulemod.RecordSpan, texts: list[str]) -> str | None:
     """The sentence a fact mention stands in (None when its document is not in the case)."""
     if mention.document < 0 or mention.document >= len(texts):
         return None
@@ -132,6 +132,44 @@ def _sentence_of(mention: factmod.Mention, texts: list[str]) -> str | None:
     start = starts[-1] if starts else 0
     nxt = _SENTENCE_END.search(text, mention.end)
     return text[start:nxt.start() if nxt else len(text)]
+
+
+# A sentence reporting a drug as stopped, failed, replaced or past, not as taken now.
+_PAST_USE = re.compile(r"\b(?:tried|trials? of|failed|previously|formerly|discontinu\w*|stopped|switched|changed|replaced|"
+                       r"in the past|no longer|history of|had taken|was taking|did not tolerate|intoleran\w*)\b", re.IGNORECASE)
+# A drug named as a topical product ("Voltaren gel", "flurbiprofen 20%/..."): little of it reaches the stomach.
+_TOPICAL_AFTER = re.compile(r"\s*(?:\d+(?:\.\d+)?\s*%|(?:sodium\s+)?(?:gel|cream|patch|lotion|ointment|topical|transdermal|solution))", re.IGNORECASE)
+_TOPICAL_NAMES = {"flector", "pennsaid", "voltaren gel"}
+
+
+def nsaids_in_use(history: TreatmentHistory, texts: list[str]) -> list[Span]:
+    """One span for each oral NSAID (the request taxonomy's class) the treatment history shows
+    taken now: a drug named only in sentences of past, failed or stopped use, or only as a
+    topical product, is not counted. Two or more at once are a gastrointestinal risk factor
+    (the Chronic Pain guideline's several NSAIDs, or an NSAID with aspirin)."""
+    out = []
+    for name, use in history.drugs.items():
+        if _drug_class(name) != "nsaid":
+            continue
+        for ev in use.evidence:
+            if ev.document < 0 or ev.document >= len(texts) or ev.text.lower() in _TOPICAL_NAMES:
+                continue
+            sentence = _sentence_of(ev, texts)
+            if sentence is None or _PAST_USE.search(sentence) or _TOPICAL_AFTER.match(texts[ev.document], ev.end):
+                continue
+            out.append(ev)
+            break
+    return out
+
+
+def _several_nsaids(history: TreatmentHistory, texts: list[str]) -> list[factmod.Mention]:
+    """A gastrointestinal risk mention where the records show two or more NSAIDs taken at once
+    (at the second one named)."""
+    found = sorted(nsaids_in_use(history, texts), key=lambda s: (s.document, s.start))
+    if len(found) < 2:
+        return []
+    ev = found[1]
+    return [factmod.Mention("gi_risk", ev.document, ev.start, ev.end, ev.text)]
 
 
 def _names_drug(sentence: str, wanted: set[str], category: str | None) -> bool:
@@ -240,13 +278,14 @@ def item_features(case: Case, kb: KnowledgeBase | None = None) -> list[ItemFeatu
     """What every disputed item of a case is (facts extracted once per case)."""
     kb = kb or default_kb()
     texts = case_texts(case)
-    mentions = factmod.extract(texts, kb) + factmod.date_facts(case.date_of_injury, case.ur_denial_date)
+    history = treatment_history(case)
+    mentions = (factmod.extract(texts, kb) + factmod.date_facts(case.date_of_injury, case.ur_denial_date)
+                + _several_nsaids(history, texts))
     summaries: dict[str | None, factmod.Summary] = {}  # what counts for a request of each region (facts.for_criteria)
     context_region = find_region(" ".join(texts)[:1500], kb) if texts else None
     weeks = None
     if case.date_of_injury and case.ur_denial_date and case.ur_denial_date >= case.date_of_injury:
         weeks = (case.ur_denial_date - case.date_of_injury).days / 7
-    history = treatment_history(case)
     opioid_in_use = "in_use" if any(d in history.drugs for d in rulemod.rules_data().opioids) else None
     ages = [factmod.AGE_RX.search(t) for t in texts]
     age = next((int(m.group(1)) for m in ages if m), None)
@@ -301,15 +340,23 @@ def _routes(ctx: rulemod.ItemContext, entry: Entry) -> bool:
 
 def decide_features(feats: list[ItemFeatures]) -> list[ItemFeatures]:
     """Decide every item: surgeries first, then the items that serve them, then the drugs that
-    go with an opioid (a laxative, an antiemetic) once the application's opioids are decided."""
-    companions = set(rulemod.rules_data().companions)
-    later = [f for f in feats if f.match.category in companions]
-    feats_now = [f for f in feats if f.match.category not in companions]
+    go with an opioid (a laxative, an antiemetic) once the application's opioids are decided,
+    and the stomach protection that goes with an NSAID once its NSAIDs are decided."""
+    data = rulemod.rules_data()
+    companions, with_nsaid = set(data.companions), set(data.nsaid_companions)
+    later = [f for f in feats if f.match.category in companions | with_nsaid]
+    feats_now = [f for f in feats if f.match.category not in companions | with_nsaid]
     _decide_surgery_first(feats_now)
     opioids = [f.outcome.decision for f in feats_now if f.match.category in ("opioid", "opioid_postop") and f.outcome]
     if opioids:  # else each keeps what the treatment history says ("in_use" or None)
         for f in later:
-            f.context.opioid = "overturned" if "Overturned" in opioids else "upheld"
+            if f.match.category in companions:
+                f.context.opioid = "overturned" if "Overturned" in opioids else "upheld"
+    nsaids = [f.outcome.decision for f in feats_now if f.match.category == "nsaid" and f.outcome]
+    if nsaids:
+        for f in later:
+            if f.match.category in with_nsaid:
+                f.context.nsaid = "overturned" if "Overturned" in nsaids else "upheld"
     _decide_surgery_first(later, feats_now)
     return feats
 

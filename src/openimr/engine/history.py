@@ -173,7 +173,7 @@ def _dates(text: str) -> list[date]:
 _DURATION = re.compile(rf"\b(?:for|over|x)\s+(?:the\s+(?:past|last)\s+)?(?:at least\s+|about\s+|approximately\s+)?{_N}\+?\s+(months?|years?|weeks?)\b"
                        rf"|\b{_N}\s+(months?|years?|weeks?)\s+of\b", re.IGNORECASE)
 _SINCE = re.compile(r"\bsince\s+(?:at least\s+)?([^,;.]{3,30})", re.IGNORECASE)
-_TAKING = re.compile(r"\b(?:taking|takes|on|using|uses|used|took|prescribed|medications?(?: include| included|:)?|current(?:ly)?|"
+_TAKING = re.compile(r"\b(?:taking|takes|on|using|uses|used|took|prescribed|medications?(?= include| included|:)|current(?:ly)?|"
                      r"continues?|tried|trial of|has been)\b", re.IGNORECASE)
 
 

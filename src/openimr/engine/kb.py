@@ -128,6 +128,8 @@ TESTS = (
     "surgery_matches",  # the surgery disputed in the same application matches one of `values` (regular expressions)
     "opioid_with_it",  # an opioid requested in the same application is found necessary, or (none requested) one is in use
     "opioid_denied",  # the opioid requested in the same application is not found necessary
+    "nsaid_with_it",  # an NSAID requested in the same application is found necessary
+    "nsaid_denied",  # the NSAID requested in the same application is not found necessary
     # the worker
     "age_under",  # the worker's age (as the records state it) is known and under `value`
 )

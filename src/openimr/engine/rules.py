@@ -63,6 +63,7 @@ class RulesFile(_Strict):
     drug_categories: list[str]  # categories whose requests are drugs (quantity rule, form)
     opioids: list[str]  # generic names of opioids (treatment history: an opioid in use)
     companions: list[str]  # categories that go with an opioid (decided after the opioids of the application)
+    nsaid_companions: list[str]  # categories that go with an NSAID (decided after the NSAIDs of the application)
     topical: TopicalIngredients
 
 
@@ -135,6 +136,8 @@ class ItemContext:
     # an opioid beside this item: "overturned" / "upheld" (requested in the same application and
     # so decided), "in_use" (none requested; the treatment history shows one taken), None
     opioid: str | None = None
+    # an NSAID requested in the same application, once decided: "overturned" / "upheld"; None when none is requested
+    nsaid: str | None = None
     # the phase of care (acute, subacute, chronic; None when unknown) and why (see `phase_of`)
     phase: str | None = None
     phase_why: str | None = None
@@ -463,6 +466,12 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
     if t == "opioid_denied":
         ok = ctx.opioid == "upheld"
         return Held(ok, note="the opioid requested with it is not found medically necessary" if ok else None)
+    if t == "nsaid_with_it":
+        ok = ctx.nsaid == "overturned"
+        return Held(ok, note="an NSAID requested in the same application is found medically necessary" if ok else None)
+    if t == "nsaid_denied":
+        ok = ctx.nsaid == "upheld"
+        return Held(ok, note="the NSAID requested with it is not found medically necessary" if ok else None)
     if t == "age_under":
         ok = ctx.age is not None and ctx.age < _value(cond)
         return Held(ok, note=f"the worker is {ctx.age} years old" if ok else None)
