@@ -198,6 +198,7 @@ def _about_drug(mention: factmod.Mention, texts: list[str], wanted: set[str], ca
 # names. "Physical therapy helped" is no functional improvement on a requested opioid, and
 # "no improvement with medications" is no lack of benefit from chiropractic visits.
 BENEFIT_FACTS = ("functional_improvement", "reported_benefit", "lack_of_benefit")
+_STIMULATION_WORDS = re.compile(r"\bTENS\b|\bunit\b|stimulat\w*|interferential|H-?wave|\bMENS\b|microcurrent", re.IGNORECASE)
 _MEDICATION_WORDS = re.compile(r"\b(?:medications?|meds|medicines?|pain pills?|analgesics?|pharmacolog\w*)\b", re.IGNORECASE)
 
 
@@ -206,7 +207,8 @@ def _benefit_about(mention: factmod.Mention, texts: list[str], parsed: RequestPa
 
     For a drug: its sentence names the drug or its class, medications in general, or no
     treatment at all. For a therapy: its sentence names that therapy, or no treatment and no
-    drug. Any other request keeps every mention."""
+    drug. For a stimulation unit (TENS, interferential): its sentence names the unit or
+    stimulation, or no treatment at all. Any other request keeps every mention."""
     from openimr.vocab.drugs import drug_names
 
     sentence = _sentence_of(mention, texts)
@@ -224,6 +226,10 @@ def _benefit_about(mention: factmod.Mention, texts: list[str], parsed: RequestPa
         if therapies:
             return category in therapies
         return not drugs and not _MEDICATION_WORDS.search(sentence)
+    if category == "tens":  # an electrical stimulation unit: benefit from the unit, not from therapy or drugs
+        if _STIMULATION_WORDS.search(sentence):
+            return True
+        return not therapies and not drugs and not _MEDICATION_WORDS.search(sentence)
     return True
 
 
