@@ -79,3 +79,28 @@ def test_a_first_topical_nsaid_for_an_arthritic_knee_needs_no_failed_antidepress
     assert item.rule == "rule:cp_topical:topical_nsaid_osteoarthritis" and item.decision == "Overturned"
     spine = "The applicant is a 60-year-old male with osteoarthritis of the lumbar spine, pain rated 6/10. Naproxen was tried."
     assert _item(spine, "Voltaren 1% gel 100g").decision == "Upheld"
+
+
+def test_an_old_injury_alone_is_no_long_term_use_of_a_drug(nlp_loaded):
+    """A drug first prescribed in chronic care is not "already in long-term use" because the
+    injury is old; a drug the records show taken before, at that stage, is."""
+    summary = "The injured worker is a 48-year-old man with chronic neck pain and spasm. He takes ibuprofen."
+    first = decide_one(summary, "Diazepam 5mg #10", weeks=30)
+    assert first.rule != "rule:cp_benzodiazepine:long_term", first.rationale
+    assert "part of chronic care" not in first.rationale
+    taken = decide_one(summary + " He has been prescribed diazepam for the spasm.", "Diazepam 5mg #10", weeks=30)
+    assert taken.rule == "rule:cp_benzodiazepine:long_term", taken.rationale
+    assert taken.decision == "Upheld"
+
+
+def test_a_drug_named_with_a_decimal_strength_is_read_as_taken(nlp_loaded):
+    """"Norco 7.5/325 mg" once cut the sentence at its point, and the drug before it was lost."""
+    from openimr.engine.history import treatment_history
+    from openimr.engine.models import Case, CaseDocument, DisputedRequest
+
+    text = "She has been taking Norco 7.5/325 mg three times a day for two years. She is working."
+    case = Case(documents=[CaseDocument(kind="clinical_summary", text=text)],
+                disputed_items=[DisputedRequest(request="Norco 7.5/325mg #90")])
+    history = treatment_history(case)
+    assert "hydrocodone" in history.drugs, list(history.drugs)
+    assert history.drugs["hydrocodone"].months == 24

@@ -81,7 +81,9 @@ class TreatmentHistory:
 
 # --- sentences -----------------------------------------------------------------------------
 
-_SENT = re.compile(r"[^.!?\n]+(?:[.!?]+(?=\s|$)|\n|$)")
+# A sentence ends at . ! or ? before a space, the end, or a capitalised word ("2016.On 1-12-17");
+# a point inside a number or a word ("Meloxicam 7.5mg", "Norco 7.5/325") does not end it.
+_SENT = re.compile(r"(?:[^.!?\n]|[.!?]+(?![\s.!?]|$|[A-Z][a-z]))+(?:[.!?]+|\n|$)")
 
 
 def _sentences(text: str):

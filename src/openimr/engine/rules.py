@@ -428,10 +428,21 @@ def _check(cond: Condition, ctx: ItemContext) -> Held:
         ev = _affirmed(ctx.summary, ["long_term_drug_use"])
         if ev:
             return Held(True, ev)
-        if ctx.kind == "additional" or (ctx.weeks is not None and ctx.weeks > 12):
-            note = "the request renews a drug already prescribed" if ctx.kind == "additional" else (
-                f"the injury is {ctx.weeks:.0f} weeks old, so the drug is part of chronic care")
-            return Held(True, note=note)
+        if ctx.kind == "additional":
+            return Held(True, note="the request renews a drug already prescribed")
+        # beyond twelve weeks from the injury, a drug (or one of its class) the records show
+        # already taken is presumed in use for months; the age of the injury alone is no use of
+        # the drug (a first prescription in chronic care is no long-term use)
+        if ctx.weeks is not None and ctx.weeks > 12:
+            continued = _drug_continued(ctx)
+            if continued.holds:
+                return Held(True, continued.evidence, f"{continued.note}, {ctx.weeks:.0f} weeks from the injury"
+                            if continued.note else None)
+            name = next(iter(ctx.class_taken), None)
+            if name is not None:
+                return Held(True, [ctx.class_taken[name]],
+                            f"the records show {name}, a drug of the same class, already taken, "
+                            f"{ctx.weeks:.0f} weeks from the injury")
         return Held(False)
     if t == "class_taken":
         name = next(iter(ctx.class_taken), None)
