@@ -129,3 +129,26 @@ def test_negation_does_not_spill_past_a_comma_into_an_affirmed_finding(nlp_loade
     got = read("There was no numbness, tingling or weakness.")
     assert all(got.values()) and len(got) == 3
     assert read("Sensation intact in both legs.")[("normal_neuro_exam", "sensation intact")] is False
+
+
+def test_a_strength_that_declined_is_a_finding_not_a_refusal(nlp_loaded):
+    got = {(m.fact, m.text): m.negated for m in facts.extract_text("Right elbow flexion has declined from 5/5 to 4-/5.")}
+    assert got[("neuro_deficit", "4-/5")] is False
+    # a treatment the worker declined stays declined
+    (m,) = _find("She declined physical therapy.", "conservative_care")
+    assert m.negated
+
+
+@pytest.mark.parametrize(("text", "changed"), [
+    ("He has developed new weakness of the left foot.", True),
+    ("There is a newly diminished biceps reflex.", True),
+    ("She reports worsening numbness of the right hand.", True),
+    ("He twisted the knee again at work two months ago.", True),
+    ("She reports no new numbness or weakness.", False),
+    ("There has been no change in her symptoms since the MRI.", False),
+    ("His symptoms are unchanged since then.", False),
+    ("She reports worsening pain.", False),  # pain alone is no significant change of findings
+])
+def test_a_significant_change_since_the_last_study(nlp_loaded, text, changed):
+    found = any(m.fact == "significant_change" and m.affirmed for m in facts.extract_text(text))
+    assert found is changed

@@ -115,6 +115,9 @@ def _context_rules():
         # deformity" stays negated)
         ConTextRule(", <affirmed finding>", "TERMINATE", direction="TERMINATE",
                     pattern=[{"ORTH": ","}, {"LOWER": {"IN": list(_AFFIRMED_AFTER_COMMA)}}]),
+        # a strength or function that "declined from 5/5 to 4/5" is a change, not a refusal
+        ConTextRule("declined from", "PSEUDO", direction="PSEUDO",
+                    pattern=[{"LOWER": {"IN": ["declined", "declining", "decline"]}}, {"LOWER": {"IN": ["from", "to", "in"]}}]),
         # utilization review "denied the request for X" does not deny that X exists
         ConTextRule("denied the request", "PSEUDO", direction="PSEUDO",
                     pattern=[{"LOWER": {"IN": ["denied", "non-certified", "noncertified"]}},
