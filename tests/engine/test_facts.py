@@ -152,3 +152,13 @@ def test_a_strength_that_declined_is_a_finding_not_a_refusal(nlp_loaded):
 def test_a_significant_change_since_the_last_study(nlp_loaded, text, changed):
     found = any(m.fact == "significant_change" and m.affirmed for m in facts.extract_text(text))
     assert found is changed
+
+
+@pytest.mark.parametrize("text", [
+    "On examination Spurling's test is positive on the left.",
+    "On examination Phalen's test at the left wrist is positive.",
+    "Tinel's sign was positive at the right wrist.",
+])
+def test_a_provocative_sign_named_before_positive_is_a_finding(nlp_loaded, text):
+    assert any(m.fact == "neuro_deficit" and m.affirmed for m in facts.extract_text(text))
+    assert not any(m.fact == "neuro_deficit" and m.affirmed for m in facts.extract_text("Spurling's test is negative."))
