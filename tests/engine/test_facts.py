@@ -143,3 +143,36 @@ def test_long_term_use_in_the_wordings_of_a_medication_history(nlp_loaded):
                  "She has used Ambien 10 mg nightly for over a year."):
         assert any(m.fact == "long_term_drug_use" and not m.negated for m in facts.extract([text])), text
     assert not any(m.fact == "long_term_drug_use" for m in facts.extract(["He took ibuprofen for a week."]))
+
+
+def test_a_strength_that_declined_is_a_finding_not_a_refusal(nlp_loaded):
+    got = {(m.fact, m.text): m.negated for m in facts.extract_text("Right elbow flexion has declined from 5/5 to 4-/5.")}
+    assert got[("neuro_deficit", "4-/5")] is False
+    # a treatment the worker declined stays declined
+    (m,) = _find("She declined physical therapy.", "conservative_care")
+    assert m.negated
+
+
+@pytest.mark.parametrize(("text", "changed"), [
+    ("He has developed new weakness of the left foot.", True),
+    ("There is a newly diminished biceps reflex.", True),
+    ("She reports worsening numbness of the right hand.", True),
+    ("He twisted the knee again at work two months ago.", True),
+    ("She reports no new numbness or weakness.", False),
+    ("There has been no change in her symptoms since the MRI.", False),
+    ("His symptoms are unchanged since then.", False),
+    ("She reports worsening pain.", False),  # pain alone is no significant change of findings
+])
+def test_a_significant_change_since_the_last_study(nlp_loaded, text, changed):
+    found = any(m.fact == "significant_change" and m.affirmed for m in facts.extract_text(text))
+    assert found is changed
+
+
+@pytest.mark.parametrize("text", [
+    "On examination Spurling's test is positive on the left.",
+    "On examination Phalen's test at the left wrist is positive.",
+    "Tinel's sign was positive at the right wrist.",
+])
+def test_a_provocative_sign_named_before_positive_is_a_finding(nlp_loaded, text):
+    assert any(m.fact == "neuro_deficit" and m.affirmed for m in facts.extract_text(text))
+    assert not any(m.fact == "neuro_deficit" and m.affirmed for m in facts.extract_text("Spurling's test is negative."))

@@ -74,3 +74,38 @@ def test_spine_mri_to_rule_out_a_fracture_without_findings_is_upheld(nlp_loaded,
     diagnosed = summary.replace("The treatment plan includes a MRI to rule out compression fracture at T10.",
                                 "The diagnosis is a compression fracture of T10.")
     assert decide_one(diagnosed, "MRI of the thoracic spine", weeks=6).decision == "Overturned"
+
+
+# A nerve root the imaging shows pressed on (root_compression_imaging) is what makes a
+# radiculopathy clear beside the examination; a lesion alone (a bulge, degenerative changes),
+# a root spared, or a study ordered to look is not.
+ROOT_COMPRESSED = [
+    "A lumbar MRI shows a right L5-S1 disc extrusion compressing the right S1 nerve root.",
+    "MRI of the lumbar spine dated 3/2/2016 revealed an L4-5 herniation with impingement of the left L5 nerve root.",
+    "A cervical MRI shows right C5-6 foraminal stenosis with impingement of the exiting right C6 nerve root.",
+    "The MRI of the lumbar spine showed severe left L5-S1 neural foraminal stenosis.",
+    "Left S1 nerve root compression was seen on the lumbar MRI of March 2015.",
+    "CT myelogram: displacement of the traversing L5 root by a disc fragment.",
+]
+ROOT_NOT_COMPRESSED = [
+    "A lumbar MRI showed a disc bulge at L5-S1 without compression of the nerve root.",
+    "A lumbar MRI shows multilevel degenerative changes with a 2 mm disc bulge at L4-5 and no nerve root compression.",
+    "The MRI revealed mild foraminal narrowing at C5-6.",
+    "An MRI was requested to evaluate for nerve root compression.",
+    "A lumbar MRI shows a disc protrusion compressing the thecal sac.",
+    "There was no imaging evidence of nerve root impingement.",
+]
+
+
+def _root(text: str) -> bool:
+    return any(m.fact == "root_compression_imaging" and m.affirmed for m in extract_text(text))
+
+
+@pytest.mark.parametrize("text", ROOT_COMPRESSED)
+def test_a_nerve_root_compressed_on_imaging(text):
+    assert _root(text)
+
+
+@pytest.mark.parametrize("text", ROOT_NOT_COMPRESSED)
+def test_a_lesion_without_a_root_compressed_is_not(text):
+    assert not _root(text)

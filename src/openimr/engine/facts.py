@@ -119,6 +119,9 @@ def _context_rules():
         # candidate and is motivated to return to work" (a list "no numbness and tingling" stays negated)
         ConTextRule("and <new clause>", "TERMINATE", direction="TERMINATE",
                     pattern=[{"LOWER": "and"}, {"LOWER": {"IN": ["is", "was", "has", "remains", "wants", "reports", "states", "feels", "can", "continues"]}}]),
+        # a strength or function that "declined from 5/5 to 4/5" is a change, not a refusal
+        ConTextRule("declined from", "PSEUDO", direction="PSEUDO",
+                    pattern=[{"LOWER": {"IN": ["declined", "declining", "decline"]}}, {"LOWER": {"IN": ["from", "to", "in"]}}]),
         # utilization review "denied the request for X" does not deny that X exists
         ConTextRule("denied the request", "PSEUDO", direction="PSEUDO",
                     pattern=[{"LOWER": {"IN": ["denied", "non-certified", "noncertified"]}},
