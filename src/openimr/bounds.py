@@ -43,6 +43,7 @@ MAX_PASSWORD = 1024  # a password (hashing is bounded by it)
 MAX_NOTE = 4000  # a note QA or the reviewer leaves on a case
 MAX_MESSAGE = 2000  # a page's message line passed in its address
 MAX_SUMMARY = 200_000  # the clinical summary typed on the intake form
+MAX_CASE_TEXT = 500_000  # all documents' text the engine reads for one draft (about 150 pages; ~25 s on one core)
 
 # ---------------------------------------------------------------- bytes
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the largest file a user may upload (a PDF or .txt)

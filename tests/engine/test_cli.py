@@ -42,6 +42,36 @@ def test_decide_bad_input_one_line_exit_1(tmp_path):
     assert res.exit_code == 1 and "nope.json" in res.output
 
 
+def test_decide_refuses_a_case_over_the_engine_bounds_in_one_line(tmp_path):
+    from openimr.bounds import MAX_CASE_TEXT, MAX_ITEMS
+
+    big = tmp_path / "big.json"
+    docs = [{"kind": "medical_record", "text": "Lumbar tenderness. " * 20_000} for _ in range(2)]  # 760,000 characters
+    big.write_text(json.dumps({"documents": docs, "disputed_items": [{"request": "MRI lumbar spine"}]}))
+    res = runner.invoke(app, ["decide", str(big)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.output.strip() == (f"error: {big}: documents: 760,000 characters of text, over the engine's limit of "
+                                  f"{MAX_CASE_TEXT:,} for one draft (give the clinical summary and the records it rests on)")
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps({"disputed_items": [{"request": f"Item {i}"} for i in range(MAX_ITEMS + 1)]}))
+    res = runner.invoke(app, ["decide", str(many)])
+    assert res.exit_code == 1 and "disputed_items" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_a_long_record_is_read_in_pieces_with_every_mention_at_its_place(nlp_loaded):
+    from openimr.engine import facts
+
+    filler = "The worker attended a follow-up visit and reported the same symptoms. " * 600  # over 40,000 characters
+    text = filler + "On examination straight leg raise is positive on the left. " + filler + "There is no weakness."
+    assert len(facts._pieces(text)) >= 3
+    found = facts.extract_text(text)
+    assert all(text[m.start:m.end] == m.text for m in found)
+    slr = [m for m in found if m.fact == "neuro_deficit" and "straight leg" in m.text.lower()]
+    assert len(slr) == 1 and not slr[0].negated and slr[0].section == "exam"
+    weak = [m for m in found if m.fact == "neuro_deficit" and m.text.lower() == "weakness"]
+    assert len(weak) == 1 and weak[0].negated
+
+
 def test_decide_drafts_the_letter_marked_draft(nlp_loaded, tmp_path, letters, case_of):
     p = _write_case(tmp_path, case_of(letters[0][0]))
     out = tmp_path / "draft.txt"

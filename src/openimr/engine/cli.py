@@ -31,7 +31,7 @@ def load_case(path: Path):
     try:
         return Case.model_validate(raw)
     except ValidationError as exc:
-        raise ValueError(f"{path}: {first_error(exc, '(case)')}") from exc
+        raise ValueError(f"{path}: {first_error(exc, '(case)', plain=True)}") from exc
 
 
 def letter_from_determination(case, det):

@@ -10,11 +10,12 @@ which lets the ordinary forward "no" negate what follows a heading.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 
 from openimr.engine.kb import KnowledgeBase, default_kb
@@ -143,8 +144,11 @@ def _pipeline():
     import medspacy  # noqa: F401  (registers the medspaCy factories)
     import spacy
 
+    from openimr.bounds import MAX_DOCUMENT_TEXT
+
     _quiet_pyrush()
     nlp = spacy.blank("en")
+    nlp.max_length = MAX_DOCUMENT_TEXT  # a case document's bound (no parser or NER: memory grows with the text only)
     nlp.add_pipe("medspacy_pyrush")
     ctx = nlp.add_pipe(
         "medspacy_context",
@@ -194,13 +198,47 @@ def _clause_before(text: str, start: int, end: int) -> str:
     return text[lo + (cuts[-1] if cuts else 0):end]
 
 
+# A long record is read in pieces of about this many characters, cut at a paragraph or a
+# sentence's end: the sentence splitter's work grows with the square of a text's sentences
+# (it re-checks the whole document for each), so a 200,000-character record took minutes.
+# Every mention's sentence lies inside one piece; a clinical summary is one piece.
+_PIECE = 20_000
+_PIECE_CUT = re.compile(r"\n\s*\n|[.!?]\s+(?=[A-Z])")
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """(offset, piece) covering `text` in order, each at most about _PIECE characters."""
+    out: list[tuple[int, str]] = []
+    start = 0
+    while len(text) - start > _PIECE:
+        cuts = [m.end() for m in _PIECE_CUT.finditer(text, start + _PIECE // 2, start + _PIECE)]
+        end = cuts[-1] if cuts else start + _PIECE
+        out.append((start, text[start:end]))
+        start = end
+    out.append((start, text[start:]))
+    return out
+
+
 def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) -> list[Mention]:
     """All fact mentions in one document text, with ConText assertion attributes."""
+    if len(text) > _PIECE:
+        out: list[Mention] = []
+        for offset, piece in _pieces(text):
+            out += [replace(m, start=m.start + offset, end=m.end + offset) for m in _extract_piece(piece, document, kb)]
+        return out
+    return _extract_piece(text, document, kb)
+
+
+def _extract_piece(text: str, document: int = 0, kb: KnowledgeBase | None = None) -> list[Mention]:
     from spacy.tokens import Span
 
     nlp = _pipeline()
     with _LOCK:
         doc = nlp.make_doc(text)
+        # the tokens a character range overlaps, found by bisection (doc.char_span scans the
+        # tokens from the start for every span: quadratic in a long record)
+        starts = [t.idx for t in doc]
+        ends = [t.idx + len(t) for t in doc]
         spans: list[Span] = []
         for fact, rx, unless in _patterns(kb):
             for m in rx.finditer(text):
@@ -208,9 +246,9 @@ def extract_text(text: str, document: int = 0, kb: KnowledgeBase | None = None) 
                     continue
                 if unless is not None and unless.search(_clause_before(text, m.start(), m.end())):
                     continue
-                sp = doc.char_span(m.start(), m.end(), label=fact, alignment_mode="expand")
-                if sp is not None and len(sp):
-                    spans.append(sp)
+                first, stop = bisect.bisect_right(ends, m.start()), bisect.bisect_left(starts, m.end())
+                if first < stop:
+                    spans.append(Span(doc, first, stop, label=fact))
         doc.spans["facts"] = spans
         for _name, proc in nlp.pipeline:
             doc = proc(doc)
@@ -324,11 +362,18 @@ class _Places:
             if re.search(r"(?:examination|exam|findings)\s*:?\s*$", chunk, re.IGNORECASE):
                 previous = "exam"
 
+        self._starts: list[int] | None = None
         levels = {k for s in self.sentences for _a, _b, k in s[4] if k in ("cervical", "thoracic", "lumbar")}
         self.only_level = next(iter(levels)) if len(levels) == 1 else None
 
     def of(self, start: int, end: int) -> tuple[str, str | None]:
-        for index, (s_start, s_end, default, cues, regions) in enumerate(self.sentences):
+        if self._starts is None:
+            self._starts = [s[0] for s in self.sentences]
+        first = max(0, bisect.bisect_right(self._starts, start) - 1)  # sentences are in text order
+        for index in range(first, len(self.sentences)):
+            s_start, s_end, default, cues, regions = self.sentences[index]
+            if s_start > start:
+                break
             if s_start <= start < s_end:
                 rel = start - s_start
                 before = [name for pos, name in cues if pos <= rel]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from openimr.bounds import MAX_CASE_TEXT, MAX_DOCUMENT_TEXT, MAX_DOCUMENTS, MAX_ITEMS
 from openimr.models import Citation, Decision, Model, Priority
 
 CriterionStatus = Literal["met", "not_met", "insufficient"]  # what the records show for one criterion
@@ -25,7 +26,7 @@ class CaseDocument(Model):
 
     kind: Literal["clinical_summary", "medical_record", "ur_decision"]
     date: _dt.date | None = None
-    text: str
+    text: str = Field(max_length=MAX_DOCUMENT_TEXT)
 
 
 class DisputedRequest(Model):
@@ -42,8 +43,17 @@ class Case(Model):
     date_of_injury: _dt.date | None = None
     ur_denial_date: _dt.date | None = None
     priority: Priority | None = None
-    documents: list[CaseDocument] = Field(default_factory=list)
-    disputed_items: list[DisputedRequest] = Field(min_length=1)
+    documents: list[CaseDocument] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+    disputed_items: list[DisputedRequest] = Field(min_length=1, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _bounded_text(self) -> Case:
+        """The engine reads every document for every draft: their text together is bounded."""
+        total = sum(len(d.text) for d in self.documents)
+        if total > MAX_CASE_TEXT:
+            raise ValueError(f"documents: {total:,} characters of text, over the engine's limit of {MAX_CASE_TEXT:,} "
+                             "for one draft (give the clinical summary and the records it rests on)")
+        return self
 
 
 class Evidence(Model):
