@@ -105,6 +105,11 @@ def _completed(history: TreatmentHistory, category: str | None) -> tuple[int | N
     return found.count, list(found.evidence), given
 
 
+def _wanted(parsed: RequestParse) -> set[str]:
+    """The requested drug and its ingredients (generic names), as the records may name them."""
+    return {n for n in [parsed.drug, *parsed.ingredients] if n}
+
+
 def _drug_use(history: TreatmentHistory, parsed: RequestParse) -> tuple[float | None, list[Span]]:
     """How long the requested drug (or one of its ingredients) has been taken, and where."""
     for name in [parsed.drug, *parsed.ingredients]:
@@ -220,7 +225,7 @@ def _benefit_about(mention: factmod.Mention, texts: list[str], parsed: RequestPa
         if _MEDICATION_WORDS.search(sentence):
             return True
         if drugs:
-            return _names_drug(sentence, {n for n in [parsed.drug, *parsed.ingredients] if n}, category)
+            return _names_drug(sentence, _wanted(parsed), category)
         return not therapies
     if category in THERAPIES:
         if therapies:
@@ -242,7 +247,7 @@ def _names_request(mention: factmod.Mention, texts: list[str], parsed: RequestPa
     if sentence is None:
         return False
     if category in rulemod.rules_data().drug_categories:
-        return _names_drug(sentence, {n for n in [parsed.drug, *parsed.ingredients] if n}, category)
+        return _names_drug(sentence, _wanted(parsed), category)
     named = match_request(sentence, None, default_kb())
     if named.category != category:
         return False
@@ -262,7 +267,7 @@ def _bound(summary: factmod.Summary, texts: list[str], parsed: RequestParse, cat
             out = {**out, "authorized_not_given": {"affirmed": kept, "negated": slot["negated"]}}
     slot = summary.get("long_term_drug_use")
     if slot and slot["affirmed"] and category in rulemod.rules_data().drug_categories:
-        wanted = {n for n in [parsed.drug, *parsed.ingredients] if n}
+        wanted = _wanted(parsed)
         kept = [m for m in slot["affirmed"] if _about_drug(m, texts, wanted, category)]
         if len(kept) != len(slot["affirmed"]):
             out = {**out, "long_term_drug_use": {"affirmed": kept, "negated": slot["negated"]}}
@@ -350,21 +355,28 @@ def decide_features(feats: list[ItemFeatures]) -> list[ItemFeatures]:
     and the stomach protection that goes with an NSAID once its NSAIDs are decided."""
     data = rulemod.rules_data()
     companions, with_nsaid = set(data.companions), set(data.nsaid_companions)
-    later = [f for f in feats if f.match.category in companions | with_nsaid]
-    feats_now = [f for f in feats if f.match.category not in companions | with_nsaid]
+    waiting = companions | with_nsaid
+    later = [f for f in feats if f.match.category in waiting]
+    feats_now = [f for f in feats if f.match.category not in waiting]
     _decide_surgery_first(feats_now)
-    opioids = [f.outcome.decision for f in feats_now if f.match.category in ("opioid", "opioid_postop") and f.outcome]
-    if opioids:  # else each keeps what the treatment history says ("in_use" or None)
-        for f in later:
-            if f.match.category in companions:
-                f.context.opioid = "overturned" if "Overturned" in opioids else "upheld"
-    nsaids = [f.outcome.decision for f in feats_now if f.match.category == "nsaid" and f.outcome]
-    if nsaids:
-        for f in later:
-            if f.match.category in with_nsaid:
-                f.context.nsaid = "overturned" if "Overturned" in nsaids else "upheld"
+    opioid = _decided(feats_now, ("opioid", "opioid_postop"))
+    nsaid = _decided(feats_now, ("nsaid",))
+    for f in later:
+        if opioid and f.match.category in companions:  # else it keeps what the treatment history says ("in_use" or None)
+            f.context.opioid = opioid
+        if nsaid and f.match.category in with_nsaid:
+            f.context.nsaid = nsaid
     _decide_surgery_first(later, feats_now)
     return feats
+
+
+def _decided(feats: Sequence[ItemFeatures], categories: tuple[str, ...]) -> str | None:
+    """How the application's items of these categories were decided: "overturned" when any
+    was, "upheld" when all were, None when none is requested."""
+    decisions = [f.outcome.decision for f in feats if f.match.category in categories and f.outcome]
+    if not decisions:
+        return None
+    return "overturned" if "Overturned" in decisions else "upheld"
 
 
 def _decide_surgery_first(feats: list[ItemFeatures], decided: Sequence[ItemFeatures] = ()) -> None:

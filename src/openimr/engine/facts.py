@@ -362,14 +362,12 @@ class _Places:
             if re.search(r"(?:examination|exam|findings)\s*:?\s*$", chunk, re.IGNORECASE):
                 previous = "exam"
 
-        self._starts: list[int] | None = None
+        self._starts = [s[0] for s in self.sentences]  # in text order: a span's sentence by bisection
         levels = {k for s in self.sentences for _a, _b, k in s[4] if k in ("cervical", "thoracic", "lumbar")}
         self.only_level = next(iter(levels)) if len(levels) == 1 else None
 
     def of(self, start: int, end: int) -> tuple[str, str | None]:
-        if self._starts is None:
-            self._starts = [s[0] for s in self.sentences]
-        first = max(0, bisect.bisect_right(self._starts, start) - 1)  # sentences are in text order
+        first = max(0, bisect.bisect_right(self._starts, start) - 1)
         for index in range(first, len(self.sentences)):
             s_start, s_end, default, cues, regions = self.sentences[index]
             if s_start > start:
